@@ -1,0 +1,90 @@
+import * as tf from '@tensorflow/tfjs';
+import { activationFn, shapeList, toList, type BaseLayerArgs } from './layer-base';
+
+export interface DinActivationUnitArgs extends BaseLayerArgs {
+  hidden: number[];
+  activation: string;
+  softmax: boolean;
+  seed?: number;
+}
+
+/**
+ * The local activation unit of DIN (Zhou et al. 2018). Inputs [query [B, d], keys [B, L, d],
+ * mask [B, L]]; each position is scored from [q, k, q − k, q ⊙ k] by a small MLP, giving [B, L].
+ * Padding positions score 0. The paper keeps raw scores (no softmax) so the pooled vector keeps the
+ * intensity of the user's interest; `softmax` normalises over the real positions instead.
+ */
+export class DinActivationUnit extends tf.layers.Layer {
+  static readonly className = 'TowerflowDinActivationUnit';
+  readonly hidden: number[];
+  readonly activation: string;
+  readonly softmax: boolean;
+  readonly seed: number | undefined;
+  private kernels: tf.LayerVariable[] = [];
+  private biases: tf.LayerVariable[] = [];
+
+  constructor(args: DinActivationUnitArgs) {
+    super(args);
+    if (!Array.isArray(args.hidden) || args.hidden.some((u) => !Number.isInteger(u) || u < 1)) {
+      throw new Error(`DinActivationUnit hidden must be a list of positive integers, got ${JSON.stringify(args.hidden)}`);
+    }
+    activationFn(args.activation);
+    this.hidden = [...args.hidden];
+    this.activation = args.activation;
+    this.softmax = Boolean(args.softmax);
+    this.seed = args.seed;
+  }
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const queryShape = shapeList(inputShape)[0] ?? [];
+    const d = queryShape[queryShape.length - 1];
+    if (typeof d !== 'number') throw new Error('DinActivationUnit needs a known query width');
+    let width = 4 * d;
+    const widths = [...this.hidden, 1];
+    widths.forEach((units, i) => {
+      const seed = this.seed === undefined ? undefined : this.seed + i;
+      this.kernels.push(this.addWeight(`kernel_${i}`, [width, units], 'float32', tf.initializers.glorotUniform({ seed })));
+      this.biases.push(this.addWeight(`bias_${i}`, [units], 'float32', tf.initializers.zeros()));
+      width = units;
+    });
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    const keys = shapeList(inputShape)[1] ?? [];
+    return [keys[0] ?? null, keys[1] ?? null];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      const [query, keys, mask] = toList(inputs);
+      if (!query || !keys || !mask) throw new Error('DinActivationUnit expects [query, keys, mask]');
+      const [batch, length, d] = keys.shape as [number, number, number];
+      const q = tf.tile(tf.expandDims(query, 1), [1, length, 1]);
+      const features = tf.concat([q, keys, tf.sub(q, keys), tf.mul(q, keys)], 2);
+      const act = activationFn(this.activation);
+      let h: tf.Tensor = tf.reshape(features, [batch * length, 4 * d]);
+      this.kernels.forEach((kernel, i) => {
+        const bias = this.biases[i];
+        if (!bias) throw new Error('Bug: DinActivationUnit bias missing');
+        h = tf.add(tf.matMul(h as tf.Tensor2D, kernel.read() as tf.Tensor2D), bias.read());
+        if (i < this.kernels.length - 1) h = act(h);
+      });
+      const scores = tf.reshape(h, [batch, length]);
+      if (!this.softmax) return tf.mul(scores, mask);
+      const masked = tf.where(tf.greater(mask, 0), scores, tf.fill(scores.shape, -1e9));
+      return tf.mul(tf.softmax(masked), mask);
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return {
+      ...super.getConfig(),
+      hidden: this.hidden,
+      activation: this.activation,
+      softmax: this.softmax,
+      ...(this.seed === undefined ? {} : { seed: this.seed }),
+    };
+  }
+}
+tf.serialization.registerClass(DinActivationUnit);

@@ -1,0 +1,34 @@
+import * as tf from '@tensorflow/tfjs';
+import { shapeList, toList, type BaseLayerArgs } from './layer-base';
+
+/**
+ * The mixture of a gate: inputs [weights [B, E], experts…] where each expert tensor is [B, d]
+ * (one expert) or [B, n, d] (n stacked experts), E in total, in input order.
+ * Output Σ_i weights_i · expert_i, [B, d].
+ */
+export class GateMixture extends tf.layers.Layer {
+  static readonly className = 'TowerflowGateMixture';
+
+  constructor(args: BaseLayerArgs = {}) {
+    super(args);
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    const shapes = shapeList(inputShape);
+    const firstExpert = shapes[1] ?? [];
+    return [shapes[0]?.[0] ?? null, firstExpert[firstExpert.length - 1] ?? null];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      const [weights, ...experts] = toList(inputs);
+      if (!weights || experts.length === 0) throw new Error('GateMixture expects gate weights and at least one expert');
+      const stacked = tf.concat(
+        experts.map((e) => (e.rank === 2 ? tf.expandDims(e, 1) : e)),
+        1,
+      );
+      return tf.sum(tf.mul(tf.expandDims(weights, 2), stacked), 1);
+    });
+  }
+}
+tf.serialization.registerClass(GateMixture);

@@ -1,0 +1,32 @@
+/**
+ * Names users type (node labels, output names) become tfjs layer names and, later, identifiers in
+ * generated code. They are reduced to [a-z0-9_], never empty, never starting with a digit.
+ */
+export function safeName(raw: string, fallback = 'node'): string {
+  const ascii = raw
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9_]+/g, '_')
+    .replace(/_+/g, '_')
+    .replace(/^_+|_+$/g, '');
+  const name = ascii || fallback;
+  return /^[0-9]/.test(name) ? `n_${name}` : name;
+}
+
+/** Hands out names unique within one model: the second `tower` becomes `tower_2`. */
+export class NameScope {
+  private readonly taken = new Set<string>();
+
+  unique(raw: string, fallback?: string): string {
+    const base = safeName(raw, fallback);
+    let name = base;
+    for (let n = 2; this.taken.has(name); n++) name = `${base}_${n}`;
+    this.taken.add(name);
+    return name;
+  }
+
+  has(name: string): boolean {
+    return this.taken.has(name);
+  }
+}

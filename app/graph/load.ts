@@ -1,0 +1,131 @@
+import { findNodeAtLocation, parseTree, printParseErrorCode, type Node as JsonNode, type ParseError } from 'jsonc-parser';
+import type { z } from 'zod';
+import { diagnostic, type Diagnostic } from '../validate/diagnostics';
+import { migrate } from './migrations';
+import { GRAPH_FORMAT, GRAPH_VERSION, GraphDocumentSchema, edgeIdOf, type Graph } from './schema';
+
+export interface LoadResult {
+  /** Present when the document could be read; it may still have validation errors. */
+  graph?: Graph;
+  diagnostics: Diagnostic[];
+  /** Finds the 1-based line/column of a JSON path in the source text, for later diagnostics. */
+  locate(path: (string | number)[]): { line: number; column: number } | undefined;
+}
+
+/** Parse → migrate → check structure → normalise. Never throws on user input. */
+export function loadGraph(text: string): LoadResult {
+  const errors: ParseError[] = [];
+  const tree = parseTree(text, errors, { disallowComments: true, allowTrailingComma: false });
+  const locate = (path: (string | number)[]) => {
+    const node = tree ? findNodeAtLocation(tree, path) : undefined;
+    return node ? lineColumn(text, node.offset) : undefined;
+  };
+  const fail = (d: Diagnostic): LoadResult => ({ diagnostics: [d], locate });
+
+  const firstError = errors[0];
+  if (firstError || !tree) {
+    const where = firstError ? lineColumn(text, firstError.offset) : { line: 1, column: 1 };
+    const what = firstError ? describeParseError(printParseErrorCode(firstError.error)) : 'the file is empty';
+    return fail(diagnostic('E_NOT_JSON', `not valid JSON: ${what} at line ${where.line}, column ${where.column}`, where));
+  }
+  const doc = jsonValue(tree);
+  if (!isRecord(doc) || doc.format !== GRAPH_FORMAT) {
+    const got = isRecord(doc) ? JSON.stringify(doc.format) : `a JSON ${Array.isArray(doc) ? 'array' : typeof doc}`;
+    return fail(
+      diagnostic('E_NOT_A_GRAPH', `not a Towerflow graph: expected "format": "${GRAPH_FORMAT}", got ${got}`, {
+        path: 'format',
+        ...(locate(['format']) ?? { line: 1, column: 1 }),
+      }),
+    );
+  }
+  const migrated = migrate(doc);
+  if (!migrated.ok) {
+    return fail(diagnostic('E_UNKNOWN_VERSION', migrated.message, { path: 'version', ...locate(['version']) }));
+  }
+  const parsed = GraphDocumentSchema.safeParse(migrated.doc);
+  if (!parsed.success) {
+    return { diagnostics: parsed.error.issues.map((issue) => schemaDiagnostic(issue, locate)), locate };
+  }
+  return { graph: normalise(parsed.data), diagnostics: [], locate };
+}
+
+function normalise(doc: z.output<typeof GraphDocumentSchema>): Graph {
+  return {
+    format: GRAPH_FORMAT,
+    version: GRAPH_VERSION,
+    name: doc.name,
+    ...(doc.description !== undefined ? { description: doc.description } : {}),
+    nodes: doc.nodes.map((n) => ({
+      id: n.id,
+      kind: n.kind,
+      label: n.label ?? n.id,
+      params: n.params ?? {},
+      position: n.position ?? { x: 0, y: 0 },
+    })),
+    edges: doc.edges.map((e) => ({ id: e.id ?? edgeIdOf(e.source, e.target), source: e.source, target: e.target })),
+  };
+}
+
+function schemaDiagnostic(issue: z.core.$ZodIssue, locate: LoadResult['locate']): Diagnostic {
+  const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+  const dotted = formatPath(path);
+  const where = locate(path) ?? locate(path.slice(0, -1));
+  return diagnostic('E_SCHEMA', `${dotted || 'document'}: ${issue.message}`, { path: dotted, ...where });
+}
+
+export function formatPath(path: readonly (string | number)[]): string {
+  return path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p), '');
+}
+
+export function lineColumn(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return { line, column: offset - lineStart + 1 };
+}
+
+const PARSE_ERROR_WORDS: Record<string, string> = {
+  InvalidSymbol: 'unexpected character',
+  InvalidNumberFormat: 'malformed number',
+  PropertyNameExpected: 'property name expected',
+  ValueExpected: 'value expected',
+  ColonExpected: '":" expected',
+  CommaExpected: '"," expected',
+  CloseBraceExpected: '"}" expected',
+  CloseBracketExpected: '"]" expected',
+  EndOfFileExpected: 'text after the end of the document',
+  InvalidCommentToken: 'comments are not allowed',
+  UnexpectedEndOfComment: 'unterminated comment',
+  UnexpectedEndOfString: 'unterminated string',
+  UnexpectedEndOfNumber: 'unterminated number',
+  InvalidUnicode: 'invalid unicode escape',
+  InvalidEscapeCharacter: 'invalid escape character',
+  InvalidCharacter: 'invalid character in string',
+};
+
+const describeParseError = (code: string): string => PARSE_ERROR_WORDS[code] ?? code;
+
+function jsonValue(node: JsonNode): unknown {
+  switch (node.type) {
+    case 'object': {
+      const out: Record<string, unknown> = {};
+      for (const prop of node.children ?? []) {
+        const [key, value] = prop.children ?? [];
+        // defineProperty, not assignment: a key "__proto__" in a file must stay a plain key.
+        if (key && value) Object.defineProperty(out, String(key.value), { value: jsonValue(value), enumerable: true, writable: true, configurable: true });
+      }
+      return out;
+    }
+    case 'array':
+      return (node.children ?? []).map(jsonValue);
+    default:
+      return node.value;
+  }
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

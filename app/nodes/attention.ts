@@ -1,0 +1,72 @@
+import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import { defineNode } from './define-node';
+import { DinActivationUnit } from '../compile/layers/din-activation-unit';
+import { WeightedSum } from '../compile/layers/weighted-sum';
+import { formatShape } from './tensor';
+import { activation } from './shared/params';
+import { single } from './shared/infer-helpers';
+
+/** DIN's attention: the candidate (query) weighs each history item (keys), then the history is pooled. */
+export const attention = defineNode({
+  kind: 'attention',
+  title: 'DIN attention',
+  category: 'Layers',
+  description: 'Scores each history item against the candidate with a small MLP on [q, k, q−k, q⊙k] and pools the history by those scores.',
+  params: z.object({
+    hidden: z.array(z.number().int().min(1).max(4096)).min(1).max(8).default([80, 40]).describe('Hidden widths of the activation unit.'),
+    activation: activation('sigmoid'),
+    softmax: z.boolean().default(false).describe('Normalise scores with a softmax over real positions (the DIN paper does not).'),
+  }),
+  inputs: [
+    { id: 'query', label: 'query', type: 'float', description: 'The candidate embedding [d].' },
+    { id: 'keys', label: 'keys', type: 'float', description: 'The history embeddings [length, d], with their padding mask.' },
+  ],
+  outputs: [
+    { id: 'out', label: 'out', type: 'float', description: 'The attention-pooled history [d].' },
+    { id: 'scores', label: 'scores', type: 'float', optional: true, description: 'The weight of each history position [length].' },
+  ],
+  infer: (ctx) => {
+    const query = single(ctx, 'query');
+    const keys = single(ctx, 'keys');
+    if (!query || !keys) return undefined;
+    if (query.shape.length !== 1) {
+      ctx.error('E_SHAPE_RANK', `port "query" takes a vector [d] but receives ${formatShape(query.shape)}`, 'query');
+      return undefined;
+    }
+    if (keys.shape.length !== 2) {
+      ctx.error('E_SHAPE_RANK', `port "keys" takes a sequence [length, d] but receives ${formatShape(keys.shape)}`, 'keys');
+      return undefined;
+    }
+    const [length, d] = keys.shape as [number, number];
+    if (query.shape[0] !== d) {
+      ctx.error(
+        'E_SHAPE_MISMATCH',
+        `query ${formatShape(query.shape)} and keys ${formatShape(keys.shape)} must share the embedding width`,
+        'keys',
+      );
+      return undefined;
+    }
+    return {
+      out: { type: 'float', shape: [d], masked: false },
+      scores: { type: 'float', shape: [length], masked: false },
+    };
+  },
+  build: (ctx) => {
+    const query = ctx.inputs.query?.[0];
+    const keys = ctx.inputs.keys?.[0];
+    if (!query || !keys) throw new Error('Bug: attention built without inputs');
+    const mask = keys.mask;
+    const unit = new DinActivationUnit({
+      name: ctx.layerName('unit'),
+      hidden: ctx.params.hidden,
+      activation: ctx.params.activation,
+      softmax: ctx.params.softmax,
+      seed: ctx.nextSeed(),
+    });
+    if (!mask) throw new Error('Bug: attention keys carry no padding mask');
+    const scores = unit.apply([query.tensor, keys.tensor, mask]) as tf.SymbolicTensor;
+    const pooled = new WeightedSum({ name: ctx.layerName('pool') }).apply([scores, keys.tensor]) as tf.SymbolicTensor;
+    return { out: { tensor: pooled }, scores: { tensor: scores } };
+  },
+});

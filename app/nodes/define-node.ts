@@ -1,0 +1,90 @@
+import type * as tf from '@tensorflow/tfjs';
+import type { z } from 'zod';
+import type { DiagnosticCode } from '../validate/diagnostics';
+import type { GraphNode } from '../graph/schema';
+import type { PortType, TensorInfo } from './tensor';
+
+export type NodeCategory = 'Inputs' | 'Features' | 'Layers' | 'Multi-task' | 'Outputs';
+
+export interface PortSpec {
+  id: string;
+  label: string;
+  type: PortType;
+  /** Accepts any number of edges (concat, gate experts, multiply). */
+  multi?: boolean;
+  /** May stay unconnected without an error. */
+  optional?: boolean;
+  description: string;
+}
+
+/** What shape inference hands a node: the tensors on each input port, in edge order. */
+export interface InferContext<P> {
+  node: GraphNode;
+  params: P;
+  inputs: Record<string, TensorInfo[]>;
+  /** Report a problem at this node (optionally at one of its ports). */
+  error(code: DiagnosticCode, message: string, portId?: string): void;
+  /**
+   * Claim an embedding table of the graph. Tables are shared by name, so every claim of one name
+   * must agree on its size; a disagreeing claim is reported at this node.
+   */
+  useTable(name: string, vocabSize: number, dim: number): void;
+}
+
+/** Output tensors by port id; `undefined` when the node could not infer (it reported why). */
+export type InferResult = Record<string, TensorInfo> | undefined;
+
+/** A tensor in the functional model under construction. */
+export interface BuiltValue {
+  tensor: tf.SymbolicTensor;
+  /** float [L] of 1 (real position) / 0 (padding), for sequence tensors. */
+  mask?: tf.SymbolicTensor;
+  /** For ids: one model input per column, so each can be looked up in its own table. */
+  fields?: { column: string; vocabSize: number; tensor: tf.SymbolicTensor }[];
+}
+
+export interface BuildContext<P> {
+  node: GraphNode;
+  params: P;
+  inputs: Record<string, BuiltValue[]>;
+  /** Inferred output tensors of this node (already validated). */
+  outputs: Record<string, TensorInfo>;
+  /** A model-unique, safe layer name derived from the node label, e.g. `ctr_tower_dense_1`. */
+  layerName(suffix?: string): string;
+  /** Seed for the next initializer, or undefined for random init. */
+  nextSeed(): number | undefined;
+  /** Declare a model input. `name` is made safe and unique. */
+  modelInput(name: string, shape: number[], dtype: 'int32' | 'float32', columns: string[]): tf.SymbolicTensor;
+  /** Embedding tables are shared by name across nodes (DIN shares the item table). */
+  embeddingTable(table: string, vocabSize: number, dim: number, l2: number): tf.layers.Layer;
+}
+
+export interface NodeKind<Schema extends z.ZodObject = z.ZodObject> {
+  kind: string;
+  title: string;
+  category: NodeCategory;
+  description: string;
+  params: Schema;
+  inputs: PortSpec[];
+  outputs: PortSpec[];
+  /** Data columns this node reads as model inputs (input kinds). */
+  dataColumns?(params: z.output<Schema>): string[];
+  /** Label columns this node trains against (output kinds). */
+  labelColumns?(params: z.output<Schema>): string[];
+  /** The name layers of this node derive from; the node label unless the kind says otherwise. */
+  layerBase?(node: GraphNode, params: z.output<Schema>): string;
+  infer(ctx: InferContext<z.output<Schema>>): InferResult;
+  build(ctx: BuildContext<z.output<Schema>>): Record<string, BuiltValue>;
+}
+
+/** Identity function that fixes the param type of a kind; every node module goes through it. */
+export function defineNode<Schema extends z.ZodObject>(kind: NodeKind<Schema>): NodeKind<Schema> {
+  const ids = [...kind.inputs, ...kind.outputs].map((p) => p.id);
+  const dup = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (dup !== undefined) throw new Error(`Bug: node kind ${kind.kind} declares port "${dup}" twice`);
+  return kind;
+}
+
+// The registry holds kinds of different param types; erasing them here is the one place that needs it.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- heterogeneous registry of param schemas
+export type AnyNodeKind = NodeKind<any>;

@@ -1,0 +1,63 @@
+import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import { defineNode } from './define-node';
+import { l2 } from './shared/params';
+
+/**
+ * Looks ids up in embedding tables. Each column gets its own table, named after the column, unless
+ * `table` names one: nodes (and columns) naming the same table share its weights — DIN looks the
+ * candidate item and the behaviour history up in one item table.
+ */
+export const embedding = defineNode({
+  kind: 'embedding',
+  title: 'Embedding',
+  category: 'Features',
+  description: 'Turns categorical ids into dense vectors; a sequence stays a sequence [length, dim].',
+  params: z.object({
+    dim: z.number().int().min(1).max(4096).default(8).describe('Width of each embedding vector.'),
+    table: z
+      .string()
+      .trim()
+      .max(200)
+      .default('')
+      .describe('Shared table name. Empty: one table per column, named after it.'),
+    l2,
+  }),
+  inputs: [{ id: 'ids', label: 'ids', type: 'ids', description: 'Ids from a sparse or sequence input.' }],
+  outputs: [
+    {
+      id: 'vectors',
+      label: 'vectors',
+      type: 'float',
+      description: 'Sparse: the column embeddings side by side [columns × dim]. Sequence: [length, dim].',
+    },
+  ],
+  infer: ({ params, inputs, useTable }) => {
+    const ids = inputs.ids?.[0];
+    if (!ids) return undefined;
+    for (const field of ids.fields ?? []) useTable(params.table || field.column, field.vocabSize, params.dim);
+    if (ids.masked) return { vectors: { type: 'float', shape: [...ids.shape, params.dim], masked: true } };
+    return { vectors: { type: 'float', shape: [(ids.shape[0] ?? 1) * params.dim], masked: false } };
+  },
+  build: (ctx) => {
+    const ids = ctx.inputs.ids?.[0];
+    if (!ids?.fields) throw new Error('Bug: embedding built without id fields');
+    const lookups = ids.fields.map((field) => {
+      const table = ctx.embeddingTable(ctx.params.table || field.column, field.vocabSize, ctx.params.dim, ctx.params.l2);
+      return { field, vectors: table.apply(field.tensor) as tf.SymbolicTensor };
+    });
+    if (ids.mask) {
+      const seq = lookups[0];
+      if (!seq) throw new Error('Bug: sequence embedding without a field');
+      return { vectors: { tensor: seq.vectors, mask: ids.mask } };
+    }
+    const flat = lookups.map(
+      ({ field, vectors }) => tf.layers.flatten({ name: ctx.layerName(`${field.column}_flat`) }).apply(vectors) as tf.SymbolicTensor,
+    );
+    const tensor =
+      flat.length === 1 && flat[0]
+        ? flat[0]
+        : (tf.layers.concatenate({ axis: -1, name: ctx.layerName('concat') }).apply(flat) as tf.SymbolicTensor);
+    return { vectors: { tensor } };
+  },
+});

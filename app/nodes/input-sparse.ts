@@ -1,0 +1,39 @@
+import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import { defineNode } from './define-node';
+import { columnName, vocabSize } from './shared/params';
+
+/** Categorical id columns: one int32 model input per column, embedded downstream. */
+export const inputSparse = defineNode({
+  kind: 'input.sparse',
+  title: 'Sparse input',
+  category: 'Inputs',
+  description: 'Categorical columns (user id, item id, gender …), each encoded to integer ids.',
+  params: z.object({
+    columns: z.array(columnName).min(1).max(1000).default(['feature']).describe('Data columns read by this input.'),
+    vocabSize,
+  }),
+  inputs: [],
+  dataColumns: (params) => params.columns,
+  outputs: [{ id: 'ids', label: 'ids', type: 'ids', description: 'One id per column: [columns].' }],
+  infer: ({ params }) => ({
+    ids: {
+      type: 'ids',
+      shape: [params.columns.length],
+      masked: false,
+      fields: params.columns.map((column) => ({ column, vocabSize: params.vocabSize })),
+    },
+  }),
+  build: (ctx) => {
+    const fields = ctx.params.columns.map((column) => ({
+      column,
+      vocabSize: ctx.params.vocabSize,
+      tensor: ctx.modelInput(column, [1], 'int32', [column]),
+    }));
+    const only = fields.length === 1 ? fields[0]?.tensor : undefined;
+    const tensor =
+      only ??
+      (tf.layers.concatenate({ axis: -1, name: ctx.layerName('ids') }).apply(fields.map((f) => f.tensor)) as tf.SymbolicTensor);
+    return { ids: { tensor, fields } };
+  },
+});

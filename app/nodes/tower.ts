@@ -1,0 +1,43 @@
+import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import { defineNode } from './define-node';
+import { applyMlp } from './shared/mlp-stack';
+import { activation, batchNorm, dropout, l2 } from './shared/params';
+import { single, vectorWidth } from './shared/infer-helpers';
+
+/** A task tower: hidden layers then a one-unit head (sigmoid for probabilities, linear for regression). */
+export const tower = defineNode({
+  kind: 'tower',
+  title: 'Tower',
+  category: 'Multi-task',
+  description: 'Task-specific MLP ending in one unit: a probability (sigmoid) or a value (linear).',
+  params: z.object({
+    units: z.array(z.number().int().min(1).max(8192)).max(16).default([32]).describe('Hidden layer widths (may be empty).'),
+    activation: activation(),
+    dropout,
+    batchNorm,
+    l2,
+    head: z.enum(['sigmoid', 'linear']).default('sigmoid').describe('Output activation: sigmoid for click/convert probabilities, linear for regression.'),
+  }),
+  inputs: [{ id: 'in', label: 'in', type: 'float', description: 'Input vector [n].' }],
+  outputs: [{ id: 'out', label: 'out', type: 'float', description: 'The task prediction [1].' }],
+  infer: (ctx) => {
+    const input = single(ctx, 'in');
+    if (!input || vectorWidth(ctx, 'in', input) === undefined) return undefined;
+    return { out: { type: 'float', shape: [1], masked: false } };
+  },
+  build: (ctx) => {
+    const x = ctx.inputs.in?.[0];
+    if (!x) throw new Error('Bug: tower built without input');
+    const hidden = applyMlp(ctx, x.tensor, ctx.params, '');
+    const head = tf.layers
+      .dense({
+        units: 1,
+        activation: ctx.params.head,
+        kernelInitializer: tf.initializers.glorotUniform({ seed: ctx.nextSeed() }),
+        name: ctx.layerName('head'),
+      })
+      .apply(hidden) as tf.SymbolicTensor;
+    return { out: { tensor: head } };
+  },
+});

@@ -1,0 +1,139 @@
+import type { InferContext } from '../nodes/define-node';
+import type { TensorInfo } from '../nodes/tensor';
+import { diagnostic, type Diagnostic } from '../validate/diagnostics';
+import { describeNode } from '../validate/params';
+import type { Structure } from '../validate/structure';
+
+export interface Shapes {
+  /** Node ids in an order where every node comes after the nodes feeding it (cycles left out). */
+  order: string[];
+  /** Inferred output tensors per node and port; absent for nodes that could not infer. */
+  outputs: Map<string, Record<string, TensorInfo>>;
+  /** The tensor on each edge whose source inferred. */
+  edgeTensors: Map<string, TensorInfo>;
+}
+
+/**
+ * Shape inference: visits nodes in topological order and asks each kind what it outputs for the
+ * tensors on its inputs. A node whose inputs are unknown (an upstream problem, already reported)
+ * is skipped quietly, so one mistake gives one diagnostic rather than a cascade.
+ */
+export function inferShapes(structure: Structure, report: (d: Diagnostic) => void): Shapes {
+  const order = topologicalOrder(structure, report);
+  const outputs = new Map<string, Record<string, TensorInfo>>();
+  const edgeTensors = new Map<string, TensorInfo>();
+  const tables = new Map<string, { vocabSize: number; dim: number; nodeId: string }>();
+
+  for (const id of order) {
+    const entry = structure.nodes.get(id);
+    if (!entry?.kind || !entry.params) continue;
+    const { node, kind, params } = entry;
+    const byPort = structure.incoming.get(id);
+    const inputs: Record<string, TensorInfo[]> = {};
+    let upstreamUnknown = false;
+    let missingRequired = false;
+    for (const port of kind.inputs) {
+      const edges = byPort?.get(port.id) ?? [];
+      const tensors: TensorInfo[] = [];
+      for (const edge of edges) {
+        const tensor = outputs.get(edge.source.node)?.[edge.source.port];
+        if (tensor) {
+          tensors.push(tensor);
+          edgeTensors.set(edge.id, tensor);
+        } else upstreamUnknown = true;
+      }
+      inputs[port.id] = tensors;
+      if (edges.length === 0 && !port.optional) {
+        missingRequired = true;
+        report(
+          diagnostic('E_PORT_REQUIRED', `${describeNode(node)}: input port "${port.id}" is not connected (${port.description})`, {
+            nodeId: id,
+            portId: port.id,
+          }),
+        );
+      }
+    }
+    if (upstreamUnknown || missingRequired) continue;
+    let failed = false;
+    const ctx: InferContext<unknown> = {
+      node,
+      params,
+      inputs,
+      error: (code, message, portId) => {
+        failed = true;
+        report(diagnostic(code, `${describeNode(node)}: ${message}`, { nodeId: id, ...(portId ? { portId } : {}) }));
+      },
+      useTable: (name, vocabSize, dim) => {
+        const claimed = tables.get(name);
+        if (!claimed) {
+          tables.set(name, { vocabSize, dim, nodeId: id });
+        } else if (claimed.vocabSize !== vocabSize || claimed.dim !== dim) {
+          failed = true;
+          report(
+            diagnostic(
+              'E_TABLE_MISMATCH',
+              `${describeNode(node)}: embedding table "${name}" is ${vocabSize} × ${dim} here but ${claimed.vocabSize} × ${claimed.dim} at node "${claimed.nodeId}"; nodes sharing a table need the same vocabulary size and dim`,
+              { nodeId: id },
+            ),
+          );
+        }
+      },
+    };
+    const result = kind.infer(ctx);
+    if (result && !failed) outputs.set(id, result);
+  }
+  for (const edge of structure.edges) {
+    const tensor = outputs.get(edge.source.node)?.[edge.source.port];
+    if (tensor) edgeTensors.set(edge.id, tensor);
+  }
+  return { order, outputs, edgeTensors };
+}
+
+/** Kahn's algorithm; nodes left over sit on or behind a cycle, which is reported with its path. */
+function topologicalOrder(structure: Structure, report: (d: Diagnostic) => void): string[] {
+  const indegree = new Map<string, number>();
+  for (const id of structure.nodes.keys()) indegree.set(id, 0);
+  for (const edge of structure.edges) indegree.set(edge.target.node, (indegree.get(edge.target.node) ?? 0) + 1);
+  const ready = [...structure.nodes.keys()].filter((id) => indegree.get(id) === 0);
+  const order: string[] = [];
+  for (let i = 0; i < ready.length; i++) {
+    const id = ready[i] as string;
+    order.push(id);
+    for (const edge of structure.outgoing.get(id) ?? []) {
+      const left = (indegree.get(edge.target.node) ?? 0) - 1;
+      indegree.set(edge.target.node, left);
+      if (left === 0) ready.push(edge.target.node);
+    }
+  }
+  if (order.length < structure.nodes.size) {
+    const placed = new Set(order);
+    const stuck = new Set([...structure.nodes.keys()].filter((id) => !placed.has(id)));
+    for (const cycle of findCycles(stuck, structure)) {
+      const path = [...cycle, cycle[0]].map((id) => structure.nodes.get(id as string)?.node.label ?? id).join(' → ');
+      for (const id of cycle) {
+        report(diagnostic('E_CYCLE', `the graph has a cycle: ${path}; models must flow from inputs to outputs`, { nodeId: id }));
+      }
+    }
+  }
+  return order;
+}
+
+function findCycles(stuck: Set<string>, structure: Structure): string[][] {
+  const state = new Map<string, 'open' | 'done'>();
+  const cycles: string[][] = [];
+  const stack: string[] = [];
+  const visit = (id: string): void => {
+    state.set(id, 'open');
+    stack.push(id);
+    for (const edge of structure.outgoing.get(id) ?? []) {
+      const next = edge.target.node;
+      if (!stuck.has(next)) continue;
+      if (state.get(next) === 'open') cycles.push(stack.slice(stack.indexOf(next)));
+      else if (!state.has(next)) visit(next);
+    }
+    stack.pop();
+    state.set(id, 'done');
+  };
+  for (const id of stuck) if (!state.has(id)) visit(id);
+  return cycles;
+}

@@ -1,0 +1,114 @@
+import type { AnyNodeKind } from '../nodes/define-node';
+import { isInputKind, registry } from '../nodes/registry';
+import type { TensorInfo } from '../nodes/tensor';
+import type { Graph } from '../graph/schema';
+import { safeName } from '../compile/names';
+import { inferShapes } from '../shape/infer';
+import { diagnostic, hasErrors, type Diagnostic } from './diagnostics';
+import { describeNode } from './params';
+import { checkStructure, type Structure } from './structure';
+
+export interface Validation {
+  ok: boolean;
+  diagnostics: Diagnostic[];
+  structure: Structure;
+  order: string[];
+  outputs: Map<string, Record<string, TensorInfo>>;
+  edgeTensors: Map<string, TensorInfo>;
+}
+
+/**
+ * The whole check of a graph, a pure function: structure, params, cycles, shapes, then the rules
+ * that need the whole graph (outputs, reachability, label leakage, unused nodes).
+ */
+export function validateGraph(graph: Graph, kinds: ReadonlyMap<string, AnyNodeKind> = registry): Validation {
+  const diagnostics: Diagnostic[] = [];
+  const report = (d: Diagnostic) => void diagnostics.push(d);
+  const structure = checkStructure(graph, kinds, report);
+  const shapes = inferShapes(structure, report);
+  checkGraphRules(structure, report);
+  return { ok: !hasErrors(diagnostics), diagnostics, structure, ...shapes };
+}
+
+function checkGraphRules(structure: Structure, report: (d: Diagnostic) => void): void {
+  const entries = [...structure.nodes.values()];
+  const outputNodes = entries.filter((e) => e.kind?.kind === 'output');
+  if (outputNodes.length === 0) {
+    report(diagnostic('E_NO_OUTPUT', 'the graph has no output node; add an Output at the end of each task'));
+    return;
+  }
+
+  const fromInputs = reachable(
+    entries.filter((e) => isInputKind(e.node.kind)).map((e) => e.node.id),
+    (id) => (structure.outgoing.get(id) ?? []).map((e) => e.target.node),
+  );
+  const incomingIds = (id: string) => [...(structure.incoming.get(id)?.values() ?? [])].flat().map((e) => e.source.node);
+  const feedsOutput = reachable(outputNodes.map((e) => e.node.id), incomingIds);
+
+  const inputColumns = new Map<string, string>();
+  for (const entry of entries) {
+    if (!entry.kind?.dataColumns || !entry.params) continue;
+    for (const column of entry.kind.dataColumns(entry.params)) {
+      const first = inputColumns.get(column);
+      if (first !== undefined) {
+        report(
+          diagnostic('E_DUPLICATE_INPUT_COLUMN', `${describeNode(entry.node)} reads column "${column}", which input "${first}" already reads`, {
+            nodeId: entry.node.id,
+          }),
+        );
+      } else inputColumns.set(column, entry.node.id);
+    }
+  }
+
+  const names = new Map<string, string>();
+  let labelled = 0;
+  for (const entry of outputNodes) {
+    const { node, kind, params } = entry;
+    if (!fromInputs.has(node.id)) {
+      report(diagnostic('E_OUTPUT_UNREACHABLE', `output ${describeNode(node)} has no path from any input node`, { nodeId: node.id }));
+    }
+    if (!kind || !params) continue;
+    const name = safeName(kind.layerBase?.(node, params) ?? node.label, 'output');
+    const first = names.get(name);
+    if (first !== undefined) {
+      report(
+        diagnostic('E_DUPLICATE_OUTPUT_NAME', `output ${describeNode(node)} is named "${name}", like output "${first}"; prediction names must be unique`, {
+          nodeId: node.id,
+        }),
+      );
+    } else names.set(name, node.id);
+    for (const label of kind.labelColumns?.(params) ?? []) {
+      labelled++;
+      const reader = inputColumns.get(label);
+      if (reader !== undefined) {
+        report(
+          diagnostic('E_LABEL_LEAK', `output ${describeNode(node)} is trained on column "${label}", which input "${reader}" also feeds to the model (label leakage)`, {
+            nodeId: node.id,
+          }),
+        );
+      }
+    }
+  }
+  if (labelled === 0) {
+    report(diagnostic('W_NOTHING_TO_TRAIN', 'no output has a label column, so the model cannot be trained; set "label" on an output'));
+  }
+  for (const entry of entries) {
+    if (!feedsOutput.has(entry.node.id)) {
+      report(diagnostic('W_UNUSED_NODE', `${describeNode(entry.node)} does not feed any output`, { nodeId: entry.node.id }));
+    }
+  }
+}
+
+function reachable(starts: string[], next: (id: string) => string[]): Set<string> {
+  const seen = new Set(starts);
+  const queue = [...starts];
+  for (let i = 0; i < queue.length; i++) {
+    for (const n of next(queue[i] as string)) {
+      if (!seen.has(n)) {
+        seen.add(n);
+        queue.push(n);
+      }
+    }
+  }
+  return seen;
+}
