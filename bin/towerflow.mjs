@@ -4,5 +4,9 @@ import { register } from 'tsx/esm/api';
 
 register();
 const { main } = await import('../app/cli/main.ts');
-const io = { out: (text) => process.stdout.write(`${text}\n`), err: (text) => process.stderr.write(`${text}\n`) };
+const io = {
+  out: (text) => process.stdout.write(`${text}\n`),
+  err: (text) => process.stderr.write(`${text}\n`),
+  isTTY: Boolean(process.stdout.isTTY),
+};
 process.exitCode = await main(process.argv.slice(2), io);

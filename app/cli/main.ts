@@ -1,69 +1,42 @@
-import { parseArgs } from 'node:util';
-import { readFile } from 'node:fs/promises';
-import { openGraphText } from '../graph/open';
-import { formatDiagnostic, hasErrors } from '../validate/diagnostics';
+import { EXIT, UsageError, type CliIO, type Command } from './io';
+import { validateCommand } from './validate';
 
-/** Where the CLI writes; tests pass their own to capture output. */
-export interface CliIO {
-  out(text: string): void;
-  err(text: string): void;
+export { EXIT, type CliIO } from './io';
+
+/** Every command of the `towerflow` CLI, in help order. */
+const COMMANDS: readonly Command[] = [validateCommand];
+
+function usage(): string {
+  return [
+    'Usage: towerflow <command> [options]',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.usage}`),
+    '',
+    'Exit codes: 0 ok, 1 bad input (the message says what and where), 2 usage error.',
+  ].join('\n');
 }
-
-export const EXIT = { ok: 0, badInput: 1, usage: 2 } as const;
-
-const USAGE = `Usage: towerflow <command> [options]
-
-Commands:
-  validate <graph.json> [--json]   Check a model graph; prints each problem with its place.
-
-Exit codes: 0 ok, 1 bad input (the message says what and where), 2 usage error.`;
 
 export async function main(argv: string[], io: CliIO): Promise<number> {
-  const [command, ...rest] = argv;
-  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
-    io.out(USAGE);
-    return command === undefined ? EXIT.usage : EXIT.ok;
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    (name === undefined ? io.err : io.out)(usage());
+    return name === undefined ? EXIT.usage : EXIT.ok;
   }
-  switch (command) {
-    case 'validate':
-      return validateCommand(rest, io);
-    default:
-      io.err(`towerflow: unknown command "${command}"\n\n${USAGE}`);
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    io.err(`towerflow: unknown command "${name}"\n\n${usage()}`);
+    return EXIT.usage;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (error) {
+    // parseArgs reports unknown or malformed options with a TypeError carrying an ERR_PARSE_ARGS_* code.
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    if (error instanceof UsageError || code.startsWith('ERR_PARSE_ARGS')) {
+      io.err(`towerflow ${name}: ${(error as Error).message}\n\n${usage()}`);
       return EXIT.usage;
+    }
+    throw error;
   }
-}
-
-async function validateCommand(argv: string[], io: CliIO): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean', default: false } } });
-  } catch (error) {
-    io.err(`towerflow validate: ${(error as Error).message}\n\n${USAGE}`);
-    return EXIT.usage;
-  }
-  const [file, ...extra] = parsed.positionals;
-  if (file === undefined || extra.length > 0) {
-    io.err(`towerflow validate: expected exactly one graph file\n\n${USAGE}`);
-    return EXIT.usage;
-  }
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    io.err(`${file}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-    return EXIT.badInput;
-  }
-  const opened = openGraphText(text);
-  const failed = hasErrors(opened.diagnostics);
-  if (parsed.values.json) {
-    io.out(JSON.stringify({ file, ok: !failed, diagnostics: opened.diagnostics }, null, 2));
-    return failed ? EXIT.badInput : EXIT.ok;
-  }
-  for (const d of opened.diagnostics) (d.severity === 'error' ? io.err : io.out)(formatDiagnostic(d, file));
-  const errors = opened.diagnostics.filter((d) => d.severity === 'error').length;
-  const warnings = opened.diagnostics.length - errors;
-  const size = opened.graph ? `${opened.graph.nodes.length} nodes, ${opened.graph.edges.length} edges` : 'not loaded';
-  const summary = `${file}: ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'} (${size})`;
-  (failed ? io.err : io.out)(summary);
-  return failed ? EXIT.badInput : EXIT.ok;
 }

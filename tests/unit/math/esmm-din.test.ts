@@ -14,7 +14,7 @@ describe('ESMM', () => {
   it('predicts pCTCVR = pCTR × pCVR for every row', () => {
     const batch = 8;
     const inputs = compiled.inputs.map((spec, i) =>
-      spec.dtype === 'int32' ? tf.randomUniformInt([batch, ...spec.shape], 0, 1000, { seed: i }) : tf.randomNormal([batch, ...spec.shape], 0, 1, 'float32', i),
+      spec.dtype === 'int32' ? tf.randomUniformInt([batch, ...spec.shape], 0, 1000, i) : tf.randomNormal([batch, ...spec.shape], 0, 1, 'float32', i),
     );
     const [ctr, cvr, ctcvr] = predictAll(compiled.model, inputs) as [number[], number[], number[]];
     expect(compiled.model.outputNames).toEqual(['ctr', 'cvr', 'ctcvr']);

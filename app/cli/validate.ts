@@ -1,0 +1,35 @@
+import { parseArgs } from 'node:util';
+import { readFile } from 'node:fs/promises';
+import { openGraphText } from '../graph/open';
+import { formatDiagnostic, hasErrors } from '../validate/diagnostics';
+import { EXIT, UsageError, type Command } from './io';
+
+export const validateCommand: Command = {
+  name: 'validate',
+  usage: 'validate <graph.json> [--json]        Check a model graph; prints each problem with its place.',
+  async run(argv, io) {
+    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean', default: false } } });
+    const [file, ...extra] = positionals;
+    if (file === undefined || extra.length > 0) throw new UsageError('expected exactly one graph file');
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      io.err(`${file}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+      return EXIT.badInput;
+    }
+    const opened = openGraphText(text);
+    const failed = hasErrors(opened.diagnostics);
+    if (values.json) {
+      io.out(JSON.stringify({ file, ok: !failed, diagnostics: opened.diagnostics }, null, 2));
+      return failed ? EXIT.badInput : EXIT.ok;
+    }
+    for (const d of opened.diagnostics) (d.severity === 'error' ? io.err : io.out)(formatDiagnostic(d, file));
+    const errors = opened.diagnostics.filter((d) => d.severity === 'error').length;
+    const warnings = opened.diagnostics.length - errors;
+    const size = opened.graph ? `${opened.graph.nodes.length} nodes, ${opened.graph.edges.length} edges` : 'not loaded';
+    const summary = `${file}: ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'} (${size})`;
+    (failed ? io.err : io.out)(summary);
+    return failed ? EXIT.badInput : EXIT.ok;
+  },
+};
