@@ -1,0 +1,398 @@
+/**
+ * Feature encoders: fitted on training data, then applied column by column to batches.
+ *
+ * Index conventions shared by every integer encoder, so one embedding table can serve all:
+ *   0        missing value, out-of-vocabulary value, or (in id lists) padding
+ *   1..N-1   known values / hash buckets
+ * Encoders never throw on unseen values at prediction time; they map them to 0.
+ * Each encoder's toJSON() is plain data and `fromJSON` rebuilds an identical encoder.
+ */
+import { z } from 'zod';
+import type { IdSeparator } from './column-kinds';
+import { dataError, showValue, type DataError, type Location } from './errors';
+import { fnv1a32 } from './hash';
+import { parseNumber } from './numbers';
+
+export { fnv1a32 };
+
+export type Raw = string | null;
+
+// ---------------------------------------------------------------- vocabulary
+
+/**
+ * Counts values, possibly from several columns, so that columns which must share one id
+ * space (a candidate item and the item history) are fitted into ONE vocabulary.
+ */
+export class VocabularyCounter {
+  private readonly counts = new Map<string, number>();
+
+  add(value: Raw): void {
+    if (value === null || value === '') return;
+    this.counts.set(value, (this.counts.get(value) ?? 0) + 1);
+  }
+
+  addIdList(value: Raw, separator: IdSeparator): void {
+    for (const token of splitIds(value, separator)) this.add(token);
+  }
+
+  entries(): ReadonlyMap<string, number> {
+    return this.counts;
+  }
+}
+
+export interface VocabularyOptions {
+  /** Values seen fewer times are left out (they encode to 0). Default 1. */
+  readonly minFrequency?: number;
+  /** Embedding table size including index 0; keeps the tableSize-1 most frequent values. */
+  readonly tableSize?: number;
+}
+
+export interface VocabularyJSON {
+  readonly type: 'vocabulary';
+  /** values[i] encodes to i + 1. */
+  readonly values: readonly string[];
+}
+
+export class VocabularyEncoder {
+  private readonly index: ReadonlyMap<string, number>;
+
+  private constructor(readonly values: readonly string[]) {
+    this.index = new Map(values.map((value, i) => [value, i + 1]));
+  }
+
+  static fit(values: Iterable<Raw>, options: VocabularyOptions = {}): VocabularyEncoder {
+    const counter = new VocabularyCounter();
+    for (const value of values) counter.add(value);
+    return VocabularyEncoder.fromCounts(counter, options);
+  }
+
+  /** Ordered by frequency (descending) then value (ascending code units), for determinism. */
+  static fromCounts(counter: VocabularyCounter, options: VocabularyOptions = {}): VocabularyEncoder {
+    const minFrequency = options.minFrequency ?? 1;
+    const tableSize = options.tableSize ?? Number.POSITIVE_INFINITY;
+    if (tableSize < 1) throw new RangeError(`tableSize must be at least 1, got ${tableSize}`);
+    const kept = [...counter.entries()]
+      .filter(([, count]) => count >= minFrequency)
+      .sort(([a, ca], [b, cb]) => cb - ca || (a < b ? -1 : a > b ? 1 : 0))
+      .slice(0, tableSize - 1)
+      .map(([value]) => value);
+    return new VocabularyEncoder(kept);
+  }
+
+  static fromJSON(json: unknown): VocabularyEncoder | DataError {
+    const parsed = vocabularySchema.safeParse(json);
+    if (!parsed.success) return badJSON('vocabulary', parsed.error);
+    if (new Set(parsed.data.values).size !== parsed.data.values.length) {
+      return dataError('E_DATA_BAD_ENCODER_JSON', 'vocabulary encoder JSON lists a value twice');
+    }
+    return new VocabularyEncoder(parsed.data.values);
+  }
+
+  /** Rows needed in an embedding table, index 0 included. */
+  get size(): number {
+    return this.values.length + 1;
+  }
+
+  encode(value: Raw): number {
+    return value === null ? 0 : (this.index.get(value) ?? 0);
+  }
+
+  decode(index: number): string | null {
+    return this.values[index - 1] ?? null;
+  }
+
+  encodeColumn(values: readonly Raw[]): Int32Array {
+    const out = new Int32Array(values.length);
+    for (let i = 0; i < values.length; i++) out[i] = this.encode(values[i] ?? null);
+    return out;
+  }
+
+  toJSON(): VocabularyJSON {
+    return { type: 'vocabulary', values: [...this.values] };
+  }
+}
+
+// ---------------------------------------------------------------- hashing encoder
+
+export interface HashJSON {
+  readonly type: 'hash';
+  readonly buckets: number;
+}
+
+export class HashEncoder {
+  constructor(readonly buckets: number) {
+    if (!Number.isInteger(buckets) || buckets < 2) {
+      throw new RangeError(`a hash encoder needs an integer number of buckets >= 2, got ${buckets}`);
+    }
+  }
+
+  static fromJSON(json: unknown): HashEncoder | DataError {
+    const parsed = hashSchema.safeParse(json);
+    return parsed.success ? new HashEncoder(parsed.data.buckets) : badJSON('hash', parsed.error);
+  }
+
+  get size(): number {
+    return this.buckets;
+  }
+
+  encode(value: Raw): number {
+    if (value === null || value === '') return 0;
+    return 1 + (fnv1a32(value) % (this.buckets - 1));
+  }
+
+  encodeColumn(values: readonly Raw[]): Int32Array {
+    const out = new Int32Array(values.length);
+    for (let i = 0; i < values.length; i++) out[i] = this.encode(values[i] ?? null);
+    return out;
+  }
+
+  toJSON(): HashJSON {
+    return { type: 'hash', buckets: this.buckets };
+  }
+}
+
+// ---------------------------------------------------------------- numeric
+
+/** Where a column of values came from, for error messages. lines[i] is the line of values[i]. */
+export interface ColumnSource {
+  readonly file?: string;
+  readonly column: string;
+  readonly lines?: readonly number[];
+}
+
+/** Text -> number, null for missing, DataError for anything that is not a number. */
+export function parseNumericCell(raw: Raw, where: Location): number | null | DataError {
+  if (raw === null) return null;
+  const value = parseNumber(raw);
+  if (value !== undefined) return value;
+  return dataError('E_DATA_NOT_NUMERIC', `expected a number, got ${showValue(raw)}`, where);
+}
+
+/** Running mean and variance (Welford), so fitting can stream over a file. */
+export class NumericStats {
+  count = 0;
+  mean = 0;
+  private m2 = 0;
+
+  add(value: number): void {
+    this.count++;
+    const delta = value - this.mean;
+    this.mean += delta / this.count;
+    this.m2 += delta * (value - this.mean);
+  }
+
+  /** Population standard deviation (divides by n), matching scikit-learn's StandardScaler. */
+  get std(): number {
+    return this.count > 0 ? Math.sqrt(this.m2 / this.count) : 0;
+  }
+}
+
+export interface NumericJSON {
+  readonly type: 'numeric';
+  readonly mean: number;
+  readonly std: number;
+  readonly log1p: boolean;
+}
+
+export class NumericEncoder {
+  readonly std: number;
+
+  /** A fitted std of 0 (constant column) becomes 1 so encoding never divides by zero. */
+  constructor(
+    readonly mean: number,
+    std: number,
+    readonly log1p: boolean,
+  ) {
+    this.std = std > 0 ? std : 1;
+  }
+
+  /**
+   * Fit on raw text values. With log1p, statistics are those of log1p(x) and a negative
+   * value is an error (log1p is meant for non-negative heavy-tailed counts and amounts).
+   */
+  static fit(values: readonly Raw[], source: ColumnSource, options: { log1p?: boolean } = {}): NumericEncoder | DataError {
+    const log1p = options.log1p ?? false;
+    const stats = new NumericStats();
+    for (let i = 0; i < values.length; i++) {
+      const value = readNumber(values[i] ?? null, log1p, locate(source, i));
+      if (typeof value === 'object' && value !== null) return value;
+      if (value !== null) stats.add(value);
+    }
+    return NumericEncoder.fromStats(stats, log1p);
+  }
+
+  /** For streaming fits: feed `NumericStats` with `NumericEncoder.prepare` values. */
+  static fromStats(stats: NumericStats, log1p: boolean): NumericEncoder {
+    return new NumericEncoder(stats.count > 0 ? stats.mean : 0, stats.std, log1p);
+  }
+
+  /** The number that statistics are computed on: parsed and, if asked, log1p-transformed. */
+  static prepare(raw: Raw, log1p: boolean, where: Location): number | null | DataError {
+    return readNumber(raw, log1p, where);
+  }
+
+  static fromJSON(json: unknown): NumericEncoder | DataError {
+    const parsed = numericSchema.safeParse(json);
+    if (!parsed.success) return badJSON('numeric', parsed.error);
+    return new NumericEncoder(parsed.data.mean, parsed.data.std, parsed.data.log1p);
+  }
+
+  /** Missing encodes to 0, i.e. the fitted mean. */
+  encode(raw: Raw, where: Location = {}): number | DataError {
+    const value = readNumber(raw, this.log1p, where);
+    if (value === null) return 0;
+    if (typeof value === 'object') return value;
+    return (value - this.mean) / this.std;
+  }
+
+  encodeColumn(values: readonly Raw[], source: ColumnSource): Float32Array | DataError {
+    const out = new Float32Array(values.length);
+    for (let i = 0; i < values.length; i++) {
+      const value = this.encode(values[i] ?? null, locate(source, i));
+      if (typeof value === 'object') return value;
+      out[i] = value;
+    }
+    return out;
+  }
+
+  toJSON(): NumericJSON {
+    return { type: 'numeric', mean: this.mean, std: this.std, log1p: this.log1p };
+  }
+}
+
+function readNumber(raw: Raw, log1p: boolean, where: Location): number | null | DataError {
+  const value = parseNumericCell(raw, where);
+  if (!log1p || value === null || typeof value === 'object') return value;
+  if (value < 0) {
+    return dataError('E_DATA_NEGATIVE_FOR_LOG', `log1p needs values >= 0, got ${showValue(raw)}`, where);
+  }
+  return Math.log1p(value);
+}
+
+function locate(source: ColumnSource, i: number): Location {
+  const line = source.lines?.[i];
+  return {
+    ...(source.file !== undefined ? { file: source.file } : {}),
+    ...(line !== undefined ? { line } : {}),
+    column: source.column,
+  };
+}
+
+// ---------------------------------------------------------------- id lists
+
+export type IdEncoder = VocabularyEncoder | HashEncoder;
+
+export interface IdListJSON {
+  readonly type: 'idlist';
+  readonly separator: IdSeparator;
+  readonly maxLength: number;
+  readonly padding: 'left';
+  readonly ids: VocabularyJSON | HashJSON;
+}
+
+/** Tokens of an id list, trimmed, empty tokens dropped. */
+export function splitIds(value: Raw, separator: IdSeparator): string[] {
+  if (value === null) return [];
+  return value
+    .split(separator)
+    .map((token) => token.trim())
+    .filter((token) => token !== '');
+}
+
+/**
+ * Id lists (behaviour histories, multi-valued fields) as fixed-length Int32 rows.
+ *
+ * Lists are ordered oldest -> newest. When a list is longer than maxLength the MOST RECENT
+ * (last) ids are kept. Padding is on the LEFT: the newest id always sits in the last slot,
+ * and 0 marks padding (a mask is `id !== 0`). Ids that encode to 0 (out of vocabulary) are
+ * dropped before truncation rather than kept as holes, so the window holds the most recent
+ * known ids. Pass the same VocabularyEncoder instance to the candidate column's encoder to
+ * share one id space (fit it with a VocabularyCounter over both columns).
+ */
+export class IdListEncoder {
+  constructor(
+    readonly ids: IdEncoder,
+    readonly separator: IdSeparator,
+    readonly maxLength: number,
+  ) {
+    if (!Number.isInteger(maxLength) || maxLength < 1) {
+      throw new RangeError(`maxLength must be a positive integer, got ${maxLength}`);
+    }
+  }
+
+  static fromJSON(json: unknown): IdListEncoder | DataError {
+    const parsed = idListSchema.safeParse(json);
+    if (!parsed.success) return badJSON('idlist', parsed.error);
+    const ids = parsed.data.ids.type === 'hash' ? HashEncoder.fromJSON(parsed.data.ids) : VocabularyEncoder.fromJSON(parsed.data.ids);
+    if (!(ids instanceof VocabularyEncoder || ids instanceof HashEncoder)) return ids;
+    return new IdListEncoder(ids, parsed.data.separator, parsed.data.maxLength);
+  }
+
+  /** Writes one padded row into `out` at `offset` (a fresh array when `out` is omitted). */
+  encode(value: Raw, out: Int32Array = new Int32Array(this.maxLength), offset = 0): Int32Array {
+    const codes: number[] = [];
+    for (const token of splitIds(value, this.separator)) {
+      const code = this.ids.encode(token);
+      if (code !== 0) codes.push(code);
+    }
+    const kept = codes.slice(Math.max(0, codes.length - this.maxLength));
+    const start = offset + this.maxLength - kept.length;
+    out.fill(0, offset, start);
+    out.set(kept, start);
+    return out;
+  }
+
+  /** Row-major [values.length, maxLength]. */
+  encodeColumn(values: readonly Raw[]): Int32Array {
+    const out = new Int32Array(values.length * this.maxLength);
+    for (let i = 0; i < values.length; i++) this.encode(values[i] ?? null, out, i * this.maxLength);
+    return out;
+  }
+
+  toJSON(): IdListJSON {
+    return { type: 'idlist', separator: this.separator, maxLength: this.maxLength, padding: 'left', ids: this.ids.toJSON() };
+  }
+}
+
+// ---------------------------------------------------------------- JSON
+
+export type Encoder = VocabularyEncoder | HashEncoder | NumericEncoder | IdListEncoder;
+export type EncoderJSON = VocabularyJSON | HashJSON | NumericJSON | IdListJSON;
+
+export function encoderFromJSON(json: unknown): Encoder | DataError {
+  const type = typeof json === 'object' && json !== null ? (json as { type?: unknown }).type : undefined;
+  switch (type) {
+    case 'vocabulary':
+      return VocabularyEncoder.fromJSON(json);
+    case 'hash':
+      return HashEncoder.fromJSON(json);
+    case 'numeric':
+      return NumericEncoder.fromJSON(json);
+    case 'idlist':
+      return IdListEncoder.fromJSON(json);
+    default:
+      return dataError('E_DATA_BAD_ENCODER_JSON', `unknown encoder type ${JSON.stringify(type) ?? 'undefined'}`);
+  }
+}
+
+const vocabularySchema = z.object({ type: z.literal('vocabulary'), values: z.array(z.string().min(1)) });
+const hashSchema = z.object({ type: z.literal('hash'), buckets: z.number().int().min(2) });
+const numericSchema = z.object({
+  type: z.literal('numeric'),
+  mean: z.number(),
+  std: z.number().positive(),
+  log1p: z.boolean(),
+});
+const idListSchema = z.object({
+  type: z.literal('idlist'),
+  separator: z.enum(['|', ';', ',', ' ']),
+  maxLength: z.number().int().min(1),
+  padding: z.literal('left'),
+  ids: z.discriminatedUnion('type', [vocabularySchema, hashSchema]),
+});
+
+function badJSON(kind: string, error: z.ZodError): DataError {
+  const issue = error.issues[0];
+  const where = issue !== undefined && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
+  return dataError('E_DATA_BAD_ENCODER_JSON', `invalid ${kind} encoder JSON${where}: ${issue?.message ?? 'unknown problem'}`);
+}

@@ -1,0 +1,102 @@
+/**
+ * Label rules are data (JSON in the graph file), not code, so a saved project says exactly
+ * how each task's target was derived from the raw columns.
+ *
+ *   { column, equals: '50000+.' }   1 when the trimmed value equals the trimmed string
+ *   { column, atLeast: 4 }          1 when the value is a number >= the threshold
+ *   { column }                      the value itself, which must be 0 or 1 (cross-entropy)
+ *   { column, numeric: true }       the value itself as a number (regression / MSE)
+ *   { all: [r1, r2, ...] }          1 when every rule gives 1 (e.g. ESMM: click AND purchase)
+ *   { any: [r1, r2, ...] }          1 when some rule gives 1
+ *
+ * A missing label value is an error, not a negative: silently counting unknowns as 0 biases
+ * the positive rate.
+ */
+import { z } from 'zod';
+import { dataError, showValue, type DataError } from './errors';
+import { parseNumber } from './numbers';
+
+export type LabelRule =
+  | { readonly column: string; readonly equals: string }
+  | { readonly column: string; readonly atLeast: number }
+  | { readonly column: string; readonly numeric: true }
+  | { readonly column: string }
+  | { readonly all: readonly LabelRule[] }
+  | { readonly any: readonly LabelRule[] };
+
+export interface LabelRow {
+  readonly line?: number;
+  readonly values: Readonly<Record<string, string | null>>;
+}
+
+export function labelValue(rule: LabelRule, row: LabelRow, file?: string): number | DataError {
+  if ('all' in rule) return combine(rule.all, row, file, Math.min);
+  if ('any' in rule) return combine(rule.any, row, file, Math.max);
+  const where = {
+    ...(file !== undefined ? { file } : {}),
+    ...(row.line !== undefined ? { line: row.line } : {}),
+    column: rule.column,
+  };
+  const raw = row.values[rule.column];
+  if (raw === undefined) return dataError('E_DATA_MISSING_COLUMN', 'the label column is not in the table', where);
+  if (raw === null) return dataError('E_DATA_MISSING_LABEL', 'the label value is missing', where);
+  if ('equals' in rule) return raw.trim() === rule.equals.trim() ? 1 : 0;
+  const value = parseNumber(raw);
+  if (value === undefined) return dataError('E_DATA_NOT_NUMERIC', `expected a numeric label, got ${showValue(raw)}`, where);
+  if ('atLeast' in rule) return value >= rule.atLeast ? 1 : 0;
+  if ('numeric' in rule) return value;
+  if (value !== 0 && value !== 1) {
+    return dataError('E_DATA_LABEL_NOT_BINARY', `labels outside {0,1}: got ${showValue(raw)}`, where);
+  }
+  return value;
+}
+
+/** Columns a rule reads, for checking them against a table before a long run. */
+export function labelColumns(rule: LabelRule): string[] {
+  if ('all' in rule) return [...new Set(rule.all.flatMap(labelColumns))];
+  if ('any' in rule) return [...new Set(rule.any.flatMap(labelColumns))];
+  return [rule.column];
+}
+
+/** True when the rule yields 0/1 (cross-entropy); false for raw numeric (regression) labels. */
+export function isBinaryRule(rule: LabelRule): boolean {
+  return !('numeric' in rule);
+}
+
+export function parseLabelRule(json: unknown): LabelRule | DataError {
+  const parsed = ruleSchema.safeParse(json);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const path = issue !== undefined && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
+  return dataError('E_DATA_BAD_LABEL_RULE', `invalid label rule${path}: ${issue?.message ?? 'unknown problem'}`);
+}
+
+function combine(
+  rules: readonly LabelRule[],
+  row: LabelRow,
+  file: string | undefined,
+  pick: (a: number, b: number) => number,
+): number | DataError {
+  // Every part is evaluated, even after the result is known, so a bad value is reported on
+  // every row that has it rather than only on rows where earlier parts happened to be 1.
+  let result: number | undefined;
+  for (const rule of rules) {
+    const value = labelValue(rule, row, file);
+    if (typeof value !== 'number') return value;
+    result = result === undefined ? value : pick(result, value);
+  }
+  return result ?? 0;
+}
+
+const column = z.string().min(1);
+// Composite rules combine 0/1 values, so a raw numeric rule is not allowed inside them.
+const binaryRule: z.ZodType<LabelRule> = z.lazy(() =>
+  z.union([
+    z.strictObject({ column, equals: z.string() }),
+    z.strictObject({ column, atLeast: z.number() }),
+    z.strictObject({ column }),
+    z.strictObject({ all: z.array(binaryRule).min(1) }),
+    z.strictObject({ any: z.array(binaryRule).min(1) }),
+  ]),
+);
+const ruleSchema: z.ZodType<LabelRule> = z.union([z.strictObject({ column, numeric: z.literal(true) }), binaryRule]);

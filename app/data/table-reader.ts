@@ -1,0 +1,421 @@
+/**
+ * Streaming reader for delimited text tables (CSV/TSV/...), plain or gzip-compressed.
+ *
+ * Rows are produced one at a time through csv-parse's stream interface so memory stays
+ * bounded by one chunk plus one record, whatever the file size. A `Table` is a re-iterable
+ * handle: every call to `rows()` re-reads the file, which is what two-pass work (fit encoders,
+ * then encode) needs without keeping rows around.
+ */
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { pipeline, type Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { CsvError, parse } from 'csv-parse';
+import { dataError, isDataError, showValue, type DataError } from './errors';
+import { isNumberText } from './numbers';
+
+export type Separator = ',' | '\t' | ';' | '|';
+export const SEPARATORS: readonly Separator[] = [',', '\t', ';', '|'];
+
+export interface TableRow {
+  /** 1-based physical line where the record starts in the (decompressed) file. */
+  readonly line: number;
+  /** Trimmed values by column name; missing markers ('?' and '' by default) become null. */
+  readonly values: Readonly<Record<string, string | null>>;
+}
+
+export interface TableOptions {
+  /** 'auto' (default) decides from the first rows; see `looksLikeHeader`. */
+  readonly header?: boolean | 'auto';
+  /** Column names to use; required in practice for files without a header row. */
+  readonly columns?: readonly string[];
+  /** Forces the separator instead of detecting it from the first lines. */
+  readonly separator?: Separator;
+  readonly encoding?: 'utf8' | 'latin1';
+  /** Values (after trimming) that mean "missing". Default ['?', '']. */
+  readonly missing?: readonly string[];
+}
+
+export interface Table {
+  readonly file: string;
+  readonly columns: readonly string[];
+  readonly separator: Separator;
+  readonly compressed: boolean;
+  readonly hasHeader: boolean;
+  /** Rows in file order. A DataError, if one occurs, is the last item yielded. */
+  rows(): AsyncIterable<TableRow | DataError>;
+}
+
+export interface TablePreview {
+  readonly columns: readonly string[];
+  readonly separator: Separator;
+  readonly compressed: boolean;
+  readonly hasHeader: boolean;
+  readonly rows: readonly TableRow[];
+  /** Set when the file went bad within the previewed rows (e.g. a ragged row). */
+  readonly error?: DataError;
+}
+
+const HEAD_BYTES = 64 * 1024;
+const SNIFF_LINES = 20;
+const SNIFF_RECORDS = 20;
+
+export async function openTable(file: string, options: TableOptions = {}): Promise<Table | DataError> {
+  const encoding = options.encoding ?? 'utf8';
+  const compressed = await detectGzip(file);
+  if (isDataError(compressed)) return compressed;
+
+  const head = await readHead(file, compressed, HEAD_BYTES);
+  if (isDataError(head)) return head;
+  if (!looksLikeText(head)) {
+    return dataError('E_DATA_NOT_TEXT', 'not a text table: the first bytes contain binary data', { file });
+  }
+  const text = head.toString(encoding);
+  if (text.trim() === '') return dataError('E_DATA_EMPTY', 'the file is empty', { file });
+
+  const separator = options.separator ?? detectSeparator(text, head.length >= HEAD_BYTES);
+  const sample = await firstRecords(file, compressed, separator, encoding, SNIFF_RECORDS);
+  if (isDataError(sample)) return sample;
+  const first = sample[0];
+  if (first === undefined) return dataError('E_DATA_EMPTY', 'the file is empty', { file });
+
+  const hasHeader =
+    options.header === 'auto' || options.header === undefined
+      ? looksLikeHeader(first, sample.slice(1))
+      : options.header;
+  const columns = options.columns ?? (hasHeader ? first : first.map((_, i) => `c${i + 1}`));
+  const badName = checkColumnNames(columns, file, hasHeader && options.columns === undefined);
+  if (badName !== undefined) return badName;
+  if (columns.length !== first.length) {
+    return dataError(
+      'E_DATA_COLUMN_COUNT',
+      `${columns.length} column names were given but the first row has ${first.length} fields`,
+      { file, line: 1 },
+    );
+  }
+
+  const missing = new Set(options.missing ?? ['?', '']);
+  return {
+    file,
+    columns,
+    separator,
+    compressed,
+    hasHeader,
+    rows: () => tableRows(file, compressed, separator, encoding, columns, hasHeader, missing),
+  };
+}
+
+/** Columns and the first `rows` rows, for a UI preview. */
+export async function peekTable(
+  file: string,
+  options: TableOptions & { readonly rows: number },
+): Promise<TablePreview | DataError> {
+  const table = await openTable(file, options);
+  if (isDataError(table)) return table;
+  const rows: TableRow[] = [];
+  let error: DataError | undefined;
+  if (options.rows > 0) {
+    for await (const row of table.rows()) {
+      if (isDataError(row)) {
+        error = row;
+        break;
+      }
+      rows.push(row);
+      if (rows.length >= options.rows) break;
+    }
+  }
+  const { columns, separator, compressed, hasHeader } = table;
+  return error === undefined
+    ? { columns, separator, compressed, hasHeader, rows }
+    : { columns, separator, compressed, hasHeader, rows, error };
+}
+
+/** Every row in memory: for small files and tests only. */
+export async function collectRows(table: Table): Promise<TableRow[] | DataError> {
+  const rows: TableRow[] = [];
+  for await (const row of table.rows()) {
+    if (isDataError(row)) return row;
+    rows.push(row);
+  }
+  return rows;
+}
+
+export function requireColumns(table: Table, wanted: readonly string[]): DataError | undefined {
+  const present = new Set(table.columns);
+  const absent = wanted.find((name) => !present.has(name));
+  if (absent === undefined) return undefined;
+  const listed = table.columns.slice(0, 12).join(', ') + (table.columns.length > 12 ? ', ...' : '');
+  return dataError('E_DATA_MISSING_COLUMN', `no such column; the table has: ${listed}`, {
+    file: table.file,
+    ...(table.hasHeader ? { line: 1 } : {}),
+    column: absent,
+  });
+}
+
+/**
+ * Picks the candidate that splits every sampled line into the same number (> 0) of pieces,
+ * preferring the most pieces; failing that, the one with the highest minimum count.
+ * Quotes are honoured per line, which is enough for the first lines of real files.
+ */
+export function detectSeparator(text: string, truncated: boolean): Separator {
+  const lines = text.split('\n');
+  // A cut-off last line would skew its counts, unless it is the only line there is.
+  if (truncated && lines.length > 1) lines.pop();
+  const sampled = lines.filter((line) => line.trim() !== '').slice(0, SNIFF_LINES);
+  let best: Separator = ',';
+  let bestScore = 0;
+  let bestConsistent = false;
+  for (const candidate of SEPARATORS) {
+    const counts = sampled.map((line) => countOutsideQuotes(line, candidate));
+    const min = Math.min(...counts);
+    if (min === 0) continue;
+    const consistent = counts.every((count) => count === min);
+    const better = consistent && !bestConsistent ? true : consistent === bestConsistent && min > bestScore;
+    if (better) {
+      best = candidate;
+      bestScore = min;
+      bestConsistent = consistent;
+    }
+  }
+  return best;
+}
+
+/**
+ * A first row is a header when its cells are distinct, present and non-numeric, and either
+ * some column below it is numeric or none of its cells reappears in its own column.
+ * An all-text file without a header is indistinguishable from one with a header in the
+ * general case; callers who know should pass `header` explicitly.
+ */
+export function looksLikeHeader(first: readonly string[], rest: readonly (readonly string[])[]): boolean {
+  if (first.some((cell) => cell === '' || cell === '?' || isNumberText(cell))) return false;
+  if (new Set(first).size !== first.length) return false;
+  const numericBelow = first.some((_, c) => {
+    const below = rest.map((row) => row[c]).filter((v): v is string => v !== undefined && v !== '' && v !== '?');
+    return below.length > 0 && below.every(isNumberText);
+  });
+  if (numericBelow) return true;
+  return first.every((cell, c) => rest.every((row) => row[c] !== cell));
+}
+
+function countOutsideQuotes(line: string, separator: string): number {
+  let count = 0;
+  let quoted = false;
+  for (const ch of line) {
+    if (ch === '"') quoted = !quoted;
+    else if (ch === separator && !quoted) count++;
+  }
+  return count;
+}
+
+function checkColumnNames(names: readonly string[], file: string, fromHeader: boolean): DataError | undefined {
+  const where = fromHeader ? { file, line: 1 } : { file };
+  const seen = new Set<string>();
+  for (const [i, name] of names.entries()) {
+    // '__proto__' would silently rewire the row object instead of becoming a key.
+    if (name === '' || name === '__proto__') {
+      return dataError('E_DATA_BAD_HEADER', `column ${i + 1} has an unusable name ${showValue(name)}`, where);
+    }
+    if (seen.has(name)) {
+      return dataError('E_DATA_DUPLICATE_COLUMN', `column name ${showValue(name)} appears more than once`, {
+        ...where,
+        column: name,
+      });
+    }
+    seen.add(name);
+  }
+  return undefined;
+}
+
+async function detectGzip(file: string): Promise<boolean | DataError> {
+  let handle;
+  try {
+    handle = await open(file, 'r');
+  } catch (err) {
+    return openError(err, file);
+  }
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) return dataError('E_DATA_NOT_A_FILE', 'not a regular file', { file });
+    if (info.size === 0) return dataError('E_DATA_EMPTY', 'the file is empty', { file });
+    const magic = Buffer.alloc(2);
+    const { bytesRead } = await handle.read(magic, 0, 2, 0);
+    return bytesRead === 2 && magic[0] === 0x1f && magic[1] === 0x8b;
+  } catch (err) {
+    return openError(err, file);
+  } finally {
+    await handle.close();
+  }
+}
+
+function openError(err: unknown, file: string): DataError {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return dataError('E_DATA_FILE_NOT_FOUND', 'file not found', { file });
+  if (code === 'EISDIR') return dataError('E_DATA_NOT_A_FILE', 'not a regular file', { file });
+  return dataError('E_DATA_READ', `cannot read the file: ${String((err as Error).message)}`, { file });
+}
+
+function source(file: string, compressed: boolean): { head: Readable; tail: Readable } {
+  const raw = createReadStream(file);
+  if (!compressed) return { head: raw, tail: raw };
+  const gunzip = createGunzip();
+  // The error surfaces through `tail`; the callback only keeps pipeline from throwing.
+  pipeline(raw, gunzip, () => undefined);
+  return { head: raw, tail: gunzip };
+}
+
+async function readHead(file: string, compressed: boolean, limit: number): Promise<Buffer | DataError> {
+  const { head, tail } = source(file, compressed);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of tail as AsyncIterable<Buffer>) {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size >= limit) break;
+    }
+  } catch (err) {
+    return streamError(err, file, undefined);
+  } finally {
+    head.destroy();
+  }
+  return Buffer.concat(chunks).subarray(0, limit);
+}
+
+function looksLikeText(bytes: Buffer): boolean {
+  let control = 0;
+  for (const byte of bytes) {
+    if (byte === 0) return false;
+    // Tab, LF, VT, FF, CR are normal in text; other C0 controls are rare outside binary data.
+    if (byte < 0x20 && (byte < 0x09 || byte > 0x0d)) control++;
+  }
+  return control <= bytes.length / 100;
+}
+
+/**
+ * csv-parse set up for one pass over the file. Records end at '\n'; trimming removes the '\r'
+ * of CRLF files, and a blank line arrives as one empty field. Line numbers are tracked by the
+ * callers from the newlines inside fields, because csv-parse's `info.lines` counts a CRLF
+ * inside a quoted field twice (and its `info` option costs ~40% of the parsing time).
+ */
+function openParser(
+  file: string,
+  compressed: boolean,
+  separator: Separator,
+  encoding: 'utf8' | 'latin1',
+): { records: AsyncIterable<string[]>; close(): void } {
+  const { head, tail } = source(file, compressed);
+  const parser = parse({
+    delimiter: separator,
+    record_delimiter: '\n',
+    relax_column_count: true,
+    trim: true,
+    bom: true,
+    encoding,
+  });
+  pipeline(tail, parser, () => undefined);
+  return {
+    records: parser,
+    close: () => {
+      head.destroy();
+      parser.destroy();
+    },
+  };
+}
+
+function isBlank(fields: readonly string[]): boolean {
+  return fields.length === 1 && fields[0] === '';
+}
+
+/** The first `limit` non-blank records, for sniffing the header and column count. */
+async function firstRecords(
+  file: string,
+  compressed: boolean,
+  separator: Separator,
+  encoding: 'utf8' | 'latin1',
+  limit: number,
+): Promise<string[][] | DataError> {
+  const { records, close } = openParser(file, compressed, separator, encoding);
+  const sample: string[][] = [];
+  let line = 1;
+  try {
+    for await (const fields of records) {
+      line += 1 + countNewlines(fields);
+      if (isBlank(fields)) continue;
+      sample.push(fields);
+      if (sample.length >= limit) break;
+    }
+  } catch (err) {
+    return streamError(err, file, line);
+  } finally {
+    close();
+  }
+  return sample;
+}
+
+function countNewlines(fields: readonly string[]): number {
+  let count = 0;
+  for (const field of fields) {
+    let at = field.indexOf('\n');
+    while (at !== -1) {
+      count++;
+      at = field.indexOf('\n', at + 1);
+    }
+  }
+  return count;
+}
+
+function streamError(err: unknown, file: string, line: number | undefined): DataError {
+  const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof CsvError) {
+    // csv-parse drops the records it had buffered when it fails, so our own line count may
+    // lag; its count is the one its message quotes.
+    const at = typeof err.lines === 'number' ? err.lines : line;
+    return dataError('E_DATA_CSV_SYNTAX', message, at === undefined ? { file } : { file, line: at });
+  }
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && code.startsWith('Z_')) {
+    return dataError('E_DATA_BAD_GZIP', `the gzip data is damaged: ${message}`, { file });
+  }
+  return dataError('E_DATA_READ', `cannot read the file: ${message}`, line === undefined ? { file } : { file, line });
+}
+
+async function* tableRows(
+  file: string,
+  compressed: boolean,
+  separator: Separator,
+  encoding: 'utf8' | 'latin1',
+  columns: readonly string[],
+  hasHeader: boolean,
+  missing: ReadonlySet<string>,
+): AsyncGenerator<TableRow | DataError> {
+  const width = columns.length;
+  let skipHeader = hasHeader;
+  let next = 1;
+  const { records, close } = openParser(file, compressed, separator, encoding);
+  try {
+    for await (const fields of records) {
+      const line = next;
+      next += 1 + countNewlines(fields);
+      // Blank lines are skipped whatever the width: a lone empty field is not taken as a row.
+      if (isBlank(fields)) continue;
+      if (skipHeader) {
+        skipHeader = false;
+        continue;
+      }
+      if (fields.length !== width) {
+        yield dataError('E_DATA_RAGGED_ROW', `expected ${width} fields, got ${fields.length}`, { file, line });
+        return;
+      }
+      const values: Record<string, string | null> = {};
+      for (let i = 0; i < width; i++) {
+        const value = fields[i] as string;
+        values[columns[i] as string] = missing.has(value) ? null : value;
+      }
+      yield { line, values };
+    }
+  } catch (err) {
+    yield streamError(err, file, next);
+  } finally {
+    close();
+  }
+}
