@@ -30,7 +30,11 @@ export function loadGraph(text: string): LoadResult {
   }
   const doc = jsonValue(tree);
   if (!isRecord(doc) || doc.format !== GRAPH_FORMAT) {
-    const got = isRecord(doc) ? JSON.stringify(doc.format) : `a JSON ${Array.isArray(doc) ? 'array' : typeof doc}`;
+    const got = !isRecord(doc)
+      ? `a JSON ${doc === null ? 'null' : Array.isArray(doc) ? 'array' : typeof doc}`
+      : doc.format === undefined
+        ? 'an object without a "format" field'
+        : JSON.stringify(doc.format);
     return fail(
       diagnostic('E_NOT_A_GRAPH', `not a Towerflow graph: expected "format": "${GRAPH_FORMAT}", got ${got}`, {
         path: 'format',
@@ -46,31 +50,42 @@ export function loadGraph(text: string): LoadResult {
   if (!parsed.success) {
     return { diagnostics: parsed.error.issues.map((issue) => schemaDiagnostic(issue, locate)), locate };
   }
-  return { graph: normalise(parsed.data), diagnostics: [], locate };
+  return { graph: normalise(parsed.data, migrated.doc), diagnostics: [], locate };
 }
 
-function normalise(doc: z.output<typeof GraphDocumentSchema>): Graph {
+/**
+ * Fills in optional fields. Params are taken from the raw document rather than zod's copy, which
+ * drops a "__proto__" key; keeping it lets the validator warn about it instead of losing it silently.
+ */
+function normalise(doc: z.output<typeof GraphDocumentSchema>, raw: Record<string, unknown>): Graph {
+  const rawNodes = Array.isArray(raw.nodes) ? (raw.nodes as unknown[]) : [];
   return {
     format: GRAPH_FORMAT,
     version: GRAPH_VERSION,
     name: doc.name,
     ...(doc.description !== undefined ? { description: doc.description } : {}),
-    nodes: doc.nodes.map((n) => ({
+    nodes: doc.nodes.map((n, i) => ({
       id: n.id,
       kind: n.kind,
       label: n.label ?? n.id,
-      params: n.params ?? {},
+      params: rawParams(rawNodes[i]) ?? n.params ?? {},
       position: n.position ?? { x: 0, y: 0 },
     })),
     edges: doc.edges.map((e) => ({ id: e.id ?? edgeIdOf(e.source, e.target), source: e.source, target: e.target })),
   };
 }
 
+function rawParams(node: unknown): Record<string, unknown> | undefined {
+  return isRecord(node) && isRecord(node.params) ? node.params : undefined;
+}
+
 function schemaDiagnostic(issue: z.core.$ZodIssue, locate: LoadResult['locate']): Diagnostic {
   const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
   const dotted = formatPath(path);
   const where = locate(path) ?? locate(path.slice(0, -1));
-  return diagnostic('E_SCHEMA', `${dotted || 'document'}: ${issue.message}`, { path: dotted, ...where });
+  const missing = issue.code === 'invalid_type' && issue.input === undefined;
+  const message = missing ? `the field "${String(path.at(-1))}" is missing (expected ${issue.expected === 'array' ? 'an array' : `a ${issue.expected}`})` : issue.message;
+  return diagnostic('E_SCHEMA', `${dotted || 'document'}: ${message}`, { path: dotted, ...where });
 }
 
 export function formatPath(path: readonly (string | number)[]): string {

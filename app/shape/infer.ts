@@ -2,7 +2,7 @@ import type { InferContext } from '../nodes/define-node';
 import type { TensorInfo } from '../nodes/tensor';
 import { diagnostic, type Diagnostic } from '../validate/diagnostics';
 import { describeNode } from '../validate/params';
-import type { Structure } from '../validate/structure';
+import { ANY_PORT, portKey, type Structure } from '../validate/structure';
 
 export interface Shapes {
   /** Node ids in an order where every node comes after the nodes feeding it (cycles left out). */
@@ -43,7 +43,8 @@ export function inferShapes(structure: Structure, report: (d: Diagnostic) => voi
         } else upstreamUnknown = true;
       }
       inputs[port.id] = tensors;
-      if (edges.length === 0 && !port.optional) {
+      if (structure.brokenPorts.has(portKey(id, port.id)) || structure.brokenPorts.has(portKey(id, ANY_PORT))) upstreamUnknown = true;
+      else if (edges.length === 0 && !port.optional) {
         missingRequired = true;
         report(
           diagnostic('E_PORT_REQUIRED', `${describeNode(node)}: input port "${port.id}" is not connected (${port.description})`, {

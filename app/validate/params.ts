@@ -79,6 +79,13 @@ function valueAt(root: unknown, path: readonly (string | number)[]): unknown {
 
 function show(value: unknown): string {
   if (value === undefined) return 'nothing';
-  const text = JSON.stringify(value);
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
+  if (typeof value === 'bigint' || typeof value === 'symbol' || typeof value === 'function') return `a ${typeof value}`;
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = `a ${typeof value}`;
+  }
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }

@@ -18,7 +18,19 @@ export interface Structure {
   incoming: Map<string, Map<string, GraphEdge[]>>;
   outgoing: Map<string, GraphEdge[]>;
   edges: GraphEdge[];
+  /**
+   * Input ports with an edge drawn into them that was rejected (already reported). They count as
+   * connected, so one wrong edge gives one diagnostic, not a cascade of "not connected" and "unused".
+   */
+  brokenPorts: Set<string>;
+  /** Every edge whose two nodes exist, valid or not: the graph's topology for reachability. */
+  links: GraphEdge[];
 }
+
+/** Marks a node with an edge into a port it does not have: any of its ports may be the one meant. */
+export const ANY_PORT = '*';
+
+export const portKey = (node: string, port: string): string => `${node}\u0000${port}`;
 
 /** Nodes, kinds, params and edges: everything that can be checked without following the graph. */
 export function checkStructure(graph: Graph, kinds: ReadonlyMap<string, AnyNodeKind>, report: (d: Diagnostic) => void): Structure {
@@ -47,6 +59,8 @@ export function checkStructure(graph: Graph, kinds: ReadonlyMap<string, AnyNodeK
   const incoming = new Map<string, Map<string, GraphEdge[]>>();
   const outgoing = new Map<string, GraphEdge[]>();
   const edges: GraphEdge[] = [];
+  const brokenPorts = new Set<string>();
+  const links: GraphEdge[] = [];
   const edgeIds = new Set<string>();
   const connections = new Set<string>();
   graph.edges.forEach((edge, index) => {
@@ -61,7 +75,11 @@ export function checkStructure(graph: Graph, kinds: ReadonlyMap<string, AnyNodeK
     for (const [end, ref, entry] of [['source', edge.source, source], ['target', edge.target, target]] as const) {
       if (!entry) report(diagnostic('E_EDGE_MISSING_NODE', `edge ${edge.id}: its ${end} node "${ref.node}" does not exist`, place));
     }
-    if (!source?.kind || !target?.kind) return;
+    if (source && target) links.push(edge);
+    if (!source?.kind || !target?.kind) {
+      if (target) brokenPorts.add(portKey(edge.target.node, edge.target.port));
+      return;
+    }
     const out = findPort(source.kind.outputs, edge.source.port);
     const inp = findPort(target.kind.inputs, edge.target.port);
     if (!out) {
@@ -70,7 +88,12 @@ export function checkStructure(graph: Graph, kinds: ReadonlyMap<string, AnyNodeK
     if (!inp) {
       report(diagnostic('E_EDGE_MISSING_PORT', missingPortMessage(edge, 'target', target.node, target.kind), { ...place, nodeId: target.node.id, portId: edge.target.port }));
     }
-    if (!out || !inp) return;
+    if (!out || !inp) {
+      // The target port is meant to be connected even when the edge's source end is wrong; an edge
+      // into a port that does not exist leaves unknown which port was meant, so the whole node is.
+      brokenPorts.add(portKey(edge.target.node, inp ? inp.id : ANY_PORT));
+      return;
+    }
     const key = `${edge.source.node}\u0000${edge.source.port}\u0000${edge.target.node}\u0000${edge.target.port}`;
     if (connections.has(key)) {
       report(diagnostic('E_DUPLICATE_EDGE', `edge ${edge.id} repeats a connection that is already drawn`, place));
@@ -86,6 +109,7 @@ export function checkStructure(graph: Graph, kinds: ReadonlyMap<string, AnyNodeK
           { ...place, nodeId: target.node.id, portId: inp.id },
         ),
       );
+      brokenPorts.add(portKey(target.node.id, inp.id));
       return;
     }
     const byPort = incoming.get(target.node.id) ?? new Map<string, GraphEdge[]>();
@@ -108,7 +132,7 @@ export function checkStructure(graph: Graph, kinds: ReadonlyMap<string, AnyNodeK
     outgoing.set(source.node.id, fromSource);
     edges.push(edge);
   });
-  return { nodes, incoming, outgoing, edges };
+  return { nodes, incoming, outgoing, edges, brokenPorts, links };
 }
 
 const findPort = (ports: readonly PortSpec[], id: string): PortSpec | undefined => ports.find((p) => p.id === id);

@@ -38,18 +38,26 @@ function checkGraphRules(structure: Structure, report: (d: Diagnostic) => void):
     return;
   }
 
+  // Reachability follows every drawn edge, valid or not: a wrong edge is reported once, where it is.
+  const forward = adjacency(structure.links, (e) => e.source.node, (e) => e.target.node);
+  const backward = adjacency(structure.links, (e) => e.target.node, (e) => e.source.node);
   const fromInputs = reachable(
     entries.filter((e) => isInputKind(e.node.kind)).map((e) => e.node.id),
-    (id) => (structure.outgoing.get(id) ?? []).map((e) => e.target.node),
+    (id) => forward.get(id) ?? [],
   );
-  const incomingIds = (id: string) => [...(structure.incoming.get(id)?.values() ?? [])].flat().map((e) => e.source.node);
-  const feedsOutput = reachable(outputNodes.map((e) => e.node.id), incomingIds);
+  const feedsOutput = reachable(outputNodes.map((e) => e.node.id), (id) => backward.get(id) ?? []);
 
   const inputColumns = new Map<string, string>();
   for (const entry of entries) {
     if (!entry.kind?.dataColumns || !entry.params) continue;
+    const own = new Set<string>();
     for (const column of entry.kind.dataColumns(entry.params)) {
       const first = inputColumns.get(column);
+      if (own.has(column)) {
+        report(diagnostic('E_DUPLICATE_INPUT_COLUMN', `${describeNode(entry.node)} lists column "${column}" twice`, { nodeId: entry.node.id }));
+        continue;
+      }
+      own.add(column);
       if (first !== undefined) {
         report(
           diagnostic('E_DUPLICATE_INPUT_COLUMN', `${describeNode(entry.node)} reads column "${column}", which input "${first}" already reads`, {
@@ -62,12 +70,17 @@ function checkGraphRules(structure: Structure, report: (d: Diagnostic) => void):
 
   const names = new Map<string, string>();
   let labelled = 0;
+  // An output whose params are invalid may still have a label; don't claim there is nothing to train.
+  let unknownOutputs = 0;
   for (const entry of outputNodes) {
     const { node, kind, params } = entry;
     if (!fromInputs.has(node.id)) {
       report(diagnostic('E_OUTPUT_UNREACHABLE', `output ${describeNode(node)} has no path from any input node`, { nodeId: node.id }));
     }
-    if (!kind || !params) continue;
+    if (!kind || !params) {
+      unknownOutputs++;
+      continue;
+    }
     const name = safeName(kind.layerBase?.(node, params) ?? node.label, 'output');
     const first = names.get(name);
     if (first !== undefined) {
@@ -89,7 +102,7 @@ function checkGraphRules(structure: Structure, report: (d: Diagnostic) => void):
       }
     }
   }
-  if (labelled === 0) {
+  if (labelled === 0 && unknownOutputs === 0) {
     report(diagnostic('W_NOTHING_TO_TRAIN', 'no output has a label column, so the model cannot be trained; set "label" on an output'));
   }
   for (const entry of entries) {
@@ -97,6 +110,16 @@ function checkGraphRules(structure: Structure, report: (d: Diagnostic) => void):
       report(diagnostic('W_UNUSED_NODE', `${describeNode(entry.node)} does not feed any output`, { nodeId: entry.node.id }));
     }
   }
+}
+
+function adjacency<E>(items: readonly E[], from: (e: E) => string, to: (e: E) => string): Map<string, string[]> {
+  const map = new Map<string, string[]>();
+  for (const item of items) {
+    const list = map.get(from(item)) ?? [];
+    list.push(to(item));
+    map.set(from(item), list);
+  }
+  return map;
 }
 
 function reachable(starts: string[], next: (id: string) => string[]): Set<string> {
