@@ -1,10 +1,14 @@
 import { EXIT, UsageError, type CliIO, type Command } from './io';
 import { validateCommand } from './validate';
+import { trainCommand } from './train';
+import { predictCommand } from './predict';
+import { synthCommand } from './synth';
+import { sequencesCommand } from './sequences';
 
 export { EXIT, type CliIO } from './io';
 
 /** Every command of the `towerflow` CLI, in help order. */
-const COMMANDS: readonly Command[] = [validateCommand];
+const COMMANDS: readonly Command[] = [validateCommand, trainCommand, predictCommand, synthCommand, sequencesCommand];
 
 function usage(): string {
   return [

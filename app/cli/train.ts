@@ -1,0 +1,132 @@
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { parseBinding, type DatasetBinding } from '../data/binding';
+import { formatDataError, isDataError } from '../data/errors';
+import { NODE_BACKENDS } from '../engine/backend';
+import { openGraphText } from '../graph/open';
+import { formatDiagnostic, hasErrors } from '../validate/diagnostics';
+import { runTraining } from '../train/run';
+import { DEFAULT_TRAIN_OPTIONS, OPTIMIZERS, type TrainOptions } from '../train/session';
+import { choiceOption, intOption, numberOption, weightsOption } from './args';
+import { EXIT, UsageError, type CliIO, type Command } from './io';
+import { formatSeconds, progressPrinter } from './progress';
+
+export const trainCommand: Command = {
+  name: 'train',
+  usage: `train <graph.json> --data <file> [--valid <file>] [--binding <b.json>] [options]
+                                        Train a graph on a CSV/TSV file (gzip or not) and save a run folder.
+      --epochs N (5)  --batch-size N (256)  --lr X (0.001)  --optimizer adam|adagrad|sgd  --seed N (42)
+      --validation X (0.2: share held out when there is no --valid file)  --loss-weights task=w,...
+      --early-stopping METRIC (loss, <task>.auc, mean.auc, …)  --patience N (2)
+      --backend ${NODE_BACKENDS.join('|')} (default: fastest available)  --runs DIR (runs)`,
+  async run(argv, io) {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        data: { type: 'string' },
+        valid: { type: 'string' },
+        binding: { type: 'string' },
+        epochs: { type: 'string' },
+        'batch-size': { type: 'string' },
+        lr: { type: 'string' },
+        optimizer: { type: 'string' },
+        seed: { type: 'string' },
+        validation: { type: 'string' },
+        'loss-weights': { type: 'string' },
+        'early-stopping': { type: 'string' },
+        patience: { type: 'string' },
+        backend: { type: 'string' },
+        runs: { type: 'string', default: 'runs' },
+      },
+    });
+    const [graphFile, ...extra] = positionals;
+    if (graphFile === undefined || extra.length > 0) throw new UsageError('expected exactly one graph file');
+    if (values.data === undefined) throw new UsageError('--data <file> is required');
+    const lossWeights = weightsOption('loss-weights', values['loss-weights']);
+    const options: TrainOptions = {
+      optimizer: choiceOption('optimizer', values.optimizer, OPTIMIZERS, DEFAULT_TRAIN_OPTIONS.optimizer),
+      learningRate: numberOption('lr', values.lr, DEFAULT_TRAIN_OPTIONS.learningRate, 1e-8, 10),
+      batchSize: intOption('batch-size', values['batch-size'], DEFAULT_TRAIN_OPTIONS.batchSize, 1, 1 << 20),
+      epochs: intOption('epochs', values.epochs, DEFAULT_TRAIN_OPTIONS.epochs, 1, 100_000),
+      seed: intOption('seed', values.seed, DEFAULT_TRAIN_OPTIONS.seed, 0, 2 ** 31 - 1),
+      ...(lossWeights ? { lossWeights } : {}),
+      ...(values['early-stopping'] ? { earlyStopping: { metric: values['early-stopping'], patience: intOption('patience', values.patience, 2, 1, 1000) } } : {}),
+    };
+    const validationShare = numberOption('validation', values.validation, 0.2, 0, 0.9);
+    const backend = values.backend === undefined ? undefined : choiceOption('backend', values.backend, NODE_BACKENDS, 'cpu');
+
+    const graph = await readGraph(graphFile, io);
+    if (typeof graph === 'number') return graph;
+    const binding = await readBinding(values.binding, io);
+    if (typeof binding === 'number') return binding;
+
+    const controller = new AbortController();
+    const onSigint = () => {
+      io.err('\nstopping after this batch (press Ctrl+C again to quit at once)…');
+      controller.abort();
+      process.once('SIGINT', () => process.exit(130));
+    };
+    process.once('SIGINT', onSigint);
+    const printProgress = progressPrinter(io, (text) => process.stdout.write(text));
+    try {
+      const outcome = await runTraining(
+        { graph, data: values.data, ...(values.valid ? { valid: values.valid } : {}), binding, options, validationShare, runsDir: values.runs, ...(backend ? { backend } : {}) },
+        {
+          signal: controller.signal,
+          onEvent: (event) => {
+            if (event.type === 'stage') io.out(event.message);
+            else if (event.type === 'started') io.out(`run ${event.dir}: ${event.parameters} parameters, ${event.trainRows} training rows, ${event.validRows} validation rows, backend ${event.backend}`);
+            else printProgress(event);
+          },
+        },
+      );
+      if (!outcome.ok) {
+        io.err(`${outcome.dir ? `${outcome.dir}: ` : ''}${outcome.message}`);
+        return EXIT.badInput;
+      }
+      const s = outcome.summary;
+      io.out(`${s.stopReason}: ${s.message}. Best epoch ${s.bestEpoch}; ${Math.round(s.samplesPerSecond)} samples/s on ${s.backend}; ${formatSeconds((Date.parse(s.finishedAt) - Date.parse(s.startedAt)) / 1000)} in all.`);
+      io.out(`saved ${s.dir}`);
+      return EXIT.ok;
+    } finally {
+      process.removeListener('SIGINT', onSigint);
+    }
+  },
+};
+
+async function readGraph(file: string, io: CliIO) {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    io.err(`${file}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    return EXIT.badInput;
+  }
+  const opened = openGraphText(text);
+  if (!opened.graph || hasErrors(opened.diagnostics)) {
+    for (const d of opened.diagnostics.filter((x) => x.severity === 'error')) io.err(formatDiagnostic(d, file));
+    return EXIT.badInput;
+  }
+  return opened.graph;
+}
+
+export async function readBinding(file: string | undefined, io: CliIO): Promise<DatasetBinding | number> {
+  if (file === undefined) {
+    const empty = parseBinding({});
+    return isDataError(empty) ? EXIT.badInput : empty;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    io.err(`${file}: cannot read the binding (${(error as Error).message})`);
+    return EXIT.badInput;
+  }
+  const binding = parseBinding(json, file);
+  if (isDataError(binding)) {
+    io.err(formatDataError(binding));
+    return EXIT.badInput;
+  }
+  return binding;
+}

@@ -1,0 +1,312 @@
+import type { CompiledGraph } from '../compile/to-tfjs';
+import type { EncodedSplit } from '../train/encoded';
+import { dataColumnOf, labelRules, type DatasetBinding } from './binding';
+import type { IdSeparator } from './column-kinds';
+import {
+  HashEncoder, IdListEncoder, NumericEncoder, NumericStats, VocabularyCounter, VocabularyEncoder, encoderFromJSON,
+  type EncoderJSON, type IdEncoder,
+} from './encoders';
+import { dataError, isDataError, type DataError } from './errors';
+import { labelColumns, labelValue, type LabelRule } from './labels';
+import { planInputs, type InputPlan } from './feature-plan';
+import { makeSplitter } from './split';
+import { openTable, type Table, type TableRow } from './table-reader';
+
+/**
+ * From data files to encoded splits: pass 1 reads the file once to fit the encoders on the training
+ * rows (and to check every label and number), pass 2 encodes every row into typed arrays. Neither
+ * pass holds the rows themselves, so files of any length stream. Encoders are fitted on training
+ * rows only and saved with the run, so prediction encodes exactly as training did.
+ */
+export interface FittedEncoders {
+  format: 'towerflow.encoders';
+  version: 1;
+  /** Per model input: the data columns read and one encoder per column. */
+  inputs: Record<string, { columns: string[]; encoders: EncoderJSON[] }>;
+  labels: Record<string, LabelRule>;
+  group?: string;
+}
+
+export interface PreparedData {
+  train: EncodedSplit;
+  valid?: EncodedSplit;
+  encoders: FittedEncoders;
+  /** Data columns read per model input, for the binding table shown to users. */
+  columns: Record<string, string[]>;
+}
+
+export interface SplitSpec {
+  /** Share of rows held out for validation when there is no validation file. */
+  validation: number;
+  seed: number;
+}
+
+const DEFAULT_SEPARATOR: IdSeparator = '|';
+
+export async function prepareData(
+  compiled: Pick<CompiledGraph, 'inputs' | 'outputs' | 'validation'>,
+  binding: DatasetBinding,
+  files: { train: string; valid?: string },
+  split: SplitSpec,
+): Promise<PreparedData | DataError> {
+  const plans = planInputs(compiled);
+  const rules = labelRules(compiled, binding);
+  const table = await openBound(files.train, binding, plans, rules);
+  if (isDataError(table)) return table;
+  const validTable = files.valid ? await openBound(files.valid, binding, plans, rules) : undefined;
+  if (isDataError(validTable)) return validTable;
+  const splitter = validTable ? undefined : makeSplitter({ train: 1 - split.validation, validation: split.validation }, split.seed);
+  if (isDataError(splitter)) return splitter;
+
+  // Pass 1: fit on training rows, check every row.
+  const counters = new Map<string, VocabularyCounter>();
+  const stats = new Map<string, NumericStats>();
+  let trainRows = 0;
+  let validRows = 0;
+  const fitError = await forEachRow(table, (row, index) => {
+    const isTrain = !splitter || splitter.ofIndex(index) === 'train';
+    if (isTrain) trainRows++;
+    else validRows++;
+    for (const plan of plans) {
+      if (plan.kind === 'numeric') {
+        for (const column of plan.columns) {
+          const dataColumn = dataColumnOf(binding, column);
+          const value = NumericEncoder.prepare(row.values[dataColumn] ?? null, binding.features[column]?.log ?? false, { file: table.file, line: row.line, column: dataColumn });
+          if (isDataError(value)) return value;
+          if (isTrain && value !== null) statsFor(stats, column).add(value);
+        }
+      } else if (isTrain) {
+        const dataColumn = dataColumnOf(binding, plan.column);
+        const counter = counters.get(plan.vocab) ?? new VocabularyCounter();
+        counters.set(plan.vocab, counter);
+        const raw = row.values[dataColumn] ?? null;
+        if (plan.kind === 'sequence') counter.addIdList(raw, separatorOf(binding, plan.column));
+        else counter.add(raw);
+      }
+    }
+    for (const rule of rules.values()) {
+      const label = labelValue(rule, row, table.file);
+      if (isDataError(label)) return label;
+    }
+    return undefined;
+  });
+  if (fitError) return fitError;
+  if (trainRows === 0) return dataError('E_DATA_EMPTY', 'no training rows: the file has no data rows, or the validation share takes them all', { file: table.file });
+
+  const encoders = fitEncoders(plans, binding, counters, stats, rules);
+  const rowEncoder = makeRowEncoder(compiled, encoders);
+  if (isDataError(rowEncoder)) return rowEncoder;
+
+  // Pass 2: encode.
+  const train = rowEncoder.allocate(trainRows, rules.size > 0);
+  const valid = validTable ? undefined : rowEncoder.allocate(validRows, rules.size > 0);
+  const cursor = { train: 0, valid: 0 };
+  const encodeError = await forEachRow(table, (row, index) => {
+    const isTrain = !splitter || splitter.ofIndex(index) === 'train';
+    const target = isTrain ? train : (valid as EncodedSplit);
+    const at = isTrain ? cursor.train++ : cursor.valid++;
+    return rowEncoder.encode(row, table.file, target, at);
+  });
+  if (encodeError) return encodeError;
+
+  let validSplit = valid;
+  if (validTable) {
+    const encoded = await encodeTable(validTable, rowEncoder, true);
+    if (isDataError(encoded)) return encoded;
+    validSplit = encoded;
+  }
+  return {
+    train,
+    ...(validSplit && validSplit.rows > 0 ? { valid: validSplit } : {}),
+    encoders,
+    columns: Object.fromEntries(Object.entries(encoders.inputs).map(([name, e]) => [name, e.columns])),
+  };
+}
+
+/** Encodes a whole file with fitted encoders (prediction, or a separate validation file). */
+export async function encodeFile(
+  compiled: Pick<CompiledGraph, 'inputs' | 'outputs' | 'validation'>,
+  encoders: FittedEncoders,
+  binding: DatasetBinding,
+  file: string,
+  withLabels: boolean,
+): Promise<EncodedSplit | DataError> {
+  const rowEncoder = makeRowEncoder(compiled, encoders);
+  if (isDataError(rowEncoder)) return rowEncoder;
+  const rules = withLabels ? new Map(Object.entries(encoders.labels)) : new Map<string, LabelRule>();
+  const table = await openBound(file, binding, planInputs(compiled), rules, encoders);
+  if (isDataError(table)) return table;
+  return encodeTable(table, rowEncoder, withLabels);
+}
+
+async function encodeTable(table: Table, rowEncoder: RowEncoder, withLabels: boolean): Promise<EncodedSplit | DataError> {
+  let rows = 0;
+  const countError = await forEachRow(table, () => {
+    rows++;
+    return undefined;
+  });
+  if (countError) return countError;
+  const split = rowEncoder.allocate(rows, withLabels);
+  const error = await forEachRow(table, (row, index) => rowEncoder.encode(row, table.file, split, index, withLabels));
+  return error ?? split;
+}
+
+interface RowEncoder {
+  allocate(rows: number, withLabels: boolean): EncodedSplit;
+  encode(row: TableRow, file: string, split: EncodedSplit, at: number, withLabels?: boolean): DataError | undefined;
+}
+
+function makeRowEncoder(compiled: Pick<CompiledGraph, 'inputs'>, fitted: FittedEncoders): RowEncoder | DataError {
+  type Built = { name: string; width: number; dtype: 'int32' | 'float32'; columns: string[]; encoders: ReturnType<typeof encoderFromJSON>[] };
+  const built: Built[] = [];
+  for (const spec of compiled.inputs) {
+    const entry = fitted.inputs[spec.name];
+    if (!entry) return dataError('E_DATA_BAD_ENCODER_JSON', `the saved encoders have nothing for model input "${spec.name}"; the graph changed since training`);
+    const encoders = entry.encoders.map(encoderFromJSON);
+    const bad = encoders.find(isDataError);
+    if (bad) return bad;
+    built.push({ name: spec.name, width: spec.shape.reduce((a, b) => a * b, 1), dtype: spec.dtype, columns: entry.columns, encoders });
+  }
+  const labelNames = Object.keys(fitted.labels);
+  const groups = new Map<string, number>();
+  return {
+    allocate: (rows, withLabels) => ({
+      rows,
+      inputs: Object.fromEntries(built.map((b) => [b.name, b.dtype === 'int32' ? new Int32Array(rows * b.width) : new Float32Array(rows * b.width)])),
+      labels: withLabels ? Object.fromEntries(labelNames.map((n) => [n, new Float32Array(rows)])) : {},
+      ...(fitted.group ? { groups: new Int32Array(rows) } : {}),
+    }),
+    encode: (row, file, split, at, withLabels = true) => {
+      for (const b of built) {
+        const out = split.inputs[b.name] as Int32Array | Float32Array;
+        for (let c = 0; c < b.columns.length; c++) {
+          const column = b.columns[c] as string;
+          const encoder = b.encoders[c];
+          const raw = row.values[column] ?? null;
+          if (encoder instanceof NumericEncoder) {
+            const value = encoder.encode(raw, { file, line: row.line, column });
+            if (isDataError(value)) return value;
+            out[at * b.width + c] = value;
+          } else if (encoder instanceof IdListEncoder) {
+            encoder.encode(raw, out as Int32Array, at * b.width);
+          } else if (encoder instanceof VocabularyEncoder || encoder instanceof HashEncoder) {
+            out[at * b.width + c] = encoder.encode(raw);
+          }
+        }
+      }
+      if (withLabels) {
+        for (const name of labelNames) {
+          const value = labelValue(fitted.labels[name] as LabelRule, row, file);
+          if (isDataError(value)) return value;
+          (split.labels[name] as Float32Array)[at] = value;
+        }
+      }
+      if (fitted.group && split.groups) {
+        const key = row.values[fitted.group] ?? '';
+        let id = groups.get(key);
+        if (id === undefined) groups.set(key, (id = groups.size));
+        split.groups[at] = id;
+      }
+      return undefined;
+    },
+  };
+}
+
+function fitEncoders(
+  plans: readonly InputPlan[],
+  binding: DatasetBinding,
+  counters: Map<string, VocabularyCounter>,
+  stats: Map<string, NumericStats>,
+  rules: Map<string, LabelRule>,
+): FittedEncoders {
+  const ids = new Map<string, IdEncoder>();
+  const idEncoder = (plan: Extract<InputPlan, { vocab: string }>): IdEncoder => {
+    const known = ids.get(plan.vocab);
+    if (known) return known;
+    const options = binding.features[plan.column];
+    const encoder =
+      options?.encoding === 'hash'
+        ? new HashEncoder(plan.vocabSize)
+        : VocabularyEncoder.fromCounts(counters.get(plan.vocab) ?? new VocabularyCounter(), {
+            tableSize: plan.vocabSize,
+            ...(options?.minFrequency ? { minFrequency: options.minFrequency } : {}),
+          });
+    ids.set(plan.vocab, encoder);
+    return encoder;
+  };
+  const inputs: FittedEncoders['inputs'] = {};
+  for (const plan of plans) {
+    if (plan.kind === 'numeric') {
+      inputs[plan.spec.name] = {
+        columns: plan.columns.map((c) => dataColumnOf(binding, c)),
+        encoders: plan.columns.map((c) => NumericEncoder.fromStats(statsFor(stats, c), binding.features[c]?.log ?? false).toJSON()),
+      };
+    } else if (plan.kind === 'sequence') {
+      const encoder = new IdListEncoder(idEncoder(plan), separatorOf(binding, plan.column), plan.maxLength);
+      inputs[plan.spec.name] = { columns: [dataColumnOf(binding, plan.column)], encoders: [encoder.toJSON()] };
+    } else {
+      inputs[plan.spec.name] = { columns: [dataColumnOf(binding, plan.column)], encoders: [idEncoder(plan).toJSON()] };
+    }
+  }
+  return {
+    format: 'towerflow.encoders',
+    version: 1,
+    inputs,
+    labels: Object.fromEntries(rules),
+    ...(binding.group ? { group: binding.group } : {}),
+  };
+}
+
+/** Opens a file with the binding's table options and checks every needed column is there. */
+async function openBound(
+  file: string,
+  binding: DatasetBinding,
+  plans: readonly InputPlan[],
+  rules: Map<string, LabelRule>,
+  fitted?: FittedEncoders,
+): Promise<Table | DataError> {
+  const table = await openTable(file, { header: binding.header, ...(binding.columns ? { columns: binding.columns } : {}) });
+  if (isDataError(table)) return table;
+  const have = new Set(table.columns);
+  const needs: { column: string; why: string }[] = [];
+  for (const plan of plans) {
+    const graphColumns = plan.kind === 'numeric' ? plan.columns : [plan.column];
+    graphColumns.forEach((graphColumn, i) => {
+      const column = fitted?.inputs[plan.spec.name]?.columns[i] ?? dataColumnOf(binding, graphColumn);
+      needs.push({ column, why: `model input "${plan.spec.name}"` });
+    });
+  }
+  for (const [output, rule] of rules) for (const column of labelColumns(rule)) needs.push({ column, why: `the label of output "${output}"` });
+  if (binding.group) needs.push({ column: binding.group, why: 'the GAUC group' });
+  const missing = needs.find((n) => !have.has(n.column));
+  if (missing) {
+    const shown = table.columns.length > 12 ? `${table.columns.slice(0, 12).join(', ')}, …` : table.columns.join(', ');
+    return dataError(
+      'E_DATA_MISSING_COLUMN',
+      `${missing.why} needs column "${missing.column}", which the file does not have (its columns: ${shown}); map it in the dataset binding${table.hasHeader ? '' : ', or name the columns of this header-less file'}`,
+      { file, column: missing.column },
+    );
+  }
+  return table;
+}
+
+async function forEachRow(table: Table, visit: (row: TableRow, index: number) => DataError | undefined): Promise<DataError | undefined> {
+  let index = 0;
+  for await (const row of table.rows()) {
+    if (isDataError(row)) return row;
+    const error = visit(row, index++);
+    if (error) return error;
+  }
+  return undefined;
+}
+
+function statsFor(stats: Map<string, NumericStats>, column: string): NumericStats {
+  const existing = stats.get(column);
+  if (existing) return existing;
+  const created = new NumericStats();
+  stats.set(column, created);
+  return created;
+}
+
+const separatorOf = (binding: DatasetBinding, column: string): IdSeparator =>
+  (binding.features[column]?.separator as IdSeparator | undefined) ?? DEFAULT_SEPARATOR;

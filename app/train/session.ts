@@ -1,0 +1,318 @@
+import * as tf from '@tensorflow/tfjs';
+import type { ModelOutputSpec, ModelInputSpec } from '../compile/to-tfjs';
+import { createRng } from '../data/random';
+import { auc, gauc, logloss, mse } from './metrics';
+import { batchInputs, batchLabels, range, type EncodedSplit } from './encoded';
+
+/**
+ * The training loop: a custom loop rather than model.fit, so it can report per-task running losses,
+ * stop within one batch when cancelled, stop on a NaN loss with a clear message, keep the best
+ * weights, and run unchanged in Node and in a Chromium renderer (no Node APIs here).
+ */
+export const OPTIMIZERS = ['adam', 'adagrad', 'sgd'] as const;
+export type OptimizerName = (typeof OPTIMIZERS)[number];
+
+export interface TrainOptions {
+  optimizer: OptimizerName;
+  learningRate: number;
+  batchSize: number;
+  epochs: number;
+  seed: number;
+  /** Overrides of the graph's per-task loss weights, by output name. */
+  lossWeights?: Record<string, number>;
+  /** Stop when `metric` has not improved for `patience` epochs; the best epoch's weights are kept. */
+  earlyStopping?: { metric: string; patience: number };
+  /** Minimum time between progress events (default 250 ms). */
+  progressIntervalMs?: number;
+}
+
+export const DEFAULT_TRAIN_OPTIONS: TrainOptions = { optimizer: 'adam', learningRate: 0.001, batchSize: 256, epochs: 5, seed: 42 };
+
+export interface TaskMetrics {
+  loss: number;
+  auc?: number;
+  logloss?: number;
+  gauc?: number;
+  mse?: number;
+}
+
+export interface EpochMetrics {
+  /** Weighted sum of the task losses (the number early stopping on `loss` watches). */
+  loss: number;
+  tasks: Record<string, TaskMetrics>;
+}
+
+export type TrainEvent =
+  | { type: 'progress'; epoch: number; epochs: number; step: number; steps: number; samplesPerSecond: number; etaSeconds: number; loss: number; taskLoss: Record<string, number> }
+  | { type: 'epoch'; epoch: number; train: EpochMetrics; valid?: EpochMetrics; improved: boolean; seconds: number; samplesPerSecond: number }
+  | { type: 'log'; message: string };
+
+export type StopReason = 'completed' | 'early-stopping' | 'cancelled' | 'diverged';
+
+export interface TrainResult {
+  stopReason: StopReason;
+  message: string;
+  epochsRun: number;
+  /** 1-based epoch whose weights the model holds at the end. */
+  bestEpoch: number;
+  best?: EpochMetrics;
+  history: { epoch: number; train: EpochMetrics; valid?: EpochMetrics }[];
+  samplesPerSecond: number;
+}
+
+export interface TrainHooks {
+  onEvent?: (event: TrainEvent) => void;
+  signal?: AbortSignal;
+}
+
+export function makeOptimizer(name: OptimizerName, learningRate: number): tf.Optimizer {
+  switch (name) {
+    case 'adam':
+      return tf.train.adam(learningRate);
+    case 'adagrad':
+      return tf.train.adagrad(learningRate);
+    case 'sgd':
+      return tf.train.sgd(learningRate);
+  }
+}
+
+/** Output names with a label: the tasks that get a loss. */
+export const trainedOutputs = (outputs: readonly ModelOutputSpec[]) => outputs.filter((o) => o.label !== undefined);
+
+export async function trainModel(
+  model: tf.LayersModel,
+  specs: { inputs: readonly ModelInputSpec[]; outputs: readonly ModelOutputSpec[] },
+  data: { train: EncodedSplit; valid?: EncodedSplit },
+  options: TrainOptions,
+  hooks: TrainHooks = {},
+): Promise<TrainResult> {
+  const emit = hooks.onEvent ?? (() => undefined);
+  const tasks = trainedOutputs(specs.outputs);
+  const weightOf = (o: ModelOutputSpec) => options.lossWeights?.[o.name] ?? o.lossWeight;
+  const outputIndex = new Map(specs.outputs.map((o, i) => [o.name, i]));
+  const optimizer = makeOptimizer(options.optimizer, options.learningRate);
+  const rng = createRng(options.seed);
+  const steps = Math.ceil(data.train.rows / options.batchSize);
+  const interval = options.progressIntervalMs ?? 250;
+  const history: TrainResult['history'] = [];
+  const stopping = options.earlyStopping ? { ...options.earlyStopping, higherIsBetter: higherIsBetter(options.earlyStopping.metric) } : undefined;
+  let best: { epoch: number; score: number; metrics: EpochMetrics; weights: tf.Tensor[] } | undefined;
+  let stopReason: StopReason = 'completed';
+  let message = '';
+  let totalSamples = 0;
+  const started = now();
+
+  try {
+    epochs: for (let epoch = 1; epoch <= options.epochs; epoch++) {
+      const order = permutation(data.train.rows, rng);
+      const sums = { loss: 0, tasks: Object.fromEntries(tasks.map((t) => [t.name, 0])) as Record<string, number>, rows: 0 };
+      const epochStart = now();
+      let lastEvent = epochStart;
+      let lastYield = epochStart;
+      for (let step = 0; step < steps; step++) {
+        if (hooks.signal?.aborted) {
+          stopReason = 'cancelled';
+          message = `cancelled during epoch ${epoch}, step ${step}`;
+          break epochs;
+        }
+        const rows = order.subarray(step * options.batchSize, Math.min(data.train.rows, (step + 1) * options.batchSize));
+        const { total, perTask, grads } = computeStep(model, optimizer, specs.inputs, tasks, outputIndex, weightOf, data.train, rows);
+        const values = await Promise.all([total.data(), ...perTask.map((t) => t.data())]);
+        tf.dispose([total, ...perTask]);
+        const totalValue = (values[0] as Float32Array)[0] as number;
+        if (Number.isFinite(totalValue)) optimizer.applyGradients(grads);
+        tf.dispose(Object.values(grads));
+        if (!Number.isFinite(totalValue)) {
+          const detail = tasks.map((t, i) => `${t.name} ${(values[i + 1] as Float32Array)[0]}`).join(', ');
+          stopReason = 'diverged';
+          message = `the loss became ${totalValue} at epoch ${epoch}, step ${step + 1} (${detail}); training stopped — lower the learning rate, or look for extreme values in the inputs`;
+          break epochs;
+        }
+        sums.loss += totalValue * rows.length;
+        tasks.forEach((t, i) => (sums.tasks[t.name] = (sums.tasks[t.name] ?? 0) + ((values[i + 1] as Float32Array)[0] as number) * rows.length));
+        sums.rows += rows.length;
+        totalSamples += rows.length;
+        const t = now();
+        if (t - lastEvent >= interval || step === steps - 1) {
+          lastEvent = t;
+          const rate = sums.rows / Math.max(1e-9, (t - epochStart) / 1000);
+          const remaining = (options.epochs - epoch) * data.train.rows + (data.train.rows - sums.rows);
+          emit({
+            type: 'progress',
+            epoch,
+            epochs: options.epochs,
+            step: step + 1,
+            steps,
+            samplesPerSecond: rate,
+            etaSeconds: remaining / Math.max(rate, 1e-9),
+            loss: sums.loss / sums.rows,
+            taskLoss: mapValues(sums.tasks, (v) => v / sums.rows),
+          });
+        }
+        // Let messages (a cancel, an IPC request) through on backends whose data() resolves at once.
+        if (t - lastYield > 100) {
+          lastYield = t;
+          await new Promise((resolve) => setTimeout(resolve, 0));
+        }
+      }
+      const seconds = (now() - epochStart) / 1000;
+      const train: EpochMetrics = { loss: sums.loss / sums.rows, tasks: mapValues(sums.tasks, (v) => ({ loss: v / sums.rows })) };
+      const valid = data.valid ? evaluate(model, specs, data.valid, options.lossWeights) : undefined;
+      history.push({ epoch, train, ...(valid ? { valid } : {}) });
+      const watched = valid ?? train;
+      const score = stopping ? metricValue(watched, stopping.metric) : watched.loss;
+      const better = (stopping?.higherIsBetter ?? false) ? score > (best?.score ?? -Infinity) : score < (best?.score ?? Infinity);
+      const improved = best === undefined || (Number.isFinite(score) && better);
+      if (improved) {
+        tf.dispose(best?.weights ?? []);
+        best = { epoch, score, metrics: watched, weights: model.getWeights().map((w) => w.clone()) };
+      }
+      emit({ type: 'epoch', epoch, train, ...(valid ? { valid } : {}), improved, seconds, samplesPerSecond: sums.rows / Math.max(seconds, 1e-9) });
+      if (stopping && best && epoch - best.epoch >= stopping.patience) {
+        stopReason = 'early-stopping';
+        message = `${stopping.metric} did not improve for ${stopping.patience} epoch${stopping.patience === 1 ? '' : 's'}; best was epoch ${best.epoch}`;
+        break;
+      }
+    }
+    // The model ends on the best epoch's weights; with no finished epoch it keeps the last finite ones.
+    if (best) model.setWeights(best.weights);
+  } finally {
+    tf.dispose(best?.weights ?? []);
+    optimizer.dispose();
+  }
+  const seconds = (now() - started) / 1000;
+  if (stopReason === 'completed') message = `trained ${history.length} epoch${history.length === 1 ? '' : 's'}`;
+  return {
+    stopReason,
+    message,
+    epochsRun: history.length,
+    bestEpoch: best?.epoch ?? 0,
+    ...(best ? { best: best.metrics } : {}),
+    history,
+    samplesPerSecond: totalSamples / Math.max(seconds, 1e-9),
+  };
+}
+
+/**
+ * One batch: gradients first, then (only if the loss is finite) the update, so a diverging batch
+ * never writes NaN into the weights. The caller owns the returned tensors.
+ */
+function computeStep(
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+  inputs: readonly ModelInputSpec[],
+  tasks: readonly ModelOutputSpec[],
+  outputIndex: Map<string, number>,
+  weightOf: (o: ModelOutputSpec) => number,
+  split: EncodedSplit,
+  rows: Int32Array,
+): { total: tf.Scalar; perTask: tf.Scalar[]; grads: tf.NamedTensorMap } {
+  return tf.tidy(() => {
+    const xs = batchInputs(split, inputs, rows);
+    const ys = tasks.map((t) => batchLabels(split, t.name, rows));
+    const perTask: tf.Scalar[] = [];
+    const { value, grads } = optimizer.computeGradients(() => {
+      const raw = model.apply(xs, { training: true });
+      const predictions = Array.isArray(raw) ? (raw as tf.Tensor[]) : [raw as tf.Tensor];
+      let sum: tf.Scalar = tf.scalar(0);
+      tasks.forEach((task, i) => {
+        const prediction = predictions[outputIndex.get(task.name) ?? -1];
+        const label = ys[i];
+        if (!prediction || !label) throw new Error(`Bug: no prediction or label for task ${task.name}`);
+        const loss = taskLoss(task, label, prediction);
+        perTask.push(tf.keep(loss));
+        sum = tf.add(sum, tf.mul(loss, weightOf(task)));
+      });
+      for (const penalty of model.calculateLosses()) sum = tf.add(sum, penalty);
+      return sum;
+    });
+    return { total: value, perTask, grads };
+  });
+}
+
+/** The same losses Keras/tfjs use: binary cross-entropy on probabilities (clipped at 1e-7), or MSE. */
+export function taskLoss(task: Pick<ModelOutputSpec, 'loss'>, label: tf.Tensor, prediction: tf.Tensor): tf.Scalar {
+  return tf.tidy(() =>
+    task.loss === 'mse' ? tf.mean(tf.square(tf.sub(label, prediction))) : tf.mean(tf.metrics.binaryCrossentropy(label, prediction)),
+  ) as tf.Scalar;
+}
+
+/** Predicts a whole split in batches; one Float32Array per model output. */
+export function predictSplit(model: tf.LayersModel, inputs: readonly ModelInputSpec[], split: EncodedSplit, batchSize = 2048): Float32Array[] {
+  const outputs = model.outputs.map(() => new Float32Array(split.rows));
+  for (let start = 0; start < split.rows; start += batchSize) {
+    const rows = range(start, Math.min(split.rows, start + batchSize));
+    tf.tidy(() => {
+      const raw = model.predict(batchInputs(split, inputs, rows));
+      const list = Array.isArray(raw) ? raw : [raw];
+      list.forEach((t, i) => outputs[i]?.set(t.dataSync(), start));
+    });
+  }
+  return outputs;
+}
+
+/** Validation metrics per task: loss, and AUC / logloss / GAUC for probabilities, MSE for regression. */
+export function evaluate(
+  model: tf.LayersModel,
+  specs: { inputs: readonly ModelInputSpec[]; outputs: readonly ModelOutputSpec[] },
+  split: EncodedSplit,
+  lossWeights?: Record<string, number>,
+): EpochMetrics {
+  const predictions = predictSplit(model, specs.inputs, split);
+  const tasks: Record<string, TaskMetrics> = {};
+  let loss = 0;
+  specs.outputs.forEach((output, i) => {
+    const labels = split.labels[output.name];
+    const scores = predictions[i];
+    if (output.label === undefined || !labels || !scores) return;
+    if (output.loss === 'mse') {
+      const value = mse(labels, scores);
+      tasks[output.name] = { loss: value, mse: value };
+    } else {
+      const ll = logloss(labels, scores);
+      tasks[output.name] = { loss: ll, logloss: ll, auc: auc(labels, scores), ...(split.groups ? { gauc: gauc(labels, scores, split.groups) } : {}) };
+    }
+    loss += (lossWeights?.[output.name] ?? output.lossWeight) * (tasks[output.name]?.loss ?? 0);
+  });
+  return { loss, tasks };
+}
+
+/** `loss`, `<task>.<metric>`, or `mean.<metric>` (the mean over tasks). */
+export function metricValue(metrics: EpochMetrics, name: string): number {
+  if (name === 'loss') return metrics.loss;
+  const [task, metric] = name.split('.') as [string, keyof TaskMetrics | undefined];
+  if (!metric) return Number.NaN;
+  if (task === 'mean') {
+    const values = Object.values(metrics.tasks).map((t) => t[metric]).filter((v): v is number => typeof v === 'number');
+    return values.length ? values.reduce((a, b) => a + b, 0) / values.length : Number.NaN;
+  }
+  return metrics.tasks[task]?.[metric] ?? Number.NaN;
+}
+
+export const higherIsBetter = (metric: string): boolean => /\.(auc|gauc)$/.test(metric);
+
+/** Names early stopping can watch for these outputs, for validating user input. */
+export function metricNames(outputs: readonly ModelOutputSpec[]): string[] {
+  const names = ['loss'];
+  for (const o of trainedOutputs(outputs)) {
+    names.push(...(o.loss === 'mse' ? ['loss', 'mse'] : ['loss', 'auc', 'logloss', 'gauc']).map((m) => `${o.name}.${m}`));
+  }
+  names.push('mean.auc', 'mean.logloss', 'mean.gauc', 'mean.mse', 'mean.loss');
+  return names;
+}
+
+function permutation(n: number, rng: ReturnType<typeof createRng>): Int32Array {
+  const out = range(0, n);
+  for (let i = n - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    const tmp = out[i] as number;
+    out[i] = out[j] as number;
+    out[j] = tmp;
+  }
+  return out;
+}
+
+const mapValues = <A, B>(record: Record<string, A>, f: (a: A) => B): Record<string, B> =>
+  Object.fromEntries(Object.entries(record).map(([k, v]) => [k, f(v)]));
+
+const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
