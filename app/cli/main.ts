@@ -1,14 +1,16 @@
 import { EXIT, UsageError, type CliIO, type Command } from './io';
 import { validateCommand } from './validate';
+import { exportCommand } from './export';
 import { trainCommand } from './train';
 import { predictCommand } from './predict';
 import { synthCommand } from './synth';
 import { sequencesCommand } from './sequences';
+import { reproduceCommand } from './reproduce';
 
 export { EXIT, type CliIO } from './io';
 
 /** Every command of the `towerflow` CLI, in help order. */
-const COMMANDS: readonly Command[] = [validateCommand, trainCommand, predictCommand, synthCommand, sequencesCommand];
+const COMMANDS: readonly Command[] = [validateCommand, exportCommand, trainCommand, predictCommand, synthCommand, sequencesCommand, reproduceCommand];
 
 function usage(): string {
   return [

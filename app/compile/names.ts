@@ -26,6 +26,12 @@ export class NameScope {
     return name;
   }
 
+  /** Takes a name exactly as given (one handed out by another scope); taking it twice is a bug. */
+  claim(name: string): void {
+    if (this.taken.has(name)) throw new Error(`Bug: name "${name}" claimed twice`);
+    this.taken.add(name);
+  }
+
   has(name: string): boolean {
     return this.taken.has(name);
   }

@@ -1,10 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BuildContext, BuiltValue } from '../nodes/define-node';
-import { isInputKind } from '../nodes/registry';
 import type { Graph } from '../graph/schema';
 import { hasErrors, type Diagnostic } from '../validate/diagnostics';
 import { validateGraph, type Validation } from '../validate/validate';
-import { NameScope, safeName } from './names';
+import { BuildSession, outputTraining, planBuild, seedFor } from './plan';
 
 /** A model input as the data pipeline must feed it. */
 export interface ModelInputSpec {
@@ -48,7 +47,8 @@ export function compileGraph(graph: Graph, options: CompileOptions = {}): Compil
   const validation = validateGraph(graph);
   if (hasErrors(validation.diagnostics)) return { ok: false, diagnostics: validation.diagnostics };
 
-  const names = new NameScope();
+  const plan = planBuild(validation, graph.name);
+  const session = new BuildSession(plan);
   const inputs: ModelInputSpec[] = [];
   const inputTensors: tf.SymbolicTensor[] = [];
   const outputs: ModelOutputSpec[] = [];
@@ -56,37 +56,17 @@ export function compileGraph(graph: Graph, options: CompileOptions = {}): Compil
   const tables = new Map<string, { layer: tf.layers.Layer; vocabSize: number; dim: number }>();
   const built = new Map<string, Record<string, BuiltValue>>();
   const nodeLayers = new Map<string, string[]>();
-  let seedCounter = 0;
-  const nextSeed = () => (options.seed === undefined ? undefined : options.seed * 1000 + seedCounter++);
+  const nextSeed = () => seedFor(options.seed, session.nextSeedIndex());
 
-  // Inputs first, in document order, so the model's input order is stable and readable.
-  const order = [
-    ...validation.order.filter((id) => isInputKind(validation.structure.nodes.get(id)?.node.kind ?? '')),
-    ...validation.order.filter((id) => !isInputKind(validation.structure.nodes.get(id)?.node.kind ?? '')),
-  ];
-  // Prediction names are the model's public interface: outputs claim theirs before any layer can.
-  const reserved = new Map<string, string>();
-  for (const id of order) {
-    const entry = validation.structure.nodes.get(id);
-    if (entry?.kind?.kind === 'output' && entry.params) {
-      reserved.set(id, names.unique(entry.kind.layerBase?.(entry.node, entry.params) ?? entry.node.label, 'output'));
-    }
-  }
-  const usedNodes = new Set(order.filter((id) => !validation.diagnostics.some((d) => d.code === 'W_UNUSED_NODE' && d.nodeId === id)));
-
-  for (const id of order) {
-    if (!usedNodes.has(id)) continue;
-    const entry = validation.structure.nodes.get(id);
-    if (!entry?.kind || !entry.params) throw new Error(`Bug: node ${id} passed validation without kind or params`);
-    const { node, kind, params } = entry;
-    const base = safeName(kind.layerBase?.(node, params) ?? node.label, safeName(node.kind));
+  for (const planned of plan.nodes) {
+    const { id, node, kind, params } = planned;
     const layers: string[] = [];
     nodeLayers.set(id, layers);
     const inputValues: Record<string, BuiltValue[]> = {};
-    for (const port of kind.inputs) {
-      inputValues[port.id] = (validation.structure.incoming.get(id)?.get(port.id) ?? []).map((edge) => {
-        const value = built.get(edge.source.node)?.[edge.source.port];
-        if (!value) throw new Error(`Bug: ${edge.id} has no built source`);
+    for (const [portId, sources] of Object.entries(planned.inputs)) {
+      inputValues[portId] = sources.map((source) => {
+        const value = built.get(source.node)?.[source.port];
+        if (!value) throw new Error(`Bug: ${source.node}.${source.port} feeds ${id} but was not built`);
         return value;
       });
     }
@@ -94,17 +74,15 @@ export function compileGraph(graph: Graph, options: CompileOptions = {}): Compil
       node,
       params,
       inputs: inputValues,
-      outputs: validation.outputs.get(id) ?? {},
+      outputs: planned.outputs,
       layerName: (suffix) => {
-        const claimed = suffix ? undefined : reserved.get(id);
-        if (claimed !== undefined) reserved.delete(id);
-        const name = claimed ?? names.unique(suffix ? `${base}_${suffix}` : base);
+        const name = session.layerName(planned, suffix);
         layers.push(name);
         return name;
       },
       nextSeed,
       modelInput: (name, shape, dtype, columns) => {
-        const unique = names.unique(name, 'input');
+        const unique = session.inputName(name);
         const tensor = tf.input({ shape, dtype, name: unique });
         inputs.push({ name: unique, nodeId: id, dtype, shape, columns });
         inputTensors.push(tensor);
@@ -118,7 +96,7 @@ export function compileGraph(graph: Graph, options: CompileOptions = {}): Compil
           outputDim: dim,
           embeddingsInitializer: tf.initializers.randomUniform({ minval: -0.05, maxval: 0.05, seed: nextSeed() }),
           embeddingsRegularizer: l2 > 0 ? tf.regularizers.l2({ l2 }) : undefined,
-          name: names.unique(`emb_${table}`),
+          name: session.tableName(table),
         });
         layers.push(layer.name);
         tables.set(table, { layer, vocabSize, dim });
@@ -130,19 +108,12 @@ export function compileGraph(graph: Graph, options: CompileOptions = {}): Compil
     if (node.kind === 'output') {
       const prediction = result.prediction;
       if (!prediction) throw new Error(`Bug: output ${id} built no prediction`);
-      const label = typeof params.label === 'string' && params.label ? params.label : undefined;
-      outputs.push({
-        name: layers[0] ?? base,
-        nodeId: id,
-        ...(label ? { label } : {}),
-        loss: params.loss === 'mse' ? 'mse' : 'binary_crossentropy',
-        lossWeight: typeof params.lossWeight === 'number' ? params.lossWeight : 1,
-      });
+      outputs.push({ name: layers[0] ?? planned.base, nodeId: id, ...outputTraining(params) });
       outputTensors.push(prediction.tensor);
     }
   }
 
-  const model = tf.model({ inputs: inputTensors, outputs: outputTensors, name: safeName(graph.name, 'model') });
+  const model = tf.model({ inputs: inputTensors, outputs: outputTensors, name: plan.modelName });
   return {
     ok: true,
     compiled: {

@@ -6,6 +6,7 @@ import { WeightedSum } from '../compile/layers/weighted-sum';
 import { formatShape } from './tensor';
 import { activation } from './shared/params';
 import { single } from './shared/infer-helpers';
+import { applied, literal, obj, str } from '../codegen/source';
 
 /** DIN's attention: the candidate (query) weighs each history item (keys), then the history is pooled. */
 export const attention = defineNode({
@@ -68,5 +69,20 @@ export const attention = defineNode({
     const scores = unit.apply([query.tensor, keys.tensor, mask]) as tf.SymbolicTensor;
     const pooled = new WeightedSum({ name: ctx.layerName('pool') }).apply([scores, keys.tensor]) as tf.SymbolicTensor;
     return { out: { tensor: pooled }, scores: { tensor: scores } };
+  },
+  emit: (ctx) => {
+    const query = ctx.inputs.query?.[0];
+    const keys = ctx.inputs.keys?.[0];
+    if (!query || !keys?.mask) throw new Error('Bug: attention emitted without inputs or padding mask');
+    const unit = `new ${ctx.customLayer(DinActivationUnit)}(${obj({
+      name: str(ctx.layerName('unit')),
+      hidden: literal(ctx.params.hidden),
+      activation: str(ctx.params.activation),
+      softmax: String(ctx.params.softmax),
+      seed: ctx.nextSeed(),
+    })})`;
+    const scores = ctx.declare(ctx.valueName('scores'), applied(unit, [query.tensor, keys.tensor, keys.mask]));
+    const pool = `new ${ctx.customLayer(WeightedSum)}(${obj({ name: str(ctx.layerName('pool')) })})`;
+    return { out: { tensor: ctx.declare(ctx.valueName(), applied(pool, [scores, keys.tensor])) }, scores: { tensor: scores } };
   },
 });

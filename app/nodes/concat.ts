@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { defineNode } from './define-node';
 import { vectorWidth } from './shared/infer-helpers';
+import { applied, str } from '../codegen/source';
 
 /** Joins vectors end to end, in the order the edges were drawn. */
 export const concat = defineNode({
@@ -22,5 +23,11 @@ export const concat = defineNode({
     const parts = (ctx.inputs.inputs ?? []).map((v) => v.tensor);
     if (parts.length === 1 && parts[0]) return { out: { tensor: parts[0] } };
     return { out: { tensor: tf.layers.concatenate({ axis: -1, name: ctx.layerName() }).apply(parts) as tf.SymbolicTensor } };
+  },
+  emit: (ctx) => {
+    const parts = (ctx.inputs.inputs ?? []).map((v) => v.tensor);
+    if (parts.length === 1 && parts[0]) return { out: { tensor: parts[0] } };
+    const layer = `tf.layers.concatenate({ name: ${str(ctx.layerName())}, axis: -1 })`;
+    return { out: { tensor: ctx.declare(ctx.valueName(), applied(layer, parts)) } };
   },
 });

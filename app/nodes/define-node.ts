@@ -59,6 +59,50 @@ export interface BuildContext<P> {
   embeddingTable(table: string, vocabSize: number, dim: number, l2: number): tf.layers.Layer;
 }
 
+/**
+ * A tensor in the generated TypeScript module (see app/codegen): the identifiers of the symbolic
+ * tensors, mirroring BuiltValue.
+ */
+export interface EmittedValue {
+  tensor: string;
+  mask?: string;
+  fields?: { column: string; vocabSize: number; tensor: string }[];
+}
+
+/** A source helper the generated module can include (app/codegen/snippets.ts). */
+export type SnippetName = 'embeddingTable' | 'lookupFlat';
+
+/**
+ * What code generation hands a node: the same naming and seeding as BuildContext, in the same call
+ * order, so an emitter that asks for what its builder asks for gives the same layer names and
+ * initializer seeds. The emitter writes `const` statements into `buildModel()` of the module.
+ */
+export interface EmitContext<P> {
+  node: GraphNode;
+  params: P;
+  inputs: Record<string, EmittedValue[]>;
+  outputs: Record<string, TensorInfo>;
+  /** The layer name the builder gets from the same call (BuildContext.layerName). */
+  layerName(suffix?: string): string;
+  /** Source of the next initializer seed, e.g. `seedAt(3)`: the seed the builder's nextSeed gives. */
+  nextSeed(): string;
+  /** Declares a model input (BuildContext.modelInput); returns the identifier of its symbolic tensor. */
+  modelInput(name: string, shape: number[], dtype: 'int32' | 'float32', columns: string[]): string;
+  /** The identifier of a shared embedding table (BuildContext.embeddingTable), declared on first use. */
+  embeddingTable(table: string, vocabSize: number, dim: number, l2: number): string;
+  /** The identifier of a custom layer class; the module then carries its source and registers it. */
+  customLayer(layer: { readonly className: string }): string;
+  /** The identifier of a source helper; the module then carries it. */
+  snippet(name: SnippetName): string;
+  /** A name for a value of this node: its base name (`income_50k_tower`), with `_suffix` when given. Claims nothing. */
+  valueName(suffix?: string): string;
+  /**
+   * Writes `const <id> = <expression>;` into buildModel, the identifier derived from `hint` (a layer
+   * or value name: `income_50k_tower` → `income50kTower`) and unique in the module; returns it.
+   */
+  declare(hint: string, expression: string): string;
+}
+
 export interface NodeKind<Schema extends z.ZodObject = z.ZodObject> {
   kind: string;
   title: string;
@@ -75,6 +119,11 @@ export interface NodeKind<Schema extends z.ZodObject = z.ZodObject> {
   layerBase?(node: GraphNode, params: z.output<Schema>): string;
   infer(ctx: InferContext<z.output<Schema>>): InferResult;
   build(ctx: BuildContext<z.output<Schema>>): Record<string, BuiltValue>;
+  /**
+   * Writes what `build` builds as TypeScript (app/codegen). Required: a kind cannot be added without
+   * its code export. It must ask for layer names, seeds, inputs and tables exactly as `build` does.
+   */
+  emit(ctx: EmitContext<z.output<Schema>>): Record<string, EmittedValue>;
 }
 
 /** Identity function that fixes the param type of a kind; every node module goes through it. */

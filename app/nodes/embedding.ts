@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { defineNode } from './define-node';
 import { l2 } from './shared/params';
+import { applied, str } from '../codegen/source';
 
 /**
  * Looks ids up in embedding tables. Each column gets its own table, named after the column, unless
@@ -59,5 +60,24 @@ export const embedding = defineNode({
         ? flat[0]
         : (tf.layers.concatenate({ axis: -1, name: ctx.layerName('concat') }).apply(flat) as tf.SymbolicTensor);
     return { vectors: { tensor } };
+  },
+  emit: (ctx) => {
+    const ids = ctx.inputs.ids?.[0];
+    if (!ids?.fields) throw new Error('Bug: embedding emitted without id fields');
+    const lookups = ids.fields.map((field) => ({
+      field,
+      table: ctx.embeddingTable(ctx.params.table || field.column, field.vocabSize, ctx.params.dim, ctx.params.l2),
+    }));
+    if (ids.mask) {
+      const seq = lookups[0];
+      if (!seq) throw new Error('Bug: sequence embedding without a field');
+      return { vectors: { tensor: ctx.declare(ctx.valueName(), applied(seq.table, seq.field.tensor)), mask: ids.mask } };
+    }
+    const lookupFlat = ctx.snippet('lookupFlat');
+    const flat = lookups.map(({ field, table }) => `${lookupFlat}(${table}, ${field.tensor}, ${str(ctx.layerName(`${field.column}_flat`))})`);
+    const [only, ...more] = flat;
+    if (only !== undefined && more.length === 0) return { vectors: { tensor: ctx.declare(ctx.valueName(), only) } };
+    const concat = `tf.layers.concatenate({ name: ${str(ctx.layerName('concat'))}, axis: -1 })`;
+    return { vectors: { tensor: ctx.declare(ctx.valueName(), applied(concat, flat)) } };
   },
 });

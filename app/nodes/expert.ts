@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { defineNode } from './define-node';
 import { StackExperts } from '../compile/layers/stack-experts';
-import { applyMlp } from './shared/mlp-stack';
+import { applyMlp, emitMlp } from './shared/mlp-stack';
+import { applied, obj, str } from '../codegen/source';
 import { activation, batchNorm, dropout, l2, unitsList } from './shared/params';
 import { single, vectorWidth } from './shared/infer-helpers';
 
@@ -37,5 +38,13 @@ export const expert = defineNode({
     if (ctx.params.count === 1) return { out: { tensor: applyMlp(ctx, x.tensor, ctx.params, '') } };
     const experts = Array.from({ length: ctx.params.count }, (_, i) => applyMlp(ctx, x.tensor, ctx.params, `${i}_`));
     return { out: { tensor: new StackExperts({ name: ctx.layerName('stack') }).apply(experts) as tf.SymbolicTensor } };
+  },
+  emit: (ctx) => {
+    const x = ctx.inputs.in?.[0];
+    if (!x) throw new Error('Bug: expert emitted without input');
+    if (ctx.params.count === 1) return { out: { tensor: emitMlp(ctx, x.tensor, ctx.params, '', ctx.valueName()) } };
+    const experts = Array.from({ length: ctx.params.count }, (_, i) => emitMlp(ctx, x.tensor, ctx.params, `${i}_`, ctx.valueName(String(i))));
+    const stack = `new ${ctx.customLayer(StackExperts)}(${obj({ name: str(ctx.layerName('stack')) })})`;
+    return { out: { tensor: ctx.declare(ctx.valueName(), applied(stack, experts)) } };
   },
 });

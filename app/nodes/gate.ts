@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { defineNode } from './define-node';
 import { GateMixture } from '../compile/layers/gate-mixture';
+import { applied, num, obj, str } from '../codegen/source';
 import { formatShape } from './tensor';
 import { single, vectorWidth } from './shared/infer-helpers';
 
@@ -74,6 +75,25 @@ export const gate = defineNode({
       })
       .apply(selector.tensor) as tf.SymbolicTensor;
     const mixture = new GateMixture({ name: ctx.layerName('mix') }).apply([weights, ...experts.map((e) => e.tensor)]) as tf.SymbolicTensor;
+    return { out: { tensor: mixture }, weights: { tensor: weights } };
+  },
+  emit: (ctx) => {
+    const selector = ctx.inputs.selector?.[0];
+    const experts = ctx.inputs.experts ?? [];
+    const total = ctx.outputs.weights?.shape[0];
+    if (!selector || total === undefined) throw new Error('Bug: gate emitted without selector or experts');
+    const seed = ctx.nextSeed();
+    const weightsName = ctx.layerName('weights');
+    const dense = `tf.layers.dense(${obj({
+      name: str(weightsName),
+      units: num(total),
+      activation: str('softmax'),
+      useBias: String(ctx.params.useBias),
+      kernelInitializer: `tf.initializers.glorotUniform({ seed: ${seed} })`,
+    })})`;
+    const weights = ctx.declare(ctx.valueName('weights'), applied(dense, selector.tensor));
+    const mix = `new ${ctx.customLayer(GateMixture)}(${obj({ name: str(ctx.layerName('mix')) })})`;
+    const mixture = ctx.declare(ctx.valueName(), applied(mix, [weights, ...experts.map((e) => e.tensor)]));
     return { out: { tensor: mixture }, weights: { tensor: weights } };
   },
 });

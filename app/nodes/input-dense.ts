@@ -18,4 +18,7 @@ export const inputDense = defineNode({
   build: (ctx) => ({
     values: { tensor: ctx.modelInput(ctx.node.label, [ctx.params.columns.length], 'float32', ctx.params.columns) },
   }),
+  emit: (ctx) => ({
+    values: { tensor: ctx.modelInput(ctx.node.label, [ctx.params.columns.length], 'float32', ctx.params.columns) },
+  }),
 });

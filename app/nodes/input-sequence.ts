@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { defineNode } from './define-node';
 import { PaddingMask } from '../compile/layers/padding-mask';
 import { columnName, vocabSize } from './shared/params';
+import { applied, obj, str } from '../codegen/source';
 
 /** A list of ids per row (a user's behaviour history), padded with id 0 to a fixed length. */
 export const inputSequence = defineNode({
@@ -31,6 +32,12 @@ export const inputSequence = defineNode({
   build: (ctx) => {
     const tensor = ctx.modelInput(ctx.params.column, [ctx.params.maxLength], 'int32', [ctx.params.column]);
     const mask = new PaddingMask({ name: ctx.layerName('mask') }).apply(tensor) as tf.SymbolicTensor;
+    return { ids: { tensor, mask, fields: [{ column: ctx.params.column, vocabSize: ctx.params.vocabSize, tensor }] } };
+  },
+  emit: (ctx) => {
+    const tensor = ctx.modelInput(ctx.params.column, [ctx.params.maxLength], 'int32', [ctx.params.column]);
+    const layer = `new ${ctx.customLayer(PaddingMask)}(${obj({ name: str(ctx.layerName('mask')) })})`;
+    const mask = ctx.declare(ctx.valueName('mask'), applied(layer, tensor));
     return { ids: { tensor, mask, fields: [{ column: ctx.params.column, vocabSize: ctx.params.vocabSize, tensor }] } };
   },
 });

@@ -36,4 +36,18 @@ export const inputSparse = defineNode({
       (tf.layers.concatenate({ axis: -1, name: ctx.layerName('ids') }).apply(fields.map((f) => f.tensor)) as tf.SymbolicTensor);
     return { ids: { tensor, fields } };
   },
+  emit: (ctx) => {
+    const fields = ctx.params.columns.map((column) => ({
+      column,
+      vocabSize: ctx.params.vocabSize,
+      tensor: ctx.modelInput(column, [1], 'int32', [column]),
+    }));
+    const [first, ...more] = fields;
+    if (!first) throw new Error('Bug: sparse input without columns');
+    // The builder also joins several columns' ids into one tensor. Embeddings read each column on its
+    // own, so that tensor never reaches the model and the module leaves it out; its layer name is
+    // still taken, so later names stay the same as the compiled model's.
+    if (more.length > 0) ctx.layerName('ids');
+    return { ids: { tensor: first.tensor, fields } };
+  },
 });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineNode } from './define-node';
-import { applyMlp } from './shared/mlp-stack';
+import { applyMlp, emitMlp } from './shared/mlp-stack';
 import { activation, batchNorm, dropout, l2, unitsList } from './shared/params';
 import { single, vectorWidth } from './shared/infer-helpers';
 
@@ -22,5 +22,10 @@ export const mlp = defineNode({
     const x = ctx.inputs.in?.[0];
     if (!x) throw new Error('Bug: mlp built without input');
     return { out: { tensor: applyMlp(ctx, x.tensor, ctx.params, '') } };
+  },
+  emit: (ctx) => {
+    const x = ctx.inputs.in?.[0];
+    if (!x) throw new Error('Bug: mlp emitted without input');
+    return { out: { tensor: emitMlp(ctx, x.tensor, ctx.params, '', ctx.valueName()) } };
   },
 });

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { defineNode } from './define-node';
 import { formatShape, sameShape } from './tensor';
+import { applied, str } from '../codegen/source';
 
 /** Element-wise product: ESMM's pCTCVR = pCTR × pCVR. */
 export const multiply = defineNode({
@@ -30,5 +31,10 @@ export const multiply = defineNode({
   build: (ctx) => {
     const parts = (ctx.inputs.inputs ?? []).map((v) => v.tensor);
     return { out: { tensor: tf.layers.multiply({ name: ctx.layerName() }).apply(parts) as tf.SymbolicTensor } };
+  },
+  emit: (ctx) => {
+    const parts = (ctx.inputs.inputs ?? []).map((v) => v.tensor);
+    const layer = `tf.layers.multiply({ name: ${str(ctx.layerName())} })`;
+    return { out: { tensor: ctx.declare(ctx.valueName(), applied(layer, parts)) } };
   },
 });

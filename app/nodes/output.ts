@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { defineNode } from './define-node';
 import { formatShape } from './tensor';
 import { single } from './shared/infer-helpers';
+import { applied, str } from '../codegen/source';
 
 export const LOSSES = ['binary_crossentropy', 'mse'] as const;
 export type LossName = (typeof LOSSES)[number];
@@ -40,5 +41,12 @@ export const output = defineNode({
     // A named identity layer, so the model's output carries the prediction name.
     const named = tf.layers.activation({ activation: 'linear', name: ctx.layerName() }).apply(x.tensor) as tf.SymbolicTensor;
     return { prediction: { tensor: named } };
+  },
+  emit: (ctx) => {
+    const x = ctx.inputs.prediction?.[0];
+    if (!x) throw new Error('Bug: output emitted without prediction');
+    const name = ctx.layerName();
+    const layer = `tf.layers.activation({ name: ${str(name)}, activation: 'linear' })`;
+    return { prediction: { tensor: ctx.declare(name, applied(layer, x.tensor)) } };
   },
 });

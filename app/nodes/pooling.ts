@@ -4,6 +4,7 @@ import { defineNode } from './define-node';
 import { MaskedPooling } from '../compile/layers/masked-pooling';
 import { formatShape } from './tensor';
 import { single } from './shared/infer-helpers';
+import { applied, obj, str } from '../codegen/source';
 
 /** Sum or mean over the real positions of a sequence: the base model DIN is compared with. */
 export const pooling = defineNode({
@@ -30,5 +31,11 @@ export const pooling = defineNode({
     if (!input?.mask) throw new Error('Bug: pooling built without a masked sequence');
     const pooled = new MaskedPooling({ name: ctx.layerName(), mode: ctx.params.mode }).apply([input.tensor, input.mask]);
     return { out: { tensor: pooled as tf.SymbolicTensor } };
+  },
+  emit: (ctx) => {
+    const input = ctx.inputs.in?.[0];
+    if (!input?.mask) throw new Error('Bug: pooling emitted without a masked sequence');
+    const layer = `new ${ctx.customLayer(MaskedPooling)}(${obj({ name: str(ctx.layerName()), mode: str(ctx.params.mode) })})`;
+    return { out: { tensor: ctx.declare(ctx.valueName(), applied(layer, [input.tensor, input.mask])) } };
   },
 });

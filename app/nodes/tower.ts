@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { defineNode } from './define-node';
-import { applyMlp } from './shared/mlp-stack';
+import { applyMlp, emitMlp } from './shared/mlp-stack';
+import { applied, obj, str } from '../codegen/source';
 import { activation, batchNorm, dropout, l2 } from './shared/params';
 import { single, vectorWidth } from './shared/infer-helpers';
 
@@ -39,5 +40,19 @@ export const tower = defineNode({
       })
       .apply(hidden) as tf.SymbolicTensor;
     return { out: { tensor: head } };
+  },
+  emit: (ctx) => {
+    const x = ctx.inputs.in?.[0];
+    if (!x) throw new Error('Bug: tower emitted without input');
+    const hidden = emitMlp(ctx, x.tensor, ctx.params, '', ctx.valueName('hidden'));
+    const seed = ctx.nextSeed();
+    const name = ctx.layerName('head');
+    const head = `tf.layers.dense(${obj({
+      name: str(name),
+      units: '1',
+      activation: str(ctx.params.head),
+      kernelInitializer: `tf.initializers.glorotUniform({ seed: ${seed} })`,
+    })})`;
+    return { out: { tensor: ctx.declare(ctx.valueName(), applied(head, hidden)) } };
   },
 });

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Activation } from './params';
-import type { BuildContext } from '../define-node';
+import type { BuildContext, EmitContext } from '../define-node';
+import { applied, num, obj, str } from '../../codegen/source';
 
 export interface MlpSpec {
   units: number[];
@@ -43,4 +44,38 @@ export function applyMlp(
     }
   });
   return h;
+}
+
+/**
+ * The code of applyMlp: the same layers, names and seeds, written as `const` statements. The last
+ * layer's output is named `finalName` (the node's own name), the others after their layers.
+ */
+export function emitMlp(ctx: EmitContext<unknown>, x: string, spec: MlpSpec, prefix: string, finalName: string): string {
+  const layers: { name: string; code: string }[] = [];
+  spec.units.forEach((units, i) => {
+    const seed = ctx.nextSeed();
+    const dense = ctx.layerName(`${prefix}dense_${i}`);
+    const options = obj({
+      name: str(dense),
+      units: num(units),
+      activation: str(spec.batchNorm ? 'linear' : spec.activation),
+      kernelInitializer: `tf.initializers.glorotUniform({ seed: ${seed} })`,
+      kernelRegularizer: spec.l2 ? `tf.regularizers.l2({ l2: ${num(spec.l2)} })` : undefined,
+    });
+    layers.push({ name: dense, code: `tf.layers.dense(${options})` });
+    if (spec.batchNorm) {
+      const bn = ctx.layerName(`${prefix}bn_${i}`);
+      layers.push({ name: bn, code: `tf.layers.batchNormalization({ name: ${str(bn)} })` });
+      if (spec.activation !== 'linear') {
+        const act = ctx.layerName(`${prefix}act_${i}`);
+        layers.push({ name: act, code: `tf.layers.activation({ name: ${str(act)}, activation: ${str(spec.activation)} })` });
+      }
+    }
+    if (spec.dropout > 0) {
+      const dropoutSeed = ctx.nextSeed();
+      const drop = ctx.layerName(`${prefix}dropout_${i}`);
+      layers.push({ name: drop, code: `tf.layers.dropout({ name: ${str(drop)}, rate: ${num(spec.dropout)}, seed: ${dropoutSeed} })` });
+    }
+  });
+  return layers.reduce((h, layer, i) => ctx.declare(i === layers.length - 1 ? finalName : layer.name, applied(layer.code, h)), x);
 }

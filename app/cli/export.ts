@@ -1,0 +1,80 @@
+import { parseArgs } from 'node:util';
+import { randomBytes } from 'node:crypto';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { generateModelModule } from '../codegen/module';
+import { openGraphText } from '../graph/open';
+import { formatDiagnostic, hasErrors } from '../validate/diagnostics';
+import { EXIT, UsageError, type CliIO, type Command } from './io';
+
+export const exportCommand: Command = {
+  name: 'export',
+  usage: 'export <graph.json> --ts <out.ts>     Write the model as a standalone TypeScript module for tfjs.',
+  async run(argv, io) {
+    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ts: { type: 'string' } } });
+    const [file, ...extra] = positionals;
+    if (file === undefined || extra.length > 0) throw new UsageError('expected exactly one graph file');
+    if (values.ts === undefined || values.ts === '') throw new UsageError('expected --ts <out.ts>, the file to write');
+    const out = values.ts;
+
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      io.err(`${file}: cannot read the file (${errorCode(error)})`);
+      return EXIT.badInput;
+    }
+    const opened = openGraphText(text);
+    // Problems print as `validate` prints them; warnings do not stop the export.
+    for (const d of opened.diagnostics) (d.severity === 'error' ? io.err : io.out)(formatDiagnostic(d, file));
+    if (!opened.graph || hasErrors(opened.diagnostics)) {
+      const errors = opened.diagnostics.filter((d) => d.severity === 'error').length;
+      io.err(`${file}: ${errors} error${errors === 1 ? '' : 's'}; nothing exported`);
+      return EXIT.badInput;
+    }
+
+    const version = await towerflowVersion();
+    const generated = await generateModelModule(opened.graph, { towerflowVersion: version });
+    if (!generated.ok) {
+      for (const d of generated.diagnostics) io.err(formatDiagnostic(d, file));
+      return EXIT.badInput;
+    }
+    const written = await writeAtomically(out, generated.code);
+    if (!written.ok) {
+      io.err(`${out}: cannot write the file (${written.reason})`);
+      return EXIT.badInput;
+    }
+    report(io, out, generated.code);
+    return EXIT.ok;
+  },
+};
+
+function report(io: CliIO, out: string, code: string): void {
+  const lines = code.split('\n').length - 1;
+  io.out(`wrote ${out} (${lines} lines): import { buildModel, compileForTraining, INPUTS } from it; needs only @tensorflow/tfjs`);
+}
+
+/** Towerflow's version from its package.json (the CLI runs from the source tree, next to it). */
+async function towerflowVersion(): Promise<string> {
+  const text = await readFile(new URL('../../package.json', import.meta.url), 'utf8');
+  const version = (JSON.parse(text) as { version?: unknown }).version;
+  return typeof version === 'string' ? version : 'unknown';
+}
+
+/**
+ * Writes a temporary file next to `path`, then renames it over `path`: a reader (an editor, a
+ * bundler in watch mode) sees the old file or the new one, never half of one.
+ */
+async function writeAtomically(path: string, content: string): Promise<{ ok: true } | { ok: false; reason: string }> {
+  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    await writeFile(temp, content, { encoding: 'utf8', flag: 'wx' });
+    await rename(temp, path);
+    return { ok: true };
+  } catch (error) {
+    await rm(temp, { force: true });
+    return { ok: false, reason: errorCode(error) };
+  }
+}
+
+const errorCode = (error: unknown): string => (error as NodeJS.ErrnoException).code ?? (error as Error).message;
