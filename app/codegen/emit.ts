@@ -113,7 +113,8 @@ export function emitModel(plan: BuildPlan, scope: IdentifierScope): EmittedModel
       },
     };
     const result = kind.emit(ctx);
-    values.set(id, result);
+    // Carry each output's inferred shape, so emitters downstream can size layers as builders do from symbolic tensors.
+    values.set(id, Object.fromEntries(Object.entries(result).map(([port, value]) => [port, { ...value, shape: planned.outputs[port]?.shape }])));
     if (lines.length > 0) {
       const label = commentText(node.label);
       model.groups.push([`// ${kind.title}${label ? `: ${label}` : ''}`, ...lines]);

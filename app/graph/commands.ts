@@ -257,7 +257,11 @@ function reaches(graph: Graph, from: string, to: string): boolean {
   while (stack.length) {
     const id = stack.pop() as string;
     if (id === to) return true;
-    for (const n of next.get(id) ?? []) if (!seen.has(n)) seen.add(n), stack.push(n);
+    for (const n of next.get(id) ?? []) {
+      if (seen.has(n)) continue;
+      seen.add(n);
+      stack.push(n);
+    }
   }
   return false;
 }

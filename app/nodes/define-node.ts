@@ -65,6 +65,8 @@ export interface BuildContext<P> {
  */
 export interface EmittedValue {
   tensor: string;
+  /** The inferred shape (without batch), as a builder reads it off its symbolic tensor. */
+  shape?: number[];
   mask?: string;
   fields?: { column: string; vocabSize: number; tensor: string }[];
 }

@@ -3,13 +3,20 @@ import { z } from 'zod';
 import { defineNode } from './define-node';
 import { StackExperts } from '../compile/layers/stack-experts';
 import { applyMlp, emitMlp } from './shared/mlp-stack';
-import { applied, obj, str } from '../codegen/source';
+import { applied, literal, obj, str } from '../codegen/source';
 import { activation, batchNorm, dropout, l2, unitsList } from './shared/params';
 import { single, vectorWidth } from './shared/infer-helpers';
 
 /**
  * One or more experts with the same architecture. With `count` > 1 the experts come out stacked,
  * [count, units], so "8 shared experts" is one node and one edge into each gate.
+ *
+ * One-layer experts (the MMoE/PLE papers' kind) are computed as ONE dense layer of count × units
+ * reshaped to [count, units]: the same function as separate layers (each expert owns its slice of
+ * the kernel), but one matMul instead of `count`. Measured in `npm run bench` (bench/results):
+ * +12–25 % training samples per CPU-second on both cpu and wasm, where a batched matMul over
+ * [count, in, units] kernels lost 42 % on wasm — so one layout serves every backend. Deeper experts
+ * would need block-diagonal kernels, so they stay separate layers, stacked.
  */
 export const expert = defineNode({
   kind: 'expert',
@@ -36,6 +43,11 @@ export const expert = defineNode({
     const x = ctx.inputs.in?.[0];
     if (!x) throw new Error('Bug: expert built without input');
     if (ctx.params.count === 1) return { out: { tensor: applyMlp(ctx, x.tensor, ctx.params, '') } };
+    const fused = fusedLayout(ctx.params, x.tensor.shape.at(-1));
+    if (fused) {
+      const wide = applyMlp(ctx, x.tensor, fused.spec, '');
+      return { out: { tensor: tf.layers.reshape({ targetShape: fused.shape, name: ctx.layerName('stack') }).apply(wide) as tf.SymbolicTensor } };
+    }
     const experts = Array.from({ length: ctx.params.count }, (_, i) => applyMlp(ctx, x.tensor, ctx.params, `${i}_`));
     return { out: { tensor: new StackExperts({ name: ctx.layerName('stack') }).apply(experts) as tf.SymbolicTensor } };
   },
@@ -43,8 +55,21 @@ export const expert = defineNode({
     const x = ctx.inputs.in?.[0];
     if (!x) throw new Error('Bug: expert emitted without input');
     if (ctx.params.count === 1) return { out: { tensor: emitMlp(ctx, x.tensor, ctx.params, '', ctx.valueName()) } };
+    const fused = fusedLayout(ctx.params, x.shape?.at(-1));
+    if (fused) {
+      const wide = emitMlp(ctx, x.tensor, fused.spec, '', ctx.valueName('all'));
+      const reshape = `tf.layers.reshape(${obj({ name: str(ctx.layerName('stack')), targetShape: literal(fused.shape) })})`;
+      return { out: { tensor: ctx.declare(ctx.valueName(), applied(reshape, wide)) } };
+    }
     const experts = Array.from({ length: ctx.params.count }, (_, i) => emitMlp(ctx, x.tensor, ctx.params, `${i}_`, ctx.valueName(String(i))));
     const stack = `new ${ctx.customLayer(StackExperts)}(${obj({ name: str(ctx.layerName('stack')) })})`;
     return { out: { tensor: ctx.declare(ctx.valueName(), applied(stack, experts)) } };
   },
 });
+
+/** The one-layer fused layout, when it applies: one dense of count × units, each expert Glorot-scaled on its own width. */
+function fusedLayout<P extends { count: number; units: number[] }>(params: P, inputWidth: number | null | undefined): { spec: P & { uniformLimit: number }; shape: [number, number] } | undefined {
+  const [units, ...deeper] = params.units;
+  if (params.count < 2 || units === undefined || deeper.length > 0 || typeof inputWidth !== 'number') return undefined;
+  return { spec: { ...params, units: [params.count * units], uniformLimit: Math.sqrt(6 / (inputWidth + units)) }, shape: [params.count, units] };
+}

@@ -80,9 +80,9 @@ describe('templates', () => {
   });
 
   it('gives the same initial weights for the same seed, different ones for another', () => {
-    const a = compileOrThrow(loadTemplate('mmoe'), 5).model.getLayer('experts_0_dense_0').getWeights()[0]?.dataSync();
-    const b = compileOrThrow(loadTemplate('mmoe'), 5).model.getLayer('experts_0_dense_0').getWeights()[0]?.dataSync();
-    const c = compileOrThrow(loadTemplate('mmoe'), 6).model.getLayer('experts_0_dense_0').getWeights()[0]?.dataSync();
+    const a = compileOrThrow(loadTemplate('mmoe'), 5).model.getLayer('experts_dense_0').getWeights()[0]?.dataSync();
+    const b = compileOrThrow(loadTemplate('mmoe'), 5).model.getLayer('experts_dense_0').getWeights()[0]?.dataSync();
+    const c = compileOrThrow(loadTemplate('mmoe'), 6).model.getLayer('experts_dense_0').getWeights()[0]?.dataSync();
     expect(Array.from(a ?? [])).toEqual(Array.from(b ?? []));
     expect(Array.from(a ?? [])).not.toEqual(Array.from(c ?? []));
   });

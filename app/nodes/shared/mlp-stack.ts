@@ -9,6 +9,11 @@ export interface MlpSpec {
   dropout: number;
   batchNorm: boolean;
   l2?: number;
+  /**
+   * Kernel init as uniform(±limit) instead of Glorot. A layer that holds several experts side by
+   * side uses it to give each expert the Glorot scale of its own width, not of the fused width.
+   */
+  uniformLimit?: number;
 }
 
 /**
@@ -28,7 +33,10 @@ export function applyMlp(
       .dense({
         units,
         activation: spec.batchNorm ? 'linear' : spec.activation,
-        kernelInitializer: tf.initializers.glorotUniform({ seed }),
+        kernelInitializer:
+          spec.uniformLimit === undefined
+            ? tf.initializers.glorotUniform({ seed })
+            : tf.initializers.randomUniform({ minval: -spec.uniformLimit, maxval: spec.uniformLimit, seed }),
         kernelRegularizer: spec.l2 ? tf.regularizers.l2({ l2: spec.l2 }) : undefined,
         name: ctx.layerName(`${prefix}dense_${i}`),
       })
@@ -59,7 +67,10 @@ export function emitMlp(ctx: EmitContext<unknown>, x: string, spec: MlpSpec, pre
       name: str(dense),
       units: num(units),
       activation: str(spec.batchNorm ? 'linear' : spec.activation),
-      kernelInitializer: `tf.initializers.glorotUniform({ seed: ${seed} })`,
+      kernelInitializer:
+        spec.uniformLimit === undefined
+          ? `tf.initializers.glorotUniform({ seed: ${seed} })`
+          : `tf.initializers.randomUniform({ minval: ${num(-spec.uniformLimit)}, maxval: ${num(spec.uniformLimit)}, seed: ${seed} })`,
       kernelRegularizer: spec.l2 ? `tf.regularizers.l2({ l2: ${num(spec.l2)} })` : undefined,
     });
     layers.push({ name: dense, code: `tf.layers.dense(${options})` });

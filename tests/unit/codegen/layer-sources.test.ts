@@ -43,7 +43,7 @@ describe('generated modules carry', () => {
 
   it.each([
     ['shared-bottom', []],
-    ['mmoe', ['GateMixture', 'StackExperts']],
+    ['mmoe', ['GateMixture']],
     ['esmm', []],
     ['din', ['DinActivationUnit', 'PaddingMask', 'WeightedSum']],
   ])('%s: only the custom layers it uses, once each, each registered', async (name, expected) => {

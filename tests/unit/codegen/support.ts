@@ -118,7 +118,7 @@ export const BENIGN_TEXTS: GraphTexts = {
 
 /**
  * A graph with every node kind and every emitter path (batch norm, activation, dropout, L2, stacked
- * and single experts, a gate with bias, a tower without hidden layers, a shared embedding table,
+ * experts (fused one-layer and stacked two-layer), a gate with bias, a tower without hidden layers, a shared embedding table,
  * attention, pooling, an output without label, an mse output with weight 0.5).
  */
 export function allKindsGraph(t: GraphTexts = BENIGN_TEXTS): Graph {
@@ -139,7 +139,7 @@ export function allKindsGraph(t: GraphTexts = BENIGN_TEXTS): Graph {
   node('features', 'concat');
   node('bottom', 'mlp', { units: [8, 6], activation: 'tanh', batchNorm: true, dropout: 0.1, l2: 0.01 });
   node('experts', 'expert', { count: 2, units: [4] });
-  node('expert', 'expert', { count: 1, units: [5, 4], activation: 'linear', batchNorm: true });
+  node('expert', 'expert', { count: 2, units: [5, 4], activation: 'linear', batchNorm: true });
   node('gate', 'gate', { useBias: true });
   node('tower_a', 'tower', { units: [4], head: 'sigmoid', dropout: 0.2 });
   node('tower_b', 'tower', { units: [], head: 'sigmoid' });
