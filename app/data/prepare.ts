@@ -284,7 +284,8 @@ async function openBound(
     return dataError(
       'E_DATA_MISSING_COLUMN',
       `${missing.why} needs column "${missing.column}", which the file does not have (its columns: ${shown}); map it in the dataset binding${table.hasHeader ? '' : ', or name the columns of this header-less file'}`,
-      { file, column: missing.column },
+      // With a header row, line 1 is where the column was looked for.
+      { file, ...(table.hasHeader ? { line: 1 } : {}), column: missing.column },
     );
   }
   return table;

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { appendFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { compileGraph, type CompiledGraph } from '../compile/to-tfjs';
 import { safeName } from '../compile/names';
@@ -74,9 +74,13 @@ export async function runTraining(request: RunRequest, hooks: { onEvent?: (e: Ru
   }
   const compiled = compiledResult.compiled;
   const trained = compiled.outputs.filter((o) => o.label !== undefined);
-  if (trained.length === 0) return { ok: false, message: 'no output has a label column, so there is nothing to train' };
+  if (trained.length === 0) {
+    disposeModel(compiled);
+    return { ok: false, message: 'no output has a label column, so there is nothing to train' };
+  }
   const metric = request.options.earlyStopping?.metric;
   if (metric !== undefined && !metricNames(compiled.outputs).includes(metric)) {
+    disposeModel(compiled);
     return { ok: false, message: `unknown early-stopping metric "${metric}"; choose one of ${metricNames(compiled.outputs).join(', ')}` };
   }
 
@@ -88,7 +92,13 @@ export async function runTraining(request: RunRequest, hooks: { onEvent?: (e: Ru
   }
 
   const dir = await makeRunDir(request.runsDir, request.graph.name, startedAt);
-  const log = async (line: string) => appendFile(join(dir, 'log.txt'), `${new Date().toISOString()} ${line}\n`);
+  // Appends go one after another (concurrent appendFile calls may land out of order); the first
+  // failure is kept and thrown once training is over.
+  let writes: Promise<void> = Promise.resolve();
+  let writeError: unknown;
+  const append = (name: string, text: string): Promise<void> =>
+    (writes = writes.then(() => appendFile(join(dir, name), text)).catch((error: unknown) => void (writeError ??= error)));
+  const log = async (line: string) => append('log.txt', `${new Date().toISOString()} ${line}\n`);
   await writeFile(join(dir, 'graph.json'), serializeGraph(request.graph));
   await writeFile(join(dir, 'binding.json'), `${JSON.stringify(request.binding, null, 2)}\n`);
   await writeFile(join(dir, 'encoders.json'), JSON.stringify(prepared.encoders));
@@ -99,19 +109,21 @@ export async function runTraining(request: RunRequest, hooks: { onEvent?: (e: Ru
   emit({ type: 'started', dir, backend: backend.name, trainRows: prepared.train.rows, validRows, parameters });
   await log(`training ${request.graph.name} (${parameters} parameters) on ${prepared.train.rows} rows, validating on ${validRows}`);
 
-  const pending: Promise<void>[] = [];
   const result = await trainModel(compiled.model, compiled, { train: prepared.train, ...(prepared.valid ? { valid: prepared.valid } : {}) }, request.options, {
     ...(hooks.signal ? { signal: hooks.signal } : {}),
     onEvent: (event) => {
       emit(event);
       if (event.type === 'epoch') {
-        pending.push(appendFile(join(dir, 'metrics.csv'), metricRows(event.epoch, event.train, event.valid)));
-        pending.push(log(`epoch ${event.epoch}: train loss ${event.train.loss.toFixed(5)}${event.valid ? `, valid loss ${event.valid.loss.toFixed(5)}` : ''}${event.improved ? ' (best so far)' : ''}`));
+        void append('metrics.csv', metricRows(event.epoch, event.train, event.valid));
+        void log(`epoch ${event.epoch}: train loss ${event.train.loss.toFixed(5)}${event.valid ? `, valid loss ${event.valid.loss.toFixed(5)}` : ''}${event.improved ? ' (best so far)' : ''}`);
       }
     },
   });
-  await Promise.all(pending);
   await log(`${result.stopReason}: ${result.message}`);
+  if (writeError !== undefined) {
+    disposeModel(compiled);
+    throw writeError;
+  }
   await compiled.model.save(fileSaveHandler(join(dir, 'model')));
   const summary: RunSummary = {
     format: 'towerflow.run',
@@ -152,16 +164,21 @@ function metricRows(epoch: number, train: EpochMetrics, valid?: EpochMetrics): s
   return rows.length ? `${rows.join('\n')}\n` : '';
 }
 
+/** A new folder per run; mkdir without `recursive` fails on an existing one, so two runs started together never share one. */
 async function makeRunDir(runsDir: string, graphName: string, at: Date): Promise<string> {
   const stamp = at.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   const base = join(runsDir, `${stamp}-${safeName(graphName, 'model')}`);
-  let dir = base;
-  for (let n = 2; await exists(dir); n++) dir = `${base}-${n}`;
-  await mkdir(dir, { recursive: true });
-  return dir;
+  await mkdir(runsDir, { recursive: true });
+  for (let n = 1; ; n++) {
+    const dir = n === 1 ? base : `${base}-${n}`;
+    try {
+      await mkdir(dir);
+      return dir;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
 }
-
-const exists = (path: string) => stat(path).then(() => true, () => false);
 
 function disposeModel(compiled: CompiledGraph): void {
   compiled.model.dispose();
@@ -205,7 +222,8 @@ export async function loadRun(dir: string): Promise<LoadedRun | { error: string 
 
 /** Predictions of a run's model on a file: one column per output, in file order. */
 export async function predictFile(run: LoadedRun, file: string): Promise<{ columns: string[]; values: Float32Array[] } | { error: string }> {
-  const encoded = await encodeFile(run.compiled, run.encoders, { ...run.binding, labels: {} }, file, false);
+  // Neither labels nor the GAUC group column are needed to predict.
+  const encoded = await encodeFile(run.compiled, run.encoders, { ...run.binding, labels: {}, group: undefined }, file, false);
   if (isDataError(encoded)) return { error: formatDataError(encoded) };
   return { columns: run.model.outputNames, values: predictSplit(run.model, run.compiled.inputs, encoded) };
 }

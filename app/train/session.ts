@@ -97,6 +97,9 @@ export async function trainModel(
   const history: TrainResult['history'] = [];
   const stopping = options.earlyStopping ? { ...options.earlyStopping, higherIsBetter: higherIsBetter(options.earlyStopping.metric) } : undefined;
   let best: { epoch: number; score: number; metrics: EpochMetrics; weights: tf.Tensor[] } | undefined;
+  // A finite loss can still give an update that overflows (a huge gradient times the learning rate),
+  // so the weights from before the first step are kept until an epoch with finite weights is the best.
+  let initial: tf.Tensor[] | undefined = model.getWeights().map((w) => w.clone());
   let stopReason: StopReason = 'completed';
   let message = '';
   let totalSamples = 0;
@@ -155,6 +158,12 @@ export async function trainModel(
           await new Promise((resolve) => setTimeout(resolve, 0));
         }
       }
+      // A cancel during the epoch's last step stops before the validation pass, which can take longer than a batch.
+      if (hooks.signal?.aborted) {
+        stopReason = 'cancelled';
+        message = `cancelled during epoch ${epoch}, step ${steps}`;
+        break;
+      }
       const seconds = (now() - epochStart) / 1000;
       const train: EpochMetrics = { loss: sums.loss / sums.rows, tasks: mapValues(sums.tasks, (v) => ({ loss: v / sums.rows })) };
       const valid = data.valid ? evaluate(model, specs, data.valid, options.lossWeights) : undefined;
@@ -162,10 +171,17 @@ export async function trainModel(
       const watched = valid ?? train;
       const score = stopping ? metricValue(watched, stopping.metric) : watched.loss;
       const better = (stopping?.higherIsBetter ?? false) ? score > (best?.score ?? -Infinity) : score < (best?.score ?? Infinity);
-      const improved = best === undefined || (Number.isFinite(score) && better);
+      let improved = best === undefined || (Number.isFinite(score) && better);
       if (improved) {
-        tf.dispose(best?.weights ?? []);
-        best = { epoch, score, metrics: watched, weights: model.getWeights().map((w) => w.clone()) };
+        const weights = model.getWeights().map((w) => w.clone());
+        if (allFinite(weights)) {
+          tf.dispose([...(best?.weights ?? []), ...(initial ?? [])]);
+          initial = undefined;
+          best = { epoch, score, metrics: watched, weights };
+        } else {
+          tf.dispose(weights);
+          improved = false;
+        }
       }
       emit({ type: 'epoch', epoch, train, ...(valid ? { valid } : {}), improved, seconds, samplesPerSecond: sums.rows / Math.max(seconds, 1e-9) });
       if (stopping && best && epoch - best.epoch >= stopping.patience) {
@@ -174,10 +190,12 @@ export async function trainModel(
         break;
       }
     }
-    // The model ends on the best epoch's weights; with no finished epoch it keeps the last finite ones.
+    // The model ends on the best epoch's weights; with no finished epoch it keeps its current weights
+    // when they are finite, else goes back to the initial ones.
     if (best) model.setWeights(best.weights);
+    else if (initial && !allFinite(model.getWeights())) model.setWeights(initial);
   } finally {
-    tf.dispose(best?.weights ?? []);
+    tf.dispose([...(best?.weights ?? []), ...(initial ?? [])]);
     optimizer.dispose();
   }
   const seconds = (now() - started) / 1000;
@@ -299,6 +317,12 @@ export function metricNames(outputs: readonly ModelOutputSpec[]): string[] {
   }
   names.push('mean.auc', 'mean.logloss', 'mean.gauc', 'mean.mse', 'mean.loss');
   return names;
+}
+
+/** True when no value of any tensor is NaN or ±Infinity (x · 0 is 0 exactly for finite x only). */
+function allFinite(tensors: readonly tf.Tensor[]): boolean {
+  if (tensors.length === 0) return true;
+  return tf.tidy(() => tf.addN(tensors.map((t) => tf.sum(tf.mul(t, 0)))).dataSync()[0] === 0);
 }
 
 function permutation(n: number, rng: ReturnType<typeof createRng>): Int32Array {
