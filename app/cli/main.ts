@@ -5,12 +5,13 @@ import { trainCommand } from './train';
 import { predictCommand } from './predict';
 import { synthCommand } from './synth';
 import { sequencesCommand } from './sequences';
+import { serveCommand } from './serve';
 import { reproduceCommand } from './reproduce';
 
 export { EXIT, type CliIO } from './io';
 
 /** Every command of the `towerflow` CLI, in help order. */
-const COMMANDS: readonly Command[] = [validateCommand, exportCommand, trainCommand, predictCommand, synthCommand, sequencesCommand, reproduceCommand];
+const COMMANDS: readonly Command[] = [validateCommand, exportCommand, trainCommand, predictCommand, synthCommand, sequencesCommand, reproduceCommand, serveCommand];
 
 function usage(): string {
   return [

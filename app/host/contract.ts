@@ -1,0 +1,435 @@
+/**
+ * The host API: everything the UI asks of the machine it runs on (files, dialogs, training, runs).
+ * One table of channels, each with a zod schema for its request. No channel outside this table can
+ * be called. Responses are typed by `HostResponses`; events from host to UI by `HostEvents`.
+ * Every failure is a `HostError` value ({ error: { code, message } }), never a thrown stack trace.
+ *
+ * Transport — the same handlers (app/host/handlers.ts) behind both:
+ * - Electron: the preload exposes `window.towerflowHost = { call, onEvent }`, where `call` has one
+ *   function per channel (`call['graph:save'](request) → Promise<response | HostError>`), each
+ *   validating its request with `parseRequest` before `ipcRenderer.invoke(channel, request)`; main
+ *   validates again (ipcMain.handle per channel). `onEvent((event, payload) => …)` returns an
+ *   unsubscribe function. There is no generic invoke(channel).
+ * - Web (`towerflow serve`, `npm run web`): plain Node on 127.0.0.1 only, started with a random
+ *   token printed as `http://127.0.0.1:PORT/?token=…`. `POST /api/<channel>` with the request as
+ *   the JSON body and `Authorization: Bearer <token>` (or `?token=`) answers 200 with JSON: the
+ *   response or a HostError. A wrong or missing token gives 401, an unknown channel 404 (both
+ *   with a HostError body). Events come over the WebSocket `/events?token=<token>`, each message
+ *   `{ "event": "<name>", "payload": … }`. `/` serves the built renderer from `out/renderer/`.
+ *   File paths are confined to the workspace folder (E_OUTSIDE_WORKSPACE); dialogs do not exist
+ *   there (files:pick answers E_NO_DIALOG: browse with files:list instead).
+ * - Events: `train:event` with `{ runId, event }`, where event is a RunEvent (stage, started,
+ *   progress, epoch, log) or one of the terminal `finished` / `failed` / `crashed`.
+ */
+import { z } from 'zod';
+import { GraphDocumentSchema, type Graph } from '../graph/schema';
+import type { Diagnostic } from '../validate/diagnostics';
+import type { TensorInfo } from '../nodes/tensor';
+import type { RunEvent, RunSummary } from '../train/run';
+import type { EpochMetrics, TaskMetrics } from '../train/session';
+
+/**
+ * Copies of the core's option lists (engine/backend.ts NODE_BACKENDS, train/session.ts OPTIMIZERS):
+ * importing those modules would pull TensorFlow.js into the preload and renderer bundles. A test
+ * (tests/unit/host/contract.test.ts) keeps them equal.
+ */
+export const NODE_BACKENDS = ['node-gpu', 'node', 'wasm', 'cpu'] as const;
+export const OPTIMIZERS = ['adam', 'adagrad', 'sgd'] as const;
+const path = z.string().min(1).max(4096);
+const graph = GraphDocumentSchema;
+
+export const TrainRequestSchema = z.strictObject({
+  graph,
+  data: path,
+  valid: path.optional(),
+  binding: z.unknown().optional(),
+  options: z.strictObject({
+    optimizer: z.enum(OPTIMIZERS).default('adam'),
+    learningRate: z.number().positive().max(10).default(0.001),
+    batchSize: z.number().int().min(1).max(1 << 20).default(256),
+    epochs: z.number().int().min(1).max(100_000).default(5),
+    seed: z.number().int().min(0).max(2 ** 31 - 1).default(42),
+    lossWeights: z.record(z.string(), z.number().min(0).max(1000)).optional(),
+    earlyStopping: z.strictObject({ metric: z.string().min(1), patience: z.number().int().min(1).max(1000) }).optional(),
+  }),
+  validationShare: z.number().min(0).max(0.9).default(0.2),
+  /** Where to train: a Node process on its best backend, or this window's GPU (WebGL/WebGPU). */
+  engine: z.enum(['node', 'browser']).default('node'),
+  backend: z.enum(NODE_BACKENDS).optional(),
+});
+
+export const HOST_CHANNELS = {
+  'app:info': z.strictObject({}),
+  'templates:list': z.strictObject({}),
+  'templates:open': z.strictObject({ id: z.string().min(1).max(100) }),
+  /** Without a path, the desktop app asks with a native dialog; web mode needs one. */
+  'graph:open': z.strictObject({ path: path.optional() }),
+  'graph:save': z.strictObject({ graph, path: path.optional() }),
+  'recent:list': z.strictObject({}),
+  'graph:validate': z.strictObject({ graph: z.unknown() }),
+  'graph:summary': z.strictObject({ graph }),
+  'graph:code': z.strictObject({ graph }),
+  'code:save': z.strictObject({ code: z.string().max(10_000_000), path: path.optional() }),
+  'files:list': z.strictObject({ dir: path.optional() }),
+  'files:pick': z.strictObject({ purpose: z.enum(['data', 'graph', 'binding']) }),
+  /** With a graph, the answer also shows which data column feeds each graph column and label. */
+  'dataset:inspect': z.strictObject({ path, binding: z.unknown().optional(), rows: z.number().int().min(1).max(200).default(20), graph: graph.optional() }),
+  'train:start': TrainRequestSchema,
+  'train:stop': z.strictObject({ runId: z.string().min(1).max(200) }),
+  'runs:list': z.strictObject({}),
+  'runs:open': z.strictObject({ dir: path }),
+  'runs:inspect': z.strictObject({ dir: path, view: z.enum(['gates', 'attention']), data: path.optional(), row: z.number().int().min(0).optional() }),
+  'runs:export': z.strictObject({ dir: path, to: path.optional() }),
+  'recovery:write': z.strictObject({ graph: z.unknown(), path: path.optional() }),
+  'recovery:read': z.strictObject({}),
+  'recovery:clear': z.strictObject({}),
+} as const;
+
+export type HostChannel = keyof typeof HOST_CHANNELS;
+export type HostRequest<C extends HostChannel> = z.input<(typeof HOST_CHANNELS)[C]>;
+export type HostRequestParsed<C extends HostChannel> = z.output<(typeof HOST_CHANNELS)[C]>;
+
+/** Every failure crosses the boundary as a value with a code and a message, never as a stack trace. */
+export interface HostError {
+  error: { code: string; message: string; where?: string };
+}
+
+export type HostResult<T> = T | HostError;
+
+export const isHostError = (value: unknown): value is HostError =>
+  typeof value === 'object' && value !== null && 'error' in value && typeof (value as HostError).error?.message === 'string';
+
+export const hostError = (code: string, message: string, where?: string): HostError => ({ error: { code, message, ...(where ? { where } : {}) } });
+
+/** Validates a request for a channel; the preload and the web server both call this first. */
+export function parseRequest<C extends HostChannel>(channel: C, request: unknown): HostRequestParsed<C> | HostError {
+  const schema = HOST_CHANNELS[channel];
+  if (!schema) return hostError('E_IPC_CHANNEL', `unknown channel "${String(channel)}"`);
+  const parsed = schema.safeParse(request ?? {});
+  if (parsed.success) return parsed.data as HostRequestParsed<C>;
+  const issue = parsed.error.issues[0];
+  const where = issue?.path.length ? issue.path.join('.') : 'request';
+  return hostError('E_IPC_ARGUMENT', `${channel}: ${where}: ${issue?.message ?? 'invalid request'}`);
+}
+
+export const isHostChannel = (value: string): value is HostChannel => Object.prototype.hasOwnProperty.call(HOST_CHANNELS, value);
+
+// ---------------------------------------------------------------------------------------------
+// Responses and events. Types only: nothing here is validated at run time (the host produces them).
+// ---------------------------------------------------------------------------------------------
+
+/** The user closed a native dialog without choosing. */
+export interface Cancelled {
+  cancelled: true;
+}
+
+export const isCancelled = (value: unknown): value is Cancelled =>
+  typeof value === 'object' && value !== null && (value as Cancelled).cancelled === true;
+
+export interface AppInfo {
+  name: string;
+  version: string;
+  mode: 'web' | 'electron';
+  /** Web mode: every path must stay inside it. Electron: where relative paths start. */
+  workspace: string;
+  /** Where runs:list looks and train:start writes. */
+  runsDir: string;
+  platform: string;
+  node: string;
+  /** Whether graph:open, graph:save, code:save, files:pick and runs:export can ask with a dialog. */
+  dialogs: boolean;
+  /** Engines train:start accepts ('browser' training happens in the window, not through the host). */
+  engines: 'node'[];
+}
+
+export interface TemplateInfo {
+  id: string;
+  name: string;
+  description?: string;
+  nodes: number;
+}
+
+export interface OpenedGraphResponse {
+  graph?: Graph;
+  /** Absolute path of the file (absent for templates). */
+  path?: string;
+  /** Load and validation diagnostics, placed on lines of the file. A graph with errors still opens. */
+  diagnostics: Diagnostic[];
+}
+
+export interface SavedFile {
+  path: string;
+  bytes: number;
+}
+
+export interface RecentFile {
+  path: string;
+  name: string;
+  openedAt: string;
+  exists: boolean;
+}
+
+export interface ValidateResponse {
+  ok: boolean;
+  diagnostics: Diagnostic[];
+  /** The tensor inferred on every edge that could be inferred, by edge id. */
+  edgeTensors: Record<string, TensorInfo>;
+}
+
+export interface EmbeddingMemory {
+  table: string;
+  rows: number;
+  dim: number;
+  /** rows × dim × 4 (float32). */
+  bytes: number;
+}
+
+export type SummaryResponse =
+  | {
+      ok: true;
+      parameters: number;
+      embeddings: EmbeddingMemory[];
+      embeddingBytes: number;
+      inputs: { name: string; nodeId: string; dtype: 'int32' | 'float32'; shape: number[]; columns: string[] }[];
+      outputs: { name: string; nodeId: string; label?: string; loss: 'binary_crossentropy' | 'mse'; lossWeight: number }[];
+      /** Warnings (errors make ok false). */
+      diagnostics: Diagnostic[];
+    }
+  | { ok: false; diagnostics: Diagnostic[] };
+
+export type CodeResponse = { ok: true; code: string } | { ok: false; diagnostics: Diagnostic[] };
+
+export interface FileEntry {
+  name: string;
+  path: string;
+  kind: 'file' | 'dir';
+  size?: number;
+  modified?: string;
+}
+
+export interface FileListing {
+  /** Absolute path of the listed folder. */
+  dir: string;
+  /** Its parent, absent at the workspace root in web mode. */
+  parent?: string;
+  workspace: string;
+  /** Folders first, then files, each by name; hidden entries (".name") left out. */
+  entries: FileEntry[];
+}
+
+export interface PickedFile {
+  path: string;
+}
+
+export type ColumnKindInfo = { kind: 'numeric' | 'categorical'; reason: string } | { kind: 'idlist'; separator: string; reason: string };
+
+/** How one graph column or one label is fed from the data file. */
+export interface BoundFeature {
+  /** Model input name and the graph node that reads it. */
+  input: string;
+  nodeId: string;
+  graphColumn: string;
+  dataColumn: string;
+  /** How the model reads it: ids (embedding lookup), sequence (id list) or numeric. */
+  as: 'ids' | 'sequence' | 'numeric';
+  found: boolean;
+  /** The kind inferred from the first rows of that data column, when found. */
+  inferred?: ColumnKindInfo['kind'];
+}
+
+export interface BoundLabel {
+  output: string;
+  nodeId: string;
+  /** The label rule in words, e.g. `income_50k = "50000+."`. */
+  rule: string;
+  columns: string[];
+  found: boolean;
+}
+
+export interface DatasetInspection {
+  path: string;
+  columns: string[];
+  separator: string;
+  compressed: boolean;
+  hasHeader: boolean;
+  kinds: Record<string, ColumnKindInfo>;
+  /** The first rows, values in `columns` order; null = missing. */
+  rows: (string | null)[][];
+  /** A problem met within the previewed rows (e.g. a ragged line). */
+  error?: { code: string; message: string; line?: number; column?: string };
+  /** Only when the request had a graph. */
+  binding?: {
+    features: BoundFeature[];
+    labels: BoundLabel[];
+    /** One line per graph column or label the file cannot feed. */
+    problems: string[];
+  };
+}
+
+export interface TrainStarted {
+  runId: string;
+}
+
+export interface TrainStopping {
+  runId: string;
+  stopping: true;
+}
+
+export type RunStatus = 'finished' | 'running' | 'incomplete';
+
+export interface RunListEntry {
+  dir: string;
+  /** Folder name. */
+  name: string;
+  graph: string;
+  status: RunStatus;
+  /** Set while this host is training it. */
+  runId?: string;
+  startedAt?: string;
+  finishedAt?: string;
+  stopReason?: RunSummary['stopReason'];
+  bestEpoch?: number;
+  epochsRun?: number;
+  best?: EpochMetrics;
+  parameters?: number;
+  backend?: string;
+}
+
+/** One line of metrics.csv; metrics absent for a task are left out. */
+export interface MetricRow {
+  epoch: number;
+  split: 'train' | 'valid';
+  task: string;
+  loss: number;
+  auc?: number;
+  logloss?: number;
+  gauc?: number;
+  mse?: number;
+}
+
+export interface RunDetails {
+  dir: string;
+  name: string;
+  status: RunStatus;
+  graph?: Graph;
+  binding?: unknown;
+  summary?: RunSummary;
+  metrics: MetricRow[];
+  /** The same rows grouped per epoch, as charts read them. */
+  history: { epoch: number; train: Record<string, TaskMetrics>; valid?: Record<string, TaskMetrics> }[];
+  /** The last lines of log.txt. */
+  log: string;
+  /** Whether model/model.json is there (export and inspect need it). */
+  hasModel: boolean;
+}
+
+export interface GateInspection {
+  view: 'gates';
+  /** The file the rows came from, and which rows: all of it, or the run's validation rows. */
+  data: string;
+  rows: number;
+  split: 'file' | 'validation';
+  /** One per gate; `weights` is its mean softmax weight per expert over the rows (sums to 1). */
+  gates: { nodeId: string; label: string; layer: string; experts: string[]; weights: number[] }[];
+}
+
+export interface AttentionInspection {
+  view: 'attention';
+  data: string;
+  rows: number;
+  split: 'file' | 'validation';
+  /** The row shown (0-based among `rows`). */
+  row: number;
+  /** One per attention node: a score per history position; padding positions have item null. */
+  attentions: { nodeId: string; label: string; layer: string; scores: number[]; items: (string | null)[] }[];
+}
+
+export type RunInspection = GateInspection | AttentionInspection;
+
+export interface ExportedRun {
+  /** The folder created: <chosen folder>/<run folder name>. */
+  to: string;
+  files: string[];
+}
+
+export interface RecoveryState {
+  /** The unsaved graph as the UI last sent it (not validated: it may be mid-edit). */
+  graph: unknown;
+  /** The file it belongs to; absent for an untitled graph. */
+  path?: string;
+  savedAt: string;
+}
+
+export interface HostResponses {
+  'app:info': AppInfo;
+  'templates:list': { templates: TemplateInfo[] };
+  'templates:open': OpenedGraphResponse & { id: string };
+  'graph:open': OpenedGraphResponse | Cancelled;
+  'graph:save': SavedFile | Cancelled;
+  'recent:list': { files: RecentFile[] };
+  'graph:validate': ValidateResponse;
+  'graph:summary': SummaryResponse;
+  'graph:code': CodeResponse;
+  'code:save': SavedFile | Cancelled;
+  'files:list': FileListing;
+  'files:pick': PickedFile | Cancelled;
+  'dataset:inspect': DatasetInspection;
+  'train:start': TrainStarted;
+  'train:stop': TrainStopping;
+  'runs:list': { runs: RunListEntry[] };
+  'runs:open': RunDetails;
+  'runs:inspect': RunInspection;
+  'runs:export': ExportedRun | Cancelled;
+  'recovery:write': { savedAt: string };
+  'recovery:read': { recovery: RecoveryState | null };
+  'recovery:clear': { cleared: boolean };
+}
+
+export type HostResponse<C extends HostChannel> = HostResponses[C];
+
+/** What a training run reports; the last event of a run is one of finished, failed or crashed. */
+export type TrainEventBody =
+  | RunEvent
+  | { type: 'finished'; summary: RunSummary }
+  | { type: 'failed'; message: string; dir?: string }
+  | { type: 'crashed'; message: string; dir?: string };
+
+export interface HostEvents {
+  'train:event': { runId: string; event: TrainEventBody };
+}
+
+export type HostEventName = keyof HostEvents;
+
+/** What `window.towerflowHost` is in the desktop app (and what the web client mirrors). */
+export interface TowerflowHostBridge {
+  call: { [C in HostChannel]: (request: HostRequest<C>) => Promise<HostResult<HostResponses[C]>> };
+  onEvent(listener: (event: string, payload: unknown) => void): () => void;
+}
+
+/** Stable codes of host errors (data and graph problems keep their own codes). */
+export const HOST_ERROR_CODES = {
+  E_IPC_CHANNEL: 'No such channel.',
+  E_IPC_ARGUMENT: 'The request does not match the channel schema.',
+  E_UNAUTHORIZED: 'Web mode: the token is missing or wrong (HTTP 401).',
+  E_FORBIDDEN: 'Web mode: the request was not addressed to a loopback host name (HTTP 403).',
+  E_METHOD: 'Web mode: /api/<channel> takes POST only (HTTP 405).',
+  E_TOO_LARGE: 'Web mode: the request body is over 32 MiB (HTTP 413).',
+  E_IPC_SENDER: 'Desktop: the call did not come from the app’s own page.',
+  E_OUTSIDE_WORKSPACE: 'Web mode: the path leaves the workspace folder.',
+  E_NO_DIALOG: 'Web mode has no native dialogs: pass a path (browse with files:list).',
+  E_NOT_FOUND: 'The file or folder does not exist.',
+  E_IO: 'Reading or writing a file failed.',
+  E_NOT_A_GRAPH: 'The file is not a graph the loader can read.',
+  E_BAD_BINDING: 'The dataset binding is invalid.',
+  E_DATA: 'The data file cannot be read as a table.',
+  E_UNKNOWN_TEMPLATE: 'No template has that id.',
+  E_GRAPH_INVALID: 'The graph has errors, so it cannot be compiled or trained.',
+  E_ENGINE: 'The requested training engine is not available here.',
+  E_RUN_NOT_ACTIVE: 'train:stop for a run that is not training.',
+  E_NOT_A_RUN: 'The folder is not a run folder, or its model is missing.',
+  E_INSPECT: 'The run has nothing to show in that view (no gates, or no attention).',
+  E_EXISTS: 'The target already exists.',
+  E_INTERNAL: 'A bug in the host; the message says what failed.',
+} as const;
+
+export type HostErrorCode = keyof typeof HOST_ERROR_CODES;

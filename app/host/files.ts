@@ -1,0 +1,46 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { hostError, type HostError } from './contract';
+
+/**
+ * File helpers of the host: writes are atomic (a temp file beside the target, then rename), so a
+ * crash or a full disk never leaves a half-written graph under the real name; read and write
+ * failures come back as HostError values naming the path.
+ */
+export async function writeAtomic(path: string, data: string | Uint8Array): Promise<undefined | HostError> {
+  // A random suffix, not just pid + time: two saves in the same millisecond must not share a temp file.
+  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(temp, data);
+    await rename(temp, path);
+    return undefined;
+  } catch (error) {
+    await rm(temp, { force: true }).catch(() => undefined);
+    return ioError(path, error, 'cannot write');
+  }
+}
+
+export async function readText(path: string): Promise<string | HostError> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    return ioError(path, error, 'cannot read');
+  }
+}
+
+/** ENOENT becomes E_NOT_FOUND; anything else E_IO with the system's code. */
+export function ioError(path: string, error: unknown, what: string): HostError {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return hostError('E_NOT_FOUND', `${path}: no such file or folder`, path);
+  return hostError('E_IO', `${path}: ${what} (${code ?? (error as Error).message})`, path);
+}
+
+export function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

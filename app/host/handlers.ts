@@ -1,0 +1,307 @@
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { safeName } from '../compile/names';
+import { parseBinding } from '../data/binding';
+import { isDataError } from '../data/errors';
+import { openGraphText } from '../graph/open';
+import { serializeGraph } from '../graph/serialize';
+import type { Graph } from '../graph/schema';
+import type { TrainOptions } from '../train/session';
+import { formatDiagnostic, hasErrors } from '../validate/diagnostics';
+import { validateGraph } from '../validate/validate';
+import { generateCode } from './codegen';
+import {
+  hostError, isHostChannel, isHostError, parseRequest,
+  type AppInfo, type Cancelled, type FileEntry, type HostChannel, type HostError, type HostRequestParsed, type HostResponses, type HostResult,
+} from './contract';
+import { inspectDataset } from './dataset';
+import { HostEventHub } from './events';
+import { ioError, readText, writeAtomic } from './files';
+import { summarise, toGraph, validateDocument } from './graph-ops';
+import { inspectRun } from './inspect';
+import { RecentFiles } from './recent';
+import { RecoveryStore } from './recovery';
+import { exportRun, listRuns, openRun } from './runs';
+import { listTemplates, openTemplate } from './templates';
+import { sourceWorkerLaunch, TrainProcessManager, type WorkerLaunch } from './train-process';
+import { createPathGuard, type PathGuard } from './workspace';
+
+/**
+ * The host API in plain Node: one async function per channel of app/host/contract.ts, shared by
+ * the desktop app (main/ binds them to ipcMain) and web mode (web-server.ts serves them over
+ * HTTP). Nothing here imports Electron; native dialogs come in through `HostDialogs`, which only
+ * the desktop app provides. Failures are HostError values; `call` turns even a thrown bug into one.
+ */
+export interface HostDialogs {
+  openGraph(defaultDir: string): Promise<string | undefined>;
+  saveGraph(suggestedPath: string): Promise<string | undefined>;
+  saveCode(suggestedPath: string): Promise<string | undefined>;
+  pickFile(purpose: 'data' | 'graph' | 'binding', defaultDir: string): Promise<string | undefined>;
+  pickFolder(purpose: 'export', defaultDir: string): Promise<string | undefined>;
+}
+
+export interface HostOptions {
+  mode: 'web' | 'electron';
+  /** Web mode: the only folder files may be read or written in. Electron: where relative paths start. */
+  workspace: string;
+  /** Recent files and the recovery file. Web mode: <workspace>/.towerflow-recovery. */
+  dataDir: string;
+  /** Where runs are written and listed (default <workspace>/runs). */
+  runsDir?: string;
+  /** Default: the repository's templates/ folder. */
+  templatesDir?: string;
+  dialogs?: HostDialogs;
+  /** How training processes start (default: the TypeScript worker through tsx). */
+  worker?: WorkerLaunch;
+  version?: string;
+  /** Where bugs are logged with their stack (stderr by default); clients only ever see code + message. */
+  log?: (message: string) => void;
+}
+
+export type HostHandlers = { [C in HostChannel]: (request: HostRequestParsed<C>) => Promise<HostResult<HostResponses[C]>> };
+
+export interface Host {
+  handlers: HostHandlers;
+  events: HostEventHub;
+  /** Validates `request` for `channel` and runs its handler; never throws. */
+  call(channel: string, request: unknown): Promise<unknown>;
+  trainer: TrainProcessManager;
+  guard: PathGuard;
+  runsDir: string;
+  dispose(): Promise<void>;
+}
+
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CANCELLED: Cancelled = { cancelled: true };
+
+export async function createHostHandlers(options: HostOptions): Promise<Host> {
+  const guard = await createPathGuard(options.workspace, options.mode === 'web');
+  const runsDir = options.runsDir ?? join(guard.root, 'runs');
+  const templatesDir = options.templatesDir ?? join(REPO_ROOT, 'templates');
+  const events = new HostEventHub();
+  const trainer = new TrainProcessManager(options.worker ?? sourceWorkerLaunch(), (payload) => events.emit('train:event', payload));
+  const recent = new RecentFiles(join(options.dataDir, 'recent.json'));
+  const recovery = new RecoveryStore(join(options.dataDir, 'recovery.json'));
+  const version = options.version ?? (await packageVersion());
+  const dialogs = options.mode === 'electron' ? options.dialogs : undefined;
+  const log = options.log ?? ((message: string) => process.stderr.write(`${message}\n`));
+
+  /** A path from the request, or one chosen in a dialog; web mode has no dialogs. */
+  const pathOrDialog = async (given: string | undefined, ask: (() => Promise<string | undefined>) | undefined, what: string): Promise<string | Cancelled | HostError> => {
+    if (given !== undefined) return guard.resolve(given);
+    if (!ask) return noDialog(what);
+    const chosen = await ask();
+    return chosen === undefined ? CANCELLED : chosen;
+  };
+
+  const handlers: HostHandlers = {
+    'app:info': async () => appInfo(options.mode, guard.root, runsDir, version, dialogs !== undefined),
+    'templates:list': async () => listTemplates(templatesDir),
+    'templates:open': async ({ id }) => openTemplate(templatesDir, id),
+
+    'graph:open': async ({ path }) => {
+      const file = await pathOrDialog(path, dialogs && (() => dialogs.openGraph(guard.root)), 'open a graph');
+      if (typeof file !== 'string') return file;
+      const text = await readText(file);
+      if (typeof text !== 'string') return text;
+      const opened = openGraphText(text);
+      if (!opened.graph) return { path: file, diagnostics: opened.diagnostics };
+      await recent.add(file).catch(() => undefined);
+      return { graph: opened.graph, path: file, diagnostics: opened.diagnostics };
+    },
+
+    'graph:save': async ({ graph: doc, path }) => {
+      const loaded = toGraph(doc);
+      if ('error' in loaded) return loaded;
+      if ('diagnostics' in loaded) return hostError('E_NOT_A_GRAPH', `the graph cannot be saved: ${loaded.diagnostics.map((d) => d.message).join('; ')}`);
+      const suggested = join(guard.root, `${safeName(loaded.graph.name, 'graph')}.json`);
+      const file = await pathOrDialog(path, dialogs && (() => dialogs.saveGraph(suggested)), 'save a graph');
+      if (typeof file !== 'string') return file;
+      const text = serializeGraph(loaded.graph, doc.$schema);
+      const failed = await writeAtomic(file, text);
+      if (failed) return failed;
+      await recent.add(file).catch(() => undefined);
+      return { path: file, bytes: Buffer.byteLength(text) };
+    },
+
+    'recent:list': async () => {
+      const files = await recent.list();
+      // Web mode lists only what the workspace still allows (the workspace may have been changed).
+      const allowed = await Promise.all(files.map(async (f) => !isHostError(await guard.resolve(f.path))));
+      return { files: files.filter((_, i) => allowed[i]) };
+    },
+
+    'graph:validate': async ({ graph }) => validateDocument(graph),
+
+    'graph:summary': async ({ graph: doc }) => {
+      const loaded = toGraph(doc);
+      if ('error' in loaded) return loaded;
+      if ('diagnostics' in loaded) return { ok: false, diagnostics: loaded.diagnostics };
+      return summarise(loaded.graph);
+    },
+
+    'graph:code': async ({ graph: doc }) => {
+      const loaded = toGraph(doc);
+      if ('error' in loaded) return loaded;
+      if ('diagnostics' in loaded) return { ok: false, diagnostics: loaded.diagnostics };
+      return generateCode(loaded.graph, version);
+    },
+
+    'code:save': async ({ code, path }) => {
+      const file = await pathOrDialog(path, dialogs && (() => dialogs.saveCode(join(guard.root, 'model.ts'))), 'save the code');
+      if (typeof file !== 'string') return file;
+      return (await writeAtomic(file, code)) ?? { path: file, bytes: Buffer.byteLength(code) };
+    },
+
+    'files:list': async ({ dir }) => {
+      const folder = await guard.resolve(dir ?? guard.root);
+      if (typeof folder !== 'string') return folder;
+      return listFolder(folder, guard);
+    },
+
+    'files:pick': async ({ purpose }) => {
+      if (!dialogs) return noDialog(`pick a ${purpose} file`);
+      const chosen = await dialogs.pickFile(purpose, guard.root);
+      return chosen === undefined ? CANCELLED : { path: chosen };
+    },
+
+    'dataset:inspect': async ({ path, binding, rows, graph: doc }) => {
+      const file = await guard.resolve(path);
+      if (typeof file !== 'string') return file;
+      const loaded = doc === undefined ? undefined : toGraph(doc);
+      const graph = loaded && 'graph' in loaded ? loaded.graph : undefined;
+      return inspectDataset(file, binding, rows, graph);
+    },
+
+    'train:start': async (request) => {
+      if (request.engine === 'browser') return hostError('E_ENGINE', 'engine "browser" trains in the window itself; the host runs engine "node" only');
+      const data = await guard.resolve(request.data);
+      if (typeof data !== 'string') return data;
+      const valid = request.valid === undefined ? undefined : await guard.resolve(request.valid);
+      if (isHostError(valid)) return valid;
+      for (const file of [data, valid]) {
+        if (file !== undefined && !(await stat(file).then((s) => s.isFile(), () => false))) return hostError('E_NOT_FOUND', `${file}: no such data file`, file);
+      }
+      const graph = trainableGraph(request.graph);
+      if (isHostError(graph)) return graph;
+      const binding = parseBinding(request.binding ?? {});
+      if (isDataError(binding)) return hostError('E_BAD_BINDING', binding.message);
+      const { lossWeights, earlyStopping, ...rest } = request.options;
+      const trainOptions: TrainOptions = { ...rest, ...(lossWeights ? { lossWeights } : {}), ...(earlyStopping ? { earlyStopping } : {}) };
+      const runId = trainer.start({
+        graph,
+        data,
+        ...(valid !== undefined ? { valid } : {}),
+        binding,
+        options: trainOptions,
+        validationShare: request.validationShare,
+        runsDir,
+        ...(request.backend ? { backend: request.backend } : {}),
+      });
+      return { runId };
+    },
+
+    'train:stop': async ({ runId }) =>
+      trainer.stop(runId) ? { runId, stopping: true as const } : hostError('E_RUN_NOT_ACTIVE', `run ${runId} is not training (it finished, failed, or never started here)`),
+
+    'runs:list': async () => ({ runs: await listRuns(runsDir, trainer.active()) }),
+
+    'runs:open': async ({ dir }) => {
+      const folder = await guard.resolve(dir);
+      if (typeof folder !== 'string') return folder;
+      return openRun(folder, trainer.active());
+    },
+
+    'runs:inspect': async ({ dir, view, data, row }) => {
+      const folder = await guard.resolve(dir);
+      if (typeof folder !== 'string') return folder;
+      const file = data === undefined ? undefined : await guard.resolve(data);
+      if (isHostError(file)) return file;
+      return inspectRun({ dir: folder, view, ...(file !== undefined ? { data: file } : {}), ...(row !== undefined ? { row } : {}) });
+    },
+
+    'runs:export': async ({ dir, to }) => {
+      const folder = await guard.resolve(dir);
+      if (typeof folder !== 'string') return folder;
+      const target = await pathOrDialog(to, dialogs && (() => dialogs.pickFolder('export', guard.root)), 'choose where to export');
+      if (typeof target !== 'string') return target;
+      return exportRun(folder, target);
+    },
+
+    'recovery:write': async ({ graph, path }) => recovery.write(graph, path),
+    'recovery:read': async () => ({ recovery: await recovery.read() }),
+    'recovery:clear': async () => recovery.clear(),
+  };
+
+  return {
+    handlers,
+    events,
+    trainer,
+    guard,
+    runsDir,
+    async call(channel, request) {
+      if (!isHostChannel(channel)) return hostError('E_IPC_CHANNEL', `unknown channel "${channel}"`);
+      const parsed = parseRequest(channel, request);
+      if (isHostError(parsed)) return parsed;
+      try {
+        return await (handlers[channel] as (r: unknown) => Promise<unknown>)(parsed);
+      } catch (error) {
+        log(`towerflow host: ${channel} failed: ${(error as Error).stack ?? String(error)}`);
+        return hostError('E_INTERNAL', `${channel} failed: ${(error as Error).message ?? String(error)}`);
+      }
+    },
+    dispose: () => trainer.dispose(),
+  };
+}
+
+const noDialog = (what: string): HostError =>
+  hostError('E_NO_DIALOG', `web mode has no file dialogs: to ${what}, pass a path inside the workspace (browse it with files:list)`);
+
+/** The graph of a train request, refused (with its errors listed) when it cannot compile. */
+function trainableGraph(doc: unknown): Graph | HostError {
+  const loaded = toGraph(doc);
+  if ('error' in loaded) return loaded;
+  const diagnostics = 'diagnostics' in loaded ? loaded.diagnostics : validateGraph(loaded.graph).diagnostics;
+  if ('diagnostics' in loaded || hasErrors(diagnostics)) {
+    const errors = diagnostics.filter((d) => d.severity === 'error');
+    return hostError('E_GRAPH_INVALID', `the graph has ${errors.length} error${errors.length === 1 ? '' : 's'}: ${errors.slice(0, 3).map((d) => formatDiagnostic(d)).join('; ')}`);
+  }
+  return loaded.graph;
+}
+
+async function listFolder(folder: string, guard: PathGuard): Promise<HostResponses['files:list'] | HostError> {
+  let names: string[];
+  try {
+    names = await readdir(folder);
+  } catch (error) {
+    return ioError(folder, error, 'cannot list the folder');
+  }
+  const entries: FileEntry[] = [];
+  for (const name of names) {
+    if (name.startsWith('.')) continue;
+    const path = join(folder, name);
+    const info = await stat(path).catch(() => undefined);
+    // Broken links and files that vanished between readdir and stat are simply not shown.
+    if (!info || !(info.isFile() || info.isDirectory())) continue;
+    entries.push({ name, path, kind: info.isDirectory() ? 'dir' : 'file', ...(info.isFile() ? { size: info.size } : {}), modified: info.mtime.toISOString() });
+  }
+  entries.sort((a, b) => (a.kind === b.kind ? a.name.localeCompare(b.name) : a.kind === 'dir' ? -1 : 1));
+  const parent = dirname(folder);
+  const atTop = parent === folder || (guard.enforced && guard.isRoot(folder));
+  return { dir: folder, ...(atTop ? {} : { parent }), workspace: guard.root, entries };
+}
+
+function appInfo(mode: 'web' | 'electron', workspace: string, runsDir: string, version: string, dialogs: boolean): AppInfo {
+  return { name: 'Towerflow', version, mode, workspace, runsDir, platform: process.platform, node: process.versions.node, dialogs, engines: ['node'] };
+}
+
+async function packageVersion(): Promise<string> {
+  try {
+    const pkg = JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as { version?: unknown };
+    return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+

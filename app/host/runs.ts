@@ -1,0 +1,159 @@
+import { cp, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { basename, join, relative } from 'node:path';
+import { loadGraph } from '../graph/load';
+import { METRIC_COLUMNS, type RunSummary } from '../train/run';
+import type { TaskMetrics } from '../train/session';
+import { hostError, type ExportedRun, type HostError, type MetricRow, type RunDetails, type RunListEntry, type RunStatus } from './contract';
+import { ioError, readText, safeJson } from './files';
+
+/**
+ * Run folders as the UI sees them: the list (finished, still training, or incomplete — a run that
+ * crashed or was killed keeps what it wrote), one run opened (summary, metrics.csv parsed, log
+ * tail), and export of a trained model with what is needed to use it (encoders, binding, graph).
+ */
+export interface ActiveRunRef {
+  runId: string;
+  dir?: string;
+}
+
+export async function listRuns(runsDir: string, active: readonly ActiveRunRef[]): Promise<RunListEntry[]> {
+  let names: string[];
+  try {
+    names = (await readdir(runsDir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
+  } catch {
+    return [];
+  }
+  const entries = await Promise.all(names.map((name) => listEntry(join(runsDir, name), active)));
+  return entries.filter((e): e is RunListEntry => e !== undefined).sort((a, b) => (b.startedAt ?? b.name).localeCompare(a.startedAt ?? a.name));
+}
+
+async function listEntry(dir: string, active: readonly ActiveRunRef[]): Promise<RunListEntry | undefined> {
+  const graphText = await readText(join(dir, 'graph.json'));
+  if (typeof graphText !== 'string') return undefined;
+  const summary = await readSummary(dir);
+  const runId = active.find((a) => a.dir === dir)?.runId;
+  const status: RunStatus = summary ? 'finished' : runId ? 'running' : 'incomplete';
+  const graphName = summary?.graph ?? graphNameOf(graphText);
+  const startedAt = summary?.startedAt ?? (await stat(join(dir, 'graph.json')).then((s) => s.mtime.toISOString(), () => undefined));
+  return {
+    dir,
+    name: basename(dir),
+    graph: graphName,
+    status,
+    ...(runId ? { runId } : {}),
+    ...(startedAt ? { startedAt } : {}),
+    ...(summary
+      ? {
+          finishedAt: summary.finishedAt,
+          stopReason: summary.stopReason,
+          bestEpoch: summary.bestEpoch,
+          epochsRun: summary.epochsRun,
+          ...(summary.best ? { best: summary.best } : {}),
+          parameters: summary.parameters,
+          backend: summary.backend,
+        }
+      : {}),
+  };
+}
+
+export async function openRun(dir: string, active: readonly ActiveRunRef[]): Promise<RunDetails | HostError> {
+  const graphText = await readText(join(dir, 'graph.json'));
+  if (typeof graphText !== 'string') return hostError('E_NOT_A_RUN', `${dir} is not a Towerflow run folder (it has no graph.json)`, dir);
+  const [summary, bindingText, metricsText, logText, hasModel] = await Promise.all([
+    readSummary(dir),
+    readText(join(dir, 'binding.json')),
+    readText(join(dir, 'metrics.csv')),
+    readText(join(dir, 'log.txt')),
+    stat(join(dir, 'model', 'model.json')).then(() => true, () => false),
+  ]);
+  const loaded = loadGraph(graphText);
+  const metrics = typeof metricsText === 'string' ? parseMetrics(metricsText) : [];
+  const running = active.some((a) => a.dir === dir);
+  return {
+    dir,
+    name: basename(dir),
+    status: summary ? 'finished' : running ? 'running' : 'incomplete',
+    ...(loaded.graph ? { graph: loaded.graph } : {}),
+    ...(typeof bindingText === 'string' ? { binding: safeJson(bindingText) } : {}),
+    ...(summary ? { summary } : {}),
+    metrics,
+    history: groupMetrics(metrics),
+    log: typeof logText === 'string' ? logText.split('\n').slice(-200).join('\n') : '',
+    hasModel,
+  };
+}
+
+/** metrics.csv → rows; empty cells (metrics a task does not have) are left out. */
+export function parseMetrics(text: string): MetricRow[] {
+  const [header, ...lines] = text.split(/\r?\n/).filter((l) => l.trim() !== '');
+  const columns = header?.split(',') ?? [];
+  if (columns.join(',') !== METRIC_COLUMNS.join(',')) return [];
+  const rows: MetricRow[] = [];
+  for (const line of lines) {
+    const cells = line.split(',');
+    const [epoch, split, task, loss] = cells;
+    if (epoch === undefined || (split !== 'train' && split !== 'valid') || task === undefined || loss === undefined) continue;
+    const row: MetricRow = { epoch: Number(epoch), split, task, loss: Number(loss) };
+    (['auc', 'logloss', 'gauc', 'mse'] as const).forEach((name, i) => {
+      const cell = cells[4 + i];
+      if (cell !== undefined && cell !== '') row[name] = Number(cell);
+    });
+    rows.push(row);
+  }
+  return rows;
+}
+
+function groupMetrics(rows: readonly MetricRow[]): RunDetails['history'] {
+  const byEpoch = new Map<number, RunDetails['history'][number]>();
+  for (const { epoch, split, task, ...metrics } of rows) {
+    const entry = byEpoch.get(epoch) ?? { epoch, train: {} };
+    byEpoch.set(epoch, entry);
+    const target: Record<string, TaskMetrics> = split === 'train' ? entry.train : (entry.valid ??= {});
+    target[task] = metrics;
+  }
+  return [...byEpoch.values()].sort((a, b) => a.epoch - b.epoch);
+}
+
+/** Copies model/, encoders.json, binding.json, graph.json (and summary.json) into <to>/<run name>. */
+export async function exportRun(dir: string, to: string): Promise<ExportedRun | HostError> {
+  if (!(await stat(join(dir, 'model', 'model.json')).then(() => true, () => false))) {
+    return hostError('E_NOT_A_RUN', `${dir} has no trained model (model/model.json); only a finished run can be exported`, dir);
+  }
+  const target = join(to, basename(dir));
+  if (await stat(target).then(() => true, () => false)) return hostError('E_EXISTS', `${target} already exists; choose another folder`, target);
+  // Copy into a hidden folder first and rename at the end, so a failed export leaves no half copy.
+  const partial = join(to, `.${basename(dir)}.partial-${process.pid}`);
+  try {
+    await mkdir(partial, { recursive: true });
+    await cp(join(dir, 'model'), join(partial, 'model'), { recursive: true });
+    for (const name of ['encoders.json', 'binding.json', 'graph.json', 'summary.json']) {
+      if (await stat(join(dir, name)).then(() => true, () => false)) await cp(join(dir, name), join(partial, name));
+    }
+    await rename(partial, target);
+  } catch (error) {
+    await rm(partial, { recursive: true, force: true }).catch(() => undefined);
+    return ioError(target, error, 'cannot export the run');
+  }
+  return { to: target, files: (await listFiles(target)).map((f) => relative(target, f)).sort() };
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await listFiles(path)));
+    else out.push(path);
+  }
+  return out;
+}
+
+async function readSummary(dir: string): Promise<RunSummary | undefined> {
+  const text = await readText(join(dir, 'summary.json'));
+  const summary = typeof text === 'string' ? (safeJson(text) as RunSummary | undefined) : undefined;
+  return summary?.format === 'towerflow.run' ? summary : undefined;
+}
+
+function graphNameOf(text: string): string {
+  const doc = safeJson(text) as { name?: unknown } | undefined;
+  return typeof doc?.name === 'string' ? doc.name : '';
+}

@@ -1,0 +1,191 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { resolve } from 'node:path';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { hostError, isHostChannel, type HostError } from './contract';
+import { CONTENT_SECURITY_POLICY, contentType, MISSING_RENDERER_HTML, staticFile } from './static';
+import type { Host } from './handlers';
+
+export { CONTENT_SECURITY_POLICY };
+
+/**
+ * Web mode: the host API over HTTP and a WebSocket on 127.0.0.1, so the renderer runs in any
+ * browser (or a headless GPU box is driven from a laptop through an SSH tunnel).
+ *
+ *   POST /api/<channel>   JSON request body → 200 + JSON response or HostError
+ *                         auth: `Authorization: Bearer <token>` or `?token=<token>`
+ *   GET  /events?token=…  WebSocket; each message is `{ "event": name, "payload": … }`
+ *   GET  /…               the built renderer (out/renderer/), index.html at `/`
+ *
+ * Only loopback is bound. A random token (printed in the URL) guards the API and the events;
+ * requests whose Host header is not a loopback name are refused too, so a web page cannot reach
+ * the API through DNS rebinding. Bodies are validated by the host (parseRequest) and no stack
+ * trace is ever sent: a failure is a HostError with a code and a message.
+ */
+export interface WebServerOptions {
+  host: Host;
+  /** 0 (default): any free port. */
+  port?: number;
+  /** Default: 32 random bytes, hex. */
+  token?: string;
+  /** The built renderer (default: <repo>/out/renderer). */
+  staticDir: string;
+}
+
+export interface WebServer {
+  url: string;
+  port: number;
+  token: string;
+  close(): Promise<void>;
+}
+
+const BIND = '127.0.0.1';
+const MAX_BODY = 32 * 1024 * 1024;
+const LOOPBACK_NAMES = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+export async function startWebServer(options: WebServerOptions): Promise<WebServer> {
+  const token = options.token ?? randomBytes(32).toString('hex');
+  const { host } = options;
+  const staticDir = resolve(options.staticDir);
+  const sockets = new WebSocketServer({ noServer: true, maxPayload: 1024 });
+  const connections = new Set<Socket>();
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      process.stderr.write(`towerflow serve: ${(error as Error).stack ?? String(error)}\n`);
+      if (!res.headersSent) sendJson(res, 500, hostError('E_INTERNAL', 'the server failed to answer this request'));
+      else res.destroy();
+    });
+  });
+  server.on('connection', (socket) => {
+    connections.add(socket);
+    socket.on('close', () => connections.delete(socket));
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (!loopbackHost(req)) return sendJson(res, 403, hostError('E_FORBIDDEN', 'requests must be addressed to 127.0.0.1 or localhost'));
+    if (url.pathname.startsWith('/api/')) return api(req, res, url);
+    if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, hostError('E_METHOD', `${req.method} is not allowed here`));
+    return serveStatic(res, url.pathname, staticDir, req.method === 'HEAD');
+  }
+
+  async function api(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    if (!authorised(req, url, token)) return sendJson(res, 401, hostError('E_UNAUTHORIZED', 'missing or wrong token: use the URL printed by `towerflow serve`'));
+    const channel = decodeURIComponent(url.pathname.slice('/api/'.length));
+    if (!isHostChannel(channel)) return sendJson(res, 404, hostError('E_IPC_CHANNEL', `unknown channel "${channel}"`));
+    if (req.method !== 'POST') return sendJson(res, 405, hostError('E_METHOD', `use POST for /api/${channel}`));
+    const body = await readBody(req);
+    if (typeof body !== 'string') return sendJson(res, body.error.code === 'E_TOO_LARGE' ? 413 : 200, body);
+    let request: unknown;
+    try {
+      request = body.trim() === '' ? {} : JSON.parse(body);
+    } catch {
+      return sendJson(res, 200, hostError('E_IPC_ARGUMENT', `${channel}: the request body is not valid JSON`));
+    }
+    sendJson(res, 200, await host.call(channel, request));
+  }
+
+  server.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (url.pathname !== '/events' || !loopbackHost(req) || !authorised(req, url, token)) {
+      const status = url.pathname !== '/events' ? '404 Not Found' : '401 Unauthorized';
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      return;
+    }
+    sockets.handleUpgrade(req, socket, head, (ws) => sockets.emit('connection', ws, req));
+  });
+
+  const unsubscribe = host.events.subscribe((event, payload) => {
+    const message = JSON.stringify({ event, payload });
+    for (const client of sockets.clients) if (client.readyState === client.OPEN) client.send(message);
+  });
+  // Clients only listen; anything they send is ignored.
+  sockets.on('connection', (ws: WebSocket) => ws.on('error', () => ws.terminate()));
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, BIND, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  return {
+    url: `http://${BIND}:${port}/?token=${token}`,
+    port,
+    token,
+    close: async () => {
+      unsubscribe();
+      for (const client of sockets.clients) client.terminate();
+      await new Promise<void>((resolve) => sockets.close(() => resolve()));
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const socket of connections) socket.destroy();
+      });
+    },
+  };
+}
+
+function authorised(req: IncomingMessage, url: URL, token: string): boolean {
+  const header = req.headers.authorization;
+  const given = header?.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : url.searchParams.get('token') ?? '';
+  const a = Buffer.from(given);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function loopbackHost(req: IncomingMessage): boolean {
+  const hostHeader = req.headers.host ?? '';
+  const name = hostHeader.startsWith('[') ? hostHeader.slice(0, hostHeader.indexOf(']') + 1) : hostHeader.split(':')[0] ?? '';
+  return LOOPBACK_NAMES.has(name.toLowerCase());
+}
+
+function readBody(req: IncomingMessage): Promise<string | HostError> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY && !done) {
+        done = true;
+        resolve(hostError('E_TOO_LARGE', `the request body is over ${MAX_BODY} bytes`));
+        req.resume();
+        return;
+      }
+      if (!done) chunks.push(chunk);
+    });
+    req.on('end', () => !done && resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', () => !done && resolve(hostError('E_IPC_ARGUMENT', 'the request body could not be read')));
+  });
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  const body = JSON.stringify(value);
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+  });
+  res.end(body);
+}
+
+async function serveStatic(res: ServerResponse, pathname: string, staticDir: string, headOnly: boolean): Promise<void> {
+  const headers = { 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer', 'Content-Security-Policy': CONTENT_SECURITY_POLICY };
+  const target = staticFile(staticDir, pathname);
+  const info = target ? await stat(target.file).catch(() => undefined) : undefined;
+  if (!target || !info?.isFile()) {
+    if (target?.isIndex) {
+      res.writeHead(200, { ...headers, 'Content-Type': 'text/html; charset=utf-8' }).end(headOnly ? undefined : MISSING_RENDERER_HTML);
+    } else {
+      res.writeHead(404, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' }).end(headOnly ? undefined : 'not found\n');
+    }
+    return;
+  }
+  res.writeHead(200, { ...headers, 'Content-Type': contentType(target.file), 'Content-Length': info.size, 'Cache-Control': 'no-cache' });
+  if (headOnly) return void res.end();
+  createReadStream(target.file).pipe(res);
+}

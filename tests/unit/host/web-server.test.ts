@@ -1,0 +1,212 @@
+import { spawn } from 'node:child_process';
+import { mkdir, writeFile, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import type { HostChannel, HostEvents, HostRequest, HostResponses } from '../../../app/host/contract';
+import type { Host } from '../../../app/host/handlers';
+import { CONTENT_SECURITY_POLICY, startWebServer, type WebServer } from '../../../app/host/web-server';
+import { CENSUS_FIXTURE, censusBinding, makeWorkspace, ok, REPO, template, uncancelled, webHost } from './helpers';
+
+let ws: { dir: string; cleanup: () => Promise<void> };
+let host: Host;
+let server: WebServer;
+let base: string;
+
+beforeAll(async () => {
+  ws = await makeWorkspace();
+  await writeFile(join(ws.dir, 'census.csv'), await readFile(CENSUS_FIXTURE));
+  await mkdir(join(ws.dir, 'static'));
+  await writeFile(join(ws.dir, 'static', 'index.html'), '<!doctype html><title>Towerflow</title>');
+  host = await webHost(join(ws.dir, 'work'));
+  await writeFile(join(ws.dir, 'work', 'census.csv'), await readFile(CENSUS_FIXTURE));
+  server = await startWebServer({ host, staticDir: join(ws.dir, 'static') });
+  base = `http://127.0.0.1:${server.port}`;
+});
+afterAll(async () => {
+  await server.close();
+  await host.dispose();
+  await ws.cleanup();
+});
+
+const post = (channel: string, body: unknown, token: string | null = server.token, init: RequestInit = {}) =>
+  fetch(`${base}/api/${channel}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...(token !== null ? { Authorization: `Bearer ${token}` } : {}) },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+    ...init,
+  });
+
+/** POST and read the JSON answer, typed by the contract (an error answer fails the test there). */
+async function api<C extends HostChannel>(channel: C, request: HostRequest<C>): Promise<HostResponses[C]> {
+  const answer: unknown = await (await post(channel, request)).json();
+  return ok(answer as HostResponses[C]);
+}
+
+describe('the HTTP API', () => {
+  it('prints a loopback URL with the token, and binds 127.0.0.1 only', () => {
+    expect(server.url).toBe(`http://127.0.0.1:${server.port}/?token=${server.token}`);
+    expect(server.token).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('answers 401 without the token or with a wrong one', async () => {
+    for (const token of [null, 'wrong', `${server.token}x`]) {
+      const res = await post('app:info', {}, token);
+      expect(res.status).toBe(401);
+      expect(await res.json()).toMatchObject({ error: { code: 'E_UNAUTHORIZED' } });
+    }
+  });
+
+  it('accepts the token as a ?token= query too', async () => {
+    const res = await fetch(`${base}/api/app:info?token=${server.token}`, { method: 'POST', body: '{}' });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ mode: 'web' });
+  });
+
+  it('answers 404 for an unknown channel', async () => {
+    const res = await post('graph:delete', {});
+    expect(res.status).toBe(404);
+    expect(await res.json()).toMatchObject({ error: { code: 'E_IPC_CHANNEL' } });
+  });
+
+  it('validates every body: a bad argument or bad JSON is a HostError E_IPC_ARGUMENT', async () => {
+    for (const body of [{ id: 3 }, '{"id": ', '[1,2]']) {
+      const res = await post('templates:open', body);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({ error: { code: 'E_IPC_ARGUMENT' } });
+    }
+  });
+
+  it('round-trips real channels', async () => {
+    const info = await api('app:info', {});
+    expect(info).toMatchObject({ mode: 'web', workspace: join(ws.dir, 'work'), dialogs: false });
+    const { templates } = await api('templates:list', {});
+    expect(templates).toHaveLength(7);
+    const { graph } = await api('templates:open', { id: 'esmm' });
+    if (!graph) throw new Error('no graph');
+    expect(graph.name).toBe('ESMM');
+    expect((await api('graph:validate', { graph })).ok).toBe(true);
+    const saved = uncancelled(await api('graph:save', { graph, path: 'esmm.json' }));
+    expect(saved.path).toMatch(/esmm\.json$/);
+    const listing = await api('files:list', {});
+    expect(listing.entries.map((e) => e.name)).toContain('esmm.json');
+    const outside = await (await post('graph:open', { path: '../census.csv' })).json();
+    expect(outside).toMatchObject({ error: { code: 'E_OUTSIDE_WORKSPACE' } });
+  });
+
+  it('never sends a stack trace', async () => {
+    const original = host.handlers['app:info'];
+    host.handlers['app:info'] = async () => {
+      throw new Error('kaput');
+    };
+    try {
+      const body = await (await post('app:info', {})).text();
+      expect(JSON.parse(body)).toEqual({ error: { code: 'E_INTERNAL', message: 'app:info failed: kaput' } });
+      expect(body).not.toMatch(/\bat .*\.ts:\d+/);
+    } finally {
+      host.handlers['app:info'] = original;
+    }
+  });
+
+  it('refuses requests addressed to a non-loopback host name (DNS rebinding)', async () => {
+    const status = await new Promise<number>((resolve, reject) => {
+      import('node:http').then(({ request }) => {
+        const req = request({ host: '127.0.0.1', port: server.port, path: '/api/app:info', method: 'POST', headers: { Host: 'evil.example:80', Authorization: `Bearer ${server.token}` } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end('{}');
+      }, reject);
+    });
+    expect(status).toBe(403);
+  });
+});
+
+describe('static files', () => {
+  it('serves index.html at / with the content security policy', async () => {
+    const res = await fetch(`${base}/`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('<title>Towerflow</title>');
+    expect(res.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
+    expect((await fetch(`${base}/../../etc/passwd`)).status).toBe(404);
+    expect((await fetch(`${base}/%2e%2e/%2e%2e/etc/passwd`)).status).toBe(404);
+  });
+
+  it('says to build the renderer when out/renderer is missing', async () => {
+    const bare = await startWebServer({ host, staticDir: join(ws.dir, 'no-such-folder') });
+    try {
+      const res = await fetch(`http://127.0.0.1:${bare.port}/`);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toContain('npm run build:renderer');
+    } finally {
+      await bare.close();
+    }
+  });
+});
+
+describe('the event socket', () => {
+  it('refuses a connection without the token', async () => {
+    const socket = new WebSocket(`ws://127.0.0.1:${server.port}/events`);
+    const outcome = await new Promise<string>((resolve) => {
+      socket.on('open', () => resolve('open'));
+      socket.on('unexpected-response', (_req, res) => resolve(String(res.statusCode)));
+      socket.on('error', (error) => resolve(error.message));
+    });
+    expect(outcome).toMatch(/401/);
+  });
+
+  it('delivers train events of a run started over HTTP, ending with finished', async () => {
+    const socket = new WebSocket(`ws://127.0.0.1:${server.port}/events?token=${server.token}`);
+    await new Promise((resolve, reject) => {
+      socket.on('open', resolve);
+      socket.on('error', reject);
+    });
+    const messages: { event: string; payload: HostEvents['train:event'] }[] = [];
+    const done = new Promise<void>((resolve) =>
+      socket.on('message', (data) => {
+        const message = JSON.parse(String(data));
+        messages.push(message);
+        if (['finished', 'failed', 'crashed'].includes(message.payload.event.type)) resolve();
+      }),
+    );
+    const started = await api('train:start', { graph: template('omoe'), data: 'census.csv', binding: censusBinding(), options: { epochs: 1, batchSize: 8 } });
+    expect(started.runId).toEqual(expect.any(String));
+    await done;
+    socket.close();
+    expect(messages.every((m) => m.event === 'train:event' && m.payload.runId === started.runId)).toBe(true);
+    const kinds = messages.map((m) => m.payload.event.type);
+    expect(kinds).toContain('started');
+    expect(kinds).toContain('epoch');
+    expect(kinds.at(-1)).toBe('finished');
+    const { runs } = await api('runs:list', {});
+    expect(runs[0]).toMatchObject({ status: 'finished', graph: 'OMoE' });
+  });
+});
+
+describe('towerflow serve', () => {
+  it('prints the URL with its token, serves the API, and stops on SIGINT', async () => {
+    const child = spawn(process.execPath, [join(REPO, 'bin/towerflow.mjs'), 'serve', '--workspace', join(ws.dir, 'work'), '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no URL printed: ${out}`)), 30_000);
+      child.stdout.on('data', (chunk) => {
+        out += String(chunk);
+        const match = /^(http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{64})$/m.exec(out);
+        if (match?.[1]) {
+          clearTimeout(timer);
+          resolve(match[1]);
+        }
+      });
+      child.on('exit', () => reject(new Error(`serve exited: ${out}`)));
+    });
+    const { origin, searchParams } = new URL(url);
+    const res = await fetch(`${origin}/api/app:info`, { method: 'POST', headers: { Authorization: `Bearer ${searchParams.get('token')}` }, body: '{}' });
+    expect(await res.json()).toMatchObject({ mode: 'web', workspace: join(ws.dir, 'work') });
+    const code = await new Promise<number | null>((resolve) => {
+      child.on('exit', (c) => resolve(c));
+      child.kill('SIGINT');
+    });
+    expect(code).toBe(0);
+  });
+});
