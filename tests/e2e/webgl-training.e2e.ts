@@ -23,9 +23,7 @@ describe.skipIf(!available)('training in a browser on WebGL', () => {
       format: 'iife',
       platform: 'browser',
       write: false,
-      loader: { '.json': 'text' },
       logLevel: 'silent',
-      plugins: [{ name: 'raw', setup: (b) => b.onResolve({ filter: /\?raw$/ }, (a) => ({ path: new URL(a.path.replace(/\?raw$/, ''), `file://${a.resolveDir}/`).pathname })) }],
     });
     bundle = result.outputFiles[0]?.text ?? '';
     browser = await chromium.launch({

@@ -6,7 +6,7 @@ import { installGatherGradient } from '../../../app/engine/gather-gradient';
 import { loadGraph } from '../../../app/graph/load';
 import { trainModel, type TrainEvent } from '../../../app/train/session';
 import type { EncodedSplit } from '../../../app/train/encoded';
-import mmoeText from '../../../templates/mmoe.json?raw';
+import mmoeTemplate from '../../../templates/mmoe.json';
 
 function syntheticSplit(rows: number, inputs: { name: string; dtype: string; shape: number[] }[], labels: string[]): EncodedSplit {
   let state = 12345;
@@ -25,7 +25,7 @@ async function trainSteps(backend: string, steps: number, batchSize: number, opt
   if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} did not start`);
   await tf.ready();
   installGatherGradient();
-  const loaded = loadGraph(mmoeText);
+  const loaded = loadGraph(JSON.stringify(mmoeTemplate));
   if (!loaded.graph) throw new Error('mmoe template did not load');
   const compiled = compileGraph(loaded.graph, { seed: 3 });
   if (!compiled.ok) throw new Error('mmoe did not compile');

@@ -1,0 +1,27 @@
+import { isHostError, parseRequest, type HostChannel, type HostError, type HostRequest, type HostResponse } from '../../app/host/contract';
+import { transport } from './transport';
+
+export type HostOutcome<T> = { ok: true; value: T } | { ok: false; error: HostError['error'] };
+
+/**
+ * Calls one channel. The request is checked against the channel's schema here first, so a bad
+ * request fails in the renderer with the same message the host would give, and never crosses.
+ * Failures come back as values (never thrown), for the caller to show.
+ */
+export async function callHost<C extends HostChannel>(channel: C, request: HostRequest<C>): Promise<HostOutcome<HostResponse<C>>> {
+  const parsed = parseRequest(channel, request);
+  if (isHostError(parsed)) return { ok: false, error: parsed.error };
+  let answer: unknown;
+  try {
+    answer = await transport().call(channel, parsed);
+  } catch (error) {
+    // The Electron bridge rejects when the main process throws; show it like any host error.
+    return { ok: false, error: { code: 'E_HOST', message: error instanceof Error ? error.message : String(error) } };
+  }
+  if (isHostError(answer)) return { ok: false, error: answer.error };
+  return { ok: true, value: answer as HostResponse<C> };
+}
+
+export const onHostEvent = (listener: (event: string, payload: unknown) => void): (() => void) => transport().onEvent(listener);
+
+export const hostMode = (): 'electron' | 'web' => transport().mode;

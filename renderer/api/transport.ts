@@ -1,0 +1,28 @@
+import type { HostChannel, TowerflowHostBridge } from '../../app/host/contract';
+import { electronTransport } from './electron-transport';
+import { webTransport } from './web-transport';
+
+/**
+ * How the renderer reaches the host: the Electron preload's typed table, or HTTP + WebSocket to
+ * the local web server. Both carry the same channels (app/host/contract.ts); nothing else knows
+ * which one is in use.
+ */
+export interface Transport {
+  readonly mode: 'electron' | 'web';
+  call(channel: HostChannel, request: unknown): Promise<unknown>;
+  onEvent(listener: (event: string, payload: unknown) => void): () => void;
+}
+
+/** The preload's bridge (app/host/contract.ts): one function per channel, never a generic invoke. */
+declare global {
+  interface Window {
+    towerflowHost?: TowerflowHostBridge;
+  }
+}
+
+let chosen: Transport | undefined;
+
+export function transport(): Transport {
+  chosen ??= window.towerflowHost ? electronTransport(window.towerflowHost) : webTransport(window.location, window.sessionStorage);
+  return chosen;
+}

@@ -1,0 +1,16 @@
+/**
+ * What the rest of the app (menus, shortcuts, the problems list) may ask of the canvas. The Canvas
+ * fills these in while it is mounted; before that they do nothing.
+ */
+export interface CanvasControls {
+  fit(): void;
+  focus(nodeId: string): void;
+  /** Centre of the visible canvas in graph coordinates, where keyboard-added nodes go. */
+  center(): { x: number; y: number };
+}
+
+export const canvasControls: CanvasControls = {
+  fit: () => undefined,
+  focus: () => undefined,
+  center: () => ({ x: 0, y: 0 }),
+};

@@ -1,0 +1,145 @@
+import { z } from 'zod';
+import type { AnyNodeKind } from '../../app/nodes/define-node';
+
+/**
+ * The inspector's form for a node kind, generated from its zod param schema (via JSON Schema), so a
+ * kind declares a param once and gets its control, bounds and help text here for free.
+ */
+interface Common {
+  key: string;
+  label: string;
+  help?: string;
+  defaultValue: unknown;
+}
+
+export type FieldSpec =
+  | (Common & { control: 'number'; integer: boolean; min?: number; max?: number })
+  | (Common & { control: 'numbers'; integer: boolean; min?: number; max?: number; minItems: number; maxItems?: number })
+  | (Common & { control: 'strings'; minItems: number; maxItems?: number; maxLength?: number })
+  | (Common & { control: 'select'; options: string[] })
+  | (Common & { control: 'checkbox' })
+  | (Common & { control: 'text'; maxLength?: number; minLength?: number });
+
+interface JsonSchemaProperty {
+  type?: string;
+  enum?: unknown[];
+  default?: unknown;
+  description?: string;
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  exclusiveMaximum?: number;
+  minItems?: number;
+  maxItems?: number;
+  minLength?: number;
+  maxLength?: number;
+  items?: JsonSchemaProperty;
+}
+
+const cache = new WeakMap<AnyNodeKind, FieldSpec[]>();
+
+export function fieldsOf(kind: AnyNodeKind): FieldSpec[] {
+  const cached = cache.get(kind);
+  if (cached) return cached;
+  const schema = z.toJSONSchema(kind.params, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, JsonSchemaProperty> };
+  const fields = Object.entries(schema.properties ?? {}).map(([key, p]) => fieldOf(key, p));
+  cache.set(kind, fields);
+  return fields;
+}
+
+function fieldOf(key: string, p: JsonSchemaProperty): FieldSpec {
+  const common: Common = { key, label: labelOf(key), defaultValue: p.default, ...(p.description ? { help: p.description } : {}) };
+  if (p.enum) return { ...common, control: 'select', options: p.enum.map(String) };
+  if (p.type === 'boolean') return { ...common, control: 'checkbox' };
+  if (p.type === 'integer' || p.type === 'number') return { ...common, control: 'number', integer: p.type === 'integer', ...bounds(p) };
+  if (p.type === 'array' && (p.items?.type === 'integer' || p.items?.type === 'number')) {
+    return { ...common, control: 'numbers', integer: p.items.type === 'integer', ...bounds(p.items), minItems: p.minItems ?? 0, ...(p.maxItems !== undefined ? { maxItems: p.maxItems } : {}) };
+  }
+  if (p.type === 'array') {
+    return {
+      ...common,
+      control: 'strings',
+      minItems: p.minItems ?? 0,
+      ...(p.maxItems !== undefined ? { maxItems: p.maxItems } : {}),
+      ...(p.items?.maxLength !== undefined ? { maxLength: p.items.maxLength } : {}),
+    };
+  }
+  return { ...common, control: 'text', ...(p.maxLength !== undefined ? { maxLength: p.maxLength } : {}), ...(p.minLength !== undefined ? { minLength: p.minLength } : {}) };
+}
+
+const bounds = (p: JsonSchemaProperty) => ({
+  ...(p.minimum !== undefined ? { min: p.minimum } : p.exclusiveMinimum !== undefined ? { min: p.exclusiveMinimum } : {}),
+  ...(p.maximum !== undefined ? { max: p.maximum } : p.exclusiveMaximum !== undefined ? { max: p.exclusiveMaximum } : {}),
+});
+
+/** `vocabSize` → "Vocab size", `lossWeight` → "Loss weight". */
+export function labelOf(key: string): string {
+  const words = key.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+export type Parsed = { ok: true; value: unknown } | { ok: false; message: string };
+
+/** Text typed into a field → the param value, or why it is not allowed (bounds are enforced here). */
+export function parseField(field: FieldSpec, input: string | boolean): Parsed {
+  switch (field.control) {
+    case 'checkbox':
+      return { ok: true, value: Boolean(input) };
+    case 'select':
+      return field.options.includes(String(input)) ? { ok: true, value: String(input) } : { ok: false, message: `choose one of ${field.options.join(', ')}` };
+    case 'number':
+      return parseNumber(String(input), field);
+    case 'numbers': {
+      const parts = splitList(String(input));
+      if (parts.length < field.minItems) return { ok: false, message: field.minItems === 1 ? 'give at least one number' : `give at least ${field.minItems} numbers` };
+      if (field.maxItems !== undefined && parts.length > field.maxItems) return { ok: false, message: `at most ${field.maxItems} numbers` };
+      const values: number[] = [];
+      for (const part of parts) {
+        const parsed = parseNumber(part, field);
+        if (!parsed.ok) return { ok: false, message: `"${part}": ${parsed.message}` };
+        values.push(parsed.value as number);
+      }
+      return { ok: true, value: values };
+    }
+    case 'strings': {
+      const parts = splitList(String(input));
+      if (parts.length < field.minItems) return { ok: false, message: field.minItems === 1 ? 'give at least one name' : `give at least ${field.minItems} names` };
+      if (field.maxItems !== undefined && parts.length > field.maxItems) return { ok: false, message: `at most ${field.maxItems} names` };
+      const max = field.maxLength;
+      const long = max !== undefined ? parts.find((p) => p.length > max) : undefined;
+      if (long !== undefined) return { ok: false, message: `"${long.slice(0, 20)}…" is longer than ${max} characters` };
+      return { ok: true, value: parts };
+    }
+    case 'text': {
+      const text = String(input).trim();
+      if (field.maxLength !== undefined && text.length > field.maxLength) return { ok: false, message: `at most ${field.maxLength} characters` };
+      if (field.minLength !== undefined && text.length < field.minLength) return { ok: false, message: 'cannot be empty' };
+      return { ok: true, value: text };
+    }
+  }
+}
+
+function parseNumber(text: string, field: { integer: boolean; min?: number; max?: number }): Parsed {
+  const trimmed = text.trim();
+  if (trimmed === '') return { ok: false, message: 'enter a number' };
+  const value = Number(trimmed);
+  if (!Number.isFinite(value)) return { ok: false, message: 'not a number' };
+  if (field.integer && !Number.isInteger(value)) return { ok: false, message: 'must be a whole number' };
+  if (field.min !== undefined && value < field.min) return { ok: false, message: `must be at least ${field.min}` };
+  if (field.max !== undefined && value > field.max) return { ok: false, message: `must be at most ${field.max}` };
+  return { ok: true, value };
+}
+
+/** Lists are typed comma-separated (newlines work too, for long column lists). */
+export const splitList = (text: string): string[] =>
+  text
+    .split(/[,\n]/)
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+
+/** A param value as the field shows it. */
+export function displayValue(field: FieldSpec, value: unknown): string | boolean {
+  if (field.control === 'checkbox') return value === true;
+  if (Array.isArray(value)) return value.join(', ');
+  return value === undefined || value === null ? '' : String(value);
+}

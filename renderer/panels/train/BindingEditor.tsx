@@ -1,0 +1,204 @@
+import { useState } from 'react';
+import { labelFormOf, parseBindingText, ruleOfForm, setFeatureColumn, setHeader, setLabelRule, type LabelForm, type LabelMode } from '../../state/binding-editor';
+import { useTrain } from '../../state/train-store';
+import { Modal } from '../Modal';
+
+const MODES: { id: LabelMode; words: string }[] = [
+  { id: 'binary', words: 'is 0/1' },
+  { id: 'equals', words: 'equals' },
+  { id: 'atLeast', words: 'at least' },
+  { id: 'numeric', words: 'as number' },
+];
+
+/**
+ * How the data feeds the graph: the data column behind each graph column and the label rule of
+ * each output, as the host found them; each can be changed here, or the whole binding pasted as
+ * JSON (the same file the CLI takes with --binding).
+ */
+export function BindingEditor() {
+  const { inspection, binding, setBinding } = useTrain();
+  const [jsonOpen, setJsonOpen] = useState(false);
+  const bound = inspection?.binding;
+  const columns = inspection?.columns ?? [];
+  return (
+    <section className="card">
+      <div className="card-head">
+        <h3>Binding</h3>
+        <span className="spacer" />
+        <button type="button" className="btn btn-small" onClick={() => setJsonOpen(true)} data-testid="binding-json">
+          Edit as JSON…
+        </button>
+        <button type="button" className="btn btn-small" onClick={() => setBinding({})} title="Every graph column reads the data column of the same name">
+          Automatic
+        </button>
+      </div>
+      {!inspection && <p className="dim small">Choose a data file to see how it feeds the model.</p>}
+      {inspection && (
+        <div className="field field-inline-row">
+          <label>Header row</label>
+          <select value={String(binding.header ?? 'auto')} onChange={(e) => setBinding(setHeader(binding, e.target.value === 'auto' ? 'auto' : e.target.value === 'true'))} data-testid="binding-header">
+            <option value="auto">detect</option>
+            <option value="true">yes</option>
+            <option value="false">no</option>
+          </select>
+        </div>
+      )}
+      {bound && bound.problems.length > 0 && (
+        <ul className="issue-list" data-testid="binding-problems">
+          {bound.problems.map((p, i) => (
+            <li key={i} className="issue issue-warning">
+              {p}
+            </li>
+          ))}
+        </ul>
+      )}
+      {bound && bound.problems.length === 0 && bound.features.length > 0 && (
+        <p className="issue issue-ok" data-testid="binding-ok">
+          Every input and label is found in the file.
+        </p>
+      )}
+      {bound && bound.labels.length > 0 && (
+        <>
+          <h4>Labels</h4>
+          {bound.labels.map((label) => (
+            <LabelRow key={label.output} output={label.output} ruleText={label.rule} found={label.found} defaultColumn={label.columns[0] ?? ''} columns={columns} />
+          ))}
+        </>
+      )}
+      {bound && bound.features.length > 0 && (
+        <details className="preview" open={bound.features.some((f) => !f.found)}>
+          <summary>
+            Inputs: {bound.features.filter((f) => f.found).length} of {bound.features.length} columns found
+          </summary>
+          <div className="table-wrap">
+            <table className="data-table bind-table">
+              <thead>
+                <tr>
+                  <th>graph column</th>
+                  <th>as</th>
+                  <th>data column</th>
+                  <th>kind</th>
+                </tr>
+              </thead>
+              <tbody>
+                {bound.features.map((f) => (
+                  <tr key={`${f.input}-${f.graphColumn}`} className={f.found ? '' : 'is-missing'}>
+                    <td>{f.graphColumn}</td>
+                    <td className="dim">{f.as}</td>
+                    <td>
+                      <select value={f.found ? f.dataColumn : ''} onChange={(e) => setBinding(setFeatureColumn(binding, f.graphColumn, e.target.value))} aria-label={`Data column for ${f.graphColumn}`}>
+                        {!f.found && <option value="">{f.dataColumn} (missing)</option>}
+                        {columns.map((c) => (
+                          <option key={c} value={c}>
+                            {c}
+                          </option>
+                        ))}
+                      </select>
+                    </td>
+                    <td className="dim">{f.inferred ?? '—'}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </details>
+      )}
+      {jsonOpen && <BindingJsonDialog onClose={() => setJsonOpen(false)} />}
+    </section>
+  );
+}
+
+function LabelRow({ output, ruleText, found, defaultColumn, columns }: { output: string; ruleText: string; found: boolean; defaultColumn: string; columns: string[] }) {
+  const { binding, setBinding } = useTrain();
+  const form = labelFormOf(binding, output, defaultColumn);
+  const [draftValue, setDraftValue] = useState<string>();
+  const [error, setError] = useState<string>();
+  if (!form) {
+    return (
+      <div className="label-row">
+        <strong>{output}</strong> <code>{ruleText}</code> <span className="dim small">(composite rule: edit as JSON)</span>
+      </div>
+    );
+  }
+  const apply = (next: LabelForm) => {
+    const rule = ruleOfForm(next);
+    if (!rule.ok) return setError(rule.message);
+    setError(undefined);
+    setDraftValue(undefined);
+    setBinding(setLabelRule(binding, output, rule.rule));
+  };
+  return (
+    <div className={`label-row ${found ? '' : 'is-missing'}`} data-testid={`label-${output}`}>
+      <strong className="label-output">{output}</strong>
+      <select value={form.column} onChange={(e) => apply({ ...form, column: e.target.value })} aria-label={`Label column of ${output}`}>
+        {!columns.includes(form.column) && <option value={form.column}>{form.column} (missing)</option>}
+        {columns.map((c) => (
+          <option key={c} value={c}>
+            {c}
+          </option>
+        ))}
+      </select>
+      <select value={form.mode} onChange={(e) => apply({ ...form, mode: e.target.value as LabelMode, value: form.value })} aria-label={`Label rule of ${output}`}>
+        {MODES.map((m) => (
+          <option key={m.id} value={m.id}>
+            {m.words}
+          </option>
+        ))}
+      </select>
+      {(form.mode === 'equals' || form.mode === 'atLeast') && (
+        <input
+          type="text"
+          value={draftValue ?? form.value}
+          onChange={(e) => setDraftValue(e.target.value)}
+          onBlur={(e) => apply({ ...form, value: e.target.value })}
+          onKeyDown={(e) => e.key === 'Enter' && apply({ ...form, value: e.currentTarget.value })}
+          placeholder={form.mode === 'equals' ? 'value meaning 1' : 'threshold'}
+          aria-label={`Label value of ${output}`}
+        />
+      )}
+      <code className="label-rule dim">{ruleText}</code>
+      {error && <div className="field-error">{error}</div>}
+    </div>
+  );
+}
+
+function BindingJsonDialog({ onClose }: { onClose(): void }) {
+  const { binding, setBinding } = useTrain();
+  const [text, setText] = useState(() => JSON.stringify(binding, null, 2));
+  const [error, setError] = useState<string>();
+  const apply = () => {
+    const parsed = parseBindingText(text);
+    if (!parsed.ok) return setError(parsed.message);
+    setBinding(parsed.binding);
+    onClose();
+  };
+  const load = async (file: File | undefined) => {
+    if (file) setText(await file.text());
+  };
+  return (
+    <Modal title="Dataset binding (JSON)" onClose={onClose} wide testId="binding-dialog">
+      <p className="dim small">
+        Paste a binding file (as for <code>towerflow train --binding</code>): header and column names for files without a header row, per-column encoding, and the label rule of each output.
+      </p>
+      <textarea className="json-area" rows={18} value={text} onChange={(e) => setText(e.target.value)} spellCheck={false} data-testid="binding-text" />
+      {error && (
+        <p className="issue issue-error" data-testid="binding-text-error">
+          {error}
+        </p>
+      )}
+      <div className="button-row end">
+        <label className="btn file-btn">
+          Load file…
+          <input type="file" accept=".json,application/json" onChange={(e) => void load(e.target.files?.[0])} hidden />
+        </label>
+        <span className="spacer" />
+        <button type="button" className="btn" onClick={onClose}>
+          Cancel
+        </button>
+        <button type="button" className="btn btn-primary" onClick={apply} data-testid="binding-apply">
+          Apply
+        </button>
+      </div>
+    </Modal>
+  );
+}

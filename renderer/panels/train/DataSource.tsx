@@ -1,0 +1,94 @@
+import { useEffect } from 'react';
+import { isCancelled } from '../../../app/host/contract';
+import { callHost, hostMode } from '../../api/host';
+import { useEditor } from '../../state/editor';
+import { useTrain } from '../../state/train-store';
+import { toast, useUi } from '../../state/ui-store';
+import { structureKey } from '../../state/validation';
+
+/** Choose the data file; the host inspects it (columns, kinds, first rows, how it feeds the graph). */
+export function DataSource() {
+  const { dataPath, setDataPath, inspection, inspectError, inspecting } = useTrain();
+  const binding = useTrain((s) => s.binding);
+  const graph = useEditor((s) => s.graph);
+  const graphKey = structureKey(graph);
+
+  // Re-inspect when the file, the binding or the graph's structure changes (debounced).
+  useEffect(() => {
+    if (!dataPath.trim()) return;
+    const timer = setTimeout(async () => {
+      const store = useTrain.getState();
+      store.setInspecting(true);
+      const result = await callHost('dataset:inspect', { path: dataPath.trim(), binding: store.binding, graph, rows: 8 });
+      store.setInspecting(false);
+      if (result.ok) store.setInspection(result.value);
+      else store.setInspection(undefined, result.error.message);
+    }, 350);
+    return () => clearTimeout(timer);
+    // graph is read through graphKey: positions do not change what the data feeds
+  }, [dataPath, binding, graphKey]);
+
+  const browse = async () => {
+    if (hostMode() === 'web') {
+      const path = await useUi.getState().askFile({ mode: 'pick-data', title: 'Choose a data file', extensions: ['.csv', '.tsv', '.txt', '.data', '.test', '.gz'] });
+      if (path) setDataPath(path);
+      return;
+    }
+    const result = await callHost('files:pick', { purpose: 'data' });
+    if (!result.ok) return toast('error', result.error.message);
+    if (!isCancelled(result.value)) setDataPath(result.value.path);
+  };
+
+  return (
+    <section className="card">
+      <h3>Data</h3>
+      <div className="inline-row">
+        <input type="text" value={dataPath} placeholder="data file (CSV / TSV, may be .gz)" onChange={(e) => setDataPath(e.target.value)} spellCheck={false} data-testid="data-path" aria-label="Data file" />
+        <button type="button" className="btn" onClick={() => void browse()} data-testid="data-browse">
+          Browse…
+        </button>
+      </div>
+      {inspecting && <p className="dim small">Reading the file…</p>}
+      {inspectError && (
+        <p className="issue issue-error" data-testid="data-error">
+          {inspectError}
+        </p>
+      )}
+      {inspection && (
+        <>
+          <p className="dim small" data-testid="data-facts">
+            {inspection.columns.length} columns · {inspection.hasHeader ? 'header row' : 'no header row'} · separator {JSON.stringify(inspection.separator)}
+            {inspection.compressed ? ' · gzip' : ''}
+          </p>
+          {inspection.error && <p className="issue issue-warning">{inspection.error.message}</p>}
+          <details className="preview">
+            <summary>Columns and first rows</summary>
+            <div className="table-wrap">
+              <table className="data-table">
+                <thead>
+                  <tr>
+                    {inspection.columns.map((c) => (
+                      <th key={c} title={inspection.kinds[c]?.reason}>
+                        {c}
+                        <span className={`kind kind-${inspection.kinds[c]?.kind ?? 'unknown'}`}>{inspection.kinds[c]?.kind ?? '?'}</span>
+                      </th>
+                    ))}
+                  </tr>
+                </thead>
+                <tbody>
+                  {inspection.rows.map((row, i) => (
+                    <tr key={i}>
+                      {row.map((v, j) => (
+                        <td key={j}>{v ?? <span className="dim">∅</span>}</td>
+                      ))}
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          </details>
+        </>
+      )}
+    </section>
+  );
+}

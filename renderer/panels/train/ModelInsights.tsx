@@ -1,0 +1,105 @@
+import { useState } from 'react';
+import { callHost } from '../../api/host';
+import type { RunView } from '../../state/run-view';
+import { useTrain } from '../../state/train-store';
+import { toast } from '../../state/ui-store';
+
+/**
+ * Inside a finished model: the mean gate weight per expert (MoE models) as a heatmap, and for DIN
+ * the attention scores over one row's behaviour history.
+ */
+export function ModelInsights({ view, isDin, hasGates }: { view: RunView; isDin: boolean; hasGates: boolean }) {
+  const { gates, attention, setGates, setAttention } = useTrain();
+  const [row, setRow] = useState(0);
+  const [busy, setBusy] = useState(false);
+  if (view.status !== 'finished' || !view.dir) return null;
+  const dir = view.dir;
+
+  const loadGates = async () => {
+    setBusy(true);
+    const result = await callHost('runs:inspect', { dir, view: 'gates' });
+    setBusy(false);
+    if (!result.ok) return toast('error', result.error.message);
+    if (result.value.view === 'gates') setGates(result.value);
+  };
+  const loadAttention = async () => {
+    setBusy(true);
+    const result = await callHost('runs:inspect', { dir, view: 'attention', row });
+    setBusy(false);
+    if (!result.ok) return toast('error', result.error.message);
+    if (result.value.view === 'attention') setAttention(result.value);
+  };
+
+  return (
+    <section className="card">
+      <div className="card-head">
+        <h3>Inside the model</h3>
+        <span className="spacer" />
+        {hasGates && (
+          <button type="button" className="btn btn-small" disabled={busy} onClick={() => void loadGates()} data-testid="inspect-gates">
+            Gate weights
+          </button>
+        )}
+        {isDin && (
+          <>
+            <input type="number" min={0} value={row} onChange={(e) => setRow(Math.max(0, Number(e.target.value) || 0))} className="row-input" aria-label="Row" />
+            <button type="button" className="btn btn-small" disabled={busy} onClick={() => void loadAttention()} data-testid="inspect-attention">
+              Attention of row
+            </button>
+          </>
+        )}
+      </div>
+      {gates && (
+        <div className="insight" data-testid="gates-heatmap">
+          <p className="dim small">
+            Mean softmax weight per expert over {gates.rows.toLocaleString('en-US')} {gates.split === 'validation' ? 'validation rows' : 'rows'}.
+          </p>
+          {gates.gates.map((g) => (
+            <div key={g.nodeId} className="heat-row">
+              <span className="heat-label" title={g.layer}>
+                {g.label}
+              </span>
+              <div className="heat-cells" style={{ gridTemplateColumns: `repeat(${g.weights.length}, minmax(34px, 1fr))` }}>
+                {g.weights.map((w, i) => (
+                  <span key={i} className="heat-cell" style={{ ['--w' as string]: String(Math.min(1, w * g.weights.length / 2)) }} title={`${g.experts[i] ?? `expert ${i}`}: ${w.toFixed(3)}`}>
+                    {w.toFixed(2)}
+                  </span>
+                ))}
+              </div>
+            </div>
+          ))}
+          {gates.gates[0] && (
+            <div className="heat-row heat-axis">
+              <span className="heat-label" />
+              <div className="heat-cells" style={{ gridTemplateColumns: `repeat(${gates.gates[0].experts.length}, minmax(34px, 1fr))` }}>
+                {gates.gates[0].experts.map((e) => (
+                  <span key={e} className="dim small" title={e}>
+                    {e.replace(/^.*?(\d+)$/, 'e$1')}
+                  </span>
+                ))}
+              </div>
+            </div>
+          )}
+        </div>
+      )}
+      {attention && (
+        <div className="insight" data-testid="attention-view">
+          <p className="dim small">Row {attention.row}: score of each history item against the candidate.</p>
+          {attention.attentions.map((a) => {
+            const max = Math.max(1e-9, ...a.scores.filter((_, i) => a.items[i] !== null));
+            return (
+              <div key={a.nodeId} className="attention-bars">
+                {a.scores.map((s, i) => (
+                  <div key={i} className={`attention-bar ${a.items[i] === null ? 'is-padding' : ''}`} title={`${a.items[i] ?? 'padding'}: ${s.toFixed(4)}`}>
+                    <span className="attention-fill" style={{ height: `${a.items[i] === null ? 0 : Math.round((s / max) * 100)}%` }} />
+                    <span className="attention-item">{a.items[i] ?? '·'}</span>
+                  </div>
+                ))}
+              </div>
+            );
+          })}
+        </div>
+      )}
+    </section>
+  );
+}

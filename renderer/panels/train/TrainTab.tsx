@@ -1,0 +1,137 @@
+import { useEffect, useMemo } from 'react';
+import { callHost } from '../../api/host';
+import { useEditor } from '../../state/editor';
+import { epochMetricChart, isActive, lossChart } from '../../state/run-view';
+import { outputsOf } from '../../state/train-outputs';
+import { adoptEarlyEvents, subscribeToTraining, useTrain } from '../../state/train-store';
+import { toast, useUi } from '../../state/ui-store';
+import { validationOf } from '../../state/validation';
+import { BindingEditor } from './BindingEditor';
+import { DataSource } from './DataSource';
+import { EpochTable } from './EpochTable';
+import { HyperParams } from './HyperParams';
+import { MetricChart } from './MetricChart';
+import { ModelInsights } from './ModelInsights';
+import { RunProgressBar } from './RunProgressBar';
+import { RunsList } from './RunsList';
+
+/** Data, binding and hyperparameters on the left; the live (or opened) run and the runs list on the right. */
+export default function TrainTab() {
+  const graph = useEditor((s) => s.graph);
+  const validation = validationOf(graph);
+  const outputs = useMemo(() => outputsOf(graph, validation), [graph, validation]);
+  const { live, viewed, dataPath, options } = useTrain();
+  const info = useUi((s) => s.info);
+  const theme = useUi((s) => s.theme);
+  useEffect(() => subscribeToTraining(), []);
+
+  const shown = viewed ?? live;
+  const running = isActive(live);
+  const errors = validation.diagnostics.filter((d) => d.severity === 'error');
+  const canStart = !running && errors.length === 0 && dataPath.trim() !== '';
+  const loss = useMemo(() => (shown ? lossChart(shown) : { x: [], series: [] }), [shown]);
+  const auc = useMemo(() => (shown ? epochMetricChart(shown, 'auc') : { x: [], series: [] }), [shown]);
+
+  const start = async () => {
+    const { binding } = useTrain.getState();
+    const lossWeights = Object.fromEntries(Object.entries(options.lossWeights).filter(([name]) => outputs.some((o) => o.name === name)));
+    const result = await callHost('train:start', {
+      graph,
+      data: dataPath.trim(),
+      binding,
+      options: {
+        optimizer: options.optimizer,
+        learningRate: options.learningRate,
+        batchSize: options.batchSize,
+        epochs: options.epochs,
+        seed: options.seed,
+        ...(Object.keys(lossWeights).length ? { lossWeights } : {}),
+        ...(options.earlyStopping.enabled ? { earlyStopping: { metric: options.earlyStopping.metric, patience: options.earlyStopping.patience } } : {}),
+      },
+      validationShare: options.validationShare,
+      engine: 'node',
+      ...(options.backend !== 'auto' ? { backend: options.backend } : {}),
+    });
+    if (!result.ok) return toast('error', result.error.message);
+    useTrain.getState().startLive(result.value.runId);
+    adoptEarlyEvents(result.value.runId);
+  };
+
+  const stop = async () => {
+    if (!live?.runId) return;
+    useTrain.getState().setStopping();
+    const result = await callHost('train:stop', { runId: live.runId });
+    if (!result.ok) toast('error', result.error.message);
+  };
+
+  return (
+    <div className="train-tab">
+      <div className="train-setup">
+        <DataSource />
+        <BindingEditor />
+        <HyperParams outputs={outputs} />
+        <section className="card">
+          <h3>Where to train</h3>
+          <div className="grid-2">
+            <div className="field">
+              <label>
+                Engine
+                <select value="node" disabled={!info?.engines.some((e) => e !== 'node')} aria-label="Engine">
+                  <option value="node">Node process</option>
+                </select>
+              </label>
+            </div>
+            <div className="field">
+              <label>
+                Backend
+                <select value={options.backend} onChange={(e) => useTrain.getState().setOptions({ backend: e.target.value as typeof options.backend })} data-testid="opt-backend">
+                  <option value="auto">fastest available</option>
+                  <option value="node-gpu">tfjs-node-gpu (CUDA)</option>
+                  <option value="node">tfjs-node (native CPU)</option>
+                  <option value="wasm">wasm</option>
+                  <option value="cpu">plain JS cpu</option>
+                </select>
+              </label>
+            </div>
+          </div>
+          {errors.length > 0 && <p className="issue issue-error">The graph has {errors.length === 1 ? 'an error' : `${errors.length} errors`}; fix {errors.length === 1 ? 'it' : 'them'} in the Design tab to train.</p>}
+          <div className="button-row">
+            <button type="button" className="btn btn-primary btn-large" disabled={!canStart} onClick={() => void start()} data-testid="train-start">
+              Start training
+            </button>
+            <button type="button" className="btn btn-large" disabled={!running || live?.status === 'stopping'} onClick={() => void stop()} data-testid="train-stop">
+              Stop
+            </button>
+          </div>
+        </section>
+      </div>
+      <div className="train-dashboard">
+        {shown ? (
+          <>
+            <div className="dash-head">
+              <h2>{viewed ? `Run ${viewed.name ?? ''}` : `Training ${graph.name}`}</h2>
+              {viewed && live && (
+                <button type="button" className="btn btn-small" onClick={() => useTrain.getState().view(undefined)}>
+                  Back to the current run
+                </button>
+              )}
+            </div>
+            <RunProgressBar view={shown} />
+            <div className="charts">
+              <MetricChart key={`loss-${theme}`} title="Training loss per task" yLabel="loss" data={loss} testId="chart-loss" />
+              <MetricChart key={`auc-${theme}`} title="Validation AUC per task" yLabel="AUC" data={auc} testId="chart-auc" />
+            </div>
+            <EpochTable view={shown} />
+            <ModelInsights view={shown} isDin={graph.nodes.some((n) => n.kind === 'attention')} hasGates={graph.nodes.some((n) => n.kind === 'gate')} />
+          </>
+        ) : (
+          <div className="dash-empty">
+            <h2>No run yet</h2>
+            <p className="dim">Choose a data file, check the binding, and start training. Progress, loss and AUC per task appear here as it trains.</p>
+          </div>
+        )}
+        <RunsList />
+      </div>
+    </div>
+  );
+}

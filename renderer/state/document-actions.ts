@@ -1,0 +1,127 @@
+import { loadGraph } from '../../app/graph/load';
+import type { Graph } from '../../app/graph/schema';
+import { formatDiagnostic } from '../../app/validate/diagnostics';
+import { isCancelled } from '../../app/host/contract';
+import { callHost, hostMode } from '../api/host';
+import { editorStore } from './editor';
+import { emptyGraph, isDirty } from './editor-store';
+import { toast, useUi } from './ui-store';
+
+/**
+ * New / open / save / save-as / templates / crash recovery: the document's life cycle, between the
+ * editor store and the host. Every host failure becomes a toast; nothing here throws.
+ */
+
+/** A graph as the host sent it (a document object or its text) → a loaded core graph, or why not. */
+export function readGraph(source: { graph?: unknown; text?: string }, where: string): Graph | undefined {
+  const text = source.text ?? JSON.stringify(source.graph ?? null);
+  const loaded = loadGraph(text);
+  if (!loaded.graph) {
+    toast('error', `${where}: ${loaded.diagnostics.map((d) => formatDiagnostic(d)).join('; ')}`);
+    return undefined;
+  }
+  return loaded.graph;
+}
+
+async function confirmDiscard(action: string): Promise<boolean> {
+  if (!isDirty(editorStore.getState())) return true;
+  return useUi.getState().confirm({
+    title: 'Unsaved changes',
+    message: `“${editorStore.getState().graph.name}” has unsaved changes. ${action} anyway and lose them?`,
+    confirm: 'Discard changes',
+  });
+}
+
+export async function newDocument(): Promise<void> {
+  if (!(await confirmDiscard('Start a new model'))) return;
+  editorStore.getState().load(emptyGraph());
+  useUi.getState().showTemplates(false);
+}
+
+export async function openTemplate(id: string): Promise<boolean> {
+  if (!(await confirmDiscard('Open the template'))) return false;
+  const result = await callHost('templates:open', { id });
+  if (!result.ok) return void toast('error', result.error.message), false;
+  const graph = readGraph(result.value, `template ${id}`);
+  if (!graph) return false;
+  editorStore.getState().load(graph, { spread: true });
+  useUi.getState().showTemplates(false);
+  return true;
+}
+
+export async function openDocument(): Promise<void> {
+  if (!(await confirmDiscard('Open another model'))) return;
+  let path: string | undefined;
+  if (hostMode() === 'web') {
+    path = await useUi.getState().askFile({ mode: 'open-graph', title: 'Open model', extensions: ['.json'] });
+    if (!path) return;
+  }
+  const result = await callHost('graph:open', path ? { path } : {});
+  if (!result.ok) return void toast('error', result.error.message);
+  if (isCancelled(result.value)) return;
+  const opened = result.value;
+  const where = opened.path ?? path ?? 'graph';
+  if (!opened.graph) return void toast('error', `${where}: ${opened.diagnostics.map((d) => formatDiagnostic(d)).join('; ') || 'cannot be read'}`);
+  const graph = readGraph(opened, where);
+  if (!graph) return;
+  editorStore.getState().load(graph, { path: opened.path ?? path });
+  useUi.getState().showTemplates(false);
+  toast('info', `Opened ${where}`);
+}
+
+export async function saveDocument(options: { as?: boolean } = {}): Promise<boolean> {
+  const state = editorStore.getState();
+  const graph = state.graph;
+  let path = options.as ? undefined : state.path;
+  if (!path && hostMode() === 'web') {
+    path = await useUi.getState().askFile({ mode: 'save-graph', title: 'Save model as', suggestedName: fileNameFor(graph.name, '.json'), extensions: ['.json'] });
+    if (!path) return false;
+  }
+  const result = await callHost('graph:save', { graph, ...(path ? { path } : {}) });
+  if (!result.ok) return void toast('error', result.error.message), false;
+  if (isCancelled(result.value)) return false;
+  const savedPath = result.value.path;
+  editorStore.getState().markSaved(savedPath, graph);
+  void callHost('recovery:clear', {});
+  toast('success', `Saved ${savedPath ?? graph.name}`);
+  return true;
+}
+
+export const fileNameFor = (name: string, extension: string): string =>
+  `${name.trim().toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'model'}${extension}`;
+
+/** Writes unsaved changes to the recovery file every few seconds, when there are new ones. */
+export function startAutosave(intervalMs = 3000): () => void {
+  let lastWritten: Graph | undefined;
+  const timer = setInterval(() => {
+    const state = editorStore.getState();
+    if (state.graph === lastWritten || !isDirty(state)) return;
+    lastWritten = state.graph;
+    void callHost('recovery:write', { graph: state.graph, ...(state.path ? { path: state.path } : {}) }).then((result) => {
+      // One quiet failure is not worth a toast each 3 s; the next tick tries again.
+      if (!result.ok) lastWritten = undefined;
+    });
+  }, intervalMs);
+  return () => clearInterval(timer);
+}
+
+/** After a crash: offers the recovered document back. Returns whether one was there. */
+export async function offerRecovery(): Promise<boolean> {
+  const result = await callHost('recovery:read', {});
+  if (!result.ok || !result.value.recovery || result.value.recovery.graph === undefined || result.value.recovery.graph === null) return false;
+  const found = result.value.recovery;
+  const graph = readGraph({ graph: found.graph }, 'recovery file');
+  if (!graph) {
+    void callHost('recovery:clear', {});
+    return false;
+  }
+  const when = found.savedAt ? ` from ${new Date(found.savedAt).toLocaleString()}` : '';
+  const restore = await useUi.getState().confirm({
+    title: 'Recover unsaved work?',
+    message: `Towerflow closed with unsaved changes to “${graph.name}”${when}. Restore them?`,
+    confirm: 'Restore',
+  });
+  if (restore) editorStore.getState().load(graph, { path: found.path, saved: false });
+  void callHost('recovery:clear', {});
+  return restore;
+}

@@ -1,0 +1,129 @@
+import { create } from 'zustand';
+import type { DatasetInspection, GateInspection, AttentionInspection, RunListEntry, TrainEventPayload } from '../api/responses';
+import { callHost, onHostEvent } from '../api/host';
+import type { BindingDraft } from './binding-editor';
+import { reduceRun, runViewFromDetails, startRunView, type RunView } from './run-view';
+import { toast } from './ui-store';
+
+/**
+ * The Train tab's state: the data file and its inspection, the binding being edited, the
+ * hyperparameters, the run started from this window (live, from host events) and a run opened
+ * from the list.
+ */
+export interface TrainOptionsDraft {
+  optimizer: 'adam' | 'adagrad' | 'sgd';
+  learningRate: number;
+  batchSize: number;
+  epochs: number;
+  seed: number;
+  validationShare: number;
+  earlyStopping: { enabled: boolean; metric: string; patience: number };
+  lossWeights: Record<string, number>;
+  backend: 'auto' | 'node-gpu' | 'node' | 'wasm' | 'cpu';
+}
+
+export const DEFAULT_OPTIONS: TrainOptionsDraft = {
+  optimizer: 'adam',
+  learningRate: 0.001,
+  batchSize: 256,
+  epochs: 5,
+  seed: 42,
+  validationShare: 0.2,
+  earlyStopping: { enabled: false, metric: 'loss', patience: 2 },
+  lossWeights: {},
+  backend: 'auto',
+};
+
+interface TrainState {
+  dataPath: string;
+  inspection?: DatasetInspection;
+  inspecting: boolean;
+  inspectError?: string;
+  binding: BindingDraft;
+  options: TrainOptionsDraft;
+  live?: RunView;
+  viewed?: RunView;
+  runs: RunListEntry[];
+  gates?: GateInspection;
+  attention?: AttentionInspection;
+
+  setDataPath(path: string): void;
+  setInspection(inspection: DatasetInspection | undefined, error?: string): void;
+  setInspecting(on: boolean): void;
+  setBinding(binding: BindingDraft): void;
+  setOptions(patch: Partial<TrainOptionsDraft>): void;
+  startLive(runId: string): void;
+  setStopping(): void;
+  view(run: RunView | undefined): void;
+  setRuns(runs: RunListEntry[]): void;
+  setGates(gates: GateInspection | undefined): void;
+  setAttention(attention: AttentionInspection | undefined): void;
+}
+
+export const useTrain = create<TrainState>()((set, get) => ({
+  dataPath: '',
+  inspecting: false,
+  binding: {},
+  options: DEFAULT_OPTIONS,
+  runs: [],
+
+  setDataPath: (dataPath) => set({ dataPath }),
+  setInspection: (inspection, inspectError) => set({ inspection, inspectError }),
+  setInspecting: (inspecting) => set({ inspecting }),
+  setBinding: (binding) => set({ binding }),
+  setOptions: (patch) => set({ options: { ...get().options, ...patch } }),
+  startLive: (runId) => set({ live: startRunView(runId), viewed: undefined, gates: undefined, attention: undefined }),
+  setStopping: () => {
+    const live = get().live;
+    if (live) set({ live: { ...live, status: 'stopping' } });
+  },
+  view: (viewed) => set({ viewed, gates: undefined, attention: undefined }),
+  setRuns: (runs) => set({ runs }),
+  setGates: (gates) => set({ gates }),
+  setAttention: (attention) => set({ attention }),
+}));
+
+/** Events may arrive before train:start has answered; they wait here for their run id. */
+const early = new Map<string, TrainEventPayload['event'][]>();
+let subscribed = false;
+
+export function subscribeToTraining(): void {
+  if (subscribed) return;
+  subscribed = true;
+  onHostEvent((event, payload) => {
+    if (event !== 'train:event') return;
+    const { runId, event: body } = payload as TrainEventPayload;
+    const live = useTrain.getState().live;
+    if (!live || live.runId !== runId) {
+      early.set(runId, [...(early.get(runId) ?? []), body]);
+      return;
+    }
+    useTrain.setState({ live: reduceRun(live, body) });
+    if (body.type === 'finished' || body.type === 'failed' || body.type === 'crashed') {
+      if (body.type === 'finished') toast('success', `Training finished: ${body.summary.message}`);
+      else toast('error', `Training ${body.type}: ${body.message}`);
+      void refreshRuns();
+    }
+  });
+}
+
+/** Applies events that came before the run id was known. */
+export function adoptEarlyEvents(runId: string): void {
+  const waiting = early.get(runId);
+  early.delete(runId);
+  const live = useTrain.getState().live;
+  if (!waiting || !live) return;
+  useTrain.setState({ live: waiting.reduce(reduceRun, live) });
+}
+
+export async function refreshRuns(): Promise<void> {
+  const result = await callHost('runs:list', {});
+  if (result.ok) useTrain.getState().setRuns(result.value.runs);
+  else toast('error', result.error.message);
+}
+
+export async function openRun(dir: string): Promise<void> {
+  const result = await callHost('runs:open', { dir });
+  if (!result.ok) return toast('error', result.error.message);
+  useTrain.getState().view(runViewFromDetails(result.value));
+}

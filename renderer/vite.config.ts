@@ -1,0 +1,58 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { defineConfig, type Plugin } from 'vite';
+import react from '@vitejs/plugin-react';
+
+const root = fileURLToPath(new URL('.', import.meta.url));
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+/** `npm run dev:renderer` against a running host: TOWERFLOW_HOST=http://127.0.0.1:PORT */
+const host = process.env.TOWERFLOW_HOST ?? 'http://127.0.0.1:4870';
+
+/**
+ * The built page's Content-Security-Policy, the one Electron and the web server also send as a
+ * header: no inline scripts, no eval ('wasm-unsafe-eval' only lets tfjs's wasm backend compile),
+ * workers and everything else from this origin. Added at build time only: the dev server's
+ * React refresh needs an inline script. (frame-ancestors is header-only, so it is not here.)
+ */
+const CSP = [
+  "default-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data: blob:",
+  "font-src 'self' data:",
+  "connect-src 'self' ws://127.0.0.1:* ws://localhost:*",
+  "worker-src 'self' blob:",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+].join('; ');
+
+const cspMeta = (): Plugin => ({
+  name: 'towerflow-csp-meta',
+  apply: 'build',
+  transformIndexHtml: () => [{ tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: CSP }, injectTo: 'head-prepend' }],
+});
+
+export default defineConfig({
+  root,
+  // Relative asset URLs: the same build loads from the web server at / and from file:// in Electron.
+  base: './',
+  plugins: [react(), cspMeta()],
+  define: { __TOWERFLOW_VERSION__: JSON.stringify(pkg.version) },
+  worker: { format: 'es' },
+  build: {
+    outDir: fileURLToPath(new URL('../out/renderer', import.meta.url)),
+    emptyOutDir: true,
+    target: 'es2022',
+    // tfjs (the node kinds build layers with it) and Monaco are large by nature; they are split into
+    // their own chunks and Monaco loads only when the Code tab opens.
+    chunkSizeWarningLimit: 4096,
+    sourcemap: false,
+  },
+  server: {
+    proxy: {
+      '/api': host,
+      '/events': { target: host.replace(/^http/, 'ws'), ws: true },
+    },
+  },
+});

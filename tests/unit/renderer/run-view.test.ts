@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import type { RunDetails, TrainEventBody } from '../../../app/host/contract';
+import { epochMetricChart, formatDuration, lossChart, reduceRun, runViewFromDetails, startRunView } from '../../../renderer/state/run-view';
+import { outputsOf, stoppingMetrics } from '../../../renderer/state/train-outputs';
+import { loadGraph } from '../../../app/graph/load';
+import { validateGraph } from '../../../app/validate/validate';
+import { readFileSync } from 'node:fs';
+
+const metrics = (loss: number, auc: number) => ({ loss: loss * 2, tasks: { income: { loss, auc }, marital: { loss: loss + 0.1, auc: auc - 0.1 } } });
+
+describe('a run as the dashboard shows it', () => {
+  it('builds charts and the epoch table from the host’s events', () => {
+    const events: TrainEventBody[] = [
+      { type: 'stage', message: 'backend wasm (passed over — node: not installed)' },
+      { type: 'started', dir: '/w/runs/1', backend: 'wasm', trainRows: 1600, validRows: 400, parameters: 28050 },
+      { type: 'progress', epoch: 1, epochs: 2, step: 5, steps: 10, samplesPerSecond: 900, etaSeconds: 3, loss: 1.2, taskLoss: { income: 0.5, marital: 0.7 } },
+      { type: 'progress', epoch: 1, epochs: 2, step: 10, steps: 10, samplesPerSecond: 950, etaSeconds: 2, loss: 1.0, taskLoss: { income: 0.4, marital: 0.6 } },
+      { type: 'epoch', epoch: 1, train: metrics(0.4, 0.8), valid: metrics(0.45, 0.78), improved: true, seconds: 1.5, samplesPerSecond: 950 },
+      { type: 'progress', epoch: 2, epochs: 2, step: 10, steps: 10, samplesPerSecond: 1000, etaSeconds: 0, loss: 0.8, taskLoss: { income: 0.3, marital: 0.5 } },
+      { type: 'epoch', epoch: 2, train: metrics(0.3, 0.85), valid: metrics(0.35, 0.82), improved: true, seconds: 1.4, samplesPerSecond: 1000 },
+    ];
+    const view = events.reduce(reduceRun, startRunView('r1'));
+    expect(view).toMatchObject({ status: 'running', backend: 'wasm', trainRows: 1600, tasks: ['income', 'marital'] });
+    expect(view.stages[0]).toMatch(/passed over/);
+    expect(lossChart(view)).toEqual({ x: [0.5, 1, 2], series: [{ label: 'income', values: [0.5, 0.4, 0.3] }, { label: 'marital', values: [0.7, 0.6, 0.5] }] });
+    const auc = epochMetricChart(view, 'auc');
+    expect(auc.x).toEqual([1, 2]);
+    expect(auc.series[0]).toEqual({ label: 'income', values: [0.78, 0.82] });
+    const done = reduceRun(view, { type: 'failed', message: 'the loss became NaN' });
+    expect(done).toMatchObject({ status: 'failed', message: 'the loss became NaN' });
+  });
+
+  it('rebuilds the charts from a run folder', () => {
+    const details: RunDetails = {
+      dir: '/w/runs/1',
+      name: '1',
+      status: 'finished',
+      metrics: [],
+      history: [
+        { epoch: 1, train: { income: { loss: 0.4 } }, valid: { income: { loss: 0.5, auc: 0.7 } } },
+        { epoch: 2, train: { income: { loss: 0.3 } }, valid: { income: { loss: 0.45, auc: 0.75 } } },
+      ],
+      log: 'line 1\nline 2\n',
+      hasModel: true,
+    };
+    const view = runViewFromDetails(details);
+    expect(view.status).toBe('finished');
+    expect(lossChart(view).x).toEqual([1, 2]);
+    expect(epochMetricChart(view).series).toEqual([{ label: 'income', values: [0.7, 0.75] }]);
+    expect(view.logs).toEqual(['line 1', 'line 2']);
+  });
+
+  it('names outputs as the compiler does, for loss weights and early stopping', () => {
+    const loaded = loadGraph(readFileSync(new URL('../../../templates/esmm.json', import.meta.url), 'utf8'));
+    if (!loaded.graph) throw new Error('esmm');
+    const outputs = outputsOf(loaded.graph, validateGraph(loaded.graph));
+    expect(outputs.filter((o) => o.label).map((o) => o.name).sort()).toEqual(['ctcvr', 'ctr']);
+    expect(stoppingMetrics(outputs)).toContain('ctr.auc');
+    expect(formatDuration(75)).toBe('1 min 15 s');
+  });
+});
