@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
+import { CONTENT_SECURITY_POLICY_META } from '../app/host/static';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -12,20 +13,9 @@ const host = process.env.TOWERFLOW_HOST ?? 'http://127.0.0.1:4870';
  * The built page's Content-Security-Policy, the one Electron and the web server also send as a
  * header: no inline scripts, no eval ('wasm-unsafe-eval' only lets tfjs's wasm backend compile),
  * workers and everything else from this origin. Added at build time only: the dev server's
- * React refresh needs an inline script. (frame-ancestors is header-only, so it is not here.)
+ * React refresh needs an inline script. The policy itself lives in app/host/static.ts.
  */
-const CSP = [
-  "default-src 'self'",
-  "script-src 'self' 'wasm-unsafe-eval'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data: blob:",
-  "font-src 'self' data:",
-  "connect-src 'self' ws://127.0.0.1:* ws://localhost:*",
-  "worker-src 'self' blob:",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-].join('; ');
+const CSP = CONTENT_SECURITY_POLICY_META;
 
 const cspMeta = (): Plugin => ({
   name: 'towerflow-csp-meta',

@@ -1,9 +1,8 @@
 import { parseArgs } from 'node:util';
-import { randomBytes } from 'node:crypto';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { generateModelModule } from '../codegen/module';
-import { openGraphText } from '../graph/open';
+import { errorCode, writeFileAtomic } from '../io/files';
+import { openGraphFile } from './graph-file';
 import { formatDiagnostic, hasErrors } from '../validate/diagnostics';
 import { EXIT, UsageError, type CliIO, type Command } from './io';
 
@@ -17,14 +16,8 @@ export const exportCommand: Command = {
     if (values.ts === undefined || values.ts === '') throw new UsageError('expected --ts <out.ts>, the file to write');
     const out = values.ts;
 
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (error) {
-      io.err(`${file}: cannot read the file (${errorCode(error)})`);
-      return EXIT.badInput;
-    }
-    const opened = openGraphText(text);
+    const opened = await openGraphFile(file, io);
+    if (typeof opened === 'number') return opened;
     // Problems print as `validate` prints them; warnings do not stop the export.
     for (const d of opened.diagnostics) (d.severity === 'error' ? io.err : io.out)(formatDiagnostic(d, file));
     if (!opened.graph || hasErrors(opened.diagnostics)) {
@@ -66,15 +59,11 @@ async function towerflowVersion(): Promise<string> {
  * bundler in watch mode) sees the old file or the new one, never half of one.
  */
 async function writeAtomically(path: string, content: string): Promise<{ ok: true } | { ok: false; reason: string }> {
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
-    await writeFile(temp, content, { encoding: 'utf8', flag: 'wx' });
-    await rename(temp, path);
+    await writeFileAtomic(path, content);
     return { ok: true };
   } catch (error) {
-    await rm(temp, { force: true });
     return { ok: false, reason: errorCode(error) };
   }
 }
 
-const errorCode = (error: unknown): string => (error as NodeJS.ErrnoException).code ?? (error as Error).message;

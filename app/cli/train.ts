@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { parseBinding, type DatasetBinding } from '../data/binding';
 import { formatDataError, isDataError } from '../data/errors';
 import { NODE_BACKENDS } from '../engine/backend';
-import { openGraphText } from '../graph/open';
+import { openGraphFile } from './graph-file';
 import { formatDiagnostic, hasErrors } from '../validate/diagnostics';
 import { runTraining } from '../train/run';
 import { DEFAULT_TRAIN_OPTIONS, OPTIMIZERS, type TrainOptions } from '../train/session';
@@ -96,14 +96,8 @@ export const trainCommand: Command = {
 };
 
 async function readGraph(file: string, io: CliIO) {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    io.err(`${file}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-    return EXIT.badInput;
-  }
-  const opened = openGraphText(text);
+  const opened = await openGraphFile(file, io);
+  if (typeof opened === 'number') return opened;
   if (!opened.graph || hasErrors(opened.diagnostics)) {
     for (const d of opened.diagnostics.filter((x) => x.severity === 'error')) io.err(formatDiagnostic(d, file));
     return EXIT.badInput;

@@ -1,6 +1,5 @@
 import { parseArgs } from 'node:util';
-import { readFile } from 'node:fs/promises';
-import { openGraphText } from '../graph/open';
+import { openGraphFile } from './graph-file';
 import { formatDiagnostic, hasErrors } from '../validate/diagnostics';
 import { EXIT, UsageError, type Command } from './io';
 
@@ -11,14 +10,8 @@ export const validateCommand: Command = {
     const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean', default: false } } });
     const [file, ...extra] = positionals;
     if (file === undefined || extra.length > 0) throw new UsageError('expected exactly one graph file');
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (error) {
-      io.err(`${file}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-      return EXIT.badInput;
-    }
-    const opened = openGraphText(text);
+    const opened = await openGraphFile(file, io);
+    if (typeof opened === 'number') return opened;
     const failed = hasErrors(opened.diagnostics);
     if (values.json) {
       io.out(JSON.stringify({ file, ok: !failed, diagnostics: opened.diagnostics }, null, 2));

@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { parseJsonOrUndefined, writeFileAtomic } from '../io/files';
 import { hostError, type HostError } from './contract';
 
 /**
@@ -9,15 +8,10 @@ import { hostError, type HostError } from './contract';
  * failures come back as HostError values naming the path.
  */
 export async function writeAtomic(path: string, data: string | Uint8Array): Promise<undefined | HostError> {
-  // A random suffix, not just pid + time: two saves in the same millisecond must not share a temp file.
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
-    await mkdir(dirname(path), { recursive: true });
-    await writeFile(temp, data);
-    await rename(temp, path);
+    await writeFileAtomic(path, data);
     return undefined;
   } catch (error) {
-    await rm(temp, { force: true }).catch(() => undefined);
     return ioError(path, error, 'cannot write');
   }
 }
@@ -37,10 +31,4 @@ export function ioError(path: string, error: unknown, what: string): HostError {
   return hostError('E_IO', `${path}: ${what} (${code ?? (error as Error).message})`, path);
 }
 
-export function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
+export const safeJson = parseJsonOrUndefined;

@@ -7,7 +7,7 @@ import { extname, join, normalize, sep } from 'node:path';
  */
 
 /** The app's own files only, no remote content, no plugins, no framing, no eval. */
-export const CONTENT_SECURITY_POLICY = [
+const CSP_DIRECTIVES = [
   "default-src 'self'",
   // 'wasm-unsafe-eval' lets tfjs's wasm backend compile; no other eval is allowed.
   "script-src 'self' 'wasm-unsafe-eval'",
@@ -22,7 +22,12 @@ export const CONTENT_SECURITY_POLICY = [
   "base-uri 'none'",
   "form-action 'none'",
   "frame-ancestors 'none'",
-].join('; ');
+];
+
+export const CONTENT_SECURITY_POLICY = CSP_DIRECTIVES.join('; ');
+
+/** The same policy for a <meta> tag, which cannot carry frame-ancestors (header-only). */
+export const CONTENT_SECURITY_POLICY_META = CSP_DIRECTIVES.filter((d) => !d.startsWith('frame-ancestors')).join('; ');
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../io/files';
 import { join } from 'node:path';
 
 /**
@@ -52,9 +53,5 @@ export function fileLoadHandler(dir: string): tf.io.IOHandler {
   };
 }
 
-/** Temp file then rename: a crash mid-write never leaves a half-written file under the real name. */
-export async function atomicWrite(path: string, data: string | Uint8Array): Promise<void> {
-  const temp = `${path}.${process.pid}.${Date.now()}.tmp`;
-  await writeFile(temp, data);
-  await rename(temp, path);
-}
+/** Atomic write (temp file, then rename); see app/io/files.ts. */
+export const atomicWrite = writeFileAtomic;

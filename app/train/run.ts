@@ -12,6 +12,7 @@ import { serializeGraph } from '../graph/serialize';
 import { formatDiagnostic } from '../validate/diagnostics';
 import { chooseBackend, describeChoice, type NodeBackendName } from '../engine/backend';
 import { atomicWrite, fileLoadHandler, fileSaveHandler } from './model-files';
+import { parseJsonOrUndefined as safeJson } from '../io/files';
 import { metricNames, predictSplit, trainModel, type EpochMetrics, type TrainEvent, type TrainOptions, type TrainResult } from './session';
 
 /**
@@ -228,10 +229,3 @@ export async function predictFile(run: LoadedRun, file: string): Promise<{ colum
   return { columns: run.model.outputNames, values: predictSplit(run.model, run.compiled.inputs, encoded) };
 }
 
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
