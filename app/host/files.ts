@@ -9,7 +9,7 @@ import { hostError, type HostError } from './contract';
  */
 export async function writeAtomic(path: string, data: string | Uint8Array): Promise<undefined | HostError> {
   try {
-    await writeFileAtomic(path, data);
+    await writeFileAtomic(path, data, { createFolders: true });
     return undefined;
   } catch (error) {
     return ioError(path, error, 'cannot write');

@@ -7,11 +7,11 @@ import { basename, dirname, join } from 'node:path';
  * leaves a half-written file under the real name. Throws the file system's error (the temp file is
  * removed first); callers turn it into their own error values.
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array, options: { createFolders?: boolean } = {}): Promise<void> {
   // A random suffix, not just pid + time: two writes in the same millisecond must not share a temp file.
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
-    await mkdir(dirname(path), { recursive: true });
+    if (options.createFolders) await mkdir(dirname(path), { recursive: true });
     await writeFile(temp, data);
     await rename(temp, path);
   } catch (error) {
