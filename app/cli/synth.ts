@@ -30,10 +30,10 @@ export const synthCommand: Command = {
       lines.push([...x, (data.y1[r] as number).toPrecision(7), (data.y2[r] as number).toPrecision(7)].join(','));
     }
     const failed = await atomicWrite(values.out, `${lines.join('\n')}\n`).then(() => undefined, (error: unknown) => errorCode(error));
-      if (failed) {
-        io.err(`${values.out}: cannot write the file (${failed})`);
-        return EXIT.badInput;
-      }
+    if (failed) {
+      io.err(`${values.out}: cannot write the file (${failed})`);
+      return EXIT.badInput;
+    }
     io.out(`wrote ${data.n} rows × ${data.d} features (task correlation p = ${values.correlation}) to ${values.out}`);
     return EXIT.ok;
   },
