@@ -1,12 +1,12 @@
-import * as tf from '@tensorflow/tfjs';
 import { installGatherGradient } from './gather-gradient';
+import { firstLine, initialiseBackend } from './initialise';
 
 /**
  * Picks the fastest TensorFlow.js backend this machine can run, in Node:
  * tfjs-node-gpu (CUDA) → tfjs-node (native CPU) → wasm → plain JS cpu.
  * The native packages are optionalDependencies: npm drops them silently where their library cannot
  * be downloaded, so each is tried with a guarded import and the reason it was passed over is kept.
- * In a Chromium renderer the equivalents are webgpu / webgl (see backend-browser.ts).
+ * In a Chromium window the equivalents are webgpu / webgl (see backend-browser.ts).
  */
 export const NODE_BACKENDS = ['node-gpu', 'node', 'wasm', 'cpu'] as const;
 export type NodeBackendName = (typeof NODE_BACKENDS)[number];
@@ -77,16 +77,9 @@ async function tryStart(name: NodeBackendName, loaders: BackendLoaders): Promise
       ? 'not installed (npm skips it where its native library cannot be downloaded)'
       : `failed to load (${firstLine(error)})`;
   }
-  try {
-    if (!(await tf.setBackend(tfjsName))) return 'registered but failed to initialise';
-    await tf.ready();
-    return { tfjsName };
-  } catch (error) {
-    return `failed to initialise (${firstLine(error)})`;
-  }
+  const started = await initialiseBackend(tfjsName);
+  return started === true ? { tfjsName } : started;
 }
-
-const firstLine = (error: unknown): string => String((error as Error)?.message ?? error).split('\n')[0] ?? 'unknown error';
 
 export function describeChoice(choice: BackendChoice): string {
   const skipped = choice.passedOver.map((p) => `${p.name}: ${p.why}`).join('; ');

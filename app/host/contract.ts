@@ -20,13 +20,20 @@
  *   there (files:pick answers E_NO_DIALOG: browse with files:list instead).
  * - Events: `train:event` with `{ runId, event }`, where event is a RunEvent (stage, started,
  *   progress, epoch, log) or one of the terminal `finished` / `failed` / `crashed`.
+ * - Engine "browser" (training on this window's GPU): `train:prepare` makes the run folder and
+ *   answers the encoded data; the window trains (emitting the same RunEvents into its own store,
+ *   not through the host) and ends with `train:complete`, whose model the host writes like any
+ *   run's. Typed arrays and weights cross as base64 (app/host/wire.ts) on both transports. Web
+ *   mode takes request bodies up to 32 MiB, except train:complete: TRAIN_COMPLETE_MAX_BYTES.
  */
 import { z } from 'zod';
 import { GraphDocumentSchema, type Graph } from '../graph/schema';
 import type { Diagnostic } from '../validate/diagnostics';
 import type { TensorInfo } from '../nodes/tensor';
+import type { ModelInputSpec, ModelOutputSpec } from '../compile/to-tfjs';
 import type { RunEvent, RunSummary } from '../train/run';
-import type { EpochMetrics, TaskMetrics } from '../train/session';
+import type { EpochMetrics, TaskMetrics, TrainOptions } from '../train/session';
+import type { EncodedSplitWire } from './wire';
 
 /**
  * Copies of the core's option lists (engine/backend.ts NODE_BACKENDS, train/session.ts OPTIMIZERS):
@@ -35,6 +42,22 @@ import type { EpochMetrics, TaskMetrics } from '../train/session';
  */
 export const NODE_BACKENDS = ['node-gpu', 'node', 'wasm', 'cpu'] as const;
 export const OPTIMIZERS = ['adam', 'adagrad', 'sgd'] as const;
+export const STOP_REASONS = ['completed', 'early-stopping', 'cancelled', 'diverged'] as const;
+/** Where engine "browser" trains (app/engine/backend-browser.ts). */
+export const BROWSER_BACKENDS = ['webgpu', 'webgl'] as const;
+
+/** Web mode's limit on a request body; train:complete, which carries the weights, has its own. */
+export const MAX_REQUEST_BYTES = 32 * 1024 * 1024;
+/**
+ * train:complete's limit: about 190 MiB of weights once base64 adds its third. Larger models train
+ * with engine "node", which writes its model itself. (Also well under V8's ~512 MiB string limit,
+ * since the body is parsed as one string.)
+ */
+export const TRAIN_COMPLETE_MAX_BYTES = 256 * 1024 * 1024;
+/** train:prepare refuses encoded data above this (bytes of the typed arrays; base64 adds a third). */
+export const BROWSER_DATA_MAX_BYTES = 192 * 1024 * 1024;
+
+export const requestByteLimit = (channel: string): number => (channel === 'train:complete' ? TRAIN_COMPLETE_MAX_BYTES : MAX_REQUEST_BYTES);
 const path = z.string().min(1).max(4096);
 const graph = GraphDocumentSchema;
 
@@ -58,6 +81,58 @@ export const TrainRequestSchema = z.strictObject({
   backend: z.enum(NODE_BACKENDS).optional(),
 });
 
+/** train:start's request without the engine choice: what the host needs to prepare a run in the window. */
+export const TrainPrepareSchema = TrainRequestSchema.omit({ engine: true, backend: true });
+
+const runId = z.string().min(1).max(200);
+/** A metric as JSON carries it: non-finite values as words (wire.ts). */
+const wireNumber = z.union([z.number(), z.enum(['NaN', 'Infinity', '-Infinity'])]);
+const taskMetricsWire = z.strictObject({ loss: wireNumber, auc: wireNumber.optional(), logloss: wireNumber.optional(), gauc: wireNumber.optional(), mse: wireNumber.optional() });
+const epochMetricsWire = z.strictObject({ loss: wireNumber, tasks: z.record(z.string().min(1).max(200), taskMetricsWire) });
+const epochRecordWire = z.strictObject({
+  epoch: z.number().int().min(1).max(100_000),
+  train: epochMetricsWire,
+  valid: epochMetricsWire.optional(),
+  improved: z.boolean().optional(),
+});
+const artifactsWire = z.strictObject({
+  modelTopology: z.record(z.string(), z.unknown()),
+  weightSpecs: z.array(z.strictObject({ name: z.string().min(1).max(1000), shape: z.array(z.number().int().min(0)).max(16), dtype: z.enum(['float32', 'int32', 'bool']) })).max(100_000),
+  weightData: z.string().max(TRAIN_COMPLETE_MAX_BYTES),
+  format: z.string().max(100).optional(),
+  generatedBy: z.string().max(200).optional(),
+  convertedBy: z.string().max(200).nullable().optional(),
+});
+
+/**
+ * The window's report at the end of a browser run: `trained` (the run ended, even cancelled or
+ * diverged: its model is saved) or `failed` (training broke, e.g. the GPU context was lost; the
+ * host logs why and the folder stays incomplete).
+ */
+export const TrainCompleteSchema = z.discriminatedUnion('outcome', [
+  z.strictObject({
+    outcome: z.literal('trained'),
+    runId,
+    backend: z.enum(BROWSER_BACKENDS),
+    /** Which backend and why faster ones were passed over, as summary.backendNote. */
+    backendNote: z.string().max(2000),
+    history: z.array(epochRecordWire).max(100_000),
+    result: z.strictObject({
+      stopReason: z.enum(STOP_REASONS),
+      message: z.string().max(4000),
+      bestEpoch: z.number().int().min(0).max(100_000),
+      samplesPerSecond: z.number().min(0),
+    }),
+    artifacts: artifactsWire,
+  }),
+  z.strictObject({
+    outcome: z.literal('failed'),
+    runId,
+    message: z.string().min(1).max(4000),
+    history: z.array(epochRecordWire).max(100_000).optional(),
+  }),
+]);
+
 export const HOST_CHANNELS = {
   'app:info': z.strictObject({}),
   'templates:list': z.strictObject({}),
@@ -76,6 +151,8 @@ export const HOST_CHANNELS = {
   'dataset:inspect': z.strictObject({ path, binding: z.unknown().optional(), rows: z.number().int().min(1).max(200).default(20), graph: graph.optional() }),
   'train:start': TrainRequestSchema,
   'train:stop': z.strictObject({ runId: z.string().min(1).max(200) }),
+  'train:prepare': TrainPrepareSchema,
+  'train:complete': TrainCompleteSchema,
   'runs:list': z.strictObject({}),
   'runs:open': z.strictObject({ dir: path }),
   'runs:inspect': z.strictObject({ dir: path, view: z.enum(['gates', 'attention']), data: path.optional(), row: z.number().int().min(0).optional() }),
@@ -138,8 +215,8 @@ export interface AppInfo {
   node: string;
   /** Whether graph:open, graph:save, code:save, files:pick and runs:export can ask with a dialog. */
   dialogs: boolean;
-  /** Engines train:start accepts ('browser' training happens in the window, not through the host). */
-  engines: 'node'[];
+  /** 'node': train:start runs a training process. 'browser': train:prepare / train:complete around training in the window. */
+  engines: ('node' | 'browser')[];
 }
 
 export interface TemplateInfo {
@@ -270,6 +347,25 @@ export interface TrainStarted {
   runId: string;
 }
 
+/** train:prepare's answer: the run folder is made; the window trains on `data` with these specs and options. */
+export interface TrainPrepared {
+  runId: string;
+  dir: string;
+  trainRows: number;
+  validRows: number;
+  parameters: number;
+  /** The model's inputs and outputs as the host compiled them; the window's compile must match. */
+  inputs: ModelInputSpec[];
+  outputs: ModelOutputSpec[];
+  /** The run's seed: the window compiles with it, so initial weights match a Node run's. */
+  seed: number;
+  /** The training options with defaults filled in, as summary.json records them. */
+  options: TrainOptions;
+  data: { train: EncodedSplitWire; valid?: EncodedSplitWire };
+}
+
+export type TrainCompleted = { runId: string; outcome: 'trained'; summary: RunSummary } | { runId: string; outcome: 'failed'; dir: string };
+
 export interface TrainStopping {
   runId: string;
   stopping: true;
@@ -376,6 +472,8 @@ export interface HostResponses {
   'dataset:inspect': DatasetInspection;
   'train:start': TrainStarted;
   'train:stop': TrainStopping;
+  'train:prepare': TrainPrepared;
+  'train:complete': TrainCompleted;
   'runs:list': { runs: RunListEntry[] };
   'runs:open': RunDetails;
   'runs:inspect': RunInspection;
@@ -413,7 +511,7 @@ export const HOST_ERROR_CODES = {
   E_UNAUTHORIZED: 'Web mode: the token is missing or wrong (HTTP 401).',
   E_FORBIDDEN: 'Web mode: the request was not addressed to a loopback host name (HTTP 403).',
   E_METHOD: 'Web mode: /api/<channel> takes POST only (HTTP 405).',
-  E_TOO_LARGE: 'Web mode: the request body is over 32 MiB (HTTP 413).',
+  E_TOO_LARGE: 'Web mode: the request body is over its limit (HTTP 413); or, for train:prepare, the encoded data is too large to train in the window.',
   E_IPC_SENDER: 'Desktop: the call did not come from the app’s own page.',
   E_OUTSIDE_WORKSPACE: 'Web mode: the path leaves the workspace folder.',
   E_NO_DIALOG: 'Web mode has no native dialogs: pass a path (browse with files:list).',
@@ -425,7 +523,8 @@ export const HOST_ERROR_CODES = {
   E_UNKNOWN_TEMPLATE: 'No template has that id.',
   E_GRAPH_INVALID: 'The graph has errors, so it cannot be compiled or trained.',
   E_ENGINE: 'The requested training engine is not available here.',
-  E_RUN_NOT_ACTIVE: 'train:stop for a run that is not training.',
+  E_RUN_NOT_ACTIVE: 'train:stop or train:complete for a run that is not training (here, or in the window).',
+  E_BAD_MODEL: 'train:complete: the model does not match the run’s graph, or its weight data does not match its specs.',
   E_NOT_A_RUN: 'The folder is not a run folder, or its model is missing.',
   E_INSPECT: 'The run has nothing to show in that view (no gates, or no attention).',
   E_EXISTS: 'The target already exists.',

@@ -10,6 +10,7 @@ import type { Graph } from '../graph/schema';
 import type { TrainOptions } from '../train/session';
 import { formatDiagnostic, hasErrors } from '../validate/diagnostics';
 import { validateGraph } from '../validate/validate';
+import { BrowserRuns, type BrowserRunRequest } from './browser-runs';
 import { generateCode } from './codegen';
 import {
   hostError, isHostChannel, isHostError, parseRequest,
@@ -67,6 +68,8 @@ export interface Host {
   /** Validates `request` for `channel` and runs its handler; never throws. */
   call(channel: string, request: unknown): Promise<unknown>;
   trainer: TrainProcessManager;
+  /** Runs training in the window (engine "browser"), between train:prepare and train:complete. */
+  browserRuns: BrowserRuns;
   guard: PathGuard;
   runsDir: string;
   dispose(): Promise<void>;
@@ -81,6 +84,9 @@ export async function createHostHandlers(options: HostOptions): Promise<Host> {
   const templatesDir = options.templatesDir ?? join(REPO_ROOT, 'templates');
   const events = new HostEventHub();
   const trainer = new TrainProcessManager(options.worker ?? sourceWorkerLaunch(), (payload) => events.emit('train:event', payload));
+  const browserRuns = new BrowserRuns();
+  /** Runs being trained now, by either engine: runs:list and runs:open show them as running. */
+  const activeRuns = () => [...trainer.active(), ...browserRuns.active()];
   const recent = new RecentFiles(join(options.dataDir, 'recent.json'));
   const recovery = new RecoveryStore(join(options.dataDir, 'recovery.json'));
   const version = options.version ?? (await packageVersion());
@@ -93,6 +99,24 @@ export async function createHostHandlers(options: HostOptions): Promise<Host> {
     if (!ask) return noDialog(what);
     const chosen = await ask();
     return chosen === undefined ? CANCELLED : chosen;
+  };
+
+  /** A train request as a run: files inside the workspace and present, a graph that compiles, a valid binding. */
+  const runRequest = async (request: HostRequestParsed<'train:prepare'>): Promise<BrowserRunRequest | HostError> => {
+    const data = await guard.resolve(request.data);
+    if (typeof data !== 'string') return data;
+    const valid = request.valid === undefined ? undefined : await guard.resolve(request.valid);
+    if (isHostError(valid)) return valid;
+    for (const file of [data, valid]) {
+      if (file !== undefined && !(await stat(file).then((s) => s.isFile(), () => false))) return hostError('E_NOT_FOUND', `${file}: no such data file`, file);
+    }
+    const graph = trainableGraph(request.graph);
+    if (isHostError(graph)) return graph;
+    const binding = parseBinding(request.binding ?? {});
+    if (isDataError(binding)) return hostError('E_BAD_BINDING', binding.message);
+    const { lossWeights, earlyStopping, ...rest } = request.options;
+    const options: TrainOptions = { ...rest, ...(lossWeights ? { lossWeights } : {}), ...(earlyStopping ? { earlyStopping } : {}) };
+    return { graph, data, ...(valid !== undefined ? { valid } : {}), binding, options, validationShare: request.validationShare, runsDir };
   };
 
   const handlers: HostHandlers = {
@@ -175,42 +199,29 @@ export async function createHostHandlers(options: HostOptions): Promise<Host> {
     },
 
     'train:start': async (request) => {
-      if (request.engine === 'browser') return hostError('E_ENGINE', 'engine "browser" trains in the window itself; the host runs engine "node" only');
-      const data = await guard.resolve(request.data);
-      if (typeof data !== 'string') return data;
-      const valid = request.valid === undefined ? undefined : await guard.resolve(request.valid);
-      if (isHostError(valid)) return valid;
-      for (const file of [data, valid]) {
-        if (file !== undefined && !(await stat(file).then((s) => s.isFile(), () => false))) return hostError('E_NOT_FOUND', `${file}: no such data file`, file);
-      }
-      const graph = trainableGraph(request.graph);
-      if (isHostError(graph)) return graph;
-      const binding = parseBinding(request.binding ?? {});
-      if (isDataError(binding)) return hostError('E_BAD_BINDING', binding.message);
-      const { lossWeights, earlyStopping, ...rest } = request.options;
-      const trainOptions: TrainOptions = { ...rest, ...(lossWeights ? { lossWeights } : {}), ...(earlyStopping ? { earlyStopping } : {}) };
-      const runId = trainer.start({
-        graph,
-        data,
-        ...(valid !== undefined ? { valid } : {}),
-        binding,
-        options: trainOptions,
-        validationShare: request.validationShare,
-        runsDir,
-        ...(request.backend ? { backend: request.backend } : {}),
-      });
-      return { runId };
+      if (request.engine === 'browser') return hostError('E_ENGINE', 'engine "browser" trains in the window itself: call train:prepare, train there, then train:complete');
+      const run = await runRequest(request);
+      if (isHostError(run)) return run;
+      return { runId: trainer.start({ ...run, ...(request.backend ? { backend: request.backend } : {}) }) };
     },
+
+    'train:prepare': async (request) => {
+      const run = await runRequest(request);
+      if (isHostError(run)) return run;
+      return browserRuns.prepare(run);
+    },
+
+    'train:complete': async (request) => browserRuns.complete(request),
 
     'train:stop': async ({ runId }) =>
       trainer.stop(runId) ? { runId, stopping: true as const } : hostError('E_RUN_NOT_ACTIVE', `run ${runId} is not training (it finished, failed, or never started here)`),
 
-    'runs:list': async () => ({ runs: await listRuns(runsDir, trainer.active()) }),
+    'runs:list': async () => ({ runs: await listRuns(runsDir, activeRuns()) }),
 
     'runs:open': async ({ dir }) => {
       const folder = await guard.resolve(dir);
       if (typeof folder !== 'string') return folder;
-      return openRun(folder, trainer.active());
+      return openRun(folder, activeRuns());
     },
 
     'runs:inspect': async ({ dir, view, data, row }) => {
@@ -238,6 +249,7 @@ export async function createHostHandlers(options: HostOptions): Promise<Host> {
     handlers,
     events,
     trainer,
+    browserRuns,
     guard,
     runsDir,
     async call(channel, request) {
@@ -293,7 +305,7 @@ async function listFolder(folder: string, guard: PathGuard): Promise<HostRespons
 }
 
 function appInfo(mode: 'web' | 'electron', workspace: string, runsDir: string, version: string, dialogs: boolean): AppInfo {
-  return { name: 'Towerflow', version, mode, workspace, runsDir, platform: process.platform, node: process.versions.node, dialogs, engines: ['node'] };
+  return { name: 'Towerflow', version, mode, workspace, runsDir, platform: process.platform, node: process.versions.node, dialogs, engines: ['node', 'browser'] };
 }
 
 async function packageVersion(): Promise<string> {

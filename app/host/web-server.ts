@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import { resolve } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { hostError, isHostChannel, type HostError } from './contract';
+import { hostError, isHostChannel, requestByteLimit, type HostError } from './contract';
 import { CONTENT_SECURITY_POLICY, contentType, MISSING_RENDERER_HTML, staticFile } from './static';
 import type { Host } from './handlers';
 
@@ -15,7 +15,8 @@ export { CONTENT_SECURITY_POLICY };
  * Web mode: the host API over HTTP and a WebSocket on 127.0.0.1, so the renderer runs in any
  * browser (or a headless GPU box is driven from a laptop through an SSH tunnel).
  *
- *   POST /api/<channel>   JSON request body → 200 + JSON response or HostError
+ *   POST /api/<channel>   JSON request body → 200 + JSON response or HostError; bodies up to
+ *                         32 MiB (train:complete: TRAIN_COMPLETE_MAX_BYTES), else 413
  *                         auth: `Authorization: Bearer <token>` or `?token=<token>`
  *   GET  /events?token=…  WebSocket; each message is `{ "event": name, "payload": … }`
  *   GET  /…               the built renderer (out/renderer/), index.html at `/`
@@ -43,7 +44,6 @@ export interface WebServer {
 }
 
 const BIND = '127.0.0.1';
-const MAX_BODY = 32 * 1024 * 1024;
 const LOOPBACK_NAMES = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 export async function startWebServer(options: WebServerOptions): Promise<WebServer> {
@@ -78,7 +78,8 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     const channel = decodeURIComponent(url.pathname.slice('/api/'.length));
     if (!isHostChannel(channel)) return sendJson(res, 404, hostError('E_IPC_CHANNEL', `unknown channel "${channel}"`));
     if (req.method !== 'POST') return sendJson(res, 405, hostError('E_METHOD', `use POST for /api/${channel}`));
-    const body = await readBody(req);
+    // 32 MiB, except train:complete, which carries a trained model's weights (contract.ts).
+    const body = await readBody(req, requestByteLimit(channel));
     if (typeof body !== 'string') return sendJson(res, body.error.code === 'E_TOO_LARGE' ? 413 : 200, body);
     let request: unknown;
     try {
@@ -142,16 +143,16 @@ function loopbackHost(req: IncomingMessage): boolean {
   return LOOPBACK_NAMES.has(name.toLowerCase());
 }
 
-function readBody(req: IncomingMessage): Promise<string | HostError> {
+function readBody(req: IncomingMessage, limit: number): Promise<string | HostError> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let done = false;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY && !done) {
+      if (size > limit && !done) {
         done = true;
-        resolve(hostError('E_TOO_LARGE', `the request body is over ${MAX_BODY} bytes`));
+        resolve(hostError('E_TOO_LARGE', `the request body is over ${limit} bytes`));
         req.resume();
         return;
       }

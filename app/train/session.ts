@@ -47,7 +47,8 @@ export type TrainEvent =
   | { type: 'epoch'; epoch: number; train: EpochMetrics; valid?: EpochMetrics; improved: boolean; seconds: number; samplesPerSecond: number }
   | { type: 'log'; message: string };
 
-export type StopReason = 'completed' | 'early-stopping' | 'cancelled' | 'diverged';
+export const STOP_REASONS = ['completed', 'early-stopping', 'cancelled', 'diverged'] as const;
+export type StopReason = (typeof STOP_REASONS)[number];
 
 export interface TrainResult {
   stopReason: StopReason;

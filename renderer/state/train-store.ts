@@ -19,7 +19,12 @@ export interface TrainOptionsDraft {
   validationShare: number;
   earlyStopping: { enabled: boolean; metric: string; patience: number };
   lossWeights: Record<string, number>;
+  /** 'node': a Node training process on the host; 'browser': this window's GPU. */
+  engine: 'node' | 'browser';
+  /** The Node backend (engine 'node'). */
   backend: 'auto' | 'node-gpu' | 'node' | 'wasm' | 'cpu';
+  /** The window's backend (engine 'browser'): auto is WebGPU where available, else WebGL. */
+  browserBackend: 'auto' | 'webgpu' | 'webgl';
 }
 
 export const DEFAULT_OPTIONS: TrainOptionsDraft = {
@@ -31,7 +36,9 @@ export const DEFAULT_OPTIONS: TrainOptionsDraft = {
   validationShare: 0.2,
   earlyStopping: { enabled: false, metric: 'loss', patience: 2 },
   lossWeights: {},
+  engine: 'node',
   backend: 'auto',
+  browserBackend: 'auto',
 };
 
 interface TrainState {
@@ -93,18 +100,26 @@ export function subscribeToTraining(): void {
   onHostEvent((event, payload) => {
     if (event !== 'train:event') return;
     const { runId, event: body } = payload as TrainEventPayload;
-    const live = useTrain.getState().live;
-    if (!live || live.runId !== runId) {
-      early.set(runId, [...(early.get(runId) ?? []), body]);
-      return;
-    }
-    useTrain.setState({ live: reduceRun(live, body) });
-    if (body.type === 'finished' || body.type === 'failed' || body.type === 'crashed') {
-      if (body.type === 'finished') toast('success', `Training finished: ${body.summary.message}`);
-      else toast('error', `Training ${body.type}: ${body.message}`);
-      void refreshRuns();
-    }
+    receiveRunEvent(runId, body);
   });
+}
+
+/**
+ * One event of a run: from the host (engine "node"), or from this window's own training (engine
+ * "browser", state/window-run.ts) — the same shapes, the same handling.
+ */
+export function receiveRunEvent(runId: string, body: TrainEventPayload['event']): void {
+  const live = useTrain.getState().live;
+  if (!live || live.runId !== runId) {
+    early.set(runId, [...(early.get(runId) ?? []), body]);
+    return;
+  }
+  useTrain.setState({ live: reduceRun(live, body) });
+  if (body.type === 'finished' || body.type === 'failed' || body.type === 'crashed') {
+    if (body.type === 'finished') toast('success', `Training finished: ${body.summary.message}`);
+    else toast('error', `Training ${body.type}: ${body.message}`);
+    void refreshRuns();
+  }
 }
 
 /** Applies events that came before the run id was known. */

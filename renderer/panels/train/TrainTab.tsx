@@ -5,6 +5,7 @@ import { epochMetricChart, isActive, lossChart } from '../../state/run-view';
 import { outputsOf } from '../../state/train-outputs';
 import { adoptEarlyEvents, subscribeToTraining, useTrain } from '../../state/train-store';
 import { toast, useUi } from '../../state/ui-store';
+import { isWindowRun, startWindowRun, stopWindowRun } from '../../state/window-run';
 import { validationOf } from '../../state/validation';
 import { BindingEditor } from './BindingEditor';
 import { DataSource } from './DataSource';
@@ -22,6 +23,7 @@ export default function TrainTab() {
   const outputs = useMemo(() => outputsOf(graph, validation), [graph, validation]);
   const { live, viewed, dataPath, options } = useTrain();
   const info = useUi((s) => s.info);
+  const setOptions = useTrain((s) => s.setOptions);
   const theme = useUi((s) => s.theme);
   useEffect(() => subscribeToTraining(), []);
 
@@ -35,7 +37,7 @@ export default function TrainTab() {
   const start = async () => {
     const { binding } = useTrain.getState();
     const lossWeights = Object.fromEntries(Object.entries(options.lossWeights).filter(([name]) => outputs.some((o) => o.name === name)));
-    const result = await callHost('train:start', {
+    const request = {
       graph,
       data: dataPath.trim(),
       binding,
@@ -49,9 +51,9 @@ export default function TrainTab() {
         ...(options.earlyStopping.enabled ? { earlyStopping: { metric: options.earlyStopping.metric, patience: options.earlyStopping.patience } } : {}),
       },
       validationShare: options.validationShare,
-      engine: 'node',
-      ...(options.backend !== 'auto' ? { backend: options.backend } : {}),
-    });
+    };
+    if (options.engine === 'browser') return startWindowRun(graph, request, options.browserBackend);
+    const result = await callHost('train:start', { ...request, engine: 'node', ...(options.backend !== 'auto' ? { backend: options.backend } : {}) });
     if (!result.ok) return toast('error', result.error.message);
     useTrain.getState().startLive(result.value.runId);
     adoptEarlyEvents(result.value.runId);
@@ -60,6 +62,8 @@ export default function TrainTab() {
   const stop = async () => {
     if (!live?.runId) return;
     useTrain.getState().setStopping();
+    // A run in this window stops here; a Node run is asked through the host.
+    if (isWindowRun(live.runId)) return void stopWindowRun();
     const result = await callHost('train:stop', { runId: live.runId });
     if (!result.ok) toast('error', result.error.message);
   };
@@ -76,24 +80,39 @@ export default function TrainTab() {
             <div className="field">
               <label>
                 Engine
-                <select value="node" disabled={!info?.engines.some((e) => e !== 'node')} aria-label="Engine">
+                <select value={options.engine} onChange={(e) => setOptions({ engine: e.target.value as typeof options.engine })} aria-label="Engine" data-testid="opt-engine">
                   <option value="node">Node process</option>
+                  <option value="browser" disabled={!info?.engines.includes('browser')}>
+                    This window’s GPU
+                  </option>
                 </select>
               </label>
             </div>
             <div className="field">
-              <label>
-                Backend
-                <select value={options.backend} onChange={(e) => useTrain.getState().setOptions({ backend: e.target.value as typeof options.backend })} data-testid="opt-backend">
-                  <option value="auto">fastest available</option>
-                  <option value="node-gpu">tfjs-node-gpu (CUDA)</option>
-                  <option value="node">tfjs-node (native CPU)</option>
-                  <option value="wasm">wasm</option>
-                  <option value="cpu">plain JS cpu</option>
-                </select>
-              </label>
+              {options.engine === 'node' ? (
+                <label>
+                  Backend
+                  <select value={options.backend} onChange={(e) => setOptions({ backend: e.target.value as typeof options.backend })} data-testid="opt-backend">
+                    <option value="auto">fastest available</option>
+                    <option value="node-gpu">tfjs-node-gpu (CUDA)</option>
+                    <option value="node">tfjs-node (native CPU)</option>
+                    <option value="wasm">wasm</option>
+                    <option value="cpu">plain JS cpu</option>
+                  </select>
+                </label>
+              ) : (
+                <label>
+                  Backend
+                  <select value={options.browserBackend} onChange={(e) => setOptions({ browserBackend: e.target.value as typeof options.browserBackend })} data-testid="opt-browser-backend">
+                    <option value="auto">WebGPU, else WebGL</option>
+                    <option value="webgpu">WebGPU</option>
+                    <option value="webgl">WebGL</option>
+                  </select>
+                </label>
+              )}
             </div>
           </div>
+          {options.engine === 'browser' && <p className="dim small">The host reads and encodes the data; this window trains it on its GPU and sends the model back. Keep the window open until the run finishes.</p>}
           {errors.length > 0 && <p className="issue issue-error">The graph has {errors.length === 1 ? 'an error' : `${errors.length} errors`}; fix {errors.length === 1 ? 'it' : 'them'} in the Design tab to train.</p>}
           <div className="button-row">
             <button type="button" className="btn btn-primary btn-large" disabled={!canStart} onClick={() => void start()} data-testid="train-start">

@@ -5,10 +5,17 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 export const CHROMIUM = '/usr/bin/chromium';
 export const SCREENSHOTS = resolve(import.meta.dirname, '../../../test-output/screenshots');
 
-export async function launch(): Promise<Browser> {
+/**
+ * Headless Chromium. `webgl`: WebGL2 on SwiftShader (ANGLE's CPU implementation), for training in
+ * the window (engine "browser") on a machine without a GPU; slow but exact.
+ */
+export async function launch(options: { webgl?: boolean } = {}): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run',
+      ...(options.webgl ? ['--use-angle=swiftshader', '--enable-unsafe-swiftshader'] : []),
+    ],
   });
 }
 

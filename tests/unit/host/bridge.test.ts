@@ -1,9 +1,10 @@
 import type { IpcMain, IpcMainInvokeEvent } from 'electron';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { NODE_BACKENDS as CORE_BACKENDS } from '../../../app/engine/backend';
-import { HOST_CHANNELS, NODE_BACKENDS, OPTIMIZERS } from '../../../app/host/contract';
+import { BROWSER_BACKENDS as CORE_BROWSER_BACKENDS } from '../../../app/engine/backend-browser';
+import { BROWSER_BACKENDS, HOST_CHANNELS, NODE_BACKENDS, OPTIMIZERS, STOP_REASONS } from '../../../app/host/contract';
 import type { Host } from '../../../app/host/handlers';
-import { OPTIMIZERS as CORE_OPTIMIZERS } from '../../../app/train/session';
+import { OPTIMIZERS as CORE_OPTIMIZERS, STOP_REASONS as CORE_STOP_REASONS } from '../../../app/train/session';
 import { createBridge, unpackEvent } from '../../../main/bridge';
 import { bindHostChannels } from '../../../main/ipc';
 import { allowedOrigins, isAppUrl } from '../../../main/origins';
@@ -27,6 +28,8 @@ describe('the contract', () => {
   it('keeps its copies of the core option lists equal to the core', () => {
     expect(NODE_BACKENDS).toEqual(CORE_BACKENDS);
     expect(OPTIMIZERS).toEqual(CORE_OPTIMIZERS);
+    expect(STOP_REASONS).toEqual(CORE_STOP_REASONS);
+    expect(BROWSER_BACKENDS).toEqual(CORE_BROWSER_BACKENDS);
   });
 
   it('has one handler per channel, and no other', () => {

@@ -27,7 +27,7 @@ afterAll(async () => {
 describe('app and templates', () => {
   it('app:info describes web mode', async () => {
     const info = ok(await call(host, 'app:info', {}));
-    expect(info).toMatchObject({ name: 'Towerflow', mode: 'web', workspace: ws.dir, runsDir: join(ws.dir, 'runs'), dialogs: false, engines: ['node'] });
+    expect(info).toMatchObject({ name: 'Towerflow', mode: 'web', workspace: ws.dir, runsDir: join(ws.dir, 'runs'), dialogs: false, engines: ['node', 'browser'] });
     expect(info.version).toMatch(/^\d+\.\d+\.\d+/);
   });
 

@@ -3,7 +3,7 @@ import { mkdir, writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { HostChannel, HostEvents, HostRequest, HostResponses } from '../../../app/host/contract';
+import { MAX_REQUEST_BYTES, TRAIN_COMPLETE_MAX_BYTES, type HostChannel, type HostEvents, type HostRequest, type HostResponses } from '../../../app/host/contract';
 import type { Host } from '../../../app/host/handlers';
 import { CONTENT_SECURITY_POLICY, startWebServer, type WebServer } from '../../../app/host/web-server';
 import { CENSUS_FIXTURE, censusBinding, makeWorkspace, ok, REPO, template, uncancelled, webHost } from './helpers';
@@ -106,6 +106,20 @@ describe('the HTTP API', () => {
     } finally {
       host.handlers['app:info'] = original;
     }
+  });
+
+  it('takes bodies up to 32 MiB, and larger ones for train:complete only (it carries the weights)', async () => {
+    // Valid JSON just over 32 MiB: a model's weights as base64 for a run this host never prepared.
+    const weights = 'A'.repeat(MAX_REQUEST_BYTES + 4);
+    const complete = { outcome: 'failed', runId: 'nope', message: 'x', history: [], padding: weights };
+    const big = await post('train:complete', complete);
+    expect(big.status).toBe(200);
+    // It was read and validated (strict schema: `padding` is not a field), not refused for its size.
+    expect(await big.json()).toMatchObject({ error: { code: 'E_IPC_ARGUMENT' } });
+    const tooBig = await post('graph:save', { graph: {}, padding: weights });
+    expect(tooBig.status).toBe(413);
+    expect(await tooBig.json()).toMatchObject({ error: { code: 'E_TOO_LARGE' } });
+    expect(TRAIN_COMPLETE_MAX_BYTES).toBeGreaterThan(MAX_REQUEST_BYTES);
   });
 
   it('refuses requests addressed to a non-loopback host name (DNS rebinding)', async () => {

@@ -1,0 +1,194 @@
+import { randomUUID } from 'node:crypto';
+import { formatDataError, isDataError } from '../data/errors';
+import { compileForTraining, dataFacts, prepareRunData, type RunRequest } from '../train/run';
+import { createRunFolder, finishRun, openRunFolder, trainingLine, type EpochRecord, type RunFolder } from '../train/run-folder';
+import type { EpochMetrics } from '../train/session';
+import {
+  BROWSER_DATA_MAX_BYTES, hostError, TrainCompleteSchema,
+  type HostError, type TrainCompleted, type TrainPrepared,
+} from './contract';
+import { ioError } from './files';
+import type { ActiveRunRef } from './runs';
+import { artifactsFromWire, epochMetricsFromWire, isWireError, splitBytes, splitToWire, type WeightSpecWire } from './wire';
+import type { z } from 'zod';
+
+/**
+ * The host's half of engine "browser" (training on the window's GPU). The window cannot read
+ * files, so `prepare` does everything a Node run does before its first batch — compile, read and
+ * encode the data, fit the encoders, make the run folder — and answers the encoded splits; the
+ * window trains; `complete` writes what a Node run writes after its last batch (metrics.csv rows,
+ * log lines, model/, summary.json) with the same functions (app/train/run-folder.ts), so the
+ * runs list, runs:open, inspection and export see no difference.
+ *
+ * A prepared run counts as running (runs:list) until the window completes it. If the window goes
+ * away first, its folder stays as an incomplete run once this host restarts.
+ */
+export type BrowserRunRequest = Omit<RunRequest, 'backend'>;
+type CompleteRequest = z.output<typeof TrainCompleteSchema>;
+type Trained = Extract<CompleteRequest, { outcome: 'trained' }>;
+type EpochRecordWire = Trained['history'][number];
+
+interface PreparedRun {
+  runId: string;
+  dir: string;
+  request: BrowserRunRequest;
+  startedAt: Date;
+  trainRows: number;
+  validRows: number;
+  parameters: number;
+  /** The weights a model of this graph has, in save order: the window's model must have exactly these. */
+  weights: { name: string; shape: number[] }[];
+}
+
+export class BrowserRuns {
+  private readonly runs = new Map<string, PreparedRun>();
+
+  /** `maxDataBytes`: the most encoded data sent to a window (tests lower it). */
+  constructor(private readonly maxDataBytes = BROWSER_DATA_MAX_BYTES) {}
+
+  async prepare(request: BrowserRunRequest): Promise<TrainPrepared | HostError> {
+    const startedAt = new Date();
+    const compiledResult = compileForTraining(request.graph, request.options);
+    if (!compiledResult.ok) return hostError('E_GRAPH_INVALID', compiledResult.message);
+    const compiled = compiledResult.compiled;
+    try {
+      const prepared = await prepareRunData(compiled, request);
+      if (isDataError(prepared)) return hostError(prepared.code, formatDataError(prepared), prepared.file);
+      const bytes = splitBytes(prepared.train) + (prepared.valid ? splitBytes(prepared.valid) : 0);
+      if (bytes > this.maxDataBytes) {
+        return hostError('E_TOO_LARGE', `the encoded data takes ${mib(bytes)} MiB, over the ${mib(this.maxDataBytes)} MiB that can be sent to the window to train there; train with engine "node"`);
+      }
+      let folder: RunFolder;
+      try {
+        folder = await createRunFolder(request.runsDir, { graph: request.graph, binding: request.binding, encoders: prepared.encoders }, startedAt);
+      } catch (error) {
+        return ioError(request.runsDir, error, 'cannot make the run folder');
+      }
+      const run: PreparedRun = {
+        runId: randomUUID(),
+        dir: folder.dir,
+        request,
+        startedAt,
+        trainRows: prepared.train.rows,
+        validRows: prepared.valid?.rows ?? 0,
+        parameters: compiled.model.countParams(),
+        weights: compiled.model.weights.map((w) => ({ name: w.originalName, shape: [...w.shape] as number[] })),
+      };
+      this.runs.set(run.runId, run);
+      return {
+        runId: run.runId,
+        dir: run.dir,
+        trainRows: run.trainRows,
+        validRows: run.validRows,
+        parameters: run.parameters,
+        inputs: compiled.inputs,
+        outputs: compiled.outputs,
+        seed: request.options.seed,
+        options: request.options,
+        data: { train: splitToWire(prepared.train), ...(prepared.valid ? { valid: splitToWire(prepared.valid) } : {}) },
+      };
+    } finally {
+      compiled.model.dispose();
+    }
+  }
+
+  async complete(request: CompleteRequest): Promise<TrainCompleted | HostError> {
+    const run = this.runs.get(request.runId);
+    if (!run) return hostError('E_RUN_NOT_ACTIVE', `run ${request.runId} is not waiting for a model (it was completed, or was not prepared by this host)`);
+    if (request.outcome === 'failed') {
+      this.runs.delete(run.runId);
+      return this.recordFailure(run, request.message, request.history ?? []);
+    }
+    const refused = checkTrained(run, request);
+    if (refused) return refused;
+    const artifacts = artifactsFromWire(request.artifacts);
+    if (isWireError(artifacts)) return hostError('E_BAD_MODEL', `train:complete: ${artifacts.message}`);
+    // From here the run is this call's: a second train:complete for it is refused.
+    this.runs.delete(run.runId);
+    const history = request.history.map(epochRecord);
+    try {
+      const folder = openRunFolder(run.dir);
+      await folder.log(request.backendNote);
+      await folder.log(trainingLine(run.request.graph.name, run.parameters, run.trainRows, run.validRows));
+      for (const record of history) await folder.epoch(record);
+      const best = bestMetrics(history, request.result.bestEpoch);
+      const summary = await finishRun(folder, request.result, async (handler) => {
+        if (!handler.save) throw new Error('Bug: the run folder handler cannot save');
+        return handler.save(artifacts);
+      }, {
+        graph: run.request.graph.name,
+        backend: request.backend,
+        backendNote: request.backendNote,
+        bestEpoch: request.result.bestEpoch,
+        epochsRun: history.length,
+        ...(best ? { best } : {}),
+        samplesPerSecond: request.result.samplesPerSecond,
+        trainRows: run.trainRows,
+        validRows: run.validRows,
+        parameters: run.parameters,
+        options: run.request.options,
+        data: dataFacts(run.request),
+        startedAt: run.startedAt.toISOString(),
+      });
+      return { runId: run.runId, outcome: 'trained', summary };
+    } catch (error) {
+      return ioError(run.dir, error, 'cannot write the run folder');
+    }
+  }
+
+  /** Runs prepared here whose window has not completed them yet. */
+  active(): ActiveRunRef[] {
+    return [...this.runs.values()].map((r) => ({ runId: r.runId, dir: r.dir }));
+  }
+
+  private async recordFailure(run: PreparedRun, message: string, history: EpochRecordWire[]): Promise<TrainCompleted | HostError> {
+    try {
+      const folder = openRunFolder(run.dir);
+      for (const record of history.map(epochRecord)) await folder.epoch(record);
+      await folder.log(`failed in the window: ${message}`);
+      const writeError = await folder.settled();
+      if (writeError !== undefined) throw writeError;
+      return { runId: run.runId, outcome: 'failed', dir: run.dir };
+    } catch (error) {
+      return ioError(run.dir, error, 'cannot write the run folder');
+    }
+  }
+}
+
+/** What the schema cannot check: the model belongs to this graph, and the history fits the run. */
+function checkTrained(run: PreparedRun, request: Trained): HostError | undefined {
+  const mismatch = weightMismatch(run.weights, request.artifacts.weightSpecs);
+  if (mismatch) return hostError('E_BAD_MODEL', `train:complete: the model does not match the run's graph: ${mismatch}`);
+  const epochs = request.history.map((h) => h.epoch);
+  if (epochs.some((epoch, i) => epoch !== i + 1) || epochs.length > run.request.options.epochs) {
+    return hostError('E_IPC_ARGUMENT', `train:complete: history: expected epochs 1, 2, … up to ${run.request.options.epochs}, got ${epochs.join(', ') || 'none'}`);
+  }
+  if (request.result.bestEpoch > epochs.length) return hostError('E_IPC_ARGUMENT', `train:complete: result.bestEpoch ${request.result.bestEpoch} is past the last epoch (${epochs.length})`);
+  return undefined;
+}
+
+function weightMismatch(expected: readonly { name: string; shape: number[] }[], got: readonly WeightSpecWire[]): string | undefined {
+  if (expected.length !== got.length) return `it has ${got.length} weights, the graph ${expected.length}`;
+  for (let i = 0; i < expected.length; i++) {
+    const [e, g] = [expected[i], got[i]];
+    if (!e || !g || e.name !== g.name || e.shape.join('x') !== g.shape.join('x')) {
+      return `weight ${i + 1} is ${g?.name} [${g?.shape.join(', ')}], the graph has ${e?.name} [${e?.shape.join(', ')}]`;
+    }
+  }
+  return undefined;
+}
+
+const epochRecord = (wire: EpochRecordWire): EpochRecord => ({
+  epoch: wire.epoch,
+  train: epochMetricsFromWire(wire.train),
+  ...(wire.valid ? { valid: epochMetricsFromWire(wire.valid) } : {}),
+  ...(wire.improved !== undefined ? { improved: wire.improved } : {}),
+});
+
+/** As trainModel keeps it: the best epoch's validation metrics, or its training ones without validation. */
+function bestMetrics(history: readonly EpochRecord[], bestEpoch: number): EpochMetrics | undefined {
+  const best = history.find((h) => h.epoch === bestEpoch);
+  return best?.valid ?? best?.train;
+}
+
+const mib = (bytes: number): string => (bytes / 1024 / 1024).toFixed(1);

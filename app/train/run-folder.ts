@@ -1,0 +1,179 @@
+import type * as tf from '@tensorflow/tfjs';
+import { appendFile, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { safeName } from '../compile/names';
+import type { DatasetBinding } from '../data/binding';
+import type { FittedEncoders } from '../data/prepare';
+import type { Graph } from '../graph/schema';
+import { serializeGraph } from '../graph/serialize';
+import { atomicWrite, fileSaveHandler } from './model-files';
+import type { EpochMetrics, TrainOptions, TrainResult } from './session';
+
+/**
+ * The run folder, written the same way whichever engine trained: a Node training process
+ * (run.ts) or this window's GPU (the host writes what the window sends, app/host/browser-runs.ts).
+ *
+ *   graph.json, binding.json, encoders.json, metrics.csv (header)   createRunFolder, before training
+ *   log.txt lines, metrics.csv rows per epoch                       RunFolder.log / .epoch
+ *   model/ (model.json + weights.bin), summary.json                 finishRun, at the end
+ *
+ * A run without summary.json is listed as incomplete (it crashed, or its window went away).
+ */
+export interface RunSummary {
+  format: 'towerflow.run';
+  version: 1;
+  graph: string;
+  dir: string;
+  backend: string;
+  backendNote: string;
+  stopReason: TrainResult['stopReason'];
+  message: string;
+  bestEpoch: number;
+  epochsRun: number;
+  best?: EpochMetrics;
+  samplesPerSecond: number;
+  trainRows: number;
+  validRows: number;
+  parameters: number;
+  options: TrainOptions;
+  data: { train: string; valid?: string; validationShare: number };
+  startedAt: string;
+  finishedAt: string;
+}
+
+export const METRIC_COLUMNS = ['epoch', 'split', 'task', 'loss', 'auc', 'logloss', 'gauc', 'mse'] as const;
+
+/** One finished epoch as the folder records it (a row per split and task, a log line). */
+export interface EpochRecord {
+  epoch: number;
+  train: EpochMetrics;
+  valid?: EpochMetrics;
+  improved?: boolean;
+}
+
+export interface RunFolder {
+  dir: string;
+  /** Appends a timestamped line to log.txt. */
+  log(line: string): Promise<void>;
+  /** Appends the epoch's rows to metrics.csv and a line to log.txt. */
+  epoch(record: EpochRecord): Promise<void>;
+  /** Waits for every append; resolves with the first write error, if any. */
+  settled(): Promise<unknown>;
+}
+
+export interface RunContents {
+  graph: Graph;
+  binding: DatasetBinding;
+  encoders: FittedEncoders;
+}
+
+/** Makes runs/<time>-<graph name>[-n]/ and writes what is known before training. */
+export async function createRunFolder(runsDir: string, contents: RunContents, startedAt: Date): Promise<RunFolder> {
+  const dir = await makeRunDir(runsDir, contents.graph.name, startedAt);
+  await writeFile(join(dir, 'graph.json'), serializeGraph(contents.graph));
+  await writeFile(join(dir, 'binding.json'), `${JSON.stringify(contents.binding, null, 2)}\n`);
+  await writeFile(join(dir, 'encoders.json'), JSON.stringify(contents.encoders));
+  await writeFile(join(dir, 'metrics.csv'), `${METRIC_COLUMNS.join(',')}\n`);
+  return openRunFolder(dir);
+}
+
+/** A writer for a folder createRunFolder made (possibly in an earlier call, as engine "browser" does). */
+export function openRunFolder(dir: string): RunFolder {
+  // Appends go one after another (concurrent appendFile calls may land out of order); the first
+  // failure is kept for `settled`, so a full disk fails the run instead of leaving a silent gap.
+  let writes: Promise<void> = Promise.resolve();
+  let writeError: unknown;
+  const append = (name: string, text: string): Promise<void> =>
+    (writes = writes.then(() => appendFile(join(dir, name), text)).catch((error: unknown) => void (writeError ??= error)));
+  const log = (line: string) => append('log.txt', `${new Date().toISOString()} ${line}\n`);
+  return {
+    dir,
+    log,
+    epoch: async (record) => {
+      void append('metrics.csv', metricRows(record));
+      await log(epochLine(record));
+    },
+    settled: async () => {
+      await writes;
+      return writeError;
+    },
+  };
+}
+
+/** The log line that opens training (after the backend line). */
+export const trainingLine = (graph: string, parameters: number, trainRows: number, validRows: number): string =>
+  `training ${graph} (${parameters} parameters) on ${trainRows} rows, validating on ${validRows}`;
+
+const epochLine = ({ epoch, train, valid, improved }: EpochRecord): string =>
+  `epoch ${epoch}: train loss ${train.loss.toFixed(5)}${valid ? `, valid loss ${valid.loss.toFixed(5)}` : ''}${improved ? ' (best so far)' : ''}`;
+
+function metricRows({ epoch, train, valid }: EpochRecord): string {
+  const rows: string[] = [];
+  for (const [split, metrics] of [['train', train], ['valid', valid]] as const) {
+    if (!metrics) continue;
+    for (const [task, m] of Object.entries(metrics.tasks)) {
+      rows.push([epoch, split, task, m.loss, m.auc ?? '', m.logloss ?? '', m.gauc ?? '', m.mse ?? ''].join(','));
+    }
+  }
+  return rows.length ? `${rows.join('\n')}\n` : '';
+}
+
+/** What summary.json says besides what finishRun fills in. */
+export type RunFacts = Omit<RunSummary, 'format' | 'version' | 'dir' | 'finishedAt' | 'stopReason' | 'message'>;
+
+/**
+ * Ends a run: the last log line, the model (model/ through fileSaveHandler; `save` hands the
+ * handler to the model, or to artifacts already made), then summary.json last, written atomically,
+ * so a folder with summary.json is always complete. Throws the first failed write.
+ */
+export async function finishRun(
+  folder: RunFolder,
+  result: Pick<TrainResult, 'stopReason' | 'message'>,
+  save: (handler: tf.io.IOHandler) => Promise<unknown>,
+  facts: RunFacts,
+): Promise<RunSummary> {
+  await folder.log(`${result.stopReason}: ${result.message}`);
+  const writeError = await folder.settled();
+  if (writeError !== undefined) throw writeError;
+  await save(fileSaveHandler(join(folder.dir, 'model')));
+  const { best, ...rest } = facts;
+  const summary: RunSummary = {
+    format: 'towerflow.run',
+    version: 1,
+    graph: rest.graph,
+    dir: folder.dir,
+    backend: rest.backend,
+    backendNote: rest.backendNote,
+    stopReason: result.stopReason,
+    message: result.message,
+    bestEpoch: rest.bestEpoch,
+    epochsRun: rest.epochsRun,
+    ...(best ? { best } : {}),
+    samplesPerSecond: rest.samplesPerSecond,
+    trainRows: rest.trainRows,
+    validRows: rest.validRows,
+    parameters: rest.parameters,
+    options: rest.options,
+    data: rest.data,
+    startedAt: rest.startedAt,
+    finishedAt: new Date().toISOString(),
+  };
+  await atomicWrite(join(folder.dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  return summary;
+}
+
+/** A new folder per run; mkdir without `recursive` fails on an existing one, so two runs started together never share one. */
+async function makeRunDir(runsDir: string, graphName: string, at: Date): Promise<string> {
+  const stamp = at.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  const base = join(runsDir, `${stamp}-${safeName(graphName, 'model')}`);
+  await mkdir(runsDir, { recursive: true });
+  for (let n = 1; ; n++) {
+    const dir = n === 1 ? base : `${base}-${n}`;
+    try {
+      await mkdir(dir);
+      return dir;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+}

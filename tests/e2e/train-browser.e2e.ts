@@ -1,0 +1,83 @@
+import { existsSync, createReadStream } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { createGunzip } from 'node:zlib';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, launch, openApp, screenshot } from './support/browser';
+import { startHost, type RunningHost } from './support/server';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const CENSUS = resolve(ROOT, '../shared/data/census-income-kdd/census-income.test.gz');
+
+async function headLines(file: string, count: number): Promise<string> {
+  const lines: string[] = [];
+  const reader = createInterface({ input: createReadStream(file).pipe(createGunzip()), crlfDelay: Infinity });
+  for await (const line of reader) {
+    lines.push(line);
+    if (lines.length >= count) break;
+  }
+  reader.close();
+  return `${lines.join('\n')}\n`;
+}
+
+const points = async (page: Page, chart: string) => Number(await page.getByTestId(chart).getAttribute('data-points'));
+
+/**
+ * Engine "browser": the host prepares the data, this tab trains MMoE on its own GPU backend
+ * (WebGL on SwiftShader here: headless Chromium has no WebGPU adapter), and the host writes the run.
+ */
+describe.skipIf(!existsSync(CHROMIUM) || !existsSync(CENSUS))('training in the window (engine browser)', () => {
+  let host: RunningHost;
+  let browser: Browser;
+  let page: Page;
+  let problems: string[];
+  beforeAll(async () => {
+    [host, browser] = await Promise.all([startHost(), launch({ webgl: true })]);
+    await writeFile(join(host.workspace, 'census-2000.csv'), await headLines(CENSUS, 2000));
+    ({ page, problems } = await openApp(browser, host.url));
+    await page.getByTestId('template-mmoe').click();
+    await page.getByTestId('templates').waitFor({ state: 'detached' });
+    await page.getByTestId('tab-train').click();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await host?.close();
+  });
+
+  it('trains MMoE on WebGL in the tab, with the charts gaining points, and the host lists the run', async () => {
+    await page.getByTestId('data-path').fill(join(host.workspace, 'census-2000.csv'));
+    await page.getByTestId('binding-json').click();
+    await page.getByTestId('binding-text').fill(await readFile(join(ROOT, 'examples/census-income.binding.json'), 'utf8'));
+    await page.getByTestId('binding-apply').click();
+    await page.getByTestId('binding-ok').waitFor({ timeout: 30_000 });
+    for (const [id, value] of [['opt-epochs', '2'], ['opt-batch', '128'], ['opt-lr', '0.005']] as const) {
+      await page.getByTestId(id).fill(value);
+      await page.getByTestId(id).press('Enter');
+    }
+    await page.getByTestId('opt-engine').selectOption('browser');
+    await expect(page.getByTestId('opt-browser-backend').inputValue()).resolves.toBe('auto');
+
+    await page.getByTestId('train-start').click();
+    await page.getByTestId('run-progress').waitFor();
+    await expect.poll(() => points(page, 'chart-loss'), { timeout: 120_000 }).toBeGreaterThan(0);
+    const early = await points(page, 'chart-loss');
+    await expect.poll(() => points(page, 'chart-loss'), { timeout: 120_000 }).toBeGreaterThan(early);
+    await expect(page.locator('[data-testid=run-progress] .run-facts strong').textContent()).resolves.toBe('webgl');
+    await expect.poll(() => page.getByTestId('run-progress').getAttribute('data-status'), { timeout: 120_000 }).toBe('finished');
+    await expect.poll(() => points(page, 'chart-auc')).toBe(2);
+    await expect(page.locator('[data-testid=epoch-table] tbody tr').count()).resolves.toBe(2);
+    const stages = (await page.getByTestId('run-stage').textContent()) ?? '';
+    expect(stages).toMatch(/backend webgl \(passed over — webgpu: (navigator\.gpu is not available|WebGPU found no adapter)/);
+    expect(stages).toMatch(/training in this window \(a Web Worker\)/);
+    await screenshot(page, 'train-browser-finished');
+
+    await expect.poll(() => page.getByTestId('run-item').count(), { timeout: 20_000 }).toBe(1);
+    await expect(page.getByTestId('run-item').first().textContent()).resolves.toMatch(/MMoE.*AUC/);
+    await page.getByTestId('run-item').first().click();
+    await expect.poll(() => points(page, 'chart-auc')).toBe(2);
+    await expect(page.locator('[data-testid=run-progress] .run-facts strong').textContent()).resolves.toBe('webgl');
+    expect(problems).toEqual([]);
+  });
+});
