@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 import { readFile } from 'node:fs/promises';
 import { generateModelModule } from '../codegen/module';
-import { errorCode, writeFileAtomic } from '../io/files';
 import { openGraphFile } from './graph-file';
+import { writeOutputFile } from './output-file';
 import { formatDiagnostic, hasErrors } from '../validate/diagnostics';
 import { EXIT, UsageError, type CliIO, type Command } from './io';
 
@@ -32,11 +32,7 @@ export const exportCommand: Command = {
       for (const d of generated.diagnostics) io.err(formatDiagnostic(d, file));
       return EXIT.badInput;
     }
-    const written = await writeAtomically(out, generated.code);
-    if (!written.ok) {
-      io.err(`${out}: cannot write the file (${written.reason})`);
-      return EXIT.badInput;
-    }
+    if (!(await writeOutputFile(out, generated.code, io))) return EXIT.badInput;
     report(io, out, generated.code);
     return EXIT.ok;
   },
@@ -53,17 +49,3 @@ async function towerflowVersion(): Promise<string> {
   const version = (JSON.parse(text) as { version?: unknown }).version;
   return typeof version === 'string' ? version : 'unknown';
 }
-
-/**
- * Writes a temporary file next to `path`, then renames it over `path`: a reader (an editor, a
- * bundler in watch mode) sees the old file or the new one, never half of one.
- */
-async function writeAtomically(path: string, content: string): Promise<{ ok: true } | { ok: false; reason: string }> {
-  try {
-    await writeFileAtomic(path, content);
-    return { ok: true };
-  } catch (error) {
-    return { ok: false, reason: errorCode(error) };
-  }
-}
-

@@ -1,9 +1,8 @@
 import { parseArgs } from 'node:util';
 import { loadRun, predictFile } from '../train/run';
-import { atomicWrite } from '../train/model-files';
-import { errorCode } from '../io/files';
 import { chooseBackend, NODE_BACKENDS } from '../engine/backend';
 import { choiceOption } from './args';
+import { writeOutputFile } from './output-file';
 import { EXIT, UsageError, type Command } from './io';
 
 export const predictCommand: Command = {
@@ -39,11 +38,7 @@ export const predictCommand: Command = {
       for (let r = 0; r < rows; r++) lines.push(predictions.values.map((v) => formatNumber(v[r] as number)).join(','));
       const csv = `${lines.join('\n')}\n`;
       if (values.out) {
-        const failed = await atomicWrite(values.out, csv).then(() => undefined, (error: unknown) => errorCode(error));
-      if (failed) {
-        io.err(`${values.out}: cannot write the file (${failed})`);
-        return EXIT.badInput;
-      }
+        if (!(await writeOutputFile(values.out, csv, io))) return EXIT.badInput;
         io.out(`wrote ${rows} predictions of ${predictions.columns.join(', ')} to ${values.out}`);
       } else io.out(csv.trimEnd());
       return EXIT.ok;

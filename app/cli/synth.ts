@@ -1,8 +1,7 @@
 import { parseArgs } from 'node:util';
 import { mmoeSynthetic } from '../data/synthetic';
-import { atomicWrite } from '../train/model-files';
-import { errorCode } from '../io/files';
 import { intOption, numberOption } from './args';
+import { writeOutputFile } from './output-file';
 import { EXIT, UsageError, type Command } from './io';
 
 export const synthCommand: Command = {
@@ -29,11 +28,7 @@ export const synthCommand: Command = {
       const x = Array.from(data.x.subarray(r * data.d, (r + 1) * data.d), (v) => v.toPrecision(6));
       lines.push([...x, (data.y1[r] as number).toPrecision(7), (data.y2[r] as number).toPrecision(7)].join(','));
     }
-    const failed = await atomicWrite(values.out, `${lines.join('\n')}\n`).then(() => undefined, (error: unknown) => errorCode(error));
-    if (failed) {
-      io.err(`${values.out}: cannot write the file (${failed})`);
-      return EXIT.badInput;
-    }
+    if (!(await writeOutputFile(values.out, `${lines.join('\n')}\n`, io))) return EXIT.badInput;
     io.out(`wrote ${data.n} rows × ${data.d} features (task correlation p = ${values.correlation}) to ${values.out}`);
     return EXIT.ok;
   },
