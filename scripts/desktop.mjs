@@ -3,21 +3,10 @@
 // it says so and prints the command for web mode, which runs the same app in a browser.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { electronBinary } from './electron-binary.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const require = createRequire(import.meta.url);
-
-function electronBinary() {
-  try {
-    // The electron package's main export is the path of its binary (or of ELECTRON_OVERRIDE_DIST_PATH's).
-    const path = require('electron');
-    return existsSync(path) ? { path } : { reason: `${path} does not exist` };
-  } catch (error) {
-    return { reason: error instanceof Error ? error.message : String(error) };
-  }
-}
 
 const binary = electronBinary();
 if (!binary.path) {

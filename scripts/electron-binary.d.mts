@@ -1,0 +1,1 @@
+export declare function electronBinary(): { path: string; reason?: undefined } | { path?: undefined; reason: string };
