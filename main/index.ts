@@ -10,13 +10,15 @@ import { bindHostChannels } from './ipc';
 import { allowedOrigins, APP_ORIGIN, isAppUrl } from './origins';
 import { registerAppScheme, serveRenderer } from './protocol';
 import { hardenSession } from './security';
+import { trainerWindows, TRAINER_CHANNELS } from './trainer-windows';
 import { createMainWindow } from './window';
 
 /**
  * The desktop app's main process, kept thin: it builds the host (app/host, plain Node) with native
  * dialogs, binds its channels to IPC, serves the renderer and opens the window. Training runs in a
  * child process: the bundled out/main/train-worker.js, run by this same Electron binary as plain
- * Node (ELECTRON_RUN_AS_NODE=1), so the window never waits on tfjs.
+ * Node (ELECTRON_RUN_AS_NODE=1), so the window never waits on tfjs; engine "browser" trains in a
+ * hidden trainer window (trainer-windows.ts).
  *
  * TOWERFLOW_WORKSPACE and TOWERFLOW_DATA_DIR override the workspace (default ~/Documents/Towerflow)
  * and the data folder (default Electron's userData), for tests and portable use.
@@ -25,6 +27,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 // Set only by `electron-vite dev`: the renderer then comes from its dev server, with hot reload.
 const devServerUrl = !app.isPackaged ? process.env.ELECTRON_RENDERER_URL : undefined;
 const origins = allowedOrigins(devServerUrl);
+const preloadPath = join(here, '../preload/index.cjs');
 
 let mainWindow: BrowserWindow | undefined;
 let host: Host | undefined;
@@ -47,6 +50,7 @@ async function start(): Promise<void> {
   const workspace = process.env.TOWERFLOW_WORKSPACE ?? join(app.getPath('documents'), 'Towerflow');
   const dataDir = process.env.TOWERFLOW_DATA_DIR ?? app.getPath('userData');
   await mkdir(workspace, { recursive: true });
+  const trainers = trainerWindows(preloadPath, devServerUrl ?? APP_ORIGIN, origins);
   host = await createHostHandlers({
     mode: 'electron',
     workspace,
@@ -55,17 +59,24 @@ async function start(): Promise<void> {
     dialogs: electronDialogs(() => mainWindow),
     worker: { workerPath: join(here, 'train-worker.js'), execPath: process.execPath, execArgv: [], env: { ELECTRON_RUN_AS_NODE: '1' } },
     version: app.getVersion(),
+    trainerWindows: trainers,
   });
   hardenSession(session.defaultSession, origins);
   serveRenderer(join(app.getAppPath(), 'out', 'renderer'));
-  bindHostChannels(ipcMain, host, (event) => event.sender === mainWindow?.webContents && isAppUrl(event.senderFrame?.url, origins));
-  host.events.subscribe((event, payload) => mainWindow?.webContents.send(HOST_EVENT_CHANNEL, { event, payload }));
+  bindHostChannels(ipcMain, host, (event, channel) => {
+    if (!isAppUrl(event.senderFrame?.url, origins)) return false;
+    return event.sender === mainWindow?.webContents || (trainers.owns(event.sender) && TRAINER_CHANNELS.has(channel));
+  });
+  // Events go to every window of the app: the app window, and trainer windows (which listen for trainer:stop).
+  host.events.subscribe((event, payload) => {
+    for (const window of BrowserWindow.getAllWindows()) if (!window.isDestroyed()) window.webContents.send(HOST_EVENT_CHANNEL, { event, payload });
+  });
   openWindow();
   app.on('activate', () => BrowserWindow.getAllWindows().length === 0 && openWindow());
 }
 
 function openWindow(): void {
-  mainWindow = createMainWindow(join(here, '../preload/index.cjs'), devServerUrl ?? `${APP_ORIGIN}/index.html`, origins);
+  mainWindow = createMainWindow(preloadPath, devServerUrl ?? `${APP_ORIGIN}/index.html`, origins);
   mainWindow.on('closed', () => (mainWindow = undefined));
 }
 

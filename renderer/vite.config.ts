@@ -38,6 +38,8 @@ export default defineConfig({
     // their own chunks and Monaco loads only when the Code tab opens.
     chunkSizeWarningLimit: 4096,
     sourcemap: false,
+    // Two pages: the app, and the desktop app's hidden trainer window (trainer.ts).
+    rollupOptions: { input: { index: `${root}index.html`, trainer: `${root}trainer.html` } },
   },
   server: {
     proxy: {

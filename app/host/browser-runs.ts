@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { formatDataError, isDataError } from '../data/errors';
 import { compileForTraining, dataFacts, prepareRunData, type RunRequest } from '../train/run';
-import { createRunFolder, finishRun, openRunFolder, trainingLine, type EpochRecord, type RunFolder } from '../train/run-folder';
+import { createRunFolder, finishRun, trainingLine, type EpochRecord, type RunFolder } from '../train/run-folder';
 import type { EpochMetrics } from '../train/session';
 import {
-  BROWSER_DATA_MAX_BYTES, hostError, TrainCompleteSchema,
-  type HostError, type TrainCompleted, type TrainPrepared,
+  BROWSER_DATA_MAX_BYTES, hostError, TrainCompleteSchema, TrainReportSchema,
+  type HostError, type TrainCompleted, type TrainEventBody, type TrainPrepared,
 } from './contract';
 import { ioError } from './files';
 import type { ActiveRunRef } from './runs';
-import { artifactsFromWire, epochMetricsFromWire, isWireError, splitBytes, splitToWire, type WeightSpecWire } from './wire';
+import { artifactsFromWire, epochMetricsFromWire, fromWireNumber, isWireError, splitBytes, splitToWire, type WeightSpecWire } from './wire';
 import type { z } from 'zod';
 
 /**
@@ -20,11 +20,14 @@ import type { z } from 'zod';
  * log lines, model/, summary.json) with the same functions (app/train/run-folder.ts), so the
  * runs list, runs:open, inspection and export see no difference.
  *
- * A prepared run counts as running (runs:list) until the window completes it. If the window goes
- * away first, its folder stays as an incomplete run once this host restarts.
+ * While it trains, the window reports (train:report) its backend and each epoch, which are written at
+ * once, so a window that goes away leaves every finished epoch on disk. A prepared run counts as
+ * running (runs:list) until the window completes it or goes away (`abandon`, called by the
+ * transport when the window's connection closes); it is then an incomplete run whose log says why.
  */
 export type BrowserRunRequest = Omit<RunRequest, 'backend'>;
 type CompleteRequest = z.output<typeof TrainCompleteSchema>;
+type Report = z.output<typeof TrainReportSchema>['report'];
 type Trained = Extract<CompleteRequest, { outcome: 'trained' }>;
 type EpochRecordWire = Trained['history'][number];
 
@@ -38,6 +41,28 @@ interface PreparedRun {
   parameters: number;
   /** The weights a model of this graph has, in save order: the window's model must have exactly these. */
   weights: { name: string; shape: number[] }[];
+  /** The window (transport client) that prepared it; when that window goes away, so does the run. */
+  owner?: string;
+  /** The train:start job a hidden trainer window trains this run for. */
+  job?: string;
+  folder: RunFolder;
+  /** What train:report has written already (train:complete writes only the rest). */
+  startLogged: boolean;
+  epochsWritten: number;
+}
+
+/** Who prepared a run: the transport's client id, and the job when a hidden trainer window trains it. */
+export interface RunOwner {
+  owner?: string;
+  job?: string;
+}
+
+/** A run that ended without its window: for the host to tell the job's app window. */
+export interface AbandonedRun {
+  runId: string;
+  dir: string;
+  job?: string;
+  epochsWritten: number;
 }
 
 export class BrowserRuns {
@@ -46,7 +71,7 @@ export class BrowserRuns {
   /** `maxDataBytes`: the most encoded data sent to a window (tests lower it). */
   constructor(private readonly maxDataBytes = BROWSER_DATA_MAX_BYTES) {}
 
-  async prepare(request: BrowserRunRequest): Promise<TrainPrepared | HostError> {
+  async prepare(request: BrowserRunRequest, by: RunOwner = {}): Promise<TrainPrepared | HostError> {
     const startedAt = new Date();
     const compiledResult = compileForTraining(request.graph, request.options);
     if (!compiledResult.ok) return hostError('E_GRAPH_INVALID', compiledResult.message);
@@ -73,6 +98,11 @@ export class BrowserRuns {
         validRows: prepared.valid?.rows ?? 0,
         parameters: compiled.model.countParams(),
         weights: compiled.model.weights.map((w) => ({ name: w.originalName, shape: [...w.shape] as number[] })),
+        ...(by.owner !== undefined ? { owner: by.owner } : {}),
+        ...(by.job !== undefined ? { job: by.job } : {}),
+        folder,
+        startLogged: false,
+        epochsWritten: 0,
       };
       this.runs.set(run.runId, run);
       return {
@@ -92,9 +122,73 @@ export class BrowserRuns {
     }
   }
 
+  /**
+   * Writes what the window reports as it trains (its backend, each epoch) and answers the event
+   * the report means for a live view, which the host relays when a hidden window trains a job.
+   */
+  async report(runId: string, report: Report): Promise<{ written: boolean; event: TrainEventBody; job?: string } | HostError> {
+    const run = this.runs.get(runId);
+    if (!run) return notActive(runId);
+    const job = run.job !== undefined ? { job: run.job } : {};
+    try {
+      switch (report.kind) {
+        case 'started': {
+          if (run.startLogged) return hostError('E_IPC_ARGUMENT', `train:report: run ${runId} has already reported its start`);
+          run.startLogged = true;
+          await run.folder.log(report.backendNote);
+          await run.folder.log(trainingLine(run.request.graph.name, run.parameters, run.trainRows, run.validRows));
+          await settledOrThrow(run.folder);
+          const event: TrainEventBody = { type: 'started', dir: run.dir, backend: report.backend, trainRows: run.trainRows, validRows: run.validRows, parameters: run.parameters };
+          return { written: true, event, ...job };
+        }
+        case 'epoch': {
+          const { record } = report;
+          if (record.epoch !== run.epochsWritten + 1 || record.epoch > run.request.options.epochs) {
+            return hostError('E_IPC_ARGUMENT', `train:report: run ${runId} expected epoch ${run.epochsWritten + 1}, got ${record.epoch}`);
+          }
+          await run.folder.epoch(epochRecord(record));
+          await settledOrThrow(run.folder);
+          run.epochsWritten = record.epoch;
+          const { train, valid } = epochRecord(record);
+          const event: TrainEventBody = { type: 'epoch', epoch: record.epoch, train, ...(valid ? { valid } : {}), improved: record.improved ?? false, seconds: report.seconds, samplesPerSecond: report.samplesPerSecond };
+          return { written: true, event, ...job };
+        }
+        case 'progress': {
+          const { kind: _kind, loss, taskLoss, ...rest } = report;
+          const tasks = Object.fromEntries(Object.entries(taskLoss).map(([task, value]) => [task, fromWireNumber(value)]));
+          return { written: false, event: { type: 'progress', ...rest, loss: fromWireNumber(loss), taskLoss: tasks }, ...job };
+        }
+        case 'stage':
+          return { written: false, event: { type: 'stage', message: report.message }, ...job };
+      }
+    } catch (error) {
+      return ioError(run.dir, error, 'cannot write the run folder');
+    }
+  }
+
+  /**
+   * Ends the runs a window prepared and did not complete, once the transport says the window went
+   * away (closed, reloaded, crashed): each keeps the epochs it reported and says why in its log.
+   */
+  async abandon(owner: string, why: string): Promise<AbandonedRun[]> {
+    const gone = [...this.runs.values()].filter((run) => run.owner === owner);
+    for (const run of gone) {
+      this.runs.delete(run.runId);
+      const after = run.epochsWritten ? `after epoch ${run.epochsWritten}` : 'before its first epoch ended';
+      await run.folder.log(`stopped: ${why} ${after}; the epochs above are kept, there is no model`);
+      await run.folder.settled();
+    }
+    return gone.map((run) => ({ runId: run.runId, dir: run.dir, epochsWritten: run.epochsWritten, ...(run.job !== undefined ? { job: run.job } : {}) }));
+  }
+
+  /** The job a prepared run trains for, if a hidden trainer window prepared it. */
+  jobOf(runId: string): string | undefined {
+    return this.runs.get(runId)?.job;
+  }
+
   async complete(request: CompleteRequest): Promise<TrainCompleted | HostError> {
     const run = this.runs.get(request.runId);
-    if (!run) return hostError('E_RUN_NOT_ACTIVE', `run ${request.runId} is not waiting for a model (it was completed, or was not prepared by this host)`);
+    if (!run) return notActive(request.runId);
     if (request.outcome === 'failed') {
       this.runs.delete(run.runId);
       return this.recordFailure(run, request.message, request.history ?? []);
@@ -107,10 +201,12 @@ export class BrowserRuns {
     this.runs.delete(run.runId);
     const history = request.history.map(epochRecord);
     try {
-      const folder = openRunFolder(run.dir);
-      await folder.log(request.backendNote);
-      await folder.log(trainingLine(run.request.graph.name, run.parameters, run.trainRows, run.validRows));
-      for (const record of history) await folder.epoch(record);
+      const { folder } = run;
+      if (!run.startLogged) {
+        await folder.log(request.backendNote);
+        await folder.log(trainingLine(run.request.graph.name, run.parameters, run.trainRows, run.validRows));
+      }
+      for (const record of history.slice(run.epochsWritten)) await folder.epoch(record);
       const best = bestMetrics(history, request.result.bestEpoch);
       const summary = await finishRun(folder, request.result, async (handler) => {
         if (!handler.save) throw new Error('Bug: the run folder handler cannot save');
@@ -143,8 +239,8 @@ export class BrowserRuns {
 
   private async recordFailure(run: PreparedRun, message: string, history: EpochRecordWire[]): Promise<TrainCompleted | HostError> {
     try {
-      const folder = openRunFolder(run.dir);
-      for (const record of history.map(epochRecord)) await folder.epoch(record);
+      const { folder } = run;
+      for (const record of history.slice(run.epochsWritten).map(epochRecord)) await folder.epoch(record);
       await folder.log(`failed in the window: ${message}`);
       const writeError = await folder.settled();
       if (writeError !== undefined) throw writeError;
@@ -155,11 +251,20 @@ export class BrowserRuns {
   }
 }
 
+const notActive = (runId: string): HostError =>
+  hostError('E_RUN_NOT_ACTIVE', `run ${runId} is not waiting for a model (it was completed, its window went away, or this host did not prepare it)`);
+
+async function settledOrThrow(folder: RunFolder): Promise<void> {
+  const writeError = await folder.settled();
+  if (writeError !== undefined) throw writeError;
+}
+
 /** What the schema cannot check: the model belongs to this graph, and the history fits the run. */
 function checkTrained(run: PreparedRun, request: Trained): HostError | undefined {
   const mismatch = weightMismatch(run.weights, request.artifacts.weightSpecs);
   if (mismatch) return hostError('E_BAD_MODEL', `train:complete: the model does not match the run's graph: ${mismatch}`);
   const epochs = request.history.map((h) => h.epoch);
+  if (epochs.length < run.epochsWritten) return hostError('E_IPC_ARGUMENT', `train:complete: history has ${epochs.length} epochs, but ${run.epochsWritten} were reported`);
   if (epochs.some((epoch, i) => epoch !== i + 1) || epochs.length > run.request.options.epochs) {
     return hostError('E_IPC_ARGUMENT', `train:complete: history: expected epochs 1, 2, … up to ${run.request.options.epochs}, got ${epochs.join(', ') || 'none'}`);
   }

@@ -79,10 +79,18 @@ export const TrainRequestSchema = z.strictObject({
   /** Where to train: a Node process on its best backend, or this window's GPU (WebGL/WebGPU). */
   engine: z.enum(['node', 'browser']).default('node'),
   backend: z.enum(NODE_BACKENDS).optional(),
+  /** Engine "browser": the GPU API to train on; auto is WebGPU where there is an adapter, else WebGL. */
+  browserBackend: z.enum(['auto', ...BROWSER_BACKENDS]).default('auto'),
 });
 
-/** train:start's request without the engine choice: what the host needs to prepare a run in the window. */
-export const TrainPrepareSchema = TrainRequestSchema.omit({ engine: true, backend: true });
+/**
+ * train:start's request without the engine choice: what the host needs to prepare a run in a window.
+ * `job`: set by the desktop app's hidden trainer window, naming the train:start job it trains, so
+ * the host relays the run's reports to the app window as that job's train:events.
+ */
+export const TrainPrepareSchema = TrainRequestSchema.omit({ engine: true, backend: true, browserBackend: true }).extend({
+  job: z.string().min(1).max(200).optional(),
+});
 
 const runId = z.string().min(1).max(200);
 /** A metric as JSON carries it: non-finite values as words (wire.ts). */
@@ -133,6 +141,32 @@ export const TrainCompleteSchema = z.discriminatedUnion('outcome', [
   }),
 ]);
 
+/**
+ * What a window training a prepared run tells the host while it trains, so that nothing is lost if
+ * the window goes away: `started` (the backend, logged at once) and each `epoch` (metrics.csv rows
+ * and a log line, written at once). A hidden trainer window (desktop app) also sends `progress` and
+ * `stage`, which the host relays to the app window; they are not written.
+ */
+export const TrainReportSchema = z.strictObject({
+  runId,
+  report: z.discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('started'), backend: z.enum(BROWSER_BACKENDS), backendNote: z.string().max(2000) }),
+    z.strictObject({ kind: z.literal('epoch'), record: epochRecordWire, seconds: z.number().min(0), samplesPerSecond: z.number().min(0) }),
+    z.strictObject({
+      kind: z.literal('progress'),
+      epoch: z.number().int().min(1),
+      epochs: z.number().int().min(1),
+      step: z.number().int().min(0),
+      steps: z.number().int().min(0),
+      samplesPerSecond: z.number().min(0),
+      etaSeconds: z.number().min(0),
+      loss: wireNumber,
+      taskLoss: z.record(z.string().min(1).max(200), wireNumber),
+    }),
+    z.strictObject({ kind: z.literal('stage'), message: z.string().max(4000) }),
+  ]),
+});
+
 export const HOST_CHANNELS = {
   'app:info': z.strictObject({}),
   'templates:list': z.strictObject({}),
@@ -153,6 +187,9 @@ export const HOST_CHANNELS = {
   'train:stop': z.strictObject({ runId: z.string().min(1).max(200) }),
   'train:prepare': TrainPrepareSchema,
   'train:complete': TrainCompleteSchema,
+  'train:report': TrainReportSchema,
+  /** The desktop app's hidden trainer window asks what to train: the job train:start made for it. */
+  'trainer:job': z.strictObject({ job: z.string().min(1).max(200) }),
   'runs:list': z.strictObject({}),
   'runs:open': z.strictObject({ dir: path }),
   'runs:inspect': z.strictObject({ dir: path, view: z.enum(['gates', 'attention']), data: path.optional(), row: z.number().int().min(0).optional() }),
@@ -215,8 +252,21 @@ export interface AppInfo {
   node: string;
   /** Whether graph:open, graph:save, code:save, files:pick and runs:export can ask with a dialog. */
   dialogs: boolean;
-  /** 'node': train:start runs a training process. 'browser': train:prepare / train:complete around training in the window. */
+  /** 'node': train:start runs a training process. 'browser': training on a Chromium GPU (WebGPU/WebGL). */
   engines: ('node' | 'browser')[];
+  /**
+   * Where engine "browser" trains. 'hidden-window' (desktop app): train:start opens a hidden trainer
+   * window and the run streams train:events like a Node run. 'this-window' (web mode): the page
+   * itself trains, between train:prepare and train:complete.
+   */
+  browserEngine: 'hidden-window' | 'this-window';
+}
+
+/** A job for the hidden trainer window: train:prepare's request (with `job` set) and the GPU API. */
+export interface TrainerJob {
+  job: string;
+  request: z.input<typeof TrainPrepareSchema>;
+  browserBackend: 'auto' | (typeof BROWSER_BACKENDS)[number];
 }
 
 export interface TemplateInfo {
@@ -474,6 +524,8 @@ export interface HostResponses {
   'train:stop': TrainStopping;
   'train:prepare': TrainPrepared;
   'train:complete': TrainCompleted;
+  'train:report': { runId: string; written: boolean };
+  'trainer:job': TrainerJob;
   'runs:list': { runs: RunListEntry[] };
   'runs:open': RunDetails;
   'runs:inspect': RunInspection;
@@ -492,8 +544,31 @@ export type TrainEventBody =
   | { type: 'failed'; message: string; dir?: string }
   | { type: 'crashed'; message: string; dir?: string };
 
+/**
+ * What the desktop app's menu asks the window to do (main/menu.ts). The window runs the same actions
+ * as its toolbar and shortcuts; undo and redo go to the graph's own history, not the page's.
+ */
+export type MenuCommand =
+  | { type: 'new' }
+  | { type: 'templates' }
+  /** Without a path: the Open dialog. With one: a recent file. */
+  | { type: 'open'; path?: string }
+  | { type: 'save' }
+  | { type: 'save-as' }
+  | { type: 'undo' }
+  | { type: 'redo' }
+  | { type: 'duplicate' }
+  | { type: 'select-all' }
+  | { type: 'fit' }
+  | { type: 'layout' }
+  | { type: 'toggle-theme' };
+
 export interface HostEvents {
   'train:event': { runId: string; event: TrainEventBody };
+  /** To the hidden trainer window: the user stopped its job (train:stop). */
+  'trainer:stop': { job: string };
+  /** Desktop app: a menu item was chosen (main/menu.ts). */
+  'menu:command': { command: MenuCommand };
 }
 
 export type HostEventName = keyof HostEvents;
@@ -523,7 +598,8 @@ export const HOST_ERROR_CODES = {
   E_UNKNOWN_TEMPLATE: 'No template has that id.',
   E_GRAPH_INVALID: 'The graph has errors, so it cannot be compiled or trained.',
   E_ENGINE: 'The requested training engine is not available here.',
-  E_RUN_NOT_ACTIVE: 'train:stop or train:complete for a run that is not training (here, or in the window).',
+  E_RUN_NOT_ACTIVE: 'train:stop, train:report or train:complete for a run that is not training (here, or in the window).',
+  E_TRAINER_WINDOW: 'Desktop app: the hidden trainer window did not open, or a window asked for a job that is not its own.',
   E_BAD_MODEL: 'train:complete: the model does not match the run’s graph, or its weight data does not match its specs.',
   E_NOT_A_RUN: 'The folder is not a run folder, or its model is missing.',
   E_INSPECT: 'The run has nothing to show in that view (no gates, or no attention).',

@@ -15,6 +15,7 @@ import { generateCode } from './codegen';
 import {
   hostError, isHostChannel, isHostError, parseRequest,
   type AppInfo, type Cancelled, type FileEntry, type HostChannel, type HostError, type HostRequestParsed, type HostResponses, type HostResult,
+  type TrainCompleted, type TrainEventBody,
 } from './contract';
 import { inspectDataset } from './dataset';
 import { HostEventHub } from './events';
@@ -26,6 +27,7 @@ import { RecoveryStore } from './recovery';
 import { exportRun, listRuns, openRun } from './runs';
 import { listTemplates, openTemplate } from './templates';
 import { sourceWorkerLaunch, TrainProcessManager, type WorkerLaunch } from './train-process';
+import { TrainerJobs, type TrainerLauncher } from './trainer-jobs';
 import { createPathGuard, type PathGuard } from './workspace';
 
 /**
@@ -58,18 +60,35 @@ export interface HostOptions {
   version?: string;
   /** Where bugs are logged with their stack (stderr by default); clients only ever see code + message. */
   log?: (message: string) => void;
+  /**
+   * The desktop app's hidden trainer windows: with them, train:start takes engine "browser" and a
+   * hidden window trains; without (web mode), the page itself trains (train:prepare/complete).
+   */
+  trainerWindows?: TrainerLauncher;
 }
 
-export type HostHandlers = { [C in HostChannel]: (request: HostRequestParsed<C>) => Promise<HostResult<HostResponses[C]>> };
+/**
+ * Who called, as the transport knows it: an id per window (Electron: its webContents; web mode:
+ * the page's client id). Runs a window trains end when the transport says the window is gone.
+ */
+export interface Caller {
+  client?: string;
+}
+
+export type HostHandlers = { [C in HostChannel]: (request: HostRequestParsed<C>, caller: Caller) => Promise<HostResult<HostResponses[C]>> };
 
 export interface Host {
   handlers: HostHandlers;
   events: HostEventHub;
   /** Validates `request` for `channel` and runs its handler; never throws. */
-  call(channel: string, request: unknown): Promise<unknown>;
+  call(channel: string, request: unknown, caller?: Caller): Promise<unknown>;
+  /** The transport lost a window for good (closed, reloaded, crashed): end the runs it was training. */
+  clientGone(client: string, why: string): Promise<void>;
   trainer: TrainProcessManager;
-  /** Runs training in the window (engine "browser"), between train:prepare and train:complete. */
+  /** Runs training in a window (engine "browser"), between train:prepare and train:complete. */
   browserRuns: BrowserRuns;
+  /** Engine "browser" jobs of hidden trainer windows (desktop app only). */
+  trainerJobs?: TrainerJobs;
   guard: PathGuard;
   runsDir: string;
   dispose(): Promise<void>;
@@ -85,8 +104,11 @@ export async function createHostHandlers(options: HostOptions): Promise<Host> {
   const events = new HostEventHub();
   const trainer = new TrainProcessManager(options.worker ?? sourceWorkerLaunch(), (payload) => events.emit('train:event', payload));
   const browserRuns = new BrowserRuns();
-  /** Runs being trained now, by either engine: runs:list and runs:open show them as running. */
-  const activeRuns = () => [...trainer.active(), ...browserRuns.active()];
+  const trainerJobs = options.trainerWindows
+    ? new TrainerJobs(options.trainerWindows, (payload) => events.emit('train:event', payload), (job) => events.emit('trainer:stop', { job }))
+    : undefined;
+  /** Runs being trained now, by either engine: runs:list and runs:open show them as running (a job's id first). */
+  const activeRuns = () => [...trainer.active(), ...(trainerJobs?.active() ?? []), ...browserRuns.active()];
   const recent = new RecentFiles(join(options.dataDir, 'recent.json'));
   const recovery = new RecoveryStore(join(options.dataDir, 'recovery.json'));
   const version = options.version ?? (await packageVersion());
@@ -120,7 +142,7 @@ export async function createHostHandlers(options: HostOptions): Promise<Host> {
   };
 
   const handlers: HostHandlers = {
-    'app:info': async () => appInfo(options.mode, guard.root, runsDir, version, dialogs !== undefined),
+    'app:info': async () => appInfo(options.mode, guard.root, runsDir, version, dialogs !== undefined, trainerJobs !== undefined),
     'templates:list': async () => listTemplates(templatesDir),
     'templates:open': async ({ id }) => openTemplate(templatesDir, id),
 
@@ -199,22 +221,48 @@ export async function createHostHandlers(options: HostOptions): Promise<Host> {
     },
 
     'train:start': async (request) => {
-      if (request.engine === 'browser') return hostError('E_ENGINE', 'engine "browser" trains in the window itself: call train:prepare, train there, then train:complete');
       const run = await runRequest(request);
       if (isHostError(run)) return run;
+      if (request.engine === 'browser') {
+        if (!trainerJobs) return hostError('E_ENGINE', 'engine "browser" trains in the page itself here (web mode): call train:prepare, train there, then train:complete');
+        const { engine: _engine, backend: _backend, browserBackend, ...prepare } = request;
+        return trainerJobs.start(prepare, browserBackend);
+      }
       return { runId: trainer.start({ ...run, ...(request.backend ? { backend: request.backend } : {}) }) };
     },
 
-    'train:prepare': async (request) => {
+    'trainer:job': async ({ job }, caller) => trainerJobs?.take(job, caller.client) ?? hostError('E_ENGINE', 'there are no hidden trainer windows here (web mode)'),
+
+    'train:prepare': async (request, caller) => {
+      if (request.job !== undefined) {
+        const refused = trainerJobs ? trainerJobs.mayPrepare(request.job, caller.client) : hostError('E_ENGINE', 'there are no hidden trainer windows here (web mode)');
+        if (refused) return refused;
+      }
       const run = await runRequest(request);
       if (isHostError(run)) return run;
-      return browserRuns.prepare(run);
+      const prepared = await browserRuns.prepare(run, { ...(caller.client !== undefined ? { owner: caller.client } : {}), ...(request.job !== undefined ? { job: request.job } : {}) });
+      if (request.job !== undefined && isHostError(prepared)) trainerJobs?.event(request.job, { type: 'failed', message: prepared.error.message });
+      return prepared;
     },
 
-    'train:complete': async (request) => browserRuns.complete(request),
+    'train:report': async ({ runId, report }) => {
+      const reported = await browserRuns.report(runId, report);
+      if (isHostError(reported)) return reported;
+      if (reported.job !== undefined) trainerJobs?.event(reported.job, reported.event);
+      return { runId, written: reported.written };
+    },
+
+    'train:complete': async (request) => {
+      const job = browserRuns.jobOf(request.runId);
+      const completed = await browserRuns.complete(request);
+      if (job !== undefined) trainerJobs?.event(job, jobEnd(completed, request.outcome === 'failed' ? request.message : undefined));
+      return completed;
+    },
 
     'train:stop': async ({ runId }) =>
-      trainer.stop(runId) ? { runId, stopping: true as const } : hostError('E_RUN_NOT_ACTIVE', `run ${runId} is not training (it finished, failed, or never started here)`),
+      trainer.stop(runId) || trainerJobs?.stop(runId)
+        ? { runId, stopping: true as const }
+        : hostError('E_RUN_NOT_ACTIVE', `run ${runId} is not training (it finished, failed, or never started here)`),
 
     'runs:list': async () => ({ runs: await listRuns(runsDir, activeRuns()) }),
 
@@ -250,20 +298,31 @@ export async function createHostHandlers(options: HostOptions): Promise<Host> {
     events,
     trainer,
     browserRuns,
+    ...(trainerJobs ? { trainerJobs } : {}),
     guard,
     runsDir,
-    async call(channel, request) {
+    async clientGone(client, why) {
+      const abandoned = await browserRuns.abandon(client, why);
+      for (const run of abandoned) {
+        if (run.job !== undefined) trainerJobs?.event(run.job, { type: 'crashed', message: `${why}; ${run.epochsWritten} epoch${run.epochsWritten === 1 ? '' : 's'} kept in the run folder`, dir: run.dir });
+      }
+      trainerJobs?.windowGone(client, why);
+    },
+    async call(channel, request, caller = {}) {
       if (!isHostChannel(channel)) return hostError('E_IPC_CHANNEL', `unknown channel "${channel}"`);
       const parsed = parseRequest(channel, request);
       if (isHostError(parsed)) return parsed;
       try {
-        return await (handlers[channel] as (r: unknown) => Promise<unknown>)(parsed);
+        return await (handlers[channel] as (r: unknown, c: Caller) => Promise<unknown>)(parsed, caller);
       } catch (error) {
         log(`towerflow host: ${channel} failed: ${(error as Error).stack ?? String(error)}`);
         return hostError('E_INTERNAL', `${channel} failed: ${(error as Error).message ?? String(error)}`);
       }
     },
-    dispose: () => trainer.dispose(),
+    dispose: () => {
+      trainerJobs?.dispose();
+      return trainer.dispose();
+    },
   };
 }
 
@@ -304,8 +363,20 @@ async function listFolder(folder: string, guard: PathGuard): Promise<HostRespons
   return { dir: folder, ...(atTop ? {} : { parent }), workspace: guard.root, entries };
 }
 
-function appInfo(mode: 'web' | 'electron', workspace: string, runsDir: string, version: string, dialogs: boolean): AppInfo {
-  return { name: 'Towerflow', version, mode, workspace, runsDir, platform: process.platform, node: process.versions.node, dialogs, engines: ['node', 'browser'] };
+function appInfo(mode: 'web' | 'electron', workspace: string, runsDir: string, version: string, dialogs: boolean, trainerWindows: boolean): AppInfo {
+  return {
+    name: 'Towerflow', version, mode, workspace, runsDir, platform: process.platform, node: process.versions.node, dialogs,
+    engines: ['node', 'browser'],
+    browserEngine: trainerWindows ? 'hidden-window' : 'this-window',
+  };
+}
+
+/** The last event of a hidden window's job, from what train:complete answered (as window-run.ts reports a tab's run). */
+function jobEnd(completed: TrainCompleted | HostError, failure: string | undefined): TrainEventBody {
+  if (isHostError(completed)) return { type: 'failed', message: `the host refused the trained model: ${completed.error.message}` };
+  if (completed.outcome !== 'trained') return { type: 'failed', message: failure ?? 'training in the hidden window failed', dir: completed.dir };
+  const { summary } = completed;
+  return summary.stopReason === 'diverged' ? { type: 'failed', message: summary.message, dir: summary.dir } : { type: 'finished', summary };
 }
 
 async function packageVersion(): Promise<string> {

@@ -17,8 +17,11 @@ export { CONTENT_SECURITY_POLICY };
  *
  *   POST /api/<channel>   JSON request body → 200 + JSON response or HostError; bodies up to
  *                         32 MiB (train:complete: TRAIN_COMPLETE_MAX_BYTES), else 413
- *                         auth: `Authorization: Bearer <token>` or `?token=<token>`
- *   GET  /events?token=…  WebSocket; each message is `{ "event": name, "payload": … }`
+ *                         auth: `Authorization: Bearer <token>` or `?token=<token>`;
+ *                         `X-Towerflow-Client: <id>` names the page (one id per page load)
+ *   GET  /events?token=…&client=<id>
+ *                         WebSocket; each message is `{ "event": name, "payload": … }`. When a
+ *                         page's sockets stay closed for the grace period, the runs it trains end.
  *   GET  /…               the built renderer (out/renderer/), index.html at `/`
  *
  * Only loopback is bound. A random token (printed in the URL) guards the API and the events;
@@ -34,6 +37,11 @@ export interface WebServerOptions {
   token?: string;
   /** The built renderer (default: <repo>/out/renderer). */
   staticDir: string;
+  /**
+   * How long a page's event socket may stay closed (a reconnect after a network blip or a sleeping
+   * laptop) before the page counts as gone and the runs it was training end. Default 15 s.
+   */
+  clientGraceMs?: number;
 }
 
 export interface WebServer {
@@ -87,7 +95,8 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     } catch {
       return sendJson(res, 200, hostError('E_IPC_ARGUMENT', `${channel}: the request body is not valid JSON`));
     }
-    sendJson(res, 200, await host.call(channel, request));
+    const client = clientId(req.headers[CLIENT_HEADER]);
+    sendJson(res, 200, await host.call(channel, request, client !== undefined ? { client } : {}));
   }
 
   server.on('upgrade', (req, socket, head) => {
@@ -104,8 +113,31 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     const message = JSON.stringify({ event, payload });
     for (const client of sockets.clients) if (client.readyState === client.OPEN) client.send(message);
   });
+  // A page names itself (?client=) on its event socket; once all its sockets have been closed for
+  // the grace period, the page is gone and the runs it was training in the tab end (host.clientGone).
+  const graceMs = options.clientGraceMs ?? 15_000;
+  const openSockets = new Map<string, number>();
+  const goneTimers = new Map<string, NodeJS.Timeout>();
   // Clients only listen; anything they send is ignored.
-  sockets.on('connection', (ws: WebSocket) => ws.on('error', () => ws.terminate()));
+  sockets.on('connection', (ws: WebSocket, req: IncomingMessage) => {
+    ws.on('error', () => ws.terminate());
+    const client = clientId(new URL(req.url ?? '/', 'http://127.0.0.1').searchParams.get('client') ?? undefined);
+    if (client === undefined) return;
+    clearTimeout(goneTimers.get(client));
+    goneTimers.delete(client);
+    openSockets.set(client, (openSockets.get(client) ?? 0) + 1);
+    ws.on('close', () => {
+      const left = (openSockets.get(client) ?? 1) - 1;
+      if (left > 0) return void openSockets.set(client, left);
+      openSockets.delete(client);
+      const timer = setTimeout(() => {
+        goneTimers.delete(client);
+        void host.clientGone(client, 'the browser tab training it closed or lost the server');
+      }, graceMs);
+      timer.unref();
+      goneTimers.set(client, timer);
+    });
+  });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -119,6 +151,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     token,
     close: async () => {
       unsubscribe();
+      for (const timer of goneTimers.values()) clearTimeout(timer);
       for (const client of sockets.clients) client.terminate();
       await new Promise<void>((resolve) => sockets.close(() => resolve()));
       await new Promise<void>((resolve) => {
@@ -127,6 +160,14 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       });
     },
   };
+}
+
+/** The header a page sends its client id in (one id per page load, web-transport.ts). */
+export const CLIENT_HEADER = 'x-towerflow-client';
+
+/** A page's client id as the host sees it, or undefined when missing or malformed. */
+function clientId(given: string | string[] | undefined): string | undefined {
+  return typeof given === 'string' && /^[\w-]{8,100}$/.test(given) ? `web:${given}` : undefined;
 }
 
 function authorised(req: IncomingMessage, url: URL, token: string): boolean {

@@ -36,7 +36,7 @@ export interface RunRequest {
 export type RunEvent =
   | TrainEvent
   | { type: 'stage'; message: string }
-  | { type: 'started'; dir: string; backend: string; trainRows: number; validRows: number; parameters: number };
+  | { type: 'started'; dir: string; backend: string; trainRows: number; validRows: number; parameters: number; backendNote?: string };
 
 export type { RunSummary } from './run-folder';
 export { METRIC_COLUMNS } from './run-folder';
@@ -63,7 +63,7 @@ export async function runTraining(request: RunRequest, hooks: { onEvent?: (e: Ru
     await folder.log(backendNote);
     const validRows = prepared.valid?.rows ?? 0;
     const parameters = compiled.model.countParams();
-    emit({ type: 'started', dir: folder.dir, backend: backend.name, trainRows: prepared.train.rows, validRows, parameters });
+    emit({ type: 'started', dir: folder.dir, backend: backend.name, trainRows: prepared.train.rows, validRows, parameters, backendNote });
     await folder.log(trainingLine(request.graph.name, parameters, prepared.train.rows, validRows));
 
     const result = await trainModel(compiled.model, compiled, { train: prepared.train, ...(prepared.valid ? { valid: prepared.valid } : {}) }, request.options, {

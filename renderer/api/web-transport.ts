@@ -25,13 +25,16 @@ export function webTransport(location: Location, storage: Storage): Transport {
     const query = rest.toString();
     window.history.replaceState(null, '', `${location.pathname}${query ? `?${query}` : ''}${location.hash}`);
   }
+  // One id per page load, on every call and on the event socket: when the socket stays closed, the
+  // server knows this page is gone and ends the runs it was training (web-server.ts).
+  const client = crypto.randomUUID();
   const listeners = new Set<(event: string, payload: unknown) => void>();
   let socket: WebSocket | undefined;
   let retry = 500;
 
   const connect = () => {
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-    socket = new WebSocket(`${scheme}://${location.host}/events?token=${encodeURIComponent(token)}`);
+    socket = new WebSocket(`${scheme}://${location.host}/events?token=${encodeURIComponent(token)}&client=${client}`);
     socket.onopen = () => (retry = 500);
     socket.onmessage = (message) => {
       let parsed: unknown;
@@ -59,7 +62,7 @@ export function webTransport(location: Location, storage: Storage): Transport {
       try {
         response = await fetch(`/api/${channel}`, {
           method: 'POST',
-          headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+          headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}`, 'X-Towerflow-Client': client },
           body: JSON.stringify(request ?? {}),
         });
       } catch (error) {

@@ -61,7 +61,7 @@ export async function trainInWindow(input: WindowTrainingInput, hooks: WindowTra
   try {
     const mismatch = specMismatch(compiled, prepared);
     if (mismatch) return fail(`the graph changed since the host prepared the data (${mismatch}); start the run again`);
-    hooks.onEvent({ type: 'started', dir: prepared.dir, backend: choice.name, trainRows: prepared.trainRows, validRows: prepared.validRows, parameters: prepared.parameters });
+    hooks.onEvent({ type: 'started', dir: prepared.dir, backend: choice.name, trainRows: prepared.trainRows, validRows: prepared.validRows, parameters: prepared.parameters, backendNote });
     const result = await trainModel(compiled.model, compiled, data, prepared.options, {
       ...(hooks.signal ? { signal: hooks.signal } : {}),
       onEvent: (event) => {

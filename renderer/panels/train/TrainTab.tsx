@@ -52,8 +52,13 @@ export default function TrainTab() {
       },
       validationShare: options.validationShare,
     };
-    if (options.engine === 'browser') return startWindowRun(graph, request, options.browserBackend);
-    const result = await callHost('train:start', { ...request, engine: 'node', ...(options.backend !== 'auto' ? { backend: options.backend } : {}) });
+    // Web mode: this tab trains. Desktop app: a hidden trainer window does, and the run streams its
+    // events through the host like a Node run.
+    if (options.engine === 'browser' && info?.browserEngine !== 'hidden-window') return startWindowRun(graph, request, options.browserBackend);
+    const engine = options.engine === 'browser'
+      ? { engine: 'browser' as const, browserBackend: options.browserBackend }
+      : { engine: 'node' as const, ...(options.backend !== 'auto' ? { backend: options.backend } : {}) };
+    const result = await callHost('train:start', { ...request, ...engine });
     if (!result.ok) return toast('error', result.error.message);
     useTrain.getState().startLive(result.value.runId);
     adoptEarlyEvents(result.value.runId);
@@ -112,7 +117,13 @@ export default function TrainTab() {
               )}
             </div>
           </div>
-          {options.engine === 'browser' && <p className="dim small">The host reads and encodes the data; this window trains it on its GPU and sends the model back. Keep the window open until the run finishes.</p>}
+          {options.engine === 'browser' && (
+            <p className="dim small" data-testid="browser-engine-note">
+              {info?.browserEngine === 'hidden-window'
+                ? 'The host reads and encodes the data; a hidden window trains it on this machine’s GPU and sends the model back. This window stays free.'
+                : 'The host reads and encodes the data; this tab trains it on its GPU and sends the model back. Each finished epoch is saved as it ends; keep the tab open until the run finishes.'}
+            </p>
+          )}
           {errors.length > 0 && <p className="issue issue-error">The graph has {errors.length === 1 ? 'an error' : `${errors.length} errors`}; fix {errors.length === 1 ? 'it' : 'them'} in the Design tab to train.</p>}
           <div className="button-row">
             <button type="button" className="btn btn-primary btn-large" disabled={!canStart} onClick={() => void start()} data-testid="train-start">

@@ -81,7 +81,13 @@ describe('main’s IPC binding', () => {
     const ipc = { handle: (channel: string, handler: Handler) => void handlers.set(channel, handler), removeHandler: (channel: string) => void handlers.delete(channel) };
     return { ipc: ipc as unknown as IpcMain, handlers };
   };
-  const frame = (url: string) => ({ senderFrame: { url } }) as unknown as IpcMainInvokeEvent;
+  /** A fake sender: an id, and the 'destroyed' listener main registers on it. */
+  const sender = (id: number) => {
+    const listeners: (() => void)[] = [];
+    return { id, once: (name: string, listener: () => void) => void (name === 'destroyed' && listeners.push(listener)), destroy: () => listeners.forEach((l) => l()) };
+  };
+  const appWindow = sender(1);
+  const frame = (url: string, from = appWindow) => ({ senderFrame: { url }, sender: from }) as unknown as IpcMainInvokeEvent;
   const origins = allowedOrigins();
 
   it('handles every channel, validates again, and refuses frames that are not the app', async () => {
@@ -96,6 +102,23 @@ describe('main’s IPC binding', () => {
     expect(errorCode(await info(frame('https://evil.example/'), {}))).toBe('E_IPC_SENDER');
     unbind();
     expect(handlers.size).toBe(0);
+  });
+
+  it('asks the sender check per channel, names each window as a client, and ends its runs when it is destroyed', async () => {
+    const { ipc, handlers } = fakeIpc();
+    const asked: string[] = [];
+    const gone = vi.spyOn(host, 'clientGone').mockResolvedValue();
+    const unbind = bindHostChannels(ipc, host, (_event, channel) => (asked.push(channel), channel !== 'runs:list'));
+    const trainer = sender(7);
+    expect(errorCode(await handlers.get('runs:list')?.(frame('towerflow://app/trainer.html', trainer), {}))).toBe('E_IPC_SENDER');
+    await handlers.get('app:info')?.(frame('towerflow://app/trainer.html', trainer), {});
+    await handlers.get('app:info')?.(frame('towerflow://app/trainer.html', trainer), {});
+    expect(asked).toEqual(['runs:list', 'app:info', 'app:info']);
+    trainer.destroy();
+    expect(gone).toHaveBeenCalledTimes(1);
+    expect(gone.mock.calls[0]?.[0]).toBe('webcontents:7');
+    gone.mockRestore();
+    unbind();
   });
 
   it('recognises the app origin (a custom scheme, whose URL.origin is "null") and the dev server', () => {

@@ -124,7 +124,7 @@ describe('a run trained in the window', () => {
 
   it('the window emits the same events as a Node run: stage, started, progress, two epochs', () => {
     expect(events[0]).toEqual({ type: 'stage', message: 'backend webgl (passed over — webgpu: navigator.gpu is not available in this test)' });
-    expect(events.find((e) => e.type === 'started')).toEqual({ type: 'started', dir: prepared.dir, backend: 'webgl', trainRows: prepared.trainRows, validRows: prepared.validRows, parameters: prepared.parameters });
+    expect(events.find((e) => e.type === 'started')).toEqual({ type: 'started', dir: prepared.dir, backend: 'webgl', trainRows: prepared.trainRows, validRows: prepared.validRows, parameters: prepared.parameters, backendNote: 'backend webgl (passed over — webgpu: navigator.gpu is not available in this test)' });
     expect(events.some((e) => e.type === 'progress')).toBe(true);
     expect(events.filter((e) => e.type === 'epoch').map((e) => (e as { epoch: number }).epoch)).toEqual([1, 2]);
   });

@@ -224,3 +224,51 @@ describe('towerflow serve', () => {
     expect(code).toBe(0);
   });
 });
+
+describe('a page as a client', () => {
+  /** A host whose clientGone calls are recorded, behind its own server with a short grace period. */
+  async function serverWithGrace(graceMs: number) {
+    const gone: { client: string; why: string }[] = [];
+    const seen: (string | undefined)[] = [];
+    const fake = {
+      ...host,
+      call: async (channel: string, request: unknown, caller?: { client?: string }) => (seen.push(caller?.client), host.call(channel, request, caller)),
+      clientGone: async (client: string, why: string) => void gone.push({ client, why }),
+    } as Host;
+    const graced = await startWebServer({ host: fake, staticDir: join(ws.dir, 'static'), clientGraceMs: graceMs });
+    const open = async (client: string) => {
+      const socket = new WebSocket(`ws://127.0.0.1:${graced.port}/events?token=${graced.token}&client=${client}`);
+      await new Promise((resolve, reject) => {
+        socket.on('open', resolve);
+        socket.on('error', reject);
+      });
+      return socket;
+    };
+    return { graced, gone, seen, open };
+  }
+  const closeAndWait = (socket: WebSocket) => new Promise((resolve) => (socket.on('close', resolve), socket.close()));
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it('names the caller by the page\'s client header; a malformed one is ignored', async () => {
+    const { graced, seen } = await serverWithGrace(50);
+    const ask = (client: string) => fetch(`http://127.0.0.1:${graced.port}/api/app:info`, { method: 'POST', headers: { Authorization: `Bearer ${graced.token}`, 'X-Towerflow-Client': client }, body: '{}' });
+    await ask('0f6c1d2e-aaaa-4bbb-8ccc-123456789abc');
+    await ask('bad id with spaces');
+    expect(seen).toEqual(['web:0f6c1d2e-aaaa-4bbb-8ccc-123456789abc', undefined]);
+    await graced.close();
+  });
+
+  it('says a page is gone once its event socket stays closed for the grace period, not when it reconnects in time', async () => {
+    const { graced, gone, open } = await serverWithGrace(150);
+    const first = await open('page-one-1234');
+    await closeAndWait(first);
+    // A reconnect within the grace period (a network blip): the page is not gone.
+    const again = await open('page-one-1234');
+    await sleep(300);
+    expect(gone).toEqual([]);
+    await closeAndWait(again);
+    await sleep(400);
+    expect(gone).toEqual([{ client: 'web:page-one-1234', why: 'the browser tab training it closed or lost the server' }]);
+    await graced.close();
+  });
+});
