@@ -80,4 +80,40 @@ describe.skipIf(!existsSync(CHROMIUM) || !existsSync(CENSUS))('training in the w
     await expect(page.locator('[data-testid=run-progress] .run-facts strong').textContent()).resolves.toBe('webgl');
     expect(problems).toEqual([]);
   });
+
+  it('keeps every finished epoch on disk as it trains; closing the tab mid-run leaves an incomplete run that says why', async () => {
+    const token = new URL(host.url).searchParams.get('token') ?? '';
+    const api = async (channel: string, body: unknown) =>
+      (await fetch(new URL(`/api/${channel}`, host.url), { method: 'POST', headers: { Authorization: `Bearer ${token}` }, body: JSON.stringify(body) })).json() as Promise<Record<string, unknown>>;
+    const runsNow = async () => ((await api('runs:list', {})).runs as { dir: string; status: string }[]);
+    const before = new Set((await runsNow()).map((r) => r.dir));
+
+    await page.getByTestId('opt-epochs').fill('200');
+    await page.getByTestId('opt-epochs').press('Enter');
+    await page.getByTestId('train-start').click();
+    await expect.poll(async () => page.locator('[data-testid=epoch-table] tbody tr').count(), { timeout: 120_000 }).toBeGreaterThan(0);
+    const run = (await runsNow()).find((r) => !before.has(r.dir));
+    if (!run) throw new Error('the new run is not listed');
+    expect(run.status).toBe('running');
+    // Epoch 1 is on disk while the run goes on: 2 splits × 2 tasks.
+    await expect.poll(async () => (await readFile(join(run.dir, 'metrics.csv'), 'utf8')).trimEnd().split('\n').length, { timeout: 30_000 }).toBeGreaterThanOrEqual(5);
+
+    await page.close();
+    // The server waits out its grace period (15 s) for a reconnect, then ends the run.
+    await expect.poll(async () => (await runsNow()).find((r) => r.dir === run.dir)?.status, { timeout: 60_000, interval: 1000 }).toBe('incomplete');
+    const log = (await readFile(join(run.dir, 'log.txt'), 'utf8')).trimEnd().split('\n');
+    expect(log.at(-1)).toMatch(/stopped: the browser tab training it closed or lost the server after epoch \d+; the epochs above are kept, there is no model$/);
+    expect(log.some((line) => /backend webgl/.test(line))).toBe(true);
+  });
+
+  it('builds the desktop app\'s hidden trainer page, which loads under the CSP and reaches the host (refused here: web mode has no trainer windows)', async () => {
+    const trainer = await browser.newPage();
+    const errors: string[] = [];
+    trainer.on('pageerror', (e) => errors.push(e.message));
+    const url = new URL(host.url);
+    await trainer.goto(`${url.origin}/trainer.html?token=${url.searchParams.get('token')}&job=some-job`);
+    await expect.poll(() => trainer.locator('#status').textContent(), { timeout: 30_000 }).toBe('Cannot train job some-job: there are no hidden trainer windows here (web mode)');
+    expect(errors).toEqual([]);
+    await trainer.close();
+  });
 });
