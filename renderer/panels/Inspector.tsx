@@ -207,7 +207,8 @@ function ModelInspector({ graph }: { graph: Graph }) {
 const SHORTCUTS: [string[], string][] = [
   [['Ctrl', 'Z'], 'undo'],
   [['Ctrl', 'Shift', 'Z'], 'redo (or Ctrl Y)'],
-  [['Ctrl', 'C'], 'copy'],
+  [['Ctrl', 'C'], 'copy (to other windows too)'],
+  [['Ctrl', 'X'], 'cut'],
   [['Ctrl', 'V'], 'paste'],
   [['Ctrl', 'D'], 'duplicate'],
   [['Del'], 'delete selection'],

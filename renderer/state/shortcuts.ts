@@ -6,6 +6,7 @@ export type ShortcutAction =
   | 'undo'
   | 'redo'
   | 'copy'
+  | 'cut'
   | 'paste'
   | 'duplicate'
   | 'delete'
@@ -33,7 +34,7 @@ export function shortcutFor(e: KeyPress): ShortcutAction | undefined {
     if (key === 'z') return e.shiftKey ? 'redo' : 'undo';
     if (key === 'y' && !e.shiftKey) return 'redo';
     if (e.shiftKey) return key === 's' ? 'save-as' : key === 'l' ? 'layout' : undefined;
-    return ({ c: 'copy', v: 'paste', d: 'duplicate', s: 'save', o: 'open', n: 'new', a: 'select-all' } as const)[key as 'c'];
+    return ({ c: 'copy', x: 'cut', v: 'paste', d: 'duplicate', s: 'save', o: 'open', n: 'new', a: 'select-all' } as const)[key as 'c'];
   }
   if (e.shiftKey) return undefined;
   if (key === 'Delete' || key === 'Backspace') return 'delete';

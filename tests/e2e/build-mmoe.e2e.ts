@@ -123,7 +123,8 @@ describe.skipIf(!existsSync(CHROMIUM))('building an MMoE on an empty canvas', ()
     await page.locator('[data-testid="node-tower_2"] .node-label').click();
     await page.keyboard.press('Control+c');
     await page.keyboard.press('Control+v');
-    expect((await graphOf(page)).nodes).toHaveLength(10);
+    // Paste reads the system clipboard first, so the node lands a moment after the key.
+    await expect.poll(async () => (await graphOf(page)).nodes).toHaveLength(10);
     await page.keyboard.press('Control+z');
     expect((await graphOf(page)).nodes).toHaveLength(9);
     expect((await graphOf(page)).edges).toHaveLength(10);

@@ -61,6 +61,7 @@ describe('keyboard shortcuts', () => {
     ['Z', { ctrl: true, shift: true }, 'redo'],
     ['y', { ctrl: true }, 'redo'],
     ['c', { ctrl: true }, 'copy'],
+    ['x', { ctrl: true }, 'cut'],
     ['v', { ctrl: true }, 'paste'],
     ['d', { ctrl: true }, 'duplicate'],
     ['Delete', {}, 'delete'],
