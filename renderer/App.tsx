@@ -1,6 +1,6 @@
 import { lazy, Suspense, useEffect, useState } from 'react';
 import { ReactFlowProvider } from '@xyflow/react';
-import { callHost } from './api/host';
+import { callHost, hostMode } from './api/host';
 import { Canvas } from './canvas/Canvas';
 import { ConnectionHint } from './canvas/ConnectionHint';
 import { ConfirmDialog } from './panels/ConfirmDialog';
@@ -15,6 +15,8 @@ import { Toolbar } from './panels/Toolbar';
 import { editorStore, useEditor } from './state/editor';
 import { isDirty } from './state/editor-store';
 import { offerRecovery, startAutosave } from './state/document-actions';
+import { listenForMenuCommands } from './state/menu-commands';
+import { refreshRecent } from './state/recent-store';
 import { toast, useUi } from './state/ui-store';
 import { useShortcuts } from './use-shortcuts';
 
@@ -34,11 +36,15 @@ export function App() {
     document.documentElement.dataset.theme = theme;
   }, [theme]);
   useEffect(() => setVisited((v) => (v.has(tab) ? v : new Set([...v, tab]))), [tab]);
+  // Only the desktop app has a menu bar; in web mode this would open an event socket for nothing.
+  useEffect(() => (hostMode() === 'electron' ? listenForMenuCommands() : undefined), []);
 
   useEffect(() => {
     void callHost('app:info', {}).then((r) => (r.ok ? useUi.getState().setInfo(r.value) : toast('error', `Cannot reach the host: ${r.error.message}`)));
     // A crash left unsaved work: offer it back; otherwise start from the templates.
     void offerRecovery().then((restored) => !restored && useUi.getState().showTemplates(true));
+    // Read now so that the start screen shows its recent files at once, instead of growing under the pointer.
+    void refreshRecent();
     const stopAutosave = startAutosave();
     const beforeUnload = (e: BeforeUnloadEvent) => {
       if (!isDirty(editorStore.getState())) return;

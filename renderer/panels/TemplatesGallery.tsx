@@ -4,8 +4,12 @@ import type { TemplateInfo } from '../api/responses';
 import { newDocument, openDocument, openTemplate } from '../state/document-actions';
 import { useUi } from '../state/ui-store';
 import { Modal } from './Modal';
+import { RecentList } from './RecentFiles';
 
-/** Start screen and File ▸ Templates: the seven architectures, each with its one-line description. */
+/**
+ * Start screen and File ▸ Templates: the seven architectures, each with its one-line description,
+ * and the models opened or saved lately.
+ */
 export function TemplatesGallery() {
   const open = useUi((s) => s.templatesOpen);
   const show = useUi((s) => s.showTemplates);
@@ -18,6 +22,7 @@ export function TemplatesGallery() {
   if (!open) return null;
   return (
     <Modal title="Start from a template" onClose={() => show(false)} wide testId="templates">
+      <RecentList />
       {error && <p className="issue issue-error">{error}</p>}
       <div className="template-grid">
         {templates?.map((t) => (

@@ -2,6 +2,7 @@ import { useEditor } from '../state/editor';
 import { isDirty } from '../state/editor-store';
 import { useUi, type Tab } from '../state/ui-store';
 import { runAction } from '../use-shortcuts';
+import { RecentMenu } from './RecentFiles';
 
 const TABS: { id: Tab; label: string }[] = [
   { id: 'design', label: 'Design' },
@@ -27,6 +28,7 @@ export function Toolbar() {
       <div className="toolbar-group">
         <button type="button" className="tool-btn" onClick={() => runAction('new')} title="New model (Ctrl+N)" data-testid="cmd-new">New</button>
         <button type="button" className="tool-btn" onClick={() => runAction('open')} title="Open a model file (Ctrl+O)" data-testid="cmd-open">Open</button>
+        <RecentMenu />
         <button type="button" className="tool-btn" onClick={() => runAction('save')} title="Save (Ctrl+S)" data-testid="cmd-save">Save</button>
         <button type="button" className="tool-btn" onClick={() => runAction('save-as')} title="Save as (Ctrl+Shift+S)" data-testid="cmd-save-as">Save as</button>
         <button type="button" className="tool-btn" onClick={() => showTemplates(true)} data-testid="cmd-templates">Templates</button>

@@ -5,6 +5,7 @@ import { isCancelled } from '../../app/host/contract';
 import { callHost, hostMode } from '../api/host';
 import { editorStore } from './editor';
 import { emptyGraph, isDirty } from './editor-store';
+import { refreshRecent } from './recent-store';
 import { toast, useUi } from './ui-store';
 
 /**
@@ -49,14 +50,19 @@ export async function openTemplate(id: string): Promise<boolean> {
   return true;
 }
 
-export async function openDocument(): Promise<void> {
+/**
+ * Opens a model file: `path` when it is known (a recent file, the menu's Open Recent), else the one
+ * the user picks (the native dialog in the desktop app, the workspace browser in web mode).
+ */
+export async function openDocument(path?: string): Promise<void> {
   if (!(await confirmDiscard('Open another model'))) return;
-  let path: string | undefined;
-  if (hostMode() === 'web') {
+  if (!path && hostMode() === 'web') {
     path = await useUi.getState().askFile({ mode: 'open-graph', title: 'Open model', extensions: ['.json'] });
     if (!path) return;
   }
   const result = await callHost('graph:open', path ? { path } : {});
+  // A recent file may have gone since the list was read: the list shows that once it is read again.
+  void refreshRecent();
   if (!result.ok) return void toast('error', result.error.message);
   if (isCancelled(result.value)) return;
   const opened = result.value;
@@ -83,6 +89,7 @@ export async function saveDocument(options: { as?: boolean } = {}): Promise<bool
   const savedPath = result.value.path;
   editorStore.getState().markSaved(savedPath, graph);
   void callHost('recovery:clear', {});
+  void refreshRecent();
   toast('success', `Saved ${savedPath ?? graph.name}`);
   return true;
 }
