@@ -210,6 +210,9 @@ export interface HostError {
 
 export type HostResult<T> = T | HostError;
 
+/** A host answer as the renderer handles it: a value, or the error, never thrown. */
+export type HostOutcome<T> = { ok: true; value: T } | { ok: false; error: HostError['error'] };
+
 export const isHostError = (value: unknown): value is HostError =>
   typeof value === 'object' && value !== null && 'error' in value && typeof (value as HostError).error?.message === 'string';
 

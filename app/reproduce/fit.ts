@@ -20,7 +20,7 @@ export async function fitAndTest(graph: Graph, data: { train: EncodedSplit; vali
     const result = await trainModel(model, compiled.compiled, { train: data.train, valid: data.valid }, options);
     if (result.stopReason === 'diverged') throw new Error(`${graph.name} diverged: ${result.message}`);
     return {
-      test: evaluate(model, compiled.compiled, data.test),
+      test: await evaluate(model, compiled.compiled, data.test),
       parameters: model.countParams(),
       samplesPerSecond: result.samplesPerSecond,
       bestEpoch: result.bestEpoch,

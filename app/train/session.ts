@@ -167,7 +167,7 @@ export async function trainModel(
       }
       const seconds = (now() - epochStart) / 1000;
       const train: EpochMetrics = { loss: sums.loss / sums.rows, tasks: mapValues(sums.tasks, (v) => ({ loss: v / sums.rows })) };
-      const valid = data.valid ? evaluate(model, specs, data.valid, options.lossWeights) : undefined;
+      const valid = data.valid ? await evaluate(model, specs, data.valid, options.lossWeights) : undefined;
       history.push({ epoch, train, ...(valid ? { valid } : {}) });
       const watched = valid ?? train;
       const score = stopping ? metricValue(watched, stopping.metric) : watched.loss;
@@ -175,7 +175,7 @@ export async function trainModel(
       let improved = best === undefined || (Number.isFinite(score) && better);
       if (improved) {
         const weights = model.getWeights().map((w) => w.clone());
-        if (allFinite(weights)) {
+        if (await allFinite(weights)) {
           tf.dispose([...(best?.weights ?? []), ...(initial ?? [])]);
           initial = undefined;
           best = { epoch, score, metrics: watched, weights };
@@ -194,7 +194,7 @@ export async function trainModel(
     // The model ends on the best epoch's weights; with no finished epoch it keeps its current weights
     // when they are finite, else goes back to the initial ones.
     if (best) model.setWeights(best.weights);
-    else if (initial && !allFinite(model.getWeights())) model.setWeights(initial);
+    else if (initial && !(await allFinite(model.getWeights()))) model.setWeights(initial);
   } finally {
     tf.dispose([...(best?.weights ?? []), ...(initial ?? [])]);
     optimizer.dispose();
@@ -256,6 +256,25 @@ export function taskLoss(task: Pick<ModelOutputSpec, 'loss'>, label: tf.Tensor, 
   ) as tf.Scalar;
 }
 
+/**
+ * predictSplit without blocking reads: each batch's outputs are awaited (data()), which the WebGPU
+ * backend needs to stay fast (its dataSync stalls the GPU queue and warns). Used while training.
+ */
+export async function predictSplitAsync(model: tf.LayersModel, inputs: readonly ModelInputSpec[], split: EncodedSplit, batchSize = 2048): Promise<Float32Array[]> {
+  const outputs = model.outputs.map(() => new Float32Array(split.rows));
+  for (let start = 0; start < split.rows; start += batchSize) {
+    const rows = range(start, Math.min(split.rows, start + batchSize));
+    const list = tf.tidy(() => {
+      const raw = model.predict(batchInputs(split, inputs, rows));
+      return Array.isArray(raw) ? raw : [raw];
+    });
+    const values = await Promise.all(list.map((t) => t.data()));
+    tf.dispose(list);
+    values.forEach((v, i) => outputs[i]?.set(v as Float32Array, start));
+  }
+  return outputs;
+}
+
 /** Predicts a whole split in batches; one Float32Array per model output. */
 export function predictSplit(model: tf.LayersModel, inputs: readonly ModelInputSpec[], split: EncodedSplit, batchSize = 2048): Float32Array[] {
   const outputs = model.outputs.map(() => new Float32Array(split.rows));
@@ -271,13 +290,13 @@ export function predictSplit(model: tf.LayersModel, inputs: readonly ModelInputS
 }
 
 /** Validation metrics per task: loss, and AUC / logloss / GAUC for probabilities, MSE for regression. */
-export function evaluate(
+export async function evaluate(
   model: tf.LayersModel,
   specs: { inputs: readonly ModelInputSpec[]; outputs: readonly ModelOutputSpec[] },
   split: EncodedSplit,
   lossWeights?: Record<string, number>,
-): EpochMetrics {
-  const predictions = predictSplit(model, specs.inputs, split);
+): Promise<EpochMetrics> {
+  const predictions = await predictSplitAsync(model, specs.inputs, split);
   const tasks: Record<string, TaskMetrics> = {};
   let loss = 0;
   specs.outputs.forEach((output, i) => {
@@ -321,9 +340,15 @@ export function metricNames(outputs: readonly ModelOutputSpec[]): string[] {
 }
 
 /** True when no value of any tensor is NaN or ±Infinity (x · 0 is 0 exactly for finite x only). */
-function allFinite(tensors: readonly tf.Tensor[]): boolean {
+async function allFinite(tensors: readonly tf.Tensor[]): Promise<boolean> {
   if (tensors.length === 0) return true;
-  return tf.tidy(() => tf.addN(tensors.map((t) => tf.sum(tf.mul(t, 0)))).dataSync()[0] === 0);
+  // Summed one by one, not with addN: WebGPU's addN binds every input at once, and over its
+  // storage-buffer limit (8 per stage on many adapters) its kernel is invalid and the sum garbage.
+  const check = tf.tidy(() => tensors.reduce<tf.Tensor>((total, t) => tf.add(total, tf.sum(tf.mul(t, 0))), tf.scalar(0)));
+  // Awaited, not dataSync: WebGPU stalls on synchronous reads.
+  const [sum] = await check.data();
+  check.dispose();
+  return sum === 0;
 }
 
 function permutation(n: number, rng: ReturnType<typeof createRng>): Int32Array {

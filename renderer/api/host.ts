@@ -1,7 +1,7 @@
-import { isHostError, parseRequest, type HostChannel, type HostError, type HostRequest, type HostResponse } from '../../app/host/contract';
+import { isHostError, parseRequest, type HostChannel, type HostOutcome, type HostRequest, type HostResponse } from '../../app/host/contract';
 import { transport } from './transport';
 
-export type HostOutcome<T> = { ok: true; value: T } | { ok: false; error: HostError['error'] };
+export type { HostOutcome } from '../../app/host/contract';
 
 /**
  * Calls one channel. The request is checked against the channel's schema here first, so a bad

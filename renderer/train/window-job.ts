@@ -1,10 +1,9 @@
-import { BROWSER_BACKENDS, type HostChannel, type HostRequest, type HostResponse, type TrainEventBody } from '../../app/host/contract';
+import { BROWSER_BACKENDS, type HostChannel, type HostOutcome, type HostRequest, type HostResponse, type TrainEventBody } from '../../app/host/contract';
 import type { BrowserBackendPreference } from '../../app/engine/backend-browser';
 import { loadGraph } from '../../app/graph/load';
 import type { Graph } from '../../app/graph/schema';
 import { epochMetricsToWire, toWireNumber } from '../../app/host/wire';
 import type { RunEvent } from '../../app/train/run';
-import type { HostOutcome } from '../api/host';
 import type { FailedReport, WindowTrainingInput, WindowTrainingOutcome } from './window-training';
 
 /**

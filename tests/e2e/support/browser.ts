@@ -7,14 +7,16 @@ export const SCREENSHOTS = resolve(import.meta.dirname, '../../../test-output/sc
 
 /**
  * Headless Chromium. `webgl`: WebGL2 on SwiftShader (ANGLE's CPU implementation), for training in
- * the window (engine "browser") on a machine without a GPU; slow but exact.
+ * the window (engine "browser") on a machine without a GPU; slow but exact. `webgpu`: WebGPU on
+ * SwiftShader's Vulkan too (pages on 127.0.0.1 are a secure context, which WebGPU needs).
  */
-export async function launch(options: { webgl?: boolean } = {}): Promise<Browser> {
+export async function launch(options: { webgl?: boolean; webgpu?: boolean } = {}): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
     args: [
       '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run',
-      ...(options.webgl ? ['--use-angle=swiftshader', '--enable-unsafe-swiftshader'] : []),
+      ...(options.webgl || options.webgpu ? ['--use-angle=swiftshader', '--enable-unsafe-swiftshader'] : []),
+      ...(options.webgpu ? ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader'] : []),
     ],
   });
 }

@@ -136,7 +136,7 @@ describe('a finished run', () => {
     expect(lines[1]).toBe(`training Two tasks (${summary.parameters} parameters) on 600 rows, validating on 200`);
     expect(lines.slice(2, 5).map((l) => l.replace(/: .*/, ''))).toEqual(['epoch 1', 'epoch 2', 'epoch 3']);
     expect(lines.at(-1)).toBe('completed: trained 3 epochs');
-    expect(events.find((e) => e.type === 'started')).toEqual({ type: 'started', dir: summary.dir, backend: 'cpu', trainRows: 600, validRows: 200, parameters: summary.parameters });
+    expect(events.find((e) => e.type === 'started')).toEqual({ type: 'started', dir: summary.dir, backend: 'cpu', trainRows: 600, validRows: 200, parameters: summary.parameters, backendNote: 'backend cpu' });
     expect(events.filter((e) => e.type === 'epoch')).toHaveLength(3);
   });
 
