@@ -1,28 +1,19 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHostHandlers, type Host } from '../../../app/host/handlers';
+import { electronBinary } from '../../../scripts/electron-binary.mjs';
 import { call, censusBinding, makeWorkspace, ok, recordRuns, REPO, template, writeCensus } from './helpers';
 
 /**
  * The desktop build: electron-vite bundles main, preload and the training worker; the bundled
  * worker must train exactly as the TypeScript one does, since the desktop app forks it with the
  * Electron binary as plain Node (ELECTRON_RUN_AS_NODE=1). Plain `node` stands in for that binary
- * here. Where a real Electron binary exists, the app itself is launched too.
+ * here.
  */
 const BUILD = join(REPO, 'test-output', 'electron-build');
-
-function electronBinary(): { path?: string; reason: string } {
-  try {
-    const path = createRequire(import.meta.url)('electron') as string;
-    return existsSync(path) ? { path, reason: '' } : { reason: `the electron package points at ${path}, which does not exist` };
-  } catch (error) {
-    return { reason: `no Electron binary: ${(error as Error).message}` };
-  }
-}
 
 describe('the electron-vite build', () => {
   let ws: { dir: string; cleanup: () => Promise<void> };
@@ -66,8 +57,8 @@ describe('the electron-vite build', () => {
 });
 
 describe('the desktop app', () => {
+  // The Electron smoke test itself is tests/e2e/electron.e2e.ts.
   const electron = electronBinary();
-  if (!electron.path) console.info(`Electron smoke test skipped: ${electron.reason} (electron installs without its binary here; web mode covers the same host)`);
 
   it.skipIf(Boolean(electron.path))('npm start says there is no Electron binary and offers web mode', () => {
     const start = spawnSync(process.execPath, [join(REPO, 'scripts/desktop.mjs')], { cwd: REPO, encoding: 'utf8' });
@@ -76,27 +67,4 @@ describe('the desktop app', () => {
     expect(start.stderr).toContain('npm run web');
     expect(start.stderr).toContain('towerflow serve --workspace');
   });
-
-  it.skipIf(!electron.path)('launches with the secure window and the title Towerflow', async () => {
-    const build = spawnSync('npm', ['run', 'build'], { cwd: REPO, encoding: 'utf8' });
-    expect(build.status, build.stderr).toBe(0);
-    const { _electron } = await import('playwright-core');
-    const ws = await makeWorkspace();
-    const app = await _electron.launch({
-      executablePath: electron.path,
-      args: [REPO],
-      env: { ...process.env, TOWERFLOW_WORKSPACE: ws.dir, TOWERFLOW_DATA_DIR: join(ws.dir, 'data') } as Record<string, string>,
-    });
-    try {
-      const window = await app.firstWindow();
-      await window.waitForLoadState('domcontentloaded');
-      expect(await window.title()).toMatch(/Towerflow/);
-      // The page sees the bridge, and no Node.
-      expect(await window.evaluate(() => typeof (globalThis as { require?: unknown }).require)).toBe('undefined');
-      expect(await window.evaluate(() => Object.keys((globalThis as unknown as { towerflowHost: { call: object } }).towerflowHost.call).length)).toBeGreaterThan(20);
-    } finally {
-      await app.close();
-      await ws.cleanup();
-    }
-  }, 300_000);
 });
