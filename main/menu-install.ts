@@ -7,7 +7,7 @@ import { buildAppMenu } from './menu';
  * Electron calls, so menu.ts stays a pure function that tests can run without an Electron binary.
  */
 export interface AppMenuWiring {
-  /** The host's recent files: `() => host.handlers['recent:list']({})`. */
+  /** The host's recent files: `() => host.handlers['recent:list']({}, {})`. */
   listRecent(): Promise<HostResult<{ files: RecentFile[] }>>;
   /** Sends a command to the app window (not to any other window): see menuCommandMessage. */
   send(command: MenuCommand): void;
