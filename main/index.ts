@@ -7,6 +7,7 @@ import { createHostHandlers, type Host } from '../app/host/handlers';
 import { HOST_EVENT_CHANNEL } from './bridge';
 import { electronDialogs } from './dialogs';
 import { bindHostChannels } from './ipc';
+import { installAppMenu, menuCommandMessage } from './menu-install';
 import { allowedOrigins, APP_ORIGIN, isAppUrl } from './origins';
 import { registerAppScheme, serveRenderer } from './protocol';
 import { hardenSession } from './security';
@@ -61,12 +62,19 @@ async function start(): Promise<void> {
     version: app.getVersion(),
     trainerWindows: trainers,
   });
+  const hostReady = host;
+  const menu = installAppMenu({
+    listRecent: () => hostReady.handlers['recent:list']({}, {}),
+    // To the app window only: host events also reach the hidden trainer windows.
+    send: (command) => mainWindow?.webContents.send(HOST_EVENT_CHANNEL, menuCommandMessage(command)),
+    dev: !app.isPackaged,
+  });
   hardenSession(session.defaultSession, origins);
   serveRenderer(join(app.getAppPath(), 'out', 'renderer'));
   bindHostChannels(ipcMain, host, (event, channel) => {
     if (!isAppUrl(event.senderFrame?.url, origins)) return false;
     return event.sender === mainWindow?.webContents || (trainers.owns(event.sender) && TRAINER_CHANNELS.has(channel));
-  });
+  }, menu.afterCall);
   // Events go to every window of the app: the app window, and trainer windows (which listen for trainer:stop).
   host.events.subscribe((event, payload) => {
     for (const window of BrowserWindow.getAllWindows()) if (!window.isDestroyed()) window.webContents.send(HOST_EVENT_CHANNEL, { event, payload });

@@ -7,7 +7,13 @@ import type { Host } from '../app/host/handlers';
  * the preload's check protects the UI from its own mistakes, this one protects the machine from a
  * compromised page. Calls are accepted only from the app's own page (VS Code's validateIPC idea).
  */
-export function bindHostChannels(ipcMain: IpcMain, host: Host, trusted: (event: IpcMainInvokeEvent, channel: HostChannel) => boolean): () => void {
+export function bindHostChannels(
+  ipcMain: IpcMain,
+  host: Host,
+  trusted: (event: IpcMainInvokeEvent, channel: HostChannel) => boolean,
+  /** After each answered call (the app menu refreshes Open Recent after graph:open and graph:save). */
+  answered: (channel: HostChannel) => void = () => undefined,
+): () => void {
   const channels = Object.keys(HOST_CHANNELS) as HostChannel[];
   // Each window is a client of the host; when one is destroyed (closed or crashed), the runs it was
   // training end with their reported epochs kept.
@@ -27,7 +33,9 @@ export function bindHostChannels(ipcMain: IpcMain, host: Host, trusted: (event: 
   for (const channel of channels) {
     ipcMain.handle(channel, async (event, request: unknown) => {
       if (!trusted(event, channel)) return hostError('E_IPC_SENDER', `${channel}: refused a call from ${event.senderFrame?.url ?? 'an unknown frame'}`);
-      return host.call(channel, request, callerOf(event));
+      const answer = await host.call(channel, request, callerOf(event));
+      answered(channel);
+      return answer;
     });
   }
   return () => channels.forEach((channel) => ipcMain.removeHandler(channel));

@@ -69,6 +69,7 @@ const fakeElectron = {
     getPath: (name: string) => `/nonexistent/${name}`,
     getAppPath: () => REPO,
     getVersion: () => '0.0.0-test',
+    getName: () => 'Towerflow',
     quit: vi.fn(),
     exit: vi.fn(),
     addRecentDocument: vi.fn(),
@@ -154,6 +155,31 @@ describe('the desktop main process (Electron stood in for)', () => {
     await until(() => eventsTo(appWindow).some((e) => e.event === 'train:event' && (e.payload as HostEvents['train:event']).event.type === 'crashed'), 'the crashed event');
     const crashed = eventsTo(appWindow).find((e) => e.event === 'train:event' && (e.payload as HostEvents['train:event']).runId === job);
     expect(crashed?.payload).toMatchObject({ runId: job, event: { type: 'crashed', message: expect.stringMatching(/^the window training it closed or crashed/) } });
+  });
+
+  it('installs the app menu, whose commands go to the app window only, and whose Open Recent follows a save', async () => {
+    type Item = { id?: string; label?: string; click?: () => void; submenu?: Item[]; enabled?: boolean };
+    const latestMenu = () => fakeElectron.Menu.setApplicationMenu.mock.lastCall?.[0] as unknown as Item[];
+    const find = (items: Item[], id: string): Item | undefined => {
+      for (const item of items) {
+        if (item.id === id) return item;
+        const inner = item.submenu && find(item.submenu, id);
+        if (inner) return inner;
+      }
+      return undefined;
+    };
+    await until(() => latestMenu() !== undefined, 'the app menu');
+    const trainerBefore = FakeWindow.all.filter((w) => w !== appWindow).map((w) => w.webContents.sent.length);
+    find(latestMenu(), 'file.save')?.click?.();
+    expect(eventsTo(appWindow).at(-1)).toEqual({ event: 'menu:command', payload: { command: { type: 'save' } } });
+    expect(FakeWindow.all.filter((w) => w !== appWindow).map((w) => w.webContents.sent.length)).toEqual(trainerBefore);
+
+    const path = join(ws.dir, 'menu-test.json');
+    expect(await invoke(appWindow, 'graph:save', { graph: template('omoe'), path })).toMatchObject({ path });
+    await until(() => JSON.stringify(find(latestMenu(), 'file.recent')?.submenu ?? []).includes('menu-test.json'), 'Open Recent to list the saved file');
+    const recent = find(latestMenu(), 'file.recent')?.submenu?.find((i) => i.label?.includes('menu-test.json'));
+    recent?.click?.();
+    expect(eventsTo(appWindow).at(-1)).toEqual({ event: 'menu:command', payload: { command: { type: 'open', path } } });
   });
 
   it('asks before closing a window with unsaved changes, and closes only when told to', () => {
