@@ -12,7 +12,10 @@ export type Subscribe = (listener: (event: string, payload: unknown) => void) =>
 /** The IPC channel main sends host events on, each message `{ event, payload }`. */
 export const HOST_EVENT_CHANNEL = 'towerflow:event';
 
-export function createBridge(invoke: Invoke, subscribe: Subscribe): TowerflowHostBridge {
+/** Where a dropped File is on disk (Electron's webUtils.getPathForFile); '' for anything else. */
+export type PathForFile = (file: unknown) => string;
+
+export function createBridge(invoke: Invoke, subscribe: Subscribe, pathForFile: PathForFile = () => ''): TowerflowHostBridge {
   const call: Record<string, (request: unknown) => Promise<unknown>> = {};
   for (const channel of Object.keys(HOST_CHANNELS) as HostChannel[]) {
     call[channel] = async (request: unknown) => {
@@ -27,6 +30,13 @@ export function createBridge(invoke: Invoke, subscribe: Subscribe): TowerflowHos
     onEvent: (listener) => {
       if (typeof listener !== 'function') throw new TypeError('onEvent takes a function');
       return subscribe(listener);
+    },
+    pathForFile: (file) => {
+      try {
+        return pathForFile(file);
+      } catch {
+        return ''; // not a File: nothing to say about it
+      }
     },
   };
 }

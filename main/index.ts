@@ -57,6 +57,7 @@ async function start(): Promise<void> {
     workspace,
     dataDir,
     templatesDir: join(app.getAppPath(), 'templates'),
+    examplesDir: join(app.getAppPath(), 'examples'),
     dialogs: electronDialogs(() => mainWindow),
     worker: { workerPath: join(here, 'train-worker.js'), execPath: process.execPath, execArgv: [], env: { ELECTRON_RUN_AS_NODE: '1' } },
     version: app.getVersion(),

@@ -1,4 +1,4 @@
-import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
+import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron';
 import { createBridge, HOST_EVENT_CHANNEL, unpackEvent } from './bridge';
 
 /**
@@ -16,6 +16,8 @@ const bridge = createBridge(
     ipcRenderer.on(HOST_EVENT_CHANNEL, forward);
     return () => void ipcRenderer.removeListener(HOST_EVENT_CHANNEL, forward);
   },
+  // Dropped files: the page gets File objects without paths (File.path is gone since Electron 32).
+  (file) => (file instanceof File ? webUtils.getPathForFile(file) : ''),
 );
 
 contextBridge.exposeInMainWorld('towerflowHost', bridge);

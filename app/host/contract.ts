@@ -394,6 +394,18 @@ export interface DatasetInspection {
     /** One line per graph column or label the file cannot feed. */
     problems: string[];
   };
+  /** Shipped bindings this file fits (app/host/layouts.ts); offered when the request's binding names no columns. */
+  layouts?: KnownLayout[];
+}
+
+/** A dataset binding that ships with the app (examples/*.binding.json), offered for files it fits. */
+export interface KnownLayout {
+  /** The file name without .binding.json, e.g. census-income. */
+  id: string;
+  file: string;
+  columns: number;
+  /** The binding JSON, as `--binding` takes it. */
+  binding: unknown;
 }
 
 export interface TrainStarted {
@@ -580,6 +592,8 @@ export type HostEventName = keyof HostEvents;
 export interface TowerflowHostBridge {
   call: { [C in HostChannel]: (request: HostRequest<C>) => Promise<HostResult<HostResponses[C]>> };
   onEvent(listener: (event: string, payload: unknown) => void): () => void;
+  /** Desktop app: where a File dropped on the page is on disk ('' when it is not a file on disk). */
+  pathForFile(file: unknown): string;
 }
 
 /** Stable codes of host errors (data and graph problems keep their own codes). */

@@ -22,6 +22,7 @@ import { HostEventHub } from './events';
 import { ioError, readText, writeAtomic } from './files';
 import { summarise, toGraph, validateDocument } from './graph-ops';
 import { inspectRun } from './inspect';
+import { fittingLayouts, loadLayouts } from './layouts';
 import { RecentFiles } from './recent';
 import { RecoveryStore } from './recovery';
 import { exportRun, listRuns, openRun } from './runs';
@@ -54,6 +55,8 @@ export interface HostOptions {
   runsDir?: string;
   /** Default: the repository's templates/ folder. */
   templatesDir?: string;
+  /** The shipped dataset bindings offered as known layouts (default: the repository's examples/). */
+  examplesDir?: string;
   dialogs?: HostDialogs;
   /** How training processes start (default: the TypeScript worker through tsx). */
   worker?: WorkerLaunch;
@@ -101,6 +104,7 @@ export async function createHostHandlers(options: HostOptions): Promise<Host> {
   const guard = await createPathGuard(options.workspace, options.mode === 'web');
   const runsDir = options.runsDir ?? join(guard.root, 'runs');
   const templatesDir = options.templatesDir ?? join(REPO_ROOT, 'templates');
+  const examplesDir = options.examplesDir ?? join(REPO_ROOT, 'examples');
   const events = new HostEventHub();
   const trainer = new TrainProcessManager(options.worker ?? sourceWorkerLaunch(), (payload) => events.emit('train:event', payload));
   const browserRuns = new BrowserRuns();
@@ -217,7 +221,12 @@ export async function createHostHandlers(options: HostOptions): Promise<Host> {
       if (typeof file !== 'string') return file;
       const loaded = doc === undefined ? undefined : toGraph(doc);
       const graph = loaded && 'graph' in loaded ? loaded.graph : undefined;
-      return inspectDataset(file, binding, rows, graph);
+      const inspection = await inspectDataset(file, binding, rows, graph);
+      if (isHostError(inspection)) return inspection;
+      // Offered only while the user's binding does not name the columns itself.
+      const named = typeof binding === 'object' && binding !== null && Array.isArray((binding as { columns?: unknown }).columns);
+      const layouts = named ? [] : fittingLayouts(await loadLayouts(examplesDir), inspection);
+      return layouts.length ? { ...inspection, layouts } : inspection;
     },
 
     'train:start': async (request) => {

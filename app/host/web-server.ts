@@ -5,9 +5,10 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import { resolve } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { hostError, isHostChannel, requestByteLimit, type HostError } from './contract';
+import { hostError, isHostChannel, isHostError, requestByteLimit, type HostError } from './contract';
 import { CONTENT_SECURITY_POLICY, contentType, MISSING_RENDERER_HTML, staticFile } from './static';
 import type { Host } from './handlers';
+import { receiveUpload, UPLOADS_FOLDER } from './uploads';
 
 export { CONTENT_SECURITY_POLICY };
 
@@ -22,6 +23,7 @@ export { CONTENT_SECURITY_POLICY };
  *   GET  /events?token=…&client=<id>
  *                         WebSocket; each message is `{ "event": name, "payload": … }`. When a
  *                         page's sockets stay closed for the grace period, the runs it trains end.
+ *   POST /upload?name=…   a dropped file's bytes, copied into <workspace>/uploads/ (uploads.ts)
  *   GET  /…               the built renderer (out/renderer/), index.html at `/`
  *
  * Only loopback is bound. A random token (printed in the URL) guards the API and the events;
@@ -42,6 +44,8 @@ export interface WebServerOptions {
    * laptop) before the page counts as gone and the runs it was training end. Default 15 s.
    */
   clientGraceMs?: number;
+  /** The most bytes one dropped file may have (default uploads.ts MAX_UPLOAD_BYTES). */
+  uploadLimit?: number;
 }
 
 export interface WebServer {
@@ -77,6 +81,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (!loopbackHost(req)) return sendJson(res, 403, hostError('E_FORBIDDEN', 'requests must be addressed to 127.0.0.1 or localhost'));
     if (url.pathname.startsWith('/api/')) return api(req, res, url);
+    if (url.pathname === '/upload') return upload(req, res, url);
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, hostError('E_METHOD', `${req.method} is not allowed here`));
     return serveStatic(res, url.pathname, staticDir, req.method === 'HEAD');
   }
@@ -97,6 +102,22 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     }
     const client = clientId(req.headers[CLIENT_HEADER]);
     sendJson(res, 200, await host.call(channel, request, client !== undefined ? { client } : {}));
+  }
+
+  /** A file dropped on the page, copied into <workspace>/uploads (uploads.ts); answers { path, bytes }. */
+  async function upload(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    if (!authorised(req, url, token)) return sendJson(res, 401, hostError('E_UNAUTHORIZED', 'missing or wrong token: use the URL printed by `towerflow serve`'));
+    if (req.method !== 'POST') return sendJson(res, 405, hostError('E_METHOD', 'use POST for /upload'));
+    const declared = req.headers['content-length'] === undefined ? undefined : Number(req.headers['content-length']);
+    // Through the workspace guard: an uploads folder that links out of the workspace is refused.
+    const folder = await host.guard.resolve(UPLOADS_FOLDER);
+    const received = isHostError(folder) ? folder : await receiveUpload(folder, url.searchParams.get('name') ?? '', req, declared, options.uploadLimit);
+    if (isHostError(received)) {
+      // Unread bytes are dropped, so the answer is not stuck behind a body nobody reads.
+      req.resume();
+      return sendJson(res, received.error.code === 'E_TOO_LARGE' ? 413 : 400, received);
+    }
+    sendJson(res, 200, received);
   }
 
   server.on('upgrade', (req, socket, head) => {

@@ -12,5 +12,11 @@ export function electronTransport(bridge: TowerflowHostBridge): Transport {
       return method(request);
     },
     onEvent: (listener) => bridge.onEvent(listener),
+    async dropFile(file) {
+      const path = bridge.pathForFile(file);
+      return path
+        ? { ok: true, value: { path, copied: false } }
+        : { ok: false, error: { code: 'E_NOT_A_FILE', message: `${file.name} is not a file on this computer's disk (drop a file from the file manager)` } };
+    },
   };
 }

@@ -25,3 +25,6 @@ export async function callHost<C extends HostChannel>(channel: C, request: HostR
 export const onHostEvent = (listener: (event: string, payload: unknown) => void): (() => void) => transport().onEvent(listener);
 
 export const hostMode = (): 'electron' | 'web' => transport().mode;
+
+/** A dropped file as a path the host can read (see Transport.dropFile). */
+export const dropFile = (file: File, onProgress?: (sent: number) => void) => transport().dropFile(file, onProgress);

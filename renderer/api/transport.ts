@@ -1,4 +1,4 @@
-import type { HostChannel, TowerflowHostBridge } from '../../app/host/contract';
+import type { HostChannel, HostOutcome, TowerflowHostBridge } from '../../app/host/contract';
 import { electronTransport } from './electron-transport';
 import { webTransport } from './web-transport';
 
@@ -11,6 +11,11 @@ export interface Transport {
   readonly mode: 'electron' | 'web';
   call(channel: HostChannel, request: unknown): Promise<unknown>;
   onEvent(listener: (event: string, payload: unknown) => void): () => void;
+  /**
+   * A file dropped on the page as a path the host can read: in the desktop app, where it is on disk;
+   * in web mode, a copy sent to the server (<workspace>/uploads/), `onProgress` in bytes.
+   */
+  dropFile(file: File, onProgress?: (sent: number) => void): Promise<HostOutcome<{ path: string; copied: boolean }>>;
 }
 
 /** The preload's bridge (app/host/contract.ts): one function per channel, never a generic invoke. */

@@ -1,4 +1,4 @@
-import { hostError, type HostChannel } from '../../app/host/contract';
+import { hostError, isHostError, type HostChannel } from '../../app/host/contract';
 import type { Transport } from './transport';
 
 const TOKEN_KEY = 'towerflow.token';
@@ -74,6 +74,27 @@ export function webTransport(location: Location, storage: Storage): Transport {
       } catch {
         return hostError('E_HOST_RESPONSE', `the server answered ${response.status} with something that is not JSON`);
       }
+    },
+    dropFile(file, onProgress) {
+      // XMLHttpRequest, not fetch: it reports upload progress, which a large data file needs.
+      return new Promise((resolve) => {
+        const request = new XMLHttpRequest();
+        request.open('POST', `/upload?name=${encodeURIComponent(file.name)}`);
+        request.setRequestHeader('Authorization', `Bearer ${token}`);
+        request.upload.onprogress = (event) => onProgress?.(event.loaded);
+        request.onload = () => {
+          let answer: unknown;
+          try {
+            answer = JSON.parse(request.responseText);
+          } catch {
+            return resolve({ ok: false, error: { code: 'E_HOST_RESPONSE', message: `the server answered ${request.status} with something that is not JSON` } });
+          }
+          if (isHostError(answer)) return resolve({ ok: false, error: answer.error });
+          resolve({ ok: true, value: { path: (answer as { path: string }).path, copied: true } });
+        };
+        request.onerror = () => resolve({ ok: false, error: { code: 'E_HOST_UNREACHABLE', message: `${file.name} could not be sent: the Towerflow server did not answer` } });
+        request.send(file);
+      });
     },
     onEvent(listener) {
       listeners.add(listener);

@@ -96,4 +96,30 @@ describe.skipIf(!existsSync(CHROMIUM))('files in web mode', () => {
     await expect(next.getByTestId('dirty-marker').count()).resolves.toBe(1);
     await next.close();
   });
+
+  it('takes a data file dropped on the Train tab: copied into the workspace, then inspected', async () => {
+    const fixture = await readFile(join(import.meta.dirname, '../fixtures/data/census-income-test-head20.csv'), 'utf8');
+    const fresh = await openApp(browser, host.url);
+    await fresh.page.getByTestId('template-mmoe').click();
+    await fresh.page.getByTestId('templates').waitFor({ state: 'detached' });
+    await fresh.page.getByTestId('tab-train').click();
+    // What a drop from the file manager gives the page: a DataTransfer holding a File.
+    const transfer = await fresh.page.evaluateHandle((text) => {
+      // Page globals (this file is type-checked with Node's types, which have no DataTransfer).
+      const page = globalThis as unknown as { DataTransfer: new () => { items: { add(file: unknown): void } } };
+      const data = new page.DataTransfer();
+      data.items.add(new File([text], 'census dropped.csv', { type: 'text/csv' }));
+      return data;
+    }, fixture);
+    const zone = fresh.page.getByTestId('data-drop');
+    await zone.dispatchEvent('dragover', { dataTransfer: transfer });
+    await zone.dispatchEvent('drop', { dataTransfer: transfer });
+    const copy = join(host.workspace, 'uploads', 'census dropped.csv');
+    await expect.poll(() => fresh.page.getByTestId('data-path').inputValue(), { timeout: 20_000 }).toBe(copy);
+    await expect(readFile(copy, 'utf8')).resolves.toBe(fixture);
+    await expect.poll(() => fresh.page.getByTestId('data-facts').textContent(), { timeout: 20_000 }).toMatch(/^42 columns · no header row/);
+    await screenshot(fresh.page, 'train-data-dropped');
+    expect(fresh.problems).toEqual([]);
+    await fresh.page.close();
+  });
 });

@@ -1,5 +1,5 @@
 import { existsSync, createReadStream } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
@@ -51,14 +51,20 @@ describe.skipIf(!existsSync(CHROMIUM) || !existsSync(CENSUS))('training from the
     await expect(page.getByTestId('binding-problems').textContent()).resolves.toMatch(/does not have/);
   });
 
-  it('takes the census binding pasted as JSON and finds every column', async () => {
+  it('refuses a broken binding pasted as JSON, with the reason', async () => {
     await page.getByTestId('binding-json').click();
     await page.getByTestId('binding-text').fill('{ "header": false, "labels": { "income": { "column": 3 } } }');
     await page.getByTestId('binding-apply').click();
     await expect(page.getByTestId('binding-text-error').textContent()).resolves.toMatch(/invalid dataset binding|label of output/);
-    await page.getByTestId('binding-text').fill(await readFile(join(ROOT, 'examples/census-income.binding.json'), 'utf8'));
-    await page.getByTestId('binding-apply').click();
+    await page.getByTestId('binding-dialog').getByText('Cancel').click();
+  });
+
+  it('offers the census-income layout for the header-less file; one click finds every column', async () => {
+    await expect(page.getByTestId('layout-offer').textContent()).resolves.toMatch(/fits the census-income layout .*42 columns, no header row/);
+    await screenshot(page, 'train-layout-offer');
+    await page.getByTestId('layout-use-census-income').click();
     await page.getByTestId('binding-ok').waitFor({ timeout: 30_000 });
+    await expect(page.getByTestId('layout-offer').count()).resolves.toBe(0);
     await expect(page.getByTestId('label-income').textContent()).resolves.toContain('income_50k = "50000+."');
     await expect(page.getByTestId('data-facts').textContent()).resolves.toMatch(/42 columns · no header row/);
   });

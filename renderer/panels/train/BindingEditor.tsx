@@ -3,6 +3,9 @@ import { labelFormOf, parseBindingText, ruleOfForm, setFeatureColumn, setHeader,
 import { useTrain } from '../../state/train-store';
 import { Modal } from '../Modal';
 
+/** A header-less file can miss every column: the first few say enough, the rest fold away. */
+const SHOWN_PROBLEMS = 4;
+
 const MODES: { id: LabelMode; words: string }[] = [
   { id: 'binary', words: 'is 0/1' },
   { id: 'equals', words: 'equals' },
@@ -19,6 +22,10 @@ export function BindingEditor() {
   const { inspection, binding, setBinding } = useTrain();
   const [jsonOpen, setJsonOpen] = useState(false);
   const bound = inspection?.binding;
+  const applyLayout = (json: unknown) => {
+    const parsed = parseBindingText(JSON.stringify(json));
+    if (parsed.ok) setBinding(parsed.binding);
+  };
   const columns = inspection?.columns ?? [];
   return (
     <section className="card">
@@ -43,13 +50,37 @@ export function BindingEditor() {
           </select>
         </div>
       )}
+      {inspection?.layouts && (!bound || bound.problems.length > 0) && (
+        <div className="layout-offer" data-testid="layout-offer">
+          {inspection.layouts.map((layout) => (
+            <p key={layout.id} className="issue issue-info">
+              This file fits the <strong>{layout.id}</strong> layout that ships with Towerflow ({layout.columns} columns{inspection.hasHeader ? '' : ', no header row'}): its column names, encodings and label rules.{' '}
+              <button type="button" className="btn btn-small" onClick={() => applyLayout(layout.binding)} data-testid={`layout-use-${layout.id}`}>
+                Use {layout.id}
+              </button>
+            </p>
+          ))}
+        </div>
+      )}
       {bound && bound.problems.length > 0 && (
         <ul className="issue-list" data-testid="binding-problems">
-          {bound.problems.map((p, i) => (
+          {bound.problems.slice(0, SHOWN_PROBLEMS).map((p, i) => (
             <li key={i} className="issue issue-warning">
               {p}
             </li>
           ))}
+          {bound.problems.length > SHOWN_PROBLEMS && (
+            <li>
+              <details>
+                <summary className="dim small">and {bound.problems.length - SHOWN_PROBLEMS} more</summary>
+                {bound.problems.slice(SHOWN_PROBLEMS).map((p, i) => (
+                  <p key={i} className="issue issue-warning">
+                    {p}
+                  </p>
+                ))}
+              </details>
+            </li>
+          )}
         </ul>
       )}
       {bound && bound.problems.length === 0 && bound.features.length > 0 && (

@@ -1,6 +1,6 @@
-import { useEffect } from 'react';
+import { useEffect, useState, type DragEvent } from 'react';
 import { isCancelled } from '../../../app/host/contract';
-import { callHost, hostMode } from '../../api/host';
+import { callHost, dropFile, hostMode } from '../../api/host';
 import { useEditor } from '../../state/editor';
 import { useTrain } from '../../state/train-store';
 import { toast, useUi } from '../../state/ui-store';
@@ -28,6 +28,29 @@ export function DataSource() {
     // graph is read through graphKey: positions do not change what the data feeds
   }, [dataPath, binding, graphKey]);
 
+  // A file dropped here: its path (desktop), or a copy sent into the workspace (web mode).
+  const [dropping, setDropping] = useState<'over' | { name: string; sent: number; size: number } | undefined>();
+  const hasFiles = (e: DragEvent) => e.dataTransfer.types.includes('Files');
+  const onDragOver = (e: DragEvent) => {
+    if (!hasFiles(e)) return;
+    e.preventDefault();
+    e.dataTransfer.dropEffect = 'copy';
+    if (dropping === undefined) setDropping('over');
+  };
+  const onDrop = async (e: DragEvent) => {
+    if (!hasFiles(e)) return;
+    e.preventDefault();
+    const file = e.dataTransfer.files[0];
+    if (!file) return setDropping(undefined);
+    if (e.dataTransfer.files.length > 1) toast('info', `Using ${file.name}; drop one data file at a time`);
+    setDropping({ name: file.name, sent: 0, size: file.size });
+    const result = await dropFile(file, (sent) => setDropping({ name: file.name, sent, size: file.size }));
+    setDropping(undefined);
+    if (!result.ok) return toast('error', result.error.message);
+    setDataPath(result.value.path);
+    if (result.value.copied) toast('success', `${file.name} copied into the workspace: ${result.value.path}`);
+  };
+
   const browse = async () => {
     if (hostMode() === 'web') {
       const path = await useUi.getState().askFile({ mode: 'pick-data', title: 'Choose a data file', extensions: ['.csv', '.tsv', '.txt', '.data', '.test', '.gz'] });
@@ -40,7 +63,13 @@ export function DataSource() {
   };
 
   return (
-    <section className="card">
+    <section
+      className={`card drop-target${dropping === 'over' ? ' drop-over' : ''}`}
+      onDragOver={onDragOver}
+      onDragLeave={(e) => e.currentTarget === e.target && dropping === 'over' && setDropping(undefined)}
+      onDrop={(e) => void onDrop(e)}
+      data-testid="data-drop"
+    >
       <h3>Data</h3>
       <div className="inline-row">
         <input type="text" value={dataPath} placeholder="data file (CSV / TSV, may be .gz)" onChange={(e) => setDataPath(e.target.value)} spellCheck={false} data-testid="data-path" aria-label="Data file" />
@@ -48,6 +77,12 @@ export function DataSource() {
           Browse…
         </button>
       </div>
+      <p className="dim small">{hostMode() === 'web' ? 'Or drop a data file here: it is copied into the workspace (uploads/).' : 'Or drop a data file here.'}</p>
+      {typeof dropping === 'object' && (
+        <p className="dim small" data-testid="data-upload">
+          Copying {dropping.name}… {dropping.size ? Math.round((100 * dropping.sent) / dropping.size) : 0}%
+        </p>
+      )}
       {inspecting && <p className="dim small">Reading the file…</p>}
       {inspectError && (
         <p className="issue issue-error" data-testid="data-error">

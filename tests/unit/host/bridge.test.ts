@@ -40,7 +40,7 @@ describe('the contract', () => {
 describe('the preload bridge', () => {
   it('exposes exactly one function per channel and no generic invoke', () => {
     const bridge = createBridge(async () => undefined, () => () => undefined);
-    expect(Object.keys(bridge).sort()).toEqual(['call', 'onEvent']);
+    expect(Object.keys(bridge).sort()).toEqual(['call', 'onEvent', 'pathForFile']);
     expect(Object.keys(bridge.call).sort()).toEqual(channels);
     expect(Object.isFrozen(bridge.call)).toBe(true);
   });
@@ -55,6 +55,16 @@ describe('the preload bridge', () => {
     await bridge.call['dataset:inspect']({ path: 'x.csv' });
     // Defaults are filled in by the schema before the request leaves the page.
     expect(invoke).toHaveBeenCalledWith('dataset:inspect', { path: 'x.csv', rows: 20 });
+  });
+
+  it('says where a dropped file is, and nothing for what is not a file', () => {
+    const bridge = createBridge(async () => undefined, () => () => undefined, (file) => {
+      if ((file as { name?: unknown }).name !== 'census.csv') throw new TypeError('not a File');
+      return '/home/me/census.csv';
+    });
+    expect(bridge.pathForFile({ name: 'census.csv' })).toBe('/home/me/census.csv');
+    expect(bridge.pathForFile('a string')).toBe('');
+    expect(createBridge(async () => undefined, () => () => undefined).pathForFile({})).toBe('');
   });
 
   it('forwards events and unsubscribes', () => {

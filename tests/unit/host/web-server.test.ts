@@ -272,3 +272,51 @@ describe('a page as a client', () => {
     await graced.close();
   });
 });
+
+describe('a file dropped on the page (POST /upload)', () => {
+  const upload = (name: string, body: string | Buffer, token: string | null = server.token, target = server) =>
+    fetch(`http://127.0.0.1:${target.port}/upload?name=${encodeURIComponent(name)}`, {
+      method: 'POST',
+      headers: token !== null ? { Authorization: `Bearer ${token}` } : {},
+      body,
+    });
+  const uploadsDir = () => join(ws.dir, 'work', 'uploads');
+
+  it('copies the bytes into <workspace>/uploads under the file name, never over an existing file', async () => {
+    const census = await readFile(CENSUS_FIXTURE);
+    const first = await upload('census drop.csv', census);
+    expect(first.status).toBe(200);
+    const answer = (await first.json()) as { path: string; bytes: number };
+    expect(answer).toEqual({ path: join(uploadsDir(), 'census drop.csv'), bytes: census.length });
+    expect(await readFile(answer.path)).toEqual(census);
+    const second = (await (await upload('census drop.csv', 'other')).json()) as { path: string };
+    expect(second.path).toBe(join(uploadsDir(), 'census drop (2).csv'));
+    const gz = (await (await upload('data.csv.gz', 'x')).json()) as { path: string };
+    const gz2 = (await (await upload('data.csv.gz', 'y')).json()) as { path: string };
+    expect([gz.path, gz2.path]).toEqual([join(uploadsDir(), 'data.csv.gz'), join(uploadsDir(), 'data (2).csv.gz')]);
+    // The copy is a workspace file like any other: the host reads it.
+    const inspected = await api('dataset:inspect', { path: answer.path });
+    expect(inspected.columns.length).toBeGreaterThan(30);
+  });
+
+  it('refuses without the token, a name with folders or hidden, and a body over the limit — leaving nothing behind', async () => {
+    expect((await upload('a.csv', 'x', null)).status).toBe(401);
+    for (const [name, message] of [
+      ['../escape.csv', /a file name, without folders/],
+      ['.hidden.csv', /hidden files/],
+      ['', /needs a name/],
+      ['a|b.csv', /characters a file name cannot have/],
+    ] as const) {
+      const answer = await upload(name, 'x');
+      expect(answer.status).toBe(400);
+      expect(((await answer.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'E_BAD_NAME', message: expect.stringMatching(message) });
+    }
+    const small = await startWebServer({ host, staticDir: join(ws.dir, 'static'), uploadLimit: 1000 });
+    const tooLarge = await upload('big.csv', Buffer.alloc(5000, 65), small.token, small);
+    expect(tooLarge.status).toBe(413);
+    await small.close();
+    const { readdir } = await import('node:fs/promises');
+    const left = await readdir(uploadsDir());
+    expect(left.filter((f) => f.startsWith('big') || f.endsWith('.partial') || f.includes('escape'))).toEqual([]);
+  });
+});

@@ -1,0 +1,64 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Host } from '../../../app/host/handlers';
+import { fittingLayouts, loadLayouts } from '../../../app/host/layouts';
+import { call, CENSUS_FIXTURE, makeWorkspace, ok, readJson, REPO, template, webHost } from './helpers';
+
+/** Shipped bindings offered for the files they fit (examples/*.binding.json). */
+describe('known data layouts', () => {
+  let layouts: Awaited<ReturnType<typeof loadLayouts>>;
+  beforeAll(async () => {
+    layouts = await loadLayouts(join(REPO, 'examples'));
+  });
+
+  it('loads every shipped binding', () => {
+    expect(layouts.map((l) => l.id)).toEqual(['ali-ccp', 'census-income', 'movielens-din']);
+  });
+
+  it('fits a header-less file by its column count, and a file with a header by the columns the binding names', () => {
+    const columns = (n: number) => Array.from({ length: n }, (_, i) => `column ${i + 1}`);
+    expect(fittingLayouts(layouts, { hasHeader: false, columns: columns(42) }).map((l) => l.id)).toEqual(['census-income']);
+    expect(fittingLayouts(layouts, { hasHeader: false, columns: columns(41) })).toEqual([]);
+    const census = fittingLayouts(layouts, { hasHeader: false, columns: columns(42) })[0];
+    expect(census).toMatchObject({ columns: 42, binding: readJson('examples/census-income.binding.json') });
+
+    // MovieLens sequences from `towerflow sequences`: user, candidate, history, label.
+    expect(fittingLayouts(layouts, { hasHeader: true, columns: ['user', 'candidate', 'history', 'label', 'timestamp'] }).map((l) => l.id)).toEqual(['movielens-din']);
+    expect(fittingLayouts(layouts, { hasHeader: true, columns: ['user', 'candidate', 'history'] })).toEqual([]);
+    // A binding that names no column (Ali-CCP's columns already have the graph's names) fits nothing.
+    expect(fittingLayouts(layouts, { hasHeader: true, columns: ['click', 'purchase'] })).toEqual([]);
+  });
+
+  it('leaves out a damaged binding instead of failing', async () => {
+    const ws = await makeWorkspace();
+    await mkdir(join(ws.dir, 'ex'));
+    await writeFile(join(ws.dir, 'ex', 'broken.binding.json'), '{ "header": 3 }');
+    await writeFile(join(ws.dir, 'ex', 'ok.binding.json'), '{ "header": false, "columns": ["a", "b"] }');
+    expect((await loadLayouts(join(ws.dir, 'ex'))).map((l) => l.id)).toEqual(['ok']);
+    await ws.cleanup();
+  });
+});
+
+describe('dataset:inspect offers them', () => {
+  let ws: { dir: string; cleanup: () => Promise<void> };
+  let host: Host;
+  beforeAll(async () => {
+    ws = await makeWorkspace();
+    host = await webHost(ws.dir);
+    await writeFile(join(ws.dir, 'census.csv'), await (await import('node:fs/promises')).readFile(CENSUS_FIXTURE));
+  });
+  afterAll(async () => {
+    await host.dispose();
+    await ws.cleanup();
+  });
+
+  it('offers census-income for the header-less census file, and nothing once the binding names the columns', async () => {
+    const bare = ok(await call(host, 'dataset:inspect', { path: 'census.csv', graph: template('mmoe') }));
+    expect(bare.hasHeader).toBe(false);
+    expect(bare.layouts?.map((l) => l.id)).toEqual(['census-income']);
+    const bound = ok(await call(host, 'dataset:inspect', { path: 'census.csv', graph: template('mmoe'), binding: bare.layouts?.[0]?.binding }));
+    expect(bound.layouts).toBeUndefined();
+    expect(bound.binding?.problems).toEqual([]);
+  });
+});
