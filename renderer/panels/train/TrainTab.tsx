@@ -88,7 +88,7 @@ export default function TrainTab() {
                 <select value={options.engine} onChange={(e) => setOptions({ engine: e.target.value as typeof options.engine })} aria-label="Engine" data-testid="opt-engine">
                   <option value="node">Node process</option>
                   <option value="browser" disabled={!info?.engines.includes('browser')}>
-                    This window’s GPU
+                    {info?.browserEngine === 'hidden-window' ? 'Local GPU (Chromium)' : 'This window’s GPU'}
                   </option>
                 </select>
               </label>
