@@ -1,4 +1,4 @@
-import type { Session, WebContents } from 'electron';
+import type { Session, WebContents, WebPreferences } from 'electron';
 import { isAppUrl, originOf } from './origins';
 
 /**
@@ -38,3 +38,18 @@ const CLIPBOARD_PERMISSIONS: ReadonlySet<string> = new Set(['clipboard-read', 'c
 
 export const grants = (permission: string, requestingUrl: string | undefined, origins: readonly string[]): boolean =>
   CLIPBOARD_PERMISSIONS.has(permission) && isAppUrl(requestingUrl, origins);
+
+/** Every window of the app: isolated, sandboxed, no Node in the page or its workers, no webviews. */
+export const secureWebPreferences = (preload: string): WebPreferences => ({
+  preload,
+  contextIsolation: true,
+  sandbox: true,
+  nodeIntegration: false,
+  nodeIntegrationInWorker: false,
+  nodeIntegrationInSubFrames: false,
+  webSecurity: true,
+  allowRunningInsecureContent: false,
+  webviewTag: false,
+  navigateOnDragDrop: false,
+  spellcheck: false,
+});

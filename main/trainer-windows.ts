@@ -1,7 +1,7 @@
 import { BrowserWindow, type WebContents } from 'electron';
 import type { HostChannel } from '../app/host/contract';
 import type { TrainerLauncher } from '../app/host/trainer-jobs';
-import { lockDownContents } from './security';
+import { lockDownContents, secureWebPreferences } from './security';
 
 /**
  * Engine "browser" in the desktop app: each job trains in its own hidden window (renderer
@@ -27,14 +27,7 @@ export function trainerWindows(preload: string, appOrigin: string, origins: read
           height: 300,
           title: 'Towerflow trainer',
           webPreferences: {
-            preload,
-            contextIsolation: true,
-            sandbox: true,
-            nodeIntegration: false,
-            nodeIntegrationInWorker: false,
-            webSecurity: true,
-            webviewTag: false,
-            spellcheck: false,
+            ...secureWebPreferences(preload),
             // Hidden windows count as background pages; training must run at full speed.
             backgroundThrottling: false,
           },

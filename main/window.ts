@@ -1,5 +1,5 @@
 import { BrowserWindow, dialog } from 'electron';
-import { lockDownContents } from './security';
+import { lockDownContents, secureWebPreferences } from './security';
 
 /** The one app window: isolated, sandboxed, no Node in the page; it shows once it has painted. */
 export function createMainWindow(preload: string, startUrl: string, origins: readonly string[]): BrowserWindow {
@@ -10,19 +10,7 @@ export function createMainWindow(preload: string, startUrl: string, origins: rea
     minHeight: 600,
     title: 'Towerflow',
     show: false,
-    webPreferences: {
-      preload,
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-      nodeIntegrationInWorker: false,
-      nodeIntegrationInSubFrames: false,
-      webSecurity: true,
-      allowRunningInsecureContent: false,
-      webviewTag: false,
-      navigateOnDragDrop: false,
-      spellcheck: false,
-    },
+    webPreferences: secureWebPreferences(preload),
   });
   lockDownContents(window.webContents, origins);
   // The page refuses to unload while the graph has unsaved changes (its beforeunload handler);
