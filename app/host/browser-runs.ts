@@ -67,6 +67,12 @@ export interface AbandonedRun {
 
 export class BrowserRuns {
   private readonly runs = new Map<string, PreparedRun>();
+  /**
+   * Runs whose window was given up on. A tab on a laptop that slept (or lost its tunnel) comes
+   * back and goes on reporting: its run is taken back rather than its model refused. Hidden
+   * trainer windows (jobs) never come back once destroyed, so theirs are not kept.
+   */
+  private readonly abandoned = new Map<string, PreparedRun>();
 
   /** `maxDataBytes`: the most encoded data sent to a window (tests lower it). */
   constructor(private readonly maxDataBytes = BROWSER_DATA_MAX_BYTES) {}
@@ -127,7 +133,7 @@ export class BrowserRuns {
    * the report means for a live view, which the host relays when a hidden window trains a job.
    */
   async report(runId: string, report: Report): Promise<{ written: boolean; event: TrainEventBody; job?: string } | HostError> {
-    const run = this.runs.get(runId);
+    const run = await this.live(runId);
     if (!run) return notActive(runId);
     const job = run.job !== undefined ? { job: run.job } : {};
     try {
@@ -174,11 +180,24 @@ export class BrowserRuns {
     const gone = [...this.runs.values()].filter((run) => run.owner === owner);
     for (const run of gone) {
       this.runs.delete(run.runId);
+      if (run.job === undefined) this.abandoned.set(run.runId, run);
       const after = run.epochsWritten ? `after epoch ${run.epochsWritten}` : 'before its first epoch ended';
       await run.folder.log(`stopped: ${why} ${after}; the epochs above are kept, there is no model`);
       await run.folder.settled();
     }
     return gone.map((run) => ({ runId: run.runId, dir: run.dir, epochsWritten: run.epochsWritten, ...(run.job !== undefined ? { job: run.job } : {}) }));
+  }
+
+  /** A run prepared here and still open: training, or given up on and now heard from again. */
+  private async live(runId: string): Promise<PreparedRun | undefined> {
+    const run = this.runs.get(runId);
+    if (run) return run;
+    const back = this.abandoned.get(runId);
+    if (!back) return undefined;
+    this.abandoned.delete(runId);
+    this.runs.set(runId, back);
+    await back.folder.log('resumed: the window training this run came back, and training goes on');
+    return back;
   }
 
   /** The job a prepared run trains for, if a hidden trainer window prepared it. */
@@ -187,7 +206,7 @@ export class BrowserRuns {
   }
 
   async complete(request: CompleteRequest): Promise<TrainCompleted | HostError> {
-    const run = this.runs.get(request.runId);
+    const run = await this.live(request.runId);
     if (!run) return notActive(request.runId);
     if (request.outcome === 'failed') {
       this.runs.delete(run.runId);

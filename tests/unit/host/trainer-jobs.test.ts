@@ -56,7 +56,7 @@ describe('a window reports as it trains; a window that goes away leaves its epoc
   const status = async (dir: string) => ok(await call(host, 'runs:list', {})).runs.find((r) => r.dir === dir)?.status;
   const epochWire = (epoch: number) => ({ epoch, train: epochMetricsToWire({ loss: 0.5 / epoch, tasks: { income: { loss: 0.3, auc: 0.8 }, marital: { loss: 0.2, auc: 0.9 } } }), improved: true });
 
-  it('writes the start and each epoch at once, refuses an epoch out of order, and the end writes only the rest', async () => {
+  it('writes the start and each epoch at once, refuses an epoch out of order, ends the run when its tab goes, and takes it back when the tab returns', async () => {
     const prepared = ok(await host.call('train:prepare', REQUEST(3), { client: 'tab-a' }) as never) as { runId: string; dir: string; trainRows: number; validRows: number };
     const report = (body: HostRequest<'train:report'>['report']) => host.call('train:report', { runId: prepared.runId, report: body }, { client: 'tab-a' });
     expect(await report({ kind: 'started', backend: 'webgl', backendNote: 'backend webgl (test)' })).toEqual({ runId: prepared.runId, written: true });
@@ -75,7 +75,16 @@ describe('a window reports as it trains; a window that goes away leaves its epoc
     expect(await status(prepared.dir)).toBe('incomplete');
     expect(logLines(prepared.dir).at(-1)).toBe('stopped: the browser tab training it closed after epoch 1; the epochs above are kept, there is no model');
     expect(metricRows(prepared.dir)).toHaveLength(2);
-    expect(errorCode(await report({ kind: 'epoch', record: epochWire(2), seconds: 1, samplesPerSecond: 100 }))).toBe('E_RUN_NOT_ACTIVE');
+
+    // The tab was only away (a laptop asleep): it reports again, and the run is taken back.
+    expect(await report({ kind: 'epoch', record: epochWire(2), seconds: 1, samplesPerSecond: 100 })).toEqual({ runId: prepared.runId, written: true });
+    expect(await status(prepared.dir)).toBe('running');
+    expect(logLines(prepared.dir).slice(-2)).toEqual(['resumed: the window training this run came back, and training goes on', 'epoch 2: train loss 0.25000 (best so far)']);
+    expect(metricRows(prepared.dir)).toHaveLength(4);
+    await host.clientGone('tab-a', 'the browser tab training it closed');
+    expect(await status(prepared.dir)).toBe('incomplete');
+    expect(errorCode(await report({ kind: 'epoch', record: epochWire(1), seconds: 1, samplesPerSecond: 100 }))).toBe('E_IPC_ARGUMENT');
+    expect(errorCode(await host.call('train:report', { runId: 'never-prepared', report: { kind: 'stage', message: 'x' } }))).toBe('E_RUN_NOT_ACTIVE');
   });
 
   it('a tab run through the shared runner: epochs are on disk once each, and the folder is a complete run', async () => {
