@@ -60,6 +60,13 @@ export function Canvas() {
       const box = document.querySelector('.react-flow')?.getBoundingClientRect();
       return box ? flow.screenToFlowPosition({ x: box.left + box.width / 2, y: box.top + box.height / 2 }) : { x: 0, y: 0 };
     };
+    canvasControls.visible = () => {
+      const box = document.querySelector('.react-flow')?.getBoundingClientRect();
+      if (!box) return undefined;
+      const topLeft = flow.screenToFlowPosition({ x: box.left, y: box.top });
+      const bottomRight = flow.screenToFlowPosition({ x: box.right, y: box.bottom });
+      return { x: topLeft.x, y: topLeft.y, width: bottomRight.x - topLeft.x, height: bottomRight.y - topLeft.y };
+    };
   }, [flow]);
 
   // A newly loaded document is fitted once its nodes have been measured.

@@ -1,3 +1,5 @@
+import type { Rect } from '../state/paste-placement';
+
 /**
  * What the rest of the app (menus, shortcuts, the problems list) may ask of the canvas. The Canvas
  * fills these in while it is mounted; before that they do nothing.
@@ -7,10 +9,13 @@ export interface CanvasControls {
   focus(nodeId: string): void;
   /** Centre of the visible canvas in graph coordinates, where keyboard-added nodes go. */
   center(): { x: number; y: number };
+  /** The visible canvas in graph coordinates (undefined before the canvas is mounted). */
+  visible(): Rect | undefined;
 }
 
 export const canvasControls: CanvasControls = {
   fit: () => undefined,
   focus: () => undefined,
   center: () => ({ x: 0, y: 0 }),
+  visible: () => undefined,
 };

@@ -11,6 +11,7 @@ import {
 import { History } from '../../app/graph/history';
 import { GRAPH_FORMAT, GRAPH_VERSION, type Graph } from '../../app/graph/schema';
 import { serializeGraph } from '../../app/graph/serialize';
+import { pasteOffset, type Rect } from './paste-placement';
 
 /**
  * The editor's document state. The core `History` (app/graph/history.ts) is the one place the graph
@@ -65,7 +66,8 @@ export interface EditorState {
   select(selection: Partial<Selection>): void;
   setMeasured(sizes: Record<string, Size>): void;
   copy(): boolean;
-  paste(clip?: Clipboard): boolean;
+  /** `visible`: the canvas area on screen (graph coordinates), so the nodes land where they are seen. */
+  paste(clip?: Clipboard, visible?: Rect): boolean;
   duplicate(): boolean;
   deleteSelection(): boolean;
 }
@@ -169,11 +171,11 @@ export function createEditorStore(initial: Graph = emptyGraph()): EditorStore {
         pasteCount = 0;
         return true;
       },
-      paste: (clip) => {
+      paste: (clip, visible) => {
         const source = clip ?? get().clipboard;
         if (!source || source.nodes.length === 0) return false;
         pasteCount++;
-        const offset = { x: 40 * pasteCount, y: 40 * pasteCount };
+        const offset = pasteOffset(source.nodes, pasteCount, visible);
         return run((graph) => pasteCommand(graph, source, offset));
       },
       duplicate: () => {

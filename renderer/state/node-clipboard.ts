@@ -1,5 +1,6 @@
 import type { Clipboard } from '../../app/graph/commands';
 import { fragmentText, parseFragment } from '../../app/graph/fragment';
+import { canvasControls } from '../canvas/canvas-controls';
 import { editorStore } from './editor';
 import { toast } from './ui-store';
 
@@ -47,15 +48,15 @@ export async function cutNodes(): Promise<boolean> {
 export async function pasteNodes(): Promise<boolean> {
   await lastWrite;
   const text = await readSystemText();
-  return text === undefined ? editorStore.getState().paste() : pasteText(text);
+  return text === undefined ? editorStore.getState().paste(undefined, canvasControls.visible()) : pasteText(text);
 }
 
 /** Pastes clipboard text if it holds Towerflow nodes; otherwise says what it holds instead. */
 export function pasteText(text: string): boolean {
   const parsed = parseFragment(text);
-  if (parsed.ok) return editorStore.getState().paste(parsed.clipboard);
+  if (parsed.ok) return editorStore.getState().paste(parsed.clipboard, canvasControls.visible());
   const store = editorStore.getState();
-  if (!copiedToSystem && store.clipboard) return store.paste();
+  if (!copiedToSystem && store.clipboard) return store.paste(undefined, canvasControls.visible());
   toast('info', `${parsed.reason.charAt(0).toUpperCase()}${parsed.reason.slice(1)}.`);
   return false;
 }

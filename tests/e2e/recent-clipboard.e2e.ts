@@ -161,7 +161,14 @@ describe.skipIf(!existsSync(CHROMIUM))('recent files and the system clipboard', 
     const pasted = (await graphOf(other)).nodes;
     expect(pasted).toHaveLength(1);
     expect(pasted[0]).toMatchObject({ id: 'ctr_tower', kind: 'tower', label: copied?.label, params: copied?.params });
-    await other.getByTestId('cmd-fit').click();
+    // Its position in the other graph is off this screen, so it lands in the middle of the view, seen.
+    const canvas = await other.locator('.react-flow').boundingBox();
+    const node = await other.locator('[data-testid="node-ctr_tower"]').boundingBox();
+    if (!canvas || !node) throw new Error('no canvas or node box');
+    expect(node.x).toBeGreaterThanOrEqual(canvas.x);
+    expect(node.x + node.width).toBeLessThanOrEqual(canvas.x + canvas.width);
+    expect(node.y).toBeGreaterThanOrEqual(canvas.y);
+    expect(node.y + node.height).toBeLessThanOrEqual(canvas.y + canvas.height);
     await screenshot(other, 'pasted-from-another-window');
 
     // Pasted again: a second node with a fresh id, one undo step each.
