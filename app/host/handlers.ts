@@ -105,6 +105,9 @@ export async function createHostHandlers(options: HostOptions): Promise<Host> {
   const runsDir = options.runsDir ?? join(guard.root, 'runs');
   const templatesDir = options.templatesDir ?? join(REPO_ROOT, 'templates');
   const examplesDir = options.examplesDir ?? join(REPO_ROOT, 'examples');
+  // Read once: the shipped bindings do not change while the app runs, and inspect runs on every edit.
+  let layoutsRead: ReturnType<typeof loadLayouts> | undefined;
+  const shippedLayouts = () => (layoutsRead ??= loadLayouts(examplesDir));
   const events = new HostEventHub();
   const trainer = new TrainProcessManager(options.worker ?? sourceWorkerLaunch(), (payload) => events.emit('train:event', payload));
   const browserRuns = new BrowserRuns();
@@ -225,7 +228,7 @@ export async function createHostHandlers(options: HostOptions): Promise<Host> {
       if (isHostError(inspection)) return inspection;
       // Offered only while the user's binding does not name the columns itself.
       const named = typeof binding === 'object' && binding !== null && Array.isArray((binding as { columns?: unknown }).columns);
-      const layouts = named ? [] : fittingLayouts(await loadLayouts(examplesDir), inspection);
+      const layouts = named ? [] : fittingLayouts(await shippedLayouts(), inspection);
       return layouts.length ? { ...inspection, layouts } : inspection;
     },
 

@@ -256,6 +256,14 @@ export function taskLoss(task: Pick<ModelOutputSpec, 'loss'>, label: tf.Tensor, 
   ) as tf.Scalar;
 }
 
+/** The model's outputs for some rows of a split (the caller reads and disposes them). */
+function predictRows(model: tf.LayersModel, inputs: readonly ModelInputSpec[], split: EncodedSplit, rows: Int32Array): tf.Tensor[] {
+  return tf.tidy(() => {
+    const raw = model.predict(batchInputs(split, inputs, rows));
+    return Array.isArray(raw) ? raw : [raw];
+  });
+}
+
 /**
  * predictSplit without blocking reads: each batch's outputs are awaited (data()), which the WebGPU
  * backend needs to stay fast (its dataSync stalls the GPU queue and warns). Used while training.
@@ -263,11 +271,7 @@ export function taskLoss(task: Pick<ModelOutputSpec, 'loss'>, label: tf.Tensor, 
 export async function predictSplitAsync(model: tf.LayersModel, inputs: readonly ModelInputSpec[], split: EncodedSplit, batchSize = 2048): Promise<Float32Array[]> {
   const outputs = model.outputs.map(() => new Float32Array(split.rows));
   for (let start = 0; start < split.rows; start += batchSize) {
-    const rows = range(start, Math.min(split.rows, start + batchSize));
-    const list = tf.tidy(() => {
-      const raw = model.predict(batchInputs(split, inputs, rows));
-      return Array.isArray(raw) ? raw : [raw];
-    });
+    const list = predictRows(model, inputs, split, range(start, Math.min(split.rows, start + batchSize)));
     const values = await Promise.all(list.map((t) => t.data()));
     tf.dispose(list);
     values.forEach((v, i) => outputs[i]?.set(v as Float32Array, start));
@@ -279,12 +283,9 @@ export async function predictSplitAsync(model: tf.LayersModel, inputs: readonly 
 export function predictSplit(model: tf.LayersModel, inputs: readonly ModelInputSpec[], split: EncodedSplit, batchSize = 2048): Float32Array[] {
   const outputs = model.outputs.map(() => new Float32Array(split.rows));
   for (let start = 0; start < split.rows; start += batchSize) {
-    const rows = range(start, Math.min(split.rows, start + batchSize));
-    tf.tidy(() => {
-      const raw = model.predict(batchInputs(split, inputs, rows));
-      const list = Array.isArray(raw) ? raw : [raw];
-      list.forEach((t, i) => outputs[i]?.set(t.dataSync(), start));
-    });
+    const list = predictRows(model, inputs, split, range(start, Math.min(split.rows, start + batchSize)));
+    list.forEach((t, i) => outputs[i]?.set(t.dataSync() as Float32Array, start));
+    tf.dispose(list);
   }
   return outputs;
 }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, launch, openApp, screenshot } from './support/browser';
+import { CHROMIUM, launch, openApp, openTemplate, screenshot } from './support/browser';
 import { startHost, type RunningHost } from './support/server';
 
 /** Monaco draws spaces as no-break spaces. */
@@ -16,8 +16,7 @@ describe.skipIf(!existsSync(CHROMIUM))('generated code', () => {
   beforeAll(async () => {
     [host, browser] = await Promise.all([startHost(), launch()]);
     ({ page, problems } = await openApp(browser, host.url));
-    await page.getByTestId('template-mmoe').click();
-    await page.getByTestId('templates').waitFor({ state: 'detached' });
+    await openTemplate(page, 'mmoe');
   });
   afterAll(async () => {
     await browser?.close();

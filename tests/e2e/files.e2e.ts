@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, currentGraph, launch, openApp, screenshot } from './support/browser';
+import { CHROMIUM, currentGraph, launch, openApp, openTemplate, screenshot } from './support/browser';
 import { startHost, type RunningHost } from './support/server';
 
 /** Save, reopen and get the identical graph; paths outside the workspace are refused, visibly. */
@@ -15,8 +15,7 @@ describe.skipIf(!existsSync(CHROMIUM))('files in web mode', () => {
   beforeAll(async () => {
     [host, browser] = await Promise.all([startHost(), launch()]);
     ({ page, problems } = await openApp(browser, host.url));
-    await page.getByTestId('template-esmm').click();
-    await page.getByTestId('templates').waitFor({ state: 'detached' });
+    await openTemplate(page, 'esmm');
   });
   afterAll(async () => {
     await browser?.close();
@@ -100,8 +99,7 @@ describe.skipIf(!existsSync(CHROMIUM))('files in web mode', () => {
   it('takes a data file dropped on the Train tab: copied into the workspace, then inspected', async () => {
     const fixture = await readFile(join(import.meta.dirname, '../fixtures/data/census-income-test-head20.csv'), 'utf8');
     const fresh = await openApp(browser, host.url);
-    await fresh.page.getByTestId('template-mmoe').click();
-    await fresh.page.getByTestId('templates').waitFor({ state: 'detached' });
+    await openTemplate(fresh.page, 'mmoe');
     await fresh.page.getByTestId('tab-train').click();
     // What a drop from the file manager gives the page: a DataTransfer holding a File.
     const transfer = await fresh.page.evaluateHandle((text) => {

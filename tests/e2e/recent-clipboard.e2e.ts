@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, currentGraph, launch, screenshot } from './support/browser';
+import { CHROMIUM, currentGraph, launch, openTemplate, screenshot } from './support/browser';
 import { startHost, type RunningHost } from './support/server';
 
 interface PlainGraph {
@@ -68,8 +68,7 @@ describe.skipIf(!existsSync(CHROMIUM))('recent files and the system clipboard', 
     context = await browser.newContext({ viewport: { width: 1440, height: 900 }, colorScheme: 'dark' });
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(host.url).origin });
     page = await openWindow();
-    await page.getByTestId('template-esmm').click();
-    await page.getByTestId('templates').waitFor({ state: 'detached' });
+    await openTemplate(page, 'esmm');
   });
   afterAll(async () => {
     await browser?.close();
@@ -153,8 +152,7 @@ describe.skipIf(!existsSync(CHROMIUM))('recent files and the system clipboard', 
     const other = await openWindow();
     // Once the templates are listed the start screen stops growing, and the button stops moving.
     await other.getByTestId('template-esmm').waitFor();
-    await other.getByTestId('template-empty').click();
-    await other.getByTestId('templates').waitFor({ state: 'detached' });
+    await openTemplate(other, 'empty');
     await other.locator('.react-flow__pane').click({ position: { x: 400, y: 300 } });
     await other.keyboard.press('Control+v');
     await other.locator('[data-testid="node-ctr_tower"]').waitFor();

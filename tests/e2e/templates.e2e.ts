@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, launch, openApp, screenshot } from './support/browser';
+import { CHROMIUM, launch, openApp, openTemplate, screenshot } from './support/browser';
 import { startHost, type RunningHost } from './support/server';
 
 const TEMPLATES = ['shared-bottom', 'omoe', 'mmoe', 'cgc', 'ple', 'esmm', 'din'];
@@ -27,8 +27,7 @@ describe.skipIf(!existsSync(CHROMIUM))('templates gallery', () => {
 
   it.each(TEMPLATES)('opens %s with no problems, shapes on every edge and a parameter count', async (id) => {
     const { page, problems } = await openApp(browser, host.url);
-    await page.getByTestId(`template-${id}`).click();
-    await page.getByTestId('templates').waitFor({ state: 'detached' });
+    await openTemplate(page, id);
     await expect(page.getByTestId('problems').textContent()).resolves.toContain('No problems');
     const edges = await page.locator('.react-flow__edge').count();
     expect(edges).toBeGreaterThan(3);
@@ -42,8 +41,7 @@ describe.skipIf(!existsSync(CHROMIUM))('templates gallery', () => {
 
   it('shows the light theme', async () => {
     const { page } = await openApp(browser, host.url, { theme: 'light' });
-    await page.getByTestId('template-ple').click();
-    await page.getByTestId('templates').waitFor({ state: 'detached' });
+    await openTemplate(page, 'ple');
     await page.locator('[data-node-id]').first().click();
     await page.waitForTimeout(400);
     await screenshot(page, 'design-ple-light-inspector');

@@ -1,26 +1,13 @@
-import { existsSync, createReadStream } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
-import { createGunzip } from 'node:zlib';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, launch, openApp, screenshot } from './support/browser';
+import { CHROMIUM, launch, openApp, openTemplate, screenshot } from './support/browser';
+import { CENSUS, writeCensusSlice } from './support/data';
 import { startHost, type RunningHost } from './support/server';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const CENSUS = resolve(ROOT, '../shared/data/census-income-kdd/census-income.test.gz');
-
-async function headLines(file: string, count: number): Promise<string> {
-  const lines: string[] = [];
-  const reader = createInterface({ input: createReadStream(file).pipe(createGunzip()), crlfDelay: Infinity });
-  for await (const line of reader) {
-    lines.push(line);
-    if (lines.length >= count) break;
-  }
-  reader.close();
-  return `${lines.join('\n')}\n`;
-}
 
 const points = async (page: Page, chart: string) => Number(await page.getByTestId(chart).getAttribute('data-points'));
 
@@ -35,10 +22,9 @@ describe.skipIf(!existsSync(CHROMIUM) || !existsSync(CENSUS))('training in the w
   let problems: string[];
   beforeAll(async () => {
     [host, browser] = await Promise.all([startHost(), launch({ webgpu: true })]);
-    await writeFile(join(host.workspace, 'census-2000.csv'), await headLines(CENSUS, 2000));
+    await writeCensusSlice(host.workspace, 2000);
     ({ page, problems } = await openApp(browser, host.url));
-    await page.getByTestId('template-mmoe').click();
-    await page.getByTestId('templates').waitFor({ state: 'detached' });
+    await openTemplate(page, 'mmoe');
     await page.getByTestId('tab-train').click();
   });
   afterAll(async () => {

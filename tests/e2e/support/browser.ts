@@ -45,3 +45,9 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 
 /** The document as the editor holds it (the read-only debug hook the renderer exposes). */
 export const currentGraph = (page: Page): Promise<unknown> => page.evaluate('window.__towerflow.graph()');
+
+/** Opens a template from the start screen (or 'empty' for an empty canvas) and waits for the gallery to close. */
+export async function openTemplate(page: Page, id: string): Promise<void> {
+  await page.getByTestId(`template-${id}`).click();
+  await page.getByTestId('templates').waitFor({ state: 'detached' });
+}
