@@ -14,7 +14,8 @@
  *   token printed as `http://127.0.0.1:PORT/?token=…`. `POST /api/<channel>` with the request as
  *   the JSON body and `Authorization: Bearer <token>` (or `?token=`) answers 200 with JSON: the
  *   response or a HostError. A wrong or missing token gives 401, an unknown channel 404 (both
- *   with a HostError body). Events come over the WebSocket `/events?token=<token>`, each message
+ *   with a HostError body); a browser request whose Origin is not the app's own page gives 403
+ *   (web-server.ts says which). Events come over the WebSocket `/events?token=<token>`, each message
  *   `{ "event": "<name>", "payload": … }`. `/` serves the built renderer from `out/renderer/`.
  *   File paths are confined to the workspace folder (E_OUTSIDE_WORKSPACE); dialogs do not exist
  *   there (files:pick answers E_NO_DIALOG: browse with files:list instead).
@@ -601,7 +602,7 @@ export const HOST_ERROR_CODES = {
   E_IPC_CHANNEL: 'No such channel.',
   E_IPC_ARGUMENT: 'The request does not match the channel schema.',
   E_UNAUTHORIZED: 'Web mode: the token is missing or wrong (HTTP 401).',
-  E_FORBIDDEN: 'Web mode: the request was not addressed to a loopback host name (HTTP 403).',
+  E_FORBIDDEN: 'Web mode: the request was not addressed to a loopback host name, or came from a page other than the app’s own (its Origin; HTTP 403).',
   E_METHOD: 'Web mode: /api/<channel> takes POST only (HTTP 405).',
   E_TOO_LARGE: 'Web mode: the request body is over its limit (HTTP 413); or, for train:prepare, the encoded data is too large to train in the window.',
   E_IPC_SENDER: 'Desktop: the call did not come from the app’s own page.',

@@ -30,6 +30,16 @@ export { CONTENT_SECURITY_POLICY };
  * requests whose Host header is not a loopback name are refused too, so a web page cannot reach
  * the API through DNS rebinding. Bodies are validated by the host (parseRequest) and no stack
  * trace is ever sent: a failure is a HostError with a code and a message.
+ *
+ * Origin (API, uploads, event socket): a browser names the page that makes a request. Only the
+ * app's own page may call: `http://<the Host it was addressed to>` (a loopback name, so this is the
+ * address the app was opened at, the printed one or an SSH tunnel's) or a loopback name with this
+ * server's port. Anything else is 403 E_FORBIDDEN, token or not: another local site (a dev server,
+ * a page that learnt the token from a screenshot) cannot drive the host. A request without an
+ * Origin header is allowed with the token: browsers send Origin on every cross-origin request and
+ * on every WebSocket handshake, so a missing Origin means a client that is not a web page (curl,
+ * scripts, tests), which the token alone must convince. `Origin: null` (sandboxed frames, file://)
+ * is refused.
  */
 export interface WebServerOptions {
   host: Host;
@@ -64,6 +74,8 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   const staticDir = resolve(options.staticDir);
   const sockets = new WebSocketServer({ noServer: true, maxPayload: 1024 });
   const connections = new Set<Socket>();
+  /** Known once listening; requests only arrive after that. */
+  let port = 0;
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
@@ -80,8 +92,11 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (!loopbackHost(req)) return sendJson(res, 403, hostError('E_FORBIDDEN', 'requests must be addressed to 127.0.0.1 or localhost'));
-    if (url.pathname.startsWith('/api/')) return api(req, res, url);
-    if (url.pathname === '/upload') return upload(req, res, url);
+    if (url.pathname.startsWith('/api/') || url.pathname === '/upload') {
+      const refused = foreignOrigin(req, port);
+      if (refused) return sendJson(res, 403, refused);
+      return url.pathname === '/upload' ? upload(req, res, url) : api(req, res, url);
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, hostError('E_METHOD', `${req.method} is not allowed here`));
     return serveStatic(res, url.pathname, staticDir, req.method === 'HEAD');
   }
@@ -122,8 +137,9 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
 
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    if (url.pathname !== '/events' || !loopbackHost(req) || !authorised(req, url, token)) {
-      const status = url.pathname !== '/events' ? '404 Not Found' : '401 Unauthorized';
+    const forbidden = !loopbackHost(req) || foreignOrigin(req, port) !== undefined;
+    if (url.pathname !== '/events' || forbidden || !authorised(req, url, token)) {
+      const status = url.pathname !== '/events' ? '404 Not Found' : forbidden ? '403 Forbidden' : '401 Unauthorized';
       socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       return;
     }
@@ -164,7 +180,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     server.once('error', reject);
     server.listen(options.port ?? 0, BIND, () => resolve());
   });
-  const port = (server.address() as AddressInfo).port;
+  port = (server.address() as AddressInfo).port;
 
   return {
     url: `http://${BIND}:${port}/?token=${token}`,
@@ -203,6 +219,21 @@ function loopbackHost(req: IncomingMessage): boolean {
   const hostHeader = req.headers.host ?? '';
   const name = hostHeader.startsWith('[') ? hostHeader.slice(0, hostHeader.indexOf(']') + 1) : hostHeader.split(':')[0] ?? '';
   return LOOPBACK_NAMES.has(name.toLowerCase());
+}
+
+/**
+ * Why a request's Origin is not the app's own page, or undefined when it is (or when there is no
+ * Origin: a client that is not a web page; see the header comment).
+ */
+export function foreignOrigin(req: Pick<IncomingMessage, 'headers'>, port: number): HostError | undefined {
+  const origin = req.headers.origin;
+  if (origin === undefined) return undefined;
+  const allowed = new Set([...LOOPBACK_NAMES].map((name) => `http://${name}:${port}`));
+  const hostHeader = req.headers.host?.toLowerCase();
+  // loopbackHost() has checked the Host name already: it is the address the page was opened at.
+  if (hostHeader) allowed.add(`http://${hostHeader}`);
+  if (allowed.has(origin.toLowerCase())) return undefined;
+  return hostError('E_FORBIDDEN', `requests from ${JSON.stringify(origin)} are refused: only the Towerflow page served here may call the API`);
 }
 
 function readBody(req: IncomingMessage, limit: number): Promise<string | HostError> {
