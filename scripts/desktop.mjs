@@ -1,20 +1,25 @@
-// `npm start`: builds the desktop app and launches it in Electron. Where no Electron binary can be
-// had (electron was installed with ELECTRON_SKIP_BINARY_DOWNLOAD=1, or its download is blocked),
-// it says so and prints the command for web mode, which runs the same app in a browser.
+// `npm start`: builds the desktop app and launches it in Electron. The first start downloads the
+// Electron binary (npm ci leaves that out, so installing never fails offline). Where no binary can
+// be had (no network, or ELECTRON_SKIP_BINARY_DOWNLOAD=1), it says so and prints the command for
+// web mode, which runs the same app in a browser.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { electronBinary } from './electron-binary.mjs';
+import { electronBinary, fetchElectronBinary } from './electron-binary.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-const binary = electronBinary();
+let binary = electronBinary();
+if (!binary.path) {
+  process.stderr.write('Towerflow: first start: fetching the Electron binary…\n');
+  binary = fetchElectronBinary();
+}
 if (!binary.path) {
   process.stderr.write(
     [
       'Towerflow: the desktop app cannot start here: no Electron binary is available.',
       `  (${binary.reason})`,
-      '  To get one: reinstall electron where its download is allowed (without ELECTRON_SKIP_BINARY_DOWNLOAD),',
+      '  To get one: run npm start again where the download is allowed (without ELECTRON_SKIP_BINARY_DOWNLOAD),',
       '  or set ELECTRON_OVERRIDE_DIST_PATH to the folder of an unpacked Electron build.',
       '',
       'Web mode runs the same app in any browser, served on 127.0.0.1:',

@@ -60,9 +60,11 @@ describe('the desktop app', () => {
   // The Electron smoke test itself is tests/e2e/electron.e2e.ts.
   const electron = electronBinary();
 
-  it.skipIf(Boolean(electron.path))('npm start says there is no Electron binary and offers web mode', () => {
+  it.skipIf(Boolean(electron.path))('npm start tries to fetch the Electron binary, then says why there is none and offers web mode', () => {
     const start = spawnSync(process.execPath, [join(REPO, 'scripts/desktop.mjs')], { cwd: REPO, encoding: 'utf8' });
     expect(start.status).toBe(1);
+    expect(start.stderr).toContain('fetching the Electron binary');
+    expect(start.stderr).toMatch(/\((its download failed: .+|ELECTRON_SKIP_BINARY_DOWNLOAD is set.*)\)/);
     expect(start.stderr).toContain('no Electron binary is available');
     expect(start.stderr).toContain('npm run web');
     expect(start.stderr).toContain('towerflow serve --workspace');
