@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseJsonOrUndefined, writeFileAtomic } from '../io/files';
-import { hostError, type HostError } from './contract';
+import { hostError, isHostError, type HostError } from './contract';
+import type { PathGuard } from './workspace';
 
 /**
  * File helpers of the host: writes are atomic (a temp file beside the target, then rename), so a
@@ -22,6 +23,22 @@ export async function readText(path: string): Promise<string | HostError> {
   } catch (error) {
     return ioError(path, error, 'cannot read');
   }
+}
+
+/**
+ * Reads a file the host opens on its own (one inside a folder the request named: a run's log.txt,
+ * the recovery file): through the workspace guard first, so in web mode a link inside the
+ * workspace that leads out of it is refused (E_OUTSIDE_WORKSPACE) instead of read.
+ */
+export async function readTextInside(guard: PathGuard, path: string): Promise<string | HostError> {
+  const real = await guard.resolve(path);
+  return isHostError(real) ? real : readText(real);
+}
+
+/** writeAtomic through the guard: in web mode the target (and the folders made for it) stay in the workspace. */
+export async function writeAtomicInside(guard: PathGuard, path: string, data: string | Uint8Array): Promise<undefined | HostError> {
+  const real = await guard.resolve(path);
+  return isHostError(real) ? real : writeAtomic(real, data);
 }
 
 /** ENOENT becomes E_NOT_FOUND; anything else E_IO with the system's code. */

@@ -29,7 +29,7 @@ import { exportRun, listRuns, openRun } from './runs';
 import { listTemplates, openTemplate } from './templates';
 import { sourceWorkerLaunch, TrainProcessManager, type WorkerLaunch } from './train-process';
 import { TrainerJobs, type TrainerLauncher } from './trainer-jobs';
-import { createPathGuard, type PathGuard } from './workspace';
+import { checkTree, createPathGuard, type PathGuard } from './workspace';
 
 /**
  * The host API in plain Node: one async function per channel of app/host/contract.ts, shared by
@@ -49,9 +49,9 @@ export interface HostOptions {
   mode: 'web' | 'electron';
   /** Web mode: the only folder files may be read or written in. Electron: where relative paths start. */
   workspace: string;
-  /** Recent files and the recovery file. Web mode: <workspace>/.towerflow-recovery. */
+  /** Recent files and the recovery file. Web mode: <workspace>/.towerflow-recovery (inside the workspace: the guard applies to it too). */
   dataDir: string;
-  /** Where runs are written and listed (default <workspace>/runs). */
+  /** Where runs are written and listed (default <workspace>/runs). Web mode: checked by the guard on every use. */
   runsDir?: string;
   /** Default: the repository's templates/ folder. */
   templatesDir?: string;
@@ -116,8 +116,13 @@ export async function createHostHandlers(options: HostOptions): Promise<Host> {
     : undefined;
   /** Runs being trained now, by either engine: runs:list and runs:open show them as running (a job's id first). */
   const activeRuns = () => [...trainer.active(), ...(trainerJobs?.active() ?? []), ...browserRuns.active()];
-  const recent = new RecentFiles(join(options.dataDir, 'recent.json'));
-  const recovery = new RecoveryStore(join(options.dataDir, 'recovery.json'));
+  const recent = new RecentFiles(join(options.dataDir, 'recent.json'), guard);
+  const recovery = new RecoveryStore(join(options.dataDir, 'recovery.json'), guard);
+  /**
+   * The runs folder as it is now: in web mode `<workspace>/runs` may have been replaced by a link
+   * to a folder elsewhere since the host started, so it passes the guard on every list and run.
+   */
+  const runsFolder = () => guard.resolve(runsDir);
   const version = options.version ?? (await packageVersion());
   const dialogs = options.mode === 'electron' ? options.dialogs : undefined;
   const log = options.log ?? ((message: string) => process.stderr.write(`${message}\n`));
@@ -143,9 +148,11 @@ export async function createHostHandlers(options: HostOptions): Promise<Host> {
     if (isHostError(graph)) return graph;
     const binding = parseBinding(request.binding ?? {});
     if (isDataError(binding)) return hostError('E_BAD_BINDING', binding.message);
+    const runs = await runsFolder();
+    if (isHostError(runs)) return runs;
     const { lossWeights, earlyStopping, ...rest } = request.options;
     const options: TrainOptions = { ...rest, ...(lossWeights ? { lossWeights } : {}), ...(earlyStopping ? { earlyStopping } : {}) };
-    return { graph, data, ...(valid !== undefined ? { valid } : {}), binding, options, validationShare: request.validationShare, runsDir };
+    return { graph, data, ...(valid !== undefined ? { valid } : {}), binding, options, validationShare: request.validationShare, runsDir: runs };
   };
 
   const handlers: HostHandlers = {
@@ -276,17 +283,24 @@ export async function createHostHandlers(options: HostOptions): Promise<Host> {
         ? { runId, stopping: true as const }
         : hostError('E_RUN_NOT_ACTIVE', `run ${runId} is not training (it finished, failed, or never started here)`),
 
-    'runs:list': async () => ({ runs: await listRuns(runsDir, activeRuns()) }),
+    'runs:list': async () => {
+      const folder = await runsFolder();
+      if (typeof folder !== 'string') return folder;
+      return { runs: await listRuns(folder, activeRuns(), guard) };
+    },
 
     'runs:open': async ({ dir }) => {
       const folder = await guard.resolve(dir);
       if (typeof folder !== 'string') return folder;
-      return openRun(folder, activeRuns());
+      return openRun(folder, activeRuns(), guard);
     },
 
     'runs:inspect': async ({ dir, view, data, row }) => {
       const folder = await guard.resolve(dir);
       if (typeof folder !== 'string') return folder;
+      // inspectRun reads the model, encoders and binding of the folder: none may lead out of the workspace.
+      const leaving = await checkTree(guard, folder);
+      if (leaving) return leaving;
       const file = data === undefined ? undefined : await guard.resolve(data);
       if (isHostError(file)) return file;
       return inspectRun({ dir: folder, view, ...(file !== undefined ? { data: file } : {}), ...(row !== undefined ? { row } : {}) });
@@ -297,7 +311,7 @@ export async function createHostHandlers(options: HostOptions): Promise<Host> {
       if (typeof folder !== 'string') return folder;
       const target = await pathOrDialog(to, dialogs && (() => dialogs.pickFolder('export', guard.root)), 'choose where to export');
       if (typeof target !== 'string') return target;
-      return exportRun(folder, target);
+      return exportRun(folder, target, guard);
     },
 
     'recovery:write': async ({ graph, path }) => recovery.write(graph, path),

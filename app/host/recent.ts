@@ -1,17 +1,20 @@
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { RecentFile } from './contract';
-import { readText, safeJson, writeAtomic } from './files';
+import { readTextInside, safeJson, writeAtomicInside } from './files';
+import type { PathGuard } from './workspace';
 
 /**
  * The recent-files list, newest first, kept as JSON in the app's data folder. Updates are chained
  * so two saves at once cannot lose each other's entry; a missing or damaged file reads as empty.
+ * Read and written through the workspace guard (web mode keeps it in the workspace).
  */
 export class RecentFiles {
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly file: string,
+    private readonly guard: PathGuard,
     private readonly limit = 12,
   ) {}
 
@@ -27,14 +30,14 @@ export class RecentFiles {
       const entries = (await this.read()).filter((e) => e.path !== path);
       entries.unshift({ path, openedAt: new Date().toISOString() });
       // A failure to remember a recent file must not fail the save or open that caused it.
-      await writeAtomic(this.file, `${JSON.stringify({ format: 'towerflow.recent', version: 1, files: entries.slice(0, this.limit) }, null, 2)}\n`);
+      await writeAtomicInside(this.guard, this.file, `${JSON.stringify({ format: 'towerflow.recent', version: 1, files: entries.slice(0, this.limit) }, null, 2)}\n`);
     });
     this.queue = next.catch(() => undefined);
     return next;
   }
 
   private async read(): Promise<{ path: string; openedAt: string }[]> {
-    const text = await readText(this.file);
+    const text = await readTextInside(this.guard, this.file);
     if (typeof text !== 'string') return [];
     const doc = safeJson(text) as { files?: unknown } | undefined;
     if (!Array.isArray(doc?.files)) return [];

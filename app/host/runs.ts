@@ -4,33 +4,38 @@ import { loadGraph } from '../graph/load';
 import { METRIC_COLUMNS, type RunSummary } from '../train/run';
 import type { TaskMetrics } from '../train/session';
 import { hostError, type ExportedRun, type HostError, type MetricRow, type RunDetails, type RunListEntry, type RunStatus } from './contract';
-import { ioError, readText, safeJson } from './files';
+import { ioError, readTextInside, safeJson } from './files';
+import { checkTree, type PathGuard } from './workspace';
 
 /**
  * Run folders as the UI sees them: the list (finished, still training, or incomplete — a run that
  * crashed or was killed keeps what it wrote), one run opened (summary, metrics.csv parsed, log
  * tail), and export of a trained model with what is needed to use it (encoders, binding, graph).
+ * Every file is read through the workspace guard: in web mode a run folder inside the workspace
+ * whose files link out of it is refused (runs:open, export) or left out of the list.
  */
 export interface ActiveRunRef {
   runId: string;
   dir?: string;
 }
 
-export async function listRuns(runsDir: string, active: readonly ActiveRunRef[]): Promise<RunListEntry[]> {
+export async function listRuns(runsDir: string, active: readonly ActiveRunRef[], guard: PathGuard): Promise<RunListEntry[]> {
   let names: string[];
   try {
     names = (await readdir(runsDir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
   } catch {
     return [];
   }
-  const entries = await Promise.all(names.map((name) => listEntry(join(runsDir, name), active)));
+  const entries = await Promise.all(names.map((name) => listEntry(join(runsDir, name), active, guard)));
   return entries.filter((e): e is RunListEntry => e !== undefined).sort((a, b) => (b.startedAt ?? b.name).localeCompare(a.startedAt ?? a.name));
 }
 
-async function listEntry(dir: string, active: readonly ActiveRunRef[]): Promise<RunListEntry | undefined> {
-  const graphText = await readText(join(dir, 'graph.json'));
+async function listEntry(dir: string, active: readonly ActiveRunRef[], guard: PathGuard): Promise<RunListEntry | undefined> {
+  // A folder with a file that links out of the workspace is not shown (runs:open would refuse it).
+  if (await checkTree(guard, dir, 1)) return undefined;
+  const graphText = await readTextInside(guard, join(dir, 'graph.json'));
   if (typeof graphText !== 'string') return undefined;
-  const summary = await readSummary(dir);
+  const summary = await readSummary(dir, guard);
   const runId = active.find((a) => a.dir === dir)?.runId;
   const status: RunStatus = summary ? 'finished' : runId ? 'running' : 'incomplete';
   const graphName = summary?.graph ?? graphNameOf(graphText);
@@ -56,14 +61,17 @@ async function listEntry(dir: string, active: readonly ActiveRunRef[]): Promise<
   };
 }
 
-export async function openRun(dir: string, active: readonly ActiveRunRef[]): Promise<RunDetails | HostError> {
-  const graphText = await readText(join(dir, 'graph.json'));
+/** `dir` has passed the guard; the files in it are checked here (runs:open must not read /etc/passwd through a link). */
+export async function openRun(dir: string, active: readonly ActiveRunRef[], guard: PathGuard): Promise<RunDetails | HostError> {
+  const leaving = await checkTree(guard, dir);
+  if (leaving) return leaving;
+  const graphText = await readTextInside(guard, join(dir, 'graph.json'));
   if (typeof graphText !== 'string') return hostError('E_NOT_A_RUN', `${dir} is not a Towerflow run folder (it has no graph.json)`, dir);
   const [summary, bindingText, metricsText, logText, hasModel] = await Promise.all([
-    readSummary(dir),
-    readText(join(dir, 'binding.json')),
-    readText(join(dir, 'metrics.csv')),
-    readText(join(dir, 'log.txt')),
+    readSummary(dir, guard),
+    readTextInside(guard, join(dir, 'binding.json')),
+    readTextInside(guard, join(dir, 'metrics.csv')),
+    readTextInside(guard, join(dir, 'log.txt')),
     stat(join(dir, 'model', 'model.json')).then(() => true, () => false),
   ]);
   const loaded = loadGraph(graphText);
@@ -114,8 +122,13 @@ function groupMetrics(rows: readonly MetricRow[]): RunDetails['history'] {
   return [...byEpoch.values()].sort((a, b) => a.epoch - b.epoch);
 }
 
-/** Copies model/, encoders.json, binding.json, graph.json (and summary.json) into <to>/<run name>. */
-export async function exportRun(dir: string, to: string): Promise<ExportedRun | HostError> {
+/**
+ * Copies model/, encoders.json, binding.json, graph.json (and summary.json) into <to>/<run name>.
+ * `dir` and `to` have passed the guard; the files copied are checked here, since a copy follows links.
+ */
+export async function exportRun(dir: string, to: string, guard: PathGuard): Promise<ExportedRun | HostError> {
+  const leaving = await checkTree(guard, dir);
+  if (leaving) return leaving;
   if (!(await stat(join(dir, 'model', 'model.json')).then(() => true, () => false))) {
     return hostError('E_NOT_A_RUN', `${dir} has no trained model (model/model.json); only a finished run can be exported`, dir);
   }
@@ -124,7 +137,11 @@ export async function exportRun(dir: string, to: string): Promise<ExportedRun | 
   // Copy into a hidden folder first and rename at the end, so a failed export leaves no half copy.
   const partial = join(to, `.${basename(dir)}.partial-${process.pid}`);
   try {
-    await mkdir(partial, { recursive: true });
+    // Removed first and made anew (not `recursive`): a leftover, or a link planted under this name,
+    // must not be written through.
+    await rm(partial, { recursive: true, force: true });
+    await mkdir(to, { recursive: true });
+    await mkdir(partial);
     await cp(join(dir, 'model'), join(partial, 'model'), { recursive: true });
     for (const name of ['encoders.json', 'binding.json', 'graph.json', 'summary.json']) {
       if (await stat(join(dir, name)).then(() => true, () => false)) await cp(join(dir, name), join(partial, name));
@@ -147,8 +164,8 @@ async function listFiles(dir: string): Promise<string[]> {
   return out;
 }
 
-async function readSummary(dir: string): Promise<RunSummary | undefined> {
-  const text = await readText(join(dir, 'summary.json'));
+async function readSummary(dir: string, guard: PathGuard): Promise<RunSummary | undefined> {
+  const text = await readTextInside(guard, join(dir, 'summary.json'));
   const summary = typeof text === 'string' ? (safeJson(text) as RunSummary | undefined) : undefined;
   return summary?.format === 'towerflow.run' ? summary : undefined;
 }

@@ -1,4 +1,4 @@
-import { lstat, realpath } from 'node:fs/promises';
+import { lstat, readdir, realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { hostError, type HostError } from './contract';
 
@@ -41,6 +41,36 @@ export async function createPathGuard(root: string, enforced: boolean): Promise<
       return real;
     },
   };
+}
+
+/**
+ * Checks a folder the host is about to read or copy as a whole (a run folder: runs:open, inspect,
+ * export): every entry down to `depth` levels must stay inside the workspace once links are
+ * followed. A run folder inside the workspace whose log.txt or model/weights.bin is a link to
+ * /etc/passwd would otherwise be read (or copied by an export) although the folder passed the guard.
+ * Answers the first entry that leads out, as E_OUTSIDE_WORKSPACE; nothing when not enforced.
+ */
+export async function checkTree(guard: PathGuard, dir: string, depth = 3): Promise<HostError | undefined> {
+  if (!guard.enforced) return undefined;
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch {
+    return undefined; // a folder that cannot be listed has nothing to read either; the reader reports it
+  }
+  for (const entry of entries) {
+    const path = join(dir, entry.name);
+    if (entry.isSymbolicLink()) {
+      const target = await guard.resolve(path);
+      if (typeof target !== 'string') return target;
+      continue; // a link that stays inside: what it leads to is checked where it lies
+    }
+    if (entry.isDirectory() && depth > 1) {
+      const inner = await checkTree(guard, path, depth - 1);
+      if (inner) return inner;
+    }
+  }
+  return undefined;
 }
 
 export function isInside(root: string, path: string): boolean {
