@@ -42,24 +42,13 @@ export class GraphBuilder {
 
 /** Column by longest path from a source, rows in document order, each column centred. */
 export function layeredLayout(graph: Graph, columnGap = 280, rowGap = 130): Graph {
-  const depth = new Map<string, number>();
-  const parents = new Map<string, string[]>();
-  for (const e of graph.edges) parents.set(e.target.node, [...(parents.get(e.target.node) ?? []), e.source.node]);
-  const visiting = new Set<string>();
-  const depthOf = (id: string): number => {
-    const known = depth.get(id);
-    if (known !== undefined) return known;
-    if (visiting.has(id)) return 0;
-    visiting.add(id);
-    const d = Math.max(-1, ...(parents.get(id) ?? []).map(depthOf)) + 1;
-    visiting.delete(id);
-    depth.set(id, d);
-    return d;
-  };
+  const depth = longestPathDepths(graph);
   const columns = new Map<number, string[]>();
   for (const n of graph.nodes) {
-    const d = depthOf(n.id);
-    columns.set(d, [...(columns.get(d) ?? []), n.id]);
+    const d = depth.get(n.id) ?? 0;
+    const column = columns.get(d) ?? [];
+    column.push(n.id);
+    columns.set(d, column);
   }
   const tallest = Math.max(0, ...[...columns.values()].map((c) => c.length));
   const position = new Map<string, { x: number; y: number }>();
@@ -68,4 +57,32 @@ export function layeredLayout(graph: Graph, columnGap = 280, rowGap = 130): Grap
     ids.forEach((id, row) => position.set(id, { x: d * columnGap, y: offset + row * rowGap }));
   }
   return { ...graph, nodes: graph.nodes.map((n) => ({ ...n, position: position.get(n.id) ?? n.position })) };
+}
+
+/**
+ * Longest path from a source for every node, by Kahn's algorithm (no recursion: a long chain would
+ * overflow the call stack). Nodes on or behind a cycle keep the depth reached before it.
+ */
+function longestPathDepths(graph: Graph): Map<string, number> {
+  const depth = new Map<string, number>(graph.nodes.map((n) => [n.id, 0]));
+  const indegree = new Map<string, number>(graph.nodes.map((n) => [n.id, 0]));
+  const children = new Map<string, string[]>();
+  for (const e of graph.edges) {
+    if (!depth.has(e.source.node) || !depth.has(e.target.node)) continue;
+    indegree.set(e.target.node, (indegree.get(e.target.node) ?? 0) + 1);
+    const list = children.get(e.source.node) ?? [];
+    list.push(e.target.node);
+    children.set(e.source.node, list);
+  }
+  const ready = graph.nodes.map((n) => n.id).filter((id) => indegree.get(id) === 0);
+  for (let i = 0; i < ready.length; i++) {
+    const id = ready[i] as string;
+    for (const child of children.get(id) ?? []) {
+      depth.set(child, Math.max(depth.get(child) ?? 0, (depth.get(id) ?? 0) + 1));
+      const left = (indegree.get(child) ?? 0) - 1;
+      indegree.set(child, left);
+      if (left === 0) ready.push(child);
+    }
+  }
+  return depth;
 }

@@ -12,19 +12,37 @@ export interface LoadResult {
   locate(path: (string | number)[]): { line: number; column: number } | undefined;
 }
 
+/**
+ * How deep arrays and objects may nest. The JSON parser, the tree walk below, zod and structured
+ * clone all recurse once per level, and Node's default stack overflows somewhere between 2,000 and
+ * 3,000 levels of jsonc-parser alone (less in a worker): the cap keeps a wide margin under that.
+ * A real graph nests 6 levels (document, nodes, node, params, a list, a value).
+ */
+export const MAX_NESTING = 256;
+
 /** Parse → migrate → check structure → normalise. Never throws on user input. */
-export function loadGraph(text: string): LoadResult {
+export function loadGraph(source: string): LoadResult {
+  // Editors on Windows save UTF-8 with a byte order mark; it is not part of the JSON, and no editor
+  // counts it as a column, so positions are taken in the text after it.
+  const text = source.charCodeAt(0) === 0xfeff ? source.slice(1) : source;
+  const position = lineIndex(text);
+  const tooDeep = deepestOpening(text, MAX_NESTING);
+  if (tooDeep !== undefined) {
+    const where = position(tooDeep);
+    const message = `arrays and objects nested more than ${MAX_NESTING} deep at line ${where.line}, column ${where.column}; Towerflow reads at most ${MAX_NESTING} levels`;
+    return { diagnostics: [diagnostic('E_NOT_JSON', message, where)], locate: () => undefined };
+  }
   const errors: ParseError[] = [];
   const tree = parseTree(text, errors, { disallowComments: true, allowTrailingComma: false });
   const locate = (path: (string | number)[]) => {
     const node = tree ? findNodeAtLocation(tree, path) : undefined;
-    return node ? lineColumn(text, node.offset) : undefined;
+    return node ? position(node.offset) : undefined;
   };
   const fail = (d: Diagnostic): LoadResult => ({ diagnostics: [d], locate });
 
   const firstError = errors[0];
   if (firstError || !tree) {
-    const where = firstError ? lineColumn(text, firstError.offset) : { line: 1, column: 1 };
+    const where = firstError ? position(firstError.offset) : { line: 1, column: 1 };
     const what = firstError ? describeParseError(printParseErrorCode(firstError.error)) : 'the file is empty';
     return fail(diagnostic('E_NOT_JSON', `not valid JSON: ${what} at line ${where.line}, column ${where.column}`, where));
   }
@@ -93,15 +111,47 @@ export function formatPath(path: readonly (string | number)[]): string {
 }
 
 export function lineColumn(text: string, offset: number): { line: number; column: number } {
-  let line = 1;
-  let lineStart = 0;
-  for (let i = 0; i < offset && i < text.length; i++) {
-    if (text.charCodeAt(i) === 10) {
-      line++;
-      lineStart = i + 1;
+  return lineIndex(text)(offset);
+}
+
+/**
+ * Offset → 1-based line and column, from one pass over the text: every diagnostic of a file is
+ * placed by a binary search, so placing many costs no more than reading the file once.
+ */
+export function lineIndex(text: string): (offset: number) => { line: number; column: number } {
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  return (offset) => {
+    const at = Math.max(0, Math.min(offset, text.length));
+    let low = 0;
+    let high = starts.length - 1;
+    while (low < high) {
+      const mid = (low + high + 1) >> 1;
+      if ((starts[mid] as number) <= at) low = mid;
+      else high = mid - 1;
     }
+    return { line: low + 1, column: offset - (starts[low] as number) + 1 };
+  };
+}
+
+/**
+ * The offset of the first `[` or `{` that opens a level deeper than `limit`, or undefined. One
+ * loop, no recursion, skipping strings: it runs before the (recursive) parser ever sees the text.
+ */
+function deepestOpening(text: string, limit: number): number | undefined {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // a backslash escapes the next character, a quote included
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > limit) return i;
+    } else if (c === 0x5d || c === 0x7d) depth = Math.max(0, depth - 1);
   }
-  return { line, column: offset - lineStart + 1 };
+  return undefined;
 }
 
 const PARSE_ERROR_WORDS: Record<string, string> = {

@@ -109,32 +109,81 @@ function topologicalOrder(structure: Structure, report: (d: Diagnostic) => void)
   if (order.length < structure.nodes.size) {
     const placed = new Set(order);
     const stuck = new Set([...structure.nodes.keys()].filter((id) => !placed.has(id)));
-    for (const cycle of findCycles(stuck, structure)) {
-      const path = [...cycle, cycle[0]].map((id) => structure.nodes.get(id as string)?.node.label ?? id).join(' → ');
-      for (const id of cycle) {
-        report(diagnostic('E_CYCLE', `the graph has a cycle: ${path}; models must flow from inputs to outputs`, { nodeId: id }));
-      }
-    }
+    reportCycles(findCycles(stuck, structure), structure, report);
   }
   return order;
 }
 
+/** A cycle is named in full up to this many nodes; a longer one by its first nodes and a count. */
+const CYCLE_NAMED = 10;
+
+/**
+ * Every node on a cycle gets a diagnostic (the canvas badges it), each node once. A short cycle is
+ * spelled out at each of its nodes; a long one only at its first node, the others pointing to it:
+ * spelling a 1,000-node cycle at each node printed 9 MB.
+ */
+function reportCycles(cycles: string[][], structure: Structure, report: (d: Diagnostic) => void): void {
+  const labelOf = (id: string) => structure.nodes.get(id)?.node.label ?? id;
+  const why = 'models must flow from inputs to outputs';
+  const reported = new Set<string>();
+  for (const cycle of cycles) {
+    const first = cycle[0] as string;
+    const named = cycle.slice(0, CYCLE_NAMED).map(labelOf);
+    const more = cycle.length - named.length;
+    const path = [...named, ...(more > 0 ? [`… ${more} more`] : []), labelOf(first)].join(' → ');
+    const full = more > 0 ? `the graph has a cycle of ${cycle.length} nodes: ${path}; ${why}` : `the graph has a cycle: ${path}; ${why}`;
+    cycle.forEach((id, i) => {
+      if (reported.has(id)) return;
+      reported.add(id);
+      const entry = structure.nodes.get(id);
+      const message =
+        i === 0 || more === 0
+          ? full
+          : `${entry ? describeNode(entry.node) : `"${id}"`} is on the cycle of ${cycle.length} nodes reported at ${describeFirst(structure, first)}`;
+      report(diagnostic('E_CYCLE', message, { nodeId: id }));
+    });
+  }
+}
+
+const describeFirst = (structure: Structure, id: string): string => {
+  const entry = structure.nodes.get(id);
+  return entry ? describeNode(entry.node) : `"${id}"`;
+};
+
+/**
+ * Depth-first search for back edges among the stuck nodes, with an explicit stack: a cycle through
+ * thousands of nodes would overflow the call stack of a recursive search.
+ */
 function findCycles(stuck: Set<string>, structure: Structure): string[][] {
   const state = new Map<string, 'open' | 'done'>();
   const cycles: string[][] = [];
-  const stack: string[] = [];
-  const visit = (id: string): void => {
+  const path: string[] = [];
+  const onPath = new Map<string, number>();
+  const frames: { id: string; next: number }[] = [];
+  const enter = (id: string) => {
     state.set(id, 'open');
-    stack.push(id);
-    for (const edge of structure.outgoing.get(id) ?? []) {
-      const next = edge.target.node;
-      if (!stuck.has(next)) continue;
-      if (state.get(next) === 'open') cycles.push(stack.slice(stack.indexOf(next)));
-      else if (!state.has(next)) visit(next);
-    }
-    stack.pop();
-    state.set(id, 'done');
+    onPath.set(id, path.length);
+    path.push(id);
+    frames.push({ id, next: 0 });
   };
-  for (const id of stuck) if (!state.has(id)) visit(id);
+  for (const start of stuck) {
+    if (state.has(start)) continue;
+    enter(start);
+    while (frames.length > 0) {
+      const frame = frames[frames.length - 1] as { id: string; next: number };
+      const edge = (structure.outgoing.get(frame.id) ?? [])[frame.next++];
+      if (edge) {
+        const next = edge.target.node;
+        if (!stuck.has(next)) continue;
+        if (state.get(next) === 'open') cycles.push(path.slice(onPath.get(next)));
+        else if (!state.has(next)) enter(next);
+        continue;
+      }
+      frames.pop();
+      path.pop();
+      onPath.delete(frame.id);
+      state.set(frame.id, 'done');
+    }
+  }
   return cycles;
 }
