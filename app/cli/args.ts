@@ -1,3 +1,4 @@
+import { nameRecord } from '../data/records';
 import { UsageError } from './io';
 
 /** Parsers for option values typed on the command line; a bad value is a usage error naming the option. */
@@ -24,7 +25,7 @@ export function choiceOption<T extends string>(name: string, value: string | und
 /** `name=1.5,other=2` → { name: 1.5, other: 2 } */
 export function weightsOption(name: string, value: string | undefined): Record<string, number> | undefined {
   if (value === undefined) return undefined;
-  const out: Record<string, number> = {};
+  const out = nameRecord<number>();
   for (const part of value.split(',')) {
     const [key, raw] = part.split('=');
     const weight = Number(raw);

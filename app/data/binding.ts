@@ -3,6 +3,7 @@ import type { CompiledGraph } from '../compile/to-tfjs';
 import { ID_SEPARATORS } from './column-kinds';
 import { dataError, type DataError } from './errors';
 import { parseLabelRule, type LabelRule } from './labels';
+import { nameRecord, own } from './records';
 
 /**
  * A dataset binding says how a data file feeds a graph: which data column each graph column reads
@@ -31,18 +32,27 @@ export type DatasetBinding = Omit<z.output<typeof DatasetBindingSchema>, 'labels
 export function parseBinding(json: unknown, file?: string): DatasetBinding | DataError {
   const parsed = DatasetBindingSchema.safeParse(json ?? {});
   const where = file !== undefined ? { file } : {};
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const path = issue && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
-    return dataError('E_DATA_BAD_BINDING', `invalid dataset binding${path}: ${issue?.message ?? 'unknown problem'}`, where);
+  const invalid = (error: z.ZodError, prefix: readonly PropertyKey[] = []) => {
+    const issue = error.issues[0];
+    const path = [...prefix, ...(issue?.path ?? [])];
+    return dataError('E_DATA_BAD_BINDING', `invalid dataset binding${path.length > 0 ? ` at ${path.join('.')}` : ''}: ${issue?.message ?? 'unknown problem'}`, where);
+  };
+  if (!parsed.success) return invalid(parsed.error);
+  // zod's records drop a "__proto__" key, so the entries are taken from the JSON itself.
+  const raw = json as { features?: Record<string, unknown>; labels?: Record<string, unknown> } | undefined;
+  const features = nameRecord<FeatureBinding>();
+  for (const [name, value] of Object.entries(raw?.features ?? {})) {
+    const feature = featureBinding.safeParse(value);
+    if (!feature.success) return invalid(feature.error, ['features', name]);
+    features[name] = feature.data;
   }
-  const labels: Record<string, LabelRule> = {};
-  for (const [output, raw] of Object.entries(parsed.data.labels)) {
-    const rule = parseLabelRule(raw);
+  const labels = nameRecord<LabelRule>();
+  for (const [output, value] of Object.entries(raw?.labels ?? {})) {
+    const rule = parseLabelRule(value);
     if ('code' in rule) return dataError('E_DATA_BAD_BINDING', `label of output "${output}": ${rule.message}`, where);
     labels[output] = rule;
   }
-  return { ...parsed.data, labels };
+  return { ...parsed.data, features, labels };
 }
 
 /** The label rule of each trained output: the binding's, else its `label` column as 0/1 (or raw for MSE). */
@@ -50,11 +60,11 @@ export function labelRules(compiled: Pick<CompiledGraph, 'outputs'>, binding: Da
   const rules = new Map<string, LabelRule>();
   for (const output of compiled.outputs) {
     if (output.label === undefined) continue;
-    const rule = binding.labels[output.name] ?? (output.loss === 'mse' ? { column: output.label, numeric: true as const } : { column: output.label });
+    const rule = own(binding.labels, output.name) ?? (output.loss === 'mse' ? { column: output.label, numeric: true as const } : { column: output.label });
     rules.set(output.name, rule);
   }
   return rules;
 }
 
 /** The data column feeding a graph column. */
-export const dataColumnOf = (binding: DatasetBinding, graphColumn: string): string => binding.features[graphColumn]?.column ?? graphColumn;
+export const dataColumnOf = (binding: DatasetBinding, graphColumn: string): string => own(binding.features, graphColumn)?.column ?? graphColumn;

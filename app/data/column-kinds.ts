@@ -17,6 +17,7 @@
  * 3. Otherwise categorical.
  */
 import { parseNumber } from './numbers';
+import { nameRecord, own } from './records';
 
 export type IdSeparator = '|' | ';' | ',' | ' ';
 export const ID_SEPARATORS: readonly IdSeparator[] = ['|', ';', ',', ' '];
@@ -54,14 +55,14 @@ export function inferColumnKinds(
   overrides: Readonly<Record<string, ColumnKind>> = {},
   options: KindOptions = {},
 ): Record<string, InferredKind> {
-  const kinds: Record<string, InferredKind> = {};
+  const kinds = nameRecord<InferredKind>();
   for (const column of columns) {
-    const forced = overrides[column];
+    const forced = own(overrides, column);
     kinds[column] =
       forced !== undefined
         ? { ...forced, reason: 'set by the user' }
         : inferColumnKind(
-            rows.map((row) => row.values[column] ?? null),
+            rows.map((row) => own(row.values, column) ?? null),
             options,
           );
   }

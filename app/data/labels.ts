@@ -15,6 +15,7 @@
 import { z } from 'zod';
 import { dataError, showValue, type DataError } from './errors';
 import { parseNumber } from './numbers';
+import { own } from './records';
 
 export type LabelRule =
   | { readonly column: string; readonly equals: string }
@@ -37,7 +38,7 @@ export function labelValue(rule: LabelRule, row: LabelRow, file?: string): numbe
     ...(row.line !== undefined ? { line: row.line } : {}),
     column: rule.column,
   };
-  const raw = row.values[rule.column];
+  const raw = own(row.values, rule.column);
   if (raw === undefined) return dataError('E_DATA_MISSING_COLUMN', 'the label column is not in the table', where);
   if (raw === null) return dataError('E_DATA_MISSING_LABEL', 'the label value is missing', where);
   if ('equals' in rule) return raw.trim() === rule.equals.trim() ? 1 : 0;

@@ -9,6 +9,7 @@ import {
 import { dataError, isDataError, type DataError } from './errors';
 import { labelColumns, labelValue, type LabelRule } from './labels';
 import { planInputs, type InputPlan } from './feature-plan';
+import { nameRecord, own } from './records';
 import { makeSplitter } from './split';
 import { openTable, type Table, type TableRow } from './table-reader';
 
@@ -71,7 +72,7 @@ export async function prepareData(
       if (plan.kind === 'numeric') {
         for (const column of plan.columns) {
           const dataColumn = dataColumnOf(binding, column);
-          const value = NumericEncoder.prepare(row.values[dataColumn] ?? null, binding.features[column]?.log ?? false, { file: table.file, line: row.line, column: dataColumn });
+          const value = NumericEncoder.prepare(cell(row, dataColumn), own(binding.features, column)?.log ?? false, { file: table.file, line: row.line, column: dataColumn });
           if (isDataError(value)) return value;
           if (isTrain && value !== null) statsFor(stats, column).add(value);
         }
@@ -79,7 +80,7 @@ export async function prepareData(
         const dataColumn = dataColumnOf(binding, plan.column);
         const counter = counters.get(plan.vocab) ?? new VocabularyCounter();
         counters.set(plan.vocab, counter);
-        const raw = row.values[dataColumn] ?? null;
+        const raw = cell(row, dataColumn);
         if (plan.kind === 'sequence') counter.addIdList(raw, separatorOf(binding, plan.column));
         else counter.add(raw);
       }
@@ -160,7 +161,7 @@ function makeRowEncoder(compiled: Pick<CompiledGraph, 'inputs'>, fitted: FittedE
   type Built = { name: string; width: number; dtype: 'int32' | 'float32'; columns: string[]; encoders: ReturnType<typeof encoderFromJSON>[] };
   const built: Built[] = [];
   for (const spec of compiled.inputs) {
-    const entry = fitted.inputs[spec.name];
+    const entry = own(fitted.inputs, spec.name);
     if (!entry) return dataError('E_DATA_BAD_ENCODER_JSON', `the saved encoders have nothing for model input "${spec.name}"; the graph changed since training`);
     const encoders = entry.encoders.map(encoderFromJSON);
     const bad = encoders.find(isDataError);
@@ -182,7 +183,7 @@ function makeRowEncoder(compiled: Pick<CompiledGraph, 'inputs'>, fitted: FittedE
         for (let c = 0; c < b.columns.length; c++) {
           const column = b.columns[c] as string;
           const encoder = b.encoders[c];
-          const raw = row.values[column] ?? null;
+          const raw = cell(row, column);
           if (encoder instanceof NumericEncoder) {
             const value = encoder.encode(raw, { file, line: row.line, column });
             if (isDataError(value)) return value;
@@ -202,7 +203,7 @@ function makeRowEncoder(compiled: Pick<CompiledGraph, 'inputs'>, fitted: FittedE
         }
       }
       if (fitted.group && split.groups) {
-        const key = row.values[fitted.group] ?? '';
+        const key = cell(row, fitted.group) ?? '';
         let id = groups.get(key);
         if (id === undefined) groups.set(key, (id = groups.size));
         split.groups[at] = id;
@@ -223,7 +224,7 @@ function fitEncoders(
   const idEncoder = (plan: Extract<InputPlan, { vocab: string }>): IdEncoder => {
     const known = ids.get(plan.vocab);
     if (known) return known;
-    const options = binding.features[plan.column];
+    const options = own(binding.features, plan.column);
     const encoder =
       options?.encoding === 'hash'
         ? new HashEncoder(plan.vocabSize)
@@ -234,12 +235,12 @@ function fitEncoders(
     ids.set(plan.vocab, encoder);
     return encoder;
   };
-  const inputs: FittedEncoders['inputs'] = {};
+  const inputs = nameRecord<FittedEncoders['inputs'][string]>();
   for (const plan of plans) {
     if (plan.kind === 'numeric') {
       inputs[plan.spec.name] = {
         columns: plan.columns.map((c) => dataColumnOf(binding, c)),
-        encoders: plan.columns.map((c) => NumericEncoder.fromStats(statsFor(stats, c), binding.features[c]?.log ?? false).toJSON()),
+        encoders: plan.columns.map((c) => NumericEncoder.fromStats(statsFor(stats, c), own(binding.features, c)?.log ?? false).toJSON()),
       };
     } else if (plan.kind === 'sequence') {
       const encoder = new IdListEncoder(idEncoder(plan), separatorOf(binding, plan.column), plan.maxLength);
@@ -272,7 +273,7 @@ async function openBound(
   for (const plan of plans) {
     const graphColumns = plan.kind === 'numeric' ? plan.columns : [plan.column];
     graphColumns.forEach((graphColumn, i) => {
-      const column = fitted?.inputs[plan.spec.name]?.columns[i] ?? dataColumnOf(binding, graphColumn);
+      const column = own(fitted?.inputs, plan.spec.name)?.columns[i] ?? dataColumnOf(binding, graphColumn);
       needs.push({ column, why: `model input "${plan.spec.name}"` });
     });
   }
@@ -309,5 +310,7 @@ function statsFor(stats: Map<string, NumericStats>, column: string): NumericStat
   return created;
 }
 
+const cell = (row: TableRow, column: string): string | null => own(row.values, column) ?? null;
+
 const separatorOf = (binding: DatasetBinding, column: string): IdSeparator =>
-  (binding.features[column]?.separator as IdSeparator | undefined) ?? DEFAULT_SEPARATOR;
+  (own(binding.features, column)?.separator as IdSeparator | undefined) ?? DEFAULT_SEPARATOR;

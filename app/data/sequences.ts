@@ -13,6 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import { dataError, isDataError, showValue, type DataError } from './errors';
 import { labelValue, labelColumns, type LabelRule } from './labels';
 import { parseNumber } from './numbers';
+import { own } from './records';
 import { openTable, requireColumns, type TableOptions } from './table-reader';
 
 export interface BehaviourEvent {
@@ -62,9 +63,9 @@ export async function readEventLog(file: string, options: EventLogOptions): Prom
   for await (const row of table.rows()) {
     if (isDataError(row)) return row;
     const { line, values } = row;
-    const user = values[options.user] ?? null;
-    const item = values[options.item] ?? null;
-    const time = values[options.timestamp] ?? null;
+    const user = own(values, options.user) ?? null;
+    const item = own(values, options.item) ?? null;
+    const time = own(values, options.timestamp) ?? null;
     for (const [column, value] of [
       [options.user, user],
       [options.item, item],

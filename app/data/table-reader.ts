@@ -13,6 +13,7 @@ import { createGunzip } from 'node:zlib';
 import { CsvError, parse } from 'csv-parse';
 import { dataError, isDataError, showValue, type DataError } from './errors';
 import { isNumberText } from './numbers';
+import { nameRecord } from './records';
 
 export type Separator = ',' | '\t' | ';' | '|';
 export const SEPARATORS: readonly Separator[] = [',', '\t', ';', '|'];
@@ -20,7 +21,7 @@ export const SEPARATORS: readonly Separator[] = [',', '\t', ';', '|'];
 export interface TableRow {
   /** 1-based physical line where the record starts in the (decompressed) file. */
   readonly line: number;
-  /** Trimmed values by column name; missing markers ('?' and '' by default) become null. */
+  /** Trimmed values by column name (a record without a prototype); missing markers ('?' and '' by default) become null. */
   readonly values: Readonly<Record<string, string | null>>;
 }
 
@@ -211,8 +212,7 @@ function checkColumnNames(names: readonly string[], file: string, fromHeader: bo
   const where = fromHeader ? { file, line: 1 } : { file };
   const seen = new Set<string>();
   for (const [i, name] of names.entries()) {
-    // '__proto__' would silently rewire the row object instead of becoming a key.
-    if (name === '' || name === '__proto__') {
+    if (name === '') {
       return dataError('E_DATA_BAD_HEADER', `column ${i + 1} has an unusable name ${showValue(name)}`, where);
     }
     if (seen.has(name)) {
@@ -406,7 +406,7 @@ async function* tableRows(
         yield dataError('E_DATA_RAGGED_ROW', `expected ${width} fields, got ${fields.length}`, { file, line });
         return;
       }
-      const values: Record<string, string | null> = {};
+      const values = nameRecord<string | null>();
       for (let i = 0; i < width; i++) {
         const value = fields[i] as string;
         values[columns[i] as string] = missing.has(value) ? null : value;

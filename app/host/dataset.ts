@@ -5,6 +5,7 @@ import { formatDataError, isDataError, type DataError } from '../data/errors';
 import { planInputs } from '../data/feature-plan';
 import { labelColumns, type LabelRule } from '../data/labels';
 import { parseNumber } from '../data/numbers';
+import { own } from '../data/records';
 import { peekTable, type TableRow } from '../data/table-reader';
 import type { Graph } from '../graph/schema';
 import { hostError, type BoundFeature, type BoundLabel, type ColumnKindInfo, type DatasetInspection, type HostError } from './contract';
@@ -31,7 +32,7 @@ export async function inspectDataset(path: string, bindingJson: unknown, rows: n
     compressed: preview.compressed,
     hasHeader: preview.hasHeader,
     kinds,
-    rows: preview.rows.slice(0, rows).map((row) => columns.map((c) => row.values[c] ?? null)),
+    rows: preview.rows.slice(0, rows).map((row) => columns.map((c) => own(row.values, c) ?? null)),
     ...(preview.error ? { error: plainDataError(preview.error) } : {}),
   };
   if (graph) inspection.binding = bindGraph(graph, binding, columns, kinds, textColumns(preview.rows, columns));
@@ -60,7 +61,7 @@ function bindGraph(
       for (const graphColumn of graphColumns) {
         const dataColumn = dataColumnOf(binding, graphColumn);
         const found = present.has(dataColumn);
-        const inferred = kinds[dataColumn]?.kind;
+        const inferred = own(kinds, dataColumn)?.kind;
         features.push({ input: plan.spec.name, nodeId: plan.spec.nodeId, graphColumn, dataColumn, as, found, ...(found && inferred ? { inferred } : {}) });
       }
     }
@@ -94,7 +95,7 @@ export function describeRule(rule: LabelRule): string {
 /** Columns with a value in the preview that is not a number. */
 function textColumns(rows: readonly TableRow[], columns: readonly string[]): Set<string> {
   const isText = (value: string | null | undefined) => value !== null && value !== undefined && parseNumber(value) === undefined;
-  return new Set(columns.filter((c) => rows.some((r) => isText(r.values[c]))));
+  return new Set(columns.filter((c) => rows.some((r) => isText(own(r.values, c)))));
 }
 
 function kindInfo(kind: InferredKind): ColumnKindInfo {

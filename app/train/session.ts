@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModelOutputSpec, ModelInputSpec } from '../compile/to-tfjs';
 import { createRng } from '../data/random';
+import { own } from '../data/records';
 import { auc, gauc, logloss, mse } from './metrics';
 import { batchInputs, batchLabels, range, type EncodedSplit } from './encoded';
 
@@ -89,7 +90,7 @@ export async function trainModel(
 ): Promise<TrainResult> {
   const emit = hooks.onEvent ?? (() => undefined);
   const tasks = trainedOutputs(specs.outputs);
-  const weightOf = (o: ModelOutputSpec) => options.lossWeights?.[o.name] ?? o.lossWeight;
+  const weightOf = (o: ModelOutputSpec) => own(options.lossWeights, o.name) ?? o.lossWeight;
   const outputIndex = new Map(specs.outputs.map((o, i) => [o.name, i]));
   const optimizer = makeOptimizer(options.optimizer, options.learningRate);
   const rng = createRng(options.seed);
@@ -311,7 +312,7 @@ export async function evaluate(
       const ll = logloss(labels, scores);
       tasks[output.name] = { loss: ll, logloss: ll, auc: auc(labels, scores), ...(split.groups ? { gauc: gauc(labels, scores, split.groups) } : {}) };
     }
-    loss += (lossWeights?.[output.name] ?? output.lossWeight) * (tasks[output.name]?.loss ?? 0);
+    loss += (own(lossWeights, output.name) ?? output.lossWeight) * (tasks[output.name]?.loss ?? 0);
   });
   return { loss, tasks };
 }
