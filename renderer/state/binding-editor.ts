@@ -93,6 +93,46 @@ export function ruleOfForm(form: LabelForm): { ok: true; rule: unknown } | { ok:
   }
 }
 
+const needsValue = (mode: LabelMode) => mode === 'equals' || mode === 'atLeast';
+
+/**
+ * A label rule being edited: the form as the user left it, and the binding it was started from.
+ * "equals" and "at least" need a value before they are a rule, so choosing one cannot go straight
+ * into the binding; the row shows the draft (with its value field) until the value makes a rule.
+ */
+export interface LabelDraft {
+  from: BindingDraft;
+  form: LabelForm;
+  error?: string;
+}
+
+export type LabelEdit = { kind: 'commit'; rule: unknown } | { kind: 'draft'; draft: LabelDraft };
+
+/**
+ * One change to a label row. A mode that needs a value, chosen without one, waits for the value
+ * without complaining; a value that does not make a rule stays in the draft with the reason.
+ */
+export function editLabel(binding: BindingDraft, shown: LabelForm, change: Partial<LabelForm>): LabelEdit {
+  let next: LabelForm = { ...shown, ...change };
+  const modeChanged = change.mode !== undefined && change.mode !== shown.mode;
+  // "50000+." is a fine value to equal but no threshold: switching modes drops a value the new mode cannot read.
+  if (modeChanged && change.value === undefined && next.mode === 'atLeast' && !Number.isFinite(Number(next.value))) next = { ...next, value: '' };
+  const rule = ruleOfForm(next);
+  if (rule.ok) return { kind: 'commit', rule: rule.rule };
+  const waiting = needsValue(next.mode) && next.value.trim() === '' && change.value === undefined;
+  return { kind: 'draft', draft: { from: binding, form: next, ...(waiting ? {} : { error: rule.message }) } };
+}
+
+/**
+ * What a label row shows: its draft while the binding is the one the draft started from, else the
+ * binding's own rule. Any other change to the binding (a pasted JSON file, a shipped layout,
+ * "Automatic") replaces the draft and its error.
+ */
+export function shownLabel(binding: BindingDraft, committed: LabelForm, draft: LabelDraft | undefined): { form: LabelForm; error?: string } {
+  if (draft && draft.from === binding) return { form: draft.form, ...(draft.error ? { error: draft.error } : {}) };
+  return { form: committed };
+}
+
 export function setLabelRule(binding: BindingDraft, output: string, rule: unknown): BindingDraft {
   return { ...binding, labels: { ...(binding.labels ?? {}), [output]: rule } };
 }

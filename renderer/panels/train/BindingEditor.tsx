@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { labelFormOf, parseBindingText, ruleOfForm, setFeatureColumn, setHeader, setLabelRule, type LabelForm, type LabelMode } from '../../state/binding-editor';
+import { editLabel, labelFormOf, parseBindingText, setFeatureColumn, setHeader, setLabelRule, shownLabel, type LabelDraft, type LabelForm, type LabelMode } from '../../state/binding-editor';
 import { useTrain } from '../../state/train-store';
 import { Modal } from '../Modal';
 
@@ -141,27 +141,30 @@ export function BindingEditor() {
 
 function LabelRow({ output, ruleText, found, defaultColumn, columns }: { output: string; ruleText: string; found: boolean; defaultColumn: string; columns: string[] }) {
   const { binding, setBinding } = useTrain();
-  const form = labelFormOf(binding, output, defaultColumn);
+  const committed = labelFormOf(binding, output, defaultColumn);
+  const [draft, setDraft] = useState<LabelDraft>();
   const [draftValue, setDraftValue] = useState<string>();
-  const [error, setError] = useState<string>();
-  if (!form) {
+  if (!committed) {
     return (
       <div className="label-row">
         <strong>{output}</strong> <code>{ruleText}</code> <span className="dim small">(composite rule: edit as JSON)</span>
       </div>
     );
   }
-  const apply = (next: LabelForm) => {
-    const rule = ruleOfForm(next);
-    if (!rule.ok) return setError(rule.message);
-    setError(undefined);
+  const { form, error } = shownLabel(binding, committed, draft);
+  const apply = (change: Partial<LabelForm>) => {
+    const edit = editLabel(binding, form, change);
     setDraftValue(undefined);
-    setBinding(setLabelRule(binding, output, rule.rule));
+    if (edit.kind === 'draft') return setDraft(edit.draft);
+    setDraft(undefined);
+    setBinding(setLabelRule(binding, output, edit.rule));
   };
   return (
     <div className={`label-row ${found ? '' : 'is-missing'}`} data-testid={`label-${output}`}>
-      <strong className="label-output">{output}</strong>
-      <select value={form.column} onChange={(e) => apply({ ...form, column: e.target.value })} aria-label={`Label column of ${output}`}>
+      <strong className="label-output" title={output}>
+        {output}
+      </strong>
+      <select value={form.column} onChange={(e) => apply({ column: e.target.value })} aria-label={`Label column of ${output}`}>
         {!columns.includes(form.column) && <option value={form.column}>{form.column} (missing)</option>}
         {columns.map((c) => (
           <option key={c} value={c}>
@@ -169,7 +172,7 @@ function LabelRow({ output, ruleText, found, defaultColumn, columns }: { output:
           </option>
         ))}
       </select>
-      <select value={form.mode} onChange={(e) => apply({ ...form, mode: e.target.value as LabelMode, value: form.value })} aria-label={`Label rule of ${output}`}>
+      <select value={form.mode} onChange={(e) => apply({ mode: e.target.value as LabelMode })} aria-label={`Label rule of ${output}`} data-testid={`label-mode-${output}`}>
         {MODES.map((m) => (
           <option key={m.id} value={m.id}>
             {m.words}
@@ -181,14 +184,21 @@ function LabelRow({ output, ruleText, found, defaultColumn, columns }: { output:
           type="text"
           value={draftValue ?? form.value}
           onChange={(e) => setDraftValue(e.target.value)}
-          onBlur={(e) => apply({ ...form, value: e.target.value })}
-          onKeyDown={(e) => e.key === 'Enter' && apply({ ...form, value: e.currentTarget.value })}
+          onBlur={(e) => apply({ value: e.target.value })}
+          onKeyDown={(e) => e.key === 'Enter' && apply({ value: e.currentTarget.value })}
           placeholder={form.mode === 'equals' ? 'value meaning 1' : 'threshold'}
           aria-label={`Label value of ${output}`}
+          data-testid={`label-value-${output}`}
+          // A freshly chosen "equals" or "at least" is waiting for exactly this.
+          autoFocus={draft !== undefined && form.value === ''}
         />
       )}
       <code className="label-rule dim">{ruleText}</code>
-      {error && <div className="field-error">{error}</div>}
+      {error && (
+        <div className="field-error" data-testid={`label-error-${output}`}>
+          {error}
+        </div>
+      )}
     </div>
   );
 }
