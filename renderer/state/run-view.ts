@@ -12,7 +12,11 @@ export type RunStatus = 'starting' | 'running' | 'stopping' | 'finished' | 'fail
 export interface LossPoint {
   /** Fractional epoch: 1.5 = half way through epoch 2. */
   x: number;
+  /** Per task: the mean loss of the epoch so far (a progress event), or of the whole epoch (a run folder). */
   tasks: Record<string, number>;
+  /** Set for progress events: the epoch and how many of its rows the mean covers. */
+  epoch?: number;
+  rows?: number;
 }
 
 export interface EpochRow {
@@ -37,6 +41,8 @@ export interface RunProgress {
 
 export interface RunView {
   runId?: string;
+  /** Rows per step, when the run was started here: the last step of an epoch is shorter. */
+  batchSize?: number;
   dir?: string;
   name?: string;
   status: RunStatus;
@@ -55,7 +61,7 @@ export interface RunView {
   logs: string[];
 }
 
-export const startRunView = (runId: string): RunView => ({ runId, status: 'starting', stages: [], lossPoints: [], epochs: [], tasks: [], logs: [] });
+export const startRunView = (runId: string, batchSize?: number): RunView => ({ runId, ...(batchSize ? { batchSize } : {}), status: 'starting', stages: [], lossPoints: [], epochs: [], tasks: [], logs: [] });
 
 const addTasks = (tasks: string[], names: Iterable<string>) => {
   const next = [...tasks];
@@ -71,7 +77,9 @@ export function reduceRun(view: RunView, event: TrainEventBody): RunView {
       return { ...view, status: view.status === 'stopping' ? 'stopping' : 'running', dir: event.dir, backend: event.backend, trainRows: event.trainRows, validRows: event.validRows, parameters: event.parameters };
     case 'progress': {
       const { type: _t, taskLoss, ...progress } = event;
-      const point = { x: event.epoch - 1 + event.step / Math.max(1, event.steps), tasks: taskLoss };
+      // Without the batch size, steps stand in for rows: exact but for an epoch's shorter last step.
+      const rows = view.batchSize ? Math.min(event.step * view.batchSize, view.trainRows ?? Infinity) : event.step;
+      const point: LossPoint = { x: event.epoch - 1 + event.step / Math.max(1, event.steps), tasks: taskLoss, epoch: event.epoch, rows };
       return { ...view, status: view.status === 'starting' ? 'running' : view.status, progress, lossPoints: [...view.lossPoints, point], tasks: addTasks(view.tasks, Object.keys(taskLoss)) };
     }
     case 'epoch': {
@@ -121,12 +129,76 @@ export interface ChartData {
   series: { label: string; values: (number | null)[] }[];
 }
 
-/** Training loss per task over fractional epochs. */
+/** The smoothing of the live loss curve: an exponential moving average over about this much of an epoch. */
+export const LOSS_SMOOTHING_EPOCHS = 0.05;
+
+/**
+ * Training loss per task over fractional epochs. Progress events carry the mean of the epoch so
+ * far; plotted as they come, every epoch would start with a cliff (the mean drops from the whole
+ * epoch's average to the newest batches'). So the loss between two events is taken from their
+ * means — (mean_k·n_k − mean_j·n_j) / (n_k − n_j) — and smoothed by an exponential moving average
+ * that runs across epoch boundaries. A run opened from its folder has one mean per epoch: plotted as is.
+ */
 export function lossChart(view: RunView): ChartData {
+  const raw = intervalLosses(view);
+  if (!raw.live) return raw.chart;
+  const { x } = raw.chart;
   return {
-    x: view.lossPoints.map((p) => p.x),
-    series: view.tasks.map((task) => ({ label: task, values: view.lossPoints.map((p) => p.tasks[task] ?? null) })),
+    x,
+    series: raw.chart.series.map(({ label, values }) => {
+      let smoothed: number | undefined;
+      let lastX: number | undefined;
+      return {
+        label,
+        values: values.map((loss, i) => {
+          if (loss === null) return null;
+          const at = x[i] as number;
+          const weight = smoothed === undefined || lastX === undefined ? 1 : 1 - Math.exp(-(at - lastX) / LOSS_SMOOTHING_EPOCHS);
+          smoothed = smoothed === undefined ? loss : smoothed + weight * (loss - smoothed);
+          lastX = at;
+          return smoothed;
+        }),
+      };
+    }),
   };
+}
+
+/** The loss between consecutive progress events, unsmoothed; `live` is false for a run opened from its folder (epoch means only). */
+export function intervalLosses(view: RunView): { live: boolean; chart: ChartData } {
+  const live = view.lossPoints.length > 0 && view.lossPoints.every((p) => p.rows !== undefined && p.epoch !== undefined);
+  if (!live) {
+    return {
+      live,
+      chart: { x: view.lossPoints.map((p) => p.x), series: view.tasks.map((task) => ({ label: task, values: view.lossPoints.map((p) => p.tasks[task] ?? null) })) },
+    };
+  }
+  const intervals: { point: LossPoint; previous?: LossPoint }[] = [];
+  let previous: LossPoint | undefined;
+  for (const point of view.lossPoints) {
+    const sameEpoch = previous !== undefined && previous.epoch === point.epoch;
+    // A repeated event adds no rows: nothing new to plot.
+    if (sameEpoch && (point.rows ?? 0) <= (previous?.rows ?? 0)) continue;
+    intervals.push({ point, ...(sameEpoch && previous ? { previous } : {}) });
+    previous = point;
+  }
+  return {
+    live,
+    chart: {
+      x: intervals.map((i) => i.point.x),
+      series: view.tasks.map((task) => ({ label: task, values: intervals.map(({ point, previous: before }) => intervalLoss(task, point, before) ?? null) })),
+    },
+  };
+}
+
+/** The mean loss of the rows between two events of one epoch (or since the epoch began). */
+function intervalLoss(task: string, point: LossPoint, before: LossPoint | undefined): number | undefined {
+  const mean = point.tasks[task];
+  if (mean === undefined || !Number.isFinite(mean)) return undefined;
+  const earlier = before?.tasks[task];
+  if (!before || earlier === undefined || !Number.isFinite(earlier)) return mean;
+  const rows = point.rows ?? 0;
+  const rowsBefore = before.rows ?? 0;
+  return (mean * rows - earlier * rowsBefore) / (rows - rowsBefore);
 }
 
 /** A validation metric (AUC by default) per task per epoch; tasks without it are left out. */

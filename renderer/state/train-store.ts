@@ -2,8 +2,13 @@ import { create } from 'zustand';
 import type { DatasetInspection, GateInspection, AttentionInspection, RunListEntry, TrainEventPayload } from '../api/responses';
 import { callHost, onHostEvent } from '../api/host';
 import type { BindingDraft } from './binding-editor';
+import { beginInspect, chooseDataFile, clearDataPreview, endInspect, initialDataFile, recheckDataFile, type DataFileState } from './data-file';
 import { reduceRun, runViewFromDetails, startRunView, type RunView } from './run-view';
-import { toast } from './ui-store';
+import { toast, useUi } from './ui-store';
+
+/** The toasts about a run: a newer one replaces the older, a new run clears them. */
+export const TRAINING_TOPIC = 'training';
+const dismissTopic = (topic: string) => useUi.getState().dismissTopic(topic);
 
 /**
  * The Train tab's state: the data file and its inspection, the binding being edited, the
@@ -41,11 +46,7 @@ export const DEFAULT_OPTIONS: TrainOptionsDraft = {
   browserBackend: 'auto',
 };
 
-interface TrainState {
-  dataPath: string;
-  inspection?: DatasetInspection;
-  inspecting: boolean;
-  inspectError?: string;
+interface TrainState extends DataFileState {
   binding: BindingDraft;
   options: TrainOptionsDraft;
   live?: RunView;
@@ -54,12 +55,18 @@ interface TrainState {
   gates?: GateInspection;
   attention?: AttentionInspection;
 
+  /** A data file chosen (typed, browsed, dropped): what was shown of the previous one goes at once. */
   setDataPath(path: string): void;
-  setInspection(inspection: DatasetInspection | undefined, error?: string): void;
-  setInspecting(on: boolean): void;
+  /** The same file read again (after it was fixed, say), its preview kept until the answer comes. */
+  recheckData(): void;
+  /** While a dropped file is copied: the previous file's preview and errors are no longer what will be used. */
+  clearInspection(): void;
+  beginInspect(): number;
+  endInspect(ticket: number, inspection: DatasetInspection | undefined, error?: string): void;
   setBinding(binding: BindingDraft): void;
   setOptions(patch: Partial<TrainOptionsDraft>): void;
-  startLive(runId: string): void;
+  /** `batchSize` lets the loss chart weigh an epoch's shorter last step exactly. */
+  startLive(runId: string, batchSize?: number): void;
   setStopping(): void;
   view(run: RunView | undefined): void;
   setRuns(runs: RunListEntry[]): void;
@@ -68,18 +75,27 @@ interface TrainState {
 }
 
 export const useTrain = create<TrainState>()((set, get) => ({
-  dataPath: '',
-  inspecting: false,
+  ...initialDataFile,
   binding: {},
   options: DEFAULT_OPTIONS,
   runs: [],
 
-  setDataPath: (dataPath) => set({ dataPath }),
-  setInspection: (inspection, inspectError) => set({ inspection, inspectError }),
-  setInspecting: (inspecting) => set({ inspecting }),
+  setDataPath: (dataPath) => set(chooseDataFile(get(), dataPath)),
+  recheckData: () => set(recheckDataFile(get())),
+  clearInspection: () => set(clearDataPreview(get())),
+  beginInspect: () => {
+    const { state, ticket } = beginInspect(get());
+    set(state);
+    return ticket;
+  },
+  endInspect: (ticket, inspection, inspectError) => set(endInspect(get(), ticket, inspection, inspectError)),
   setBinding: (binding) => set({ binding }),
   setOptions: (patch) => set({ options: { ...get().options, ...patch } }),
-  startLive: (runId) => set({ live: startRunView(runId), viewed: undefined, gates: undefined, attention: undefined }),
+  startLive: (runId, batchSize) => {
+    // What an earlier run's toast said (it failed, it finished) is no longer news once another starts.
+    dismissTopic(TRAINING_TOPIC);
+    set({ live: startRunView(runId, batchSize), viewed: undefined, gates: undefined, attention: undefined });
+  },
   setStopping: () => {
     const live = get().live;
     if (live) set({ live: { ...live, status: 'stopping' } });
@@ -116,8 +132,8 @@ export function receiveRunEvent(runId: string, body: TrainEventPayload['event'])
   }
   useTrain.setState({ live: reduceRun(live, body) });
   if (body.type === 'finished' || body.type === 'failed' || body.type === 'crashed') {
-    if (body.type === 'finished') toast('success', `Training finished: ${body.summary.message}`);
-    else toast('error', `Training ${body.type}: ${body.message}`);
+    if (body.type === 'finished') toast('success', `Training finished: ${body.summary.message}`, { topic: TRAINING_TOPIC });
+    else toast('error', `Training ${body.type}: ${body.message}`, { topic: TRAINING_TOPIC });
     void refreshRuns();
   }
 }

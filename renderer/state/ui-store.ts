@@ -1,15 +1,12 @@
 import { create } from 'zustand';
 import type { AppInfo } from '../api/responses';
+import { ToastShelf, type Toast } from './toasts';
+
+export type { Toast } from './toasts';
 
 /** UI state that is not the document: theme, tab, toasts, dialogs, the connection hint. */
 export type Theme = 'dark' | 'light';
 export type Tab = 'design' | 'code' | 'train';
-
-export interface Toast {
-  id: number;
-  tone: 'error' | 'info' | 'success';
-  message: string;
-}
 
 export type FileDialogMode = 'open-graph' | 'save-graph' | 'pick-data' | 'save-code' | 'export-run';
 
@@ -45,8 +42,11 @@ interface UiState {
 
   setTheme(theme: Theme): void;
   setTab(tab: Tab): void;
-  toast(tone: Toast['tone'], message: string): void;
+  toast(tone: Toast['tone'], message: string, options?: { topic?: string }): void;
   dismissToast(id: number): void;
+  dismissTopic(topic: string): void;
+  /** While the pointer is over the toasts none of them goes (the one being read must not move away). */
+  holdToasts(hold: boolean): void;
   setInfo(info: AppInfo): void;
   showTemplates(open: boolean): void;
   askFile(request: Omit<FileDialogRequest, 'resolve'>): Promise<string | undefined>;
@@ -58,7 +58,8 @@ interface UiState {
 }
 
 const THEME_KEY = 'towerflow.theme';
-let nextToast = 1;
+/** The toasts' clocks and rules live in the shelf; the store mirrors its list for React. */
+const shelf = new ToastShelf((toasts) => useUi.setState({ toasts }));
 
 function initialTheme(): Theme {
   const saved = typeof localStorage !== 'undefined' ? localStorage.getItem(THEME_KEY) : null;
@@ -77,13 +78,10 @@ export const useUi = create<UiState>()((set, get) => ({
     set({ theme });
   },
   setTab: (tab) => set({ tab }),
-  toast: (tone, message) => {
-    const id = nextToast++;
-    set({ toasts: [...get().toasts.slice(-4), { id, tone, message }] });
-    // Errors stay until dismissed or pushed out; they are what the user must read.
-    if (tone !== 'error') setTimeout(() => get().dismissToast(id), 4000);
-  },
-  dismissToast: (id) => set({ toasts: get().toasts.filter((t) => t.id !== id) }),
+  toast: (tone, message, options = {}) => void shelf.add(tone, message, options.topic),
+  dismissToast: (id) => shelf.dismiss(id),
+  dismissTopic: (topic) => shelf.dismissTopic(topic),
+  holdToasts: (hold) => shelf.hold(hold),
   setInfo: (info) => set({ info }),
   showTemplates: (open) => set({ templatesOpen: open }),
   askFile: (request) =>
@@ -110,4 +108,4 @@ export const useUi = create<UiState>()((set, get) => ({
   focusNode: (nodeId) => set({ focusRequest: { nodeId, at: Date.now() } }),
 }));
 
-export const toast = (tone: Toast['tone'], message: string) => useUi.getState().toast(tone, message);
+export const toast = (tone: Toast['tone'], message: string, options?: { topic?: string }) => useUi.getState().toast(tone, message, options);

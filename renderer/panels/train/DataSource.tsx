@@ -8,25 +8,24 @@ import { structureKey } from '../../state/validation';
 
 /** Choose the data file; the host inspects it (columns, kinds, first rows, how it feeds the graph). */
 export function DataSource() {
-  const { dataPath, setDataPath, inspection, inspectError, inspecting } = useTrain();
+  const { dataPath, dataChoice, setDataPath, inspection, inspectError, inspecting } = useTrain();
   const binding = useTrain((s) => s.binding);
   const graph = useEditor((s) => s.graph);
   const graphKey = structureKey(graph);
 
-  // Re-inspect when the file, the binding or the graph's structure changes (debounced).
+  // Re-inspect when a file is chosen (the same one again included), the binding or the graph's structure changes (debounced).
   useEffect(() => {
     if (!dataPath.trim()) return;
     const timer = setTimeout(async () => {
       const store = useTrain.getState();
-      store.setInspecting(true);
+      const ticket = store.beginInspect();
       const result = await callHost('dataset:inspect', { path: dataPath.trim(), binding: store.binding, graph, rows: 8 });
-      store.setInspecting(false);
-      if (result.ok) store.setInspection(result.value);
-      else store.setInspection(undefined, result.error.message);
+      if (result.ok) store.endInspect(ticket, result.value);
+      else store.endInspect(ticket, undefined, result.error.message);
     }, 350);
     return () => clearTimeout(timer);
     // graph is read through graphKey: positions do not change what the data feeds
-  }, [dataPath, binding, graphKey]);
+  }, [dataPath, dataChoice, binding, graphKey]);
 
   // A file dropped here: its path (desktop), or a copy sent into the workspace (web mode).
   const [dropping, setDropping] = useState<'over' | { name: string; sent: number; size: number } | undefined>();
@@ -44,9 +43,14 @@ export function DataSource() {
     if (!file) return setDropping(undefined);
     if (e.dataTransfer.files.length > 1) toast('info', `Using ${file.name}; drop one data file at a time`);
     setDropping({ name: file.name, sent: 0, size: file.size });
+    useTrain.getState().clearInspection();
     const result = await dropFile(file, (sent) => setDropping({ name: file.name, sent, size: file.size }));
     setDropping(undefined);
-    if (!result.ok) return toast('error', result.error.message);
+    if (!result.ok) {
+      // The file in the field is still the one that will be used: show it again.
+      if (dataPath.trim()) useTrain.getState().recheckData();
+      return toast('error', result.error.message);
+    }
     setDataPath(result.value.path);
     if (result.value.copied) toast('success', `${file.name} copied into the workspace: ${result.value.path}`);
   };
@@ -72,7 +76,16 @@ export function DataSource() {
     >
       <h3>Data</h3>
       <div className="inline-row">
-        <input type="text" value={dataPath} placeholder="data file (CSV / TSV, may be .gz)" onChange={(e) => setDataPath(e.target.value)} spellCheck={false} data-testid="data-path" aria-label="Data file" />
+        <input
+          type="text"
+          value={dataPath}
+          placeholder="data file (CSV / TSV, may be .gz)"
+          onChange={(e) => setDataPath(e.target.value)}
+          onKeyDown={(e) => e.key === 'Enter' && useTrain.getState().recheckData()}
+          spellCheck={false}
+          data-testid="data-path"
+          aria-label="Data file"
+        />
         <button type="button" className="btn" onClick={() => void browse()} data-testid="data-browse">
           Browse…
         </button>
@@ -83,10 +96,18 @@ export function DataSource() {
           Copying {dropping.name}… {dropping.size ? Math.round((100 * dropping.sent) / dropping.size) : 0}%
         </p>
       )}
-      {inspecting && <p className="dim small">Reading the file…</p>}
+      {dataPath.trim() !== '' && typeof dropping !== 'object' && (inspecting || (!inspection && !inspectError)) && (
+        <p className="dim small busy" data-testid="data-reading">
+          <span className="spinner" aria-hidden="true" />
+          Reading the file…
+        </p>
+      )}
       {inspectError && (
         <p className="issue issue-error" data-testid="data-error">
-          {inspectError}
+          {inspectError}{' '}
+          <button type="button" className="btn btn-small" onClick={() => useTrain.getState().recheckData()} data-testid="data-recheck">
+            Check again
+          </button>
         </p>
       )}
       {inspection && (

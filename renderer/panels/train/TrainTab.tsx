@@ -3,7 +3,7 @@ import { callHost } from '../../api/host';
 import { useEditor } from '../../state/editor';
 import { epochMetricChart, isActive, lossChart } from '../../state/run-view';
 import { outputsOf } from '../../state/train-outputs';
-import { adoptEarlyEvents, subscribeToTraining, useTrain } from '../../state/train-store';
+import { adoptEarlyEvents, subscribeToTraining, TRAINING_TOPIC, useTrain } from '../../state/train-store';
 import { toast, useUi } from '../../state/ui-store';
 import { isWindowRun, startWindowRun, stopWindowRun } from '../../state/window-run';
 import { validationOf } from '../../state/validation';
@@ -59,8 +59,8 @@ export default function TrainTab() {
       ? { engine: 'browser' as const, browserBackend: options.browserBackend }
       : { engine: 'node' as const, ...(options.backend !== 'auto' ? { backend: options.backend } : {}) };
     const result = await callHost('train:start', { ...request, ...engine });
-    if (!result.ok) return toast('error', result.error.message);
-    useTrain.getState().startLive(result.value.runId);
+    if (!result.ok) return toast('error', result.error.message, { topic: TRAINING_TOPIC });
+    useTrain.getState().startLive(result.value.runId, options.batchSize);
     adoptEarlyEvents(result.value.runId);
   };
 
@@ -148,7 +148,7 @@ export default function TrainTab() {
             </div>
             <RunProgressBar view={shown} />
             <div className="charts">
-              <MetricChart key={`loss-${theme}`} title="Training loss per task" yLabel="loss" data={loss} testId="chart-loss" />
+              <MetricChart key={`loss-${theme}`} title="Training loss per task (smoothed)" yLabel="loss" data={loss} testId="chart-loss" />
               <MetricChart key={`auc-${theme}`} title="Validation AUC per task" yLabel="AUC" data={auc} testId="chart-auc" />
             </div>
             <EpochTable view={shown} />
