@@ -3,7 +3,11 @@
  * model of the same architecture (and stacked-expert variants) on every backend that starts, then
  * CSV ingestion speed and memory. Prints tables and writes bench/results/latest.json.
  *
+ * Then the PyTorch peer: the same MMoE in plain PyTorch on the same encoded census split, rounds
+ * interleaved with Towerflow's, at batch 512 and 4096 (bench/peer-bench.ts).
+ *
  * Options: --backends=cpu,wasm (default: all, unavailable ones reported as skipped), --skip-csv,
+ * --no-peer (skip the PyTorch peer), --peer-only (only the peer),
  * --quick (a seconds-long run to check the bench works; writes no results unless --out is given),
  * --out=FILE (where the JSON goes).
  */
@@ -13,6 +17,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseBackendName, type NodeBackendName } from '../app/engine/backend';
 import { DEFAULT_CONFIG, runBench, type BenchConfig } from './bench';
+import { DEFAULT_PEER_CONFIG, formatPeerReport, runPeerBench, type PeerBenchConfig } from './peer-bench';
 import { formatReport } from './report';
 
 // Silences tfjs's "install tfjs-node for speed" banners; they are noise in a report.
@@ -25,6 +30,8 @@ const QUICK_PLAN = { rows: 1024, epochs: 1, repetitions: 1, warmupRows: 256 };
 
 interface Args {
   config: BenchConfig;
+  peer: PeerBenchConfig | undefined;
+  main: boolean;
   out: string | undefined;
 }
 
@@ -32,9 +39,13 @@ function parseArgs(argv: readonly string[]): Args {
   let config: BenchConfig = { ...DEFAULT_CONFIG };
   let out: string | undefined = LATEST;
   let quick = false;
+  let peer: PeerBenchConfig | undefined = { ...DEFAULT_PEER_CONFIG };
+  let main = true;
   for (const arg of argv) {
     const [flag, value] = arg.split('=', 2) as [string, string | undefined];
     if (flag === '--quick') quick = true;
+    else if (flag === '--no-peer') peer = undefined;
+    else if (flag === '--peer-only') main = false;
     else if (flag === '--skip-csv') config = { ...config, csvRows: 0 };
     else if (flag === '--out' && value) out = value;
     else if (flag === '--backends' && value) config = { ...config, backends: value.split(',').map(backendName) };
@@ -44,8 +55,9 @@ function parseArgs(argv: readonly string[]): Args {
     const plans = Object.fromEntries(Object.keys(config.plans).map((b) => [b, QUICK_PLAN])) as BenchConfig['plans'];
     config = { ...config, dataRows: 2048, plans, csvRows: Math.min(config.csvRows, 20_000) };
     if (out === LATEST && !argv.some((a) => a.startsWith('--out='))) out = undefined;
+    if (peer) peer = { ...peer, rounds: 1, batches: [512] };
   }
-  return { config, out };
+  return { config, peer, main, out };
 }
 
 function backendName(text: string): NodeBackendName {
@@ -55,12 +67,15 @@ function backendName(text: string): NodeBackendName {
 }
 
 async function main(): Promise<void> {
-  const { config, out } = parseArgs(process.argv.slice(2));
-  const results = await runBench(config, (line) => console.error(line));
-  console.log(`\n${formatReport(results)}`);
+  const { config, peer, main, out } = parseArgs(process.argv.slice(2));
+  const log = (line: string) => console.error(line);
+  const results = main ? await runBench(config, log) : undefined;
+  const peerResult = peer ? await runPeerBench(peer, log) : undefined;
+  if (results) console.log(`\n${formatReport(results)}`);
+  if (peerResult) console.log(`\n${formatPeerReport(peerResult)}`);
   if (out) {
     await mkdir(dirname(out), { recursive: true });
-    await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);
+    await writeFile(out, `${JSON.stringify({ ...results, ...(peerResult ? { pytorchPeer: peerResult } : {}) }, null, 2)}\n`);
     console.log(`\nwrote ${out}`);
   }
 }

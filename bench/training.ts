@@ -20,10 +20,10 @@ export interface TrainRun {
  * One call of the app's own training loop, so compiled and hand-written models are timed by exactly
  * the same code. samples/s is the loop's own figure (rows trained / seconds in the loop).
  */
-export async function trainOnce(entry: BenchModel, split: EncodedSplit, epochs: number): Promise<TrainRun> {
+export async function trainOnce(entry: BenchModel, split: EncodedSplit, epochs: number, batchSize = BENCH_TRAIN.batchSize): Promise<TrainRun> {
   const started = performance.now();
   const cpu = process.cpuUsage();
-  const result = await trainModel(entry.model, entry, { train: split }, { ...BENCH_TRAIN, epochs, progressIntervalMs: 60_000 });
+  const result = await trainModel(entry.model, entry, { train: split }, { ...BENCH_TRAIN, batchSize, epochs, progressIntervalMs: 60_000 });
   const used = process.cpuUsage(cpu);
   if (result.stopReason !== 'completed') throw new Error(`training stopped early: ${result.message}`);
   const cpuSeconds = (used.user + used.system) / 1e6;
@@ -41,10 +41,10 @@ export async function trainOnce(entry: BenchModel, split: EncodedSplit, epochs: 
  * difference between a two-batch and a one-batch epoch, so the per-epoch work (weight snapshot,
  * shuffling) cancels out. On wasm, where each kernel is cheap, this count is most of the cost.
  */
-export async function kernelsPerStep(entry: BenchModel, split: EncodedSplit): Promise<number> {
-  const count = async (rows: number) => (await tf.profile(async () => void (await trainOnce(entry, headOf(split, rows), 1)))).kernels.length;
-  const one = await count(BENCH_TRAIN.batchSize);
-  const two = await count(2 * BENCH_TRAIN.batchSize);
+export async function kernelsPerStep(entry: BenchModel, split: EncodedSplit, batchSize = BENCH_TRAIN.batchSize): Promise<number> {
+  const count = async (rows: number) => (await tf.profile(async () => void (await trainOnce(entry, headOf(split, rows), 1, batchSize)))).kernels.length;
+  const one = await count(batchSize);
+  const two = await count(2 * batchSize);
   return two - one;
 }
 

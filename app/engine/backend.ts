@@ -1,4 +1,5 @@
 import { installGatherGradient } from './gather-gradient';
+import { installWasmMatMul } from './wasm-matmul';
 import { firstLine, initialiseBackend } from './initialise';
 
 /**
@@ -77,6 +78,7 @@ async function tryStart(name: NodeBackendName, loaders: BackendLoaders): Promise
       ? 'not installed (npm skips it where its native library cannot be downloaded)'
       : `failed to load (${firstLine(error)})`;
   }
+  if (tfjsName === 'wasm') installWasmMatMul();
   const started = await initialiseBackend(tfjsName);
   return started === true ? { tfjsName } : started;
 }
