@@ -20,6 +20,7 @@ import {
 import { inspectDataset } from './dataset';
 import { HostEventHub } from './events';
 import { ioError, readText, writeAtomic } from './files';
+import { removeStaleTempFiles } from '../io/files';
 import { summarise, toGraph, validateDocument } from './graph-ops';
 import { inspectRun } from './inspect';
 import { fittingLayouts, loadLayouts } from './layouts';
@@ -126,6 +127,7 @@ export async function createHostHandlers(options: HostOptions): Promise<Host> {
   const version = options.version ?? (await packageVersion());
   const dialogs = options.mode === 'electron' ? options.dialogs : undefined;
   const log = options.log ?? ((message: string) => process.stderr.write(`${message}\n`));
+  await removeLeftoverTempFiles(guard, [guard.root, options.dataDir, runsDir, ...(await recent.list().catch(() => [])).map((f) => dirname(f.path))], runsDir);
 
   /** A path from the request, or one chosen in a dialog; web mode has no dialogs. */
   const pathOrDialog = async (given: string | undefined, ask: (() => Promise<string | undefined>) | undefined, what: string): Promise<string | Cancelled | HostError> => {
@@ -350,6 +352,27 @@ export async function createHostHandlers(options: HostOptions): Promise<Host> {
       return trainer.dispose();
     },
   };
+}
+
+/**
+ * A write killed half way (the app closed, the machine lost power) leaves its temp file beside the
+ * intact target (app/io/files.ts). At start, the folders the host writes to are swept of those
+ * whose writer is gone: the workspace root, the data folder, the folders of recent files, the runs
+ * folder, each run and its model/. Only through the guard: a folder that leads out of the
+ * workspace is not touched.
+ */
+async function removeLeftoverTempFiles(guard: PathGuard, folders: string[], runsDir: string): Promise<string[]> {
+  const runs = await guard.resolve(runsDir);
+  if (typeof runs === 'string') {
+    const names = await readdir(runs, { withFileTypes: true }).catch(() => []);
+    for (const entry of names) if (entry.isDirectory()) folders.push(join(runs, entry.name), join(runs, entry.name, 'model'));
+  }
+  const removed: string[] = [];
+  for (const folder of new Set(folders)) {
+    const real = await guard.resolve(folder);
+    if (typeof real === 'string') removed.push(...(await removeStaleTempFiles(real)));
+  }
+  return removed;
 }
 
 const noDialog = (what: string): HostError =>

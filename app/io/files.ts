@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /**
@@ -9,6 +9,7 @@ import { basename, dirname, join } from 'node:path';
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, options: { createFolders?: boolean } = {}): Promise<void> {
   // A random suffix, not just pid + time: two writes in the same millisecond must not share a temp file.
+  // The pid lets a later start tell a dead writer's leftover from a live write (removeStaleTempFiles).
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
     if (options.createFolders) await mkdir(dirname(path), { recursive: true });
@@ -31,3 +32,62 @@ export function parseJsonOrUndefined(text: string): unknown {
 
 /** The system's error code (ENOENT, EACCES …) or, failing that, the message. */
 export const errorCode = (error: unknown): string => (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+
+/** The temp files writeFileAtomic makes, exactly: `.<name>.<pid>.<8 hex>.tmp`. */
+const TEMP_FILE = /^\.(.+)\.(\d+)\.[0-9a-f]{8}\.tmp$/;
+
+/** A live write of a big file (a model's weights) takes seconds; a temp file older than this is left over. */
+export const TEMP_FILE_MAX_AGE_MS = 10 * 60 * 1000;
+
+export interface StaleTempOptions {
+  /** Default: TEMP_FILE_MAX_AGE_MS. */
+  maxAgeMs?: number;
+  now?: number;
+  /** Whether a process is running (default: signal 0). */
+  isAlive?: (pid: number) => boolean;
+}
+
+/**
+ * Removes the temp files writeFileAtomic left in `folder` when its process was killed mid-write (the
+ * target is intact: the rename never happened, but the temp file stays forever otherwise). Only names
+ * of the exact pattern, only plain files, and only when the writer is gone or the file is old: a
+ * file of a live process that is not this one may be another Towerflow writing now, and one of this
+ * process's own pid is either a write under way (another host in this process) or a dead process's
+ * whose pid was reused (pid 1 in a container), so it goes only once old. Answers what was removed;
+ * a folder that cannot be read gives an empty list.
+ */
+export async function removeStaleTempFiles(folder: string, options: StaleTempOptions = {}): Promise<string[]> {
+  const maxAge = options.maxAgeMs ?? TEMP_FILE_MAX_AGE_MS;
+  const now = options.now ?? Date.now();
+  const isAlive = options.isAlive ?? processAlive;
+  let entries;
+  try {
+    entries = await readdir(folder, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const entry of entries) {
+    const match = TEMP_FILE.exec(entry.name);
+    if (!match || !entry.isFile()) continue;
+    const pid = Number(match[2]);
+    const path = join(folder, entry.name);
+    const modified = await stat(path).then((s) => s.mtimeMs, () => undefined);
+    if (modified === undefined) continue;
+    const old = now - modified > maxAge;
+    const writerGone = pid !== process.pid && !isAlive(pid);
+    if (!old && !writerGone) continue;
+    await rm(path, { force: true }).then(() => removed.push(path), () => undefined);
+  }
+  return removed;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
