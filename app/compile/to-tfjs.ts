@@ -114,6 +114,7 @@ export function compileGraph(graph: Graph, options: CompileOptions = {}): Compil
   }
 
   const model = tf.model({ inputs: inputTensors, outputs: outputTensors, name: plan.modelName });
+  releaseSharedLayers(model);
   return {
     ok: true,
     compiled: {
@@ -125,4 +126,16 @@ export function compileGraph(graph: Graph, options: CompileOptions = {}): Compil
       validation,
     },
   };
+}
+
+/**
+ * tfjs counts each call of a layer on a symbolic tensor as one reference, and LayersModel.dispose
+ * drops one reference per layer: a layer called twice (DIN's item table, for the candidate and for
+ * the history) kept its weights after dispose, one table more per compile. Every layer here belongs
+ * to this model alone, so the extra references go now and the model's dispose frees them all.
+ */
+function releaseSharedLayers(model: tf.LayersModel): void {
+  for (const layer of model.layers) {
+    for (let calls = layer.inboundNodes.length; calls > 1; calls--) layer.dispose();
+  }
 }

@@ -1,10 +1,13 @@
+import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
+import { compileGraph } from '../../app/compile/to-tfjs';
 import { GraphBuilder } from '../../app/graph/builder';
 import { loadGraph } from '../../app/graph/load';
 import { openGraphText } from '../../app/graph/open';
 import { GRAPH_FORMAT, GRAPH_VERSION, type Graph } from '../../app/graph/schema';
 import { formatDiagnostic, type Diagnostic } from '../../app/validate/diagnostics';
 import { validateGraph } from '../../app/validate/validate';
+import { loadTemplate } from '../helpers/plain';
 
 /** Graph files and graphs at sizes and shapes no template has: deep nesting, long cycles, many diagnostics. */
 
@@ -134,5 +137,19 @@ describe('placing many diagnostics (issue #10, item 9)', () => {
       expect(lines[d.line as number]).toContain(`"id": "spare${i}"`);
       expect(d.column).toBe(3);
     }
+  });
+});
+
+describe('disposing a compiled model (issue #10, item 10)', () => {
+  it('compiling DIN and disposing it three times leaves no tensor behind (its item table is shared)', () => {
+    const din = loadTemplate('din');
+    const once = () => {
+      const result = compileGraph(din, { seed: 1 });
+      if (!result.ok) throw new Error('DIN does not compile');
+      result.compiled.model.dispose();
+    };
+    const baseline = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) once();
+    expect(tf.memory().numTensors).toBe(baseline);
   });
 });
