@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import { callHost } from '../api/host';
-import type { FilesListing } from '../api/responses';
+import type { FileEntry, FilesListing } from '../api/responses';
 import { useUi } from '../state/ui-store';
 import { Modal } from './Modal';
 
@@ -26,6 +26,20 @@ export function FileBrowser() {
     setListing(result.value);
   }, []);
 
+  /** A typed path: a folder is listed, a file is opened (as if clicked in its folder). */
+  const go = async (path: string) => {
+    const result = await callHost('files:list', { dir: path });
+    if (result.ok) {
+      setError(undefined);
+      return setListing(result.value);
+    }
+    const file = await fileAt(path);
+    if (!file) return setError(result.error.message);
+    setError(undefined);
+    if (saving) setName(file.name);
+    else close(file.path);
+  };
+
   useEffect(() => {
     if (!request) return;
     setName(request.suggestedName ?? '');
@@ -40,7 +54,7 @@ export function FileBrowser() {
 
   const goTo = (path: string) => {
     if (!path.trim()) return;
-    void list(path.trim());
+    void go(path.trim());
   };
 
   return (
@@ -105,6 +119,16 @@ export function FileBrowser() {
       )}
     </Modal>
   );
+}
+
+/** The file at `path` as its folder lists it; undefined when there is none (or it is a folder). */
+async function fileAt(path: string): Promise<FileEntry | undefined> {
+  const cut = path.replace(/[\\/]+$/, '').search(/[^\\/]*$/);
+  const name = path.slice(cut).replace(/[\\/]+$/, '');
+  const dir = path.slice(0, cut).replace(/(.)[\\/]+$/, '$1');
+  if (!name) return undefined;
+  const parent = await callHost('files:list', dir ? { dir } : {});
+  return parent.ok ? parent.value.entries.find((e) => e.kind === 'file' && e.name === name) : undefined;
 }
 
 export function formatBytes(bytes: number): string {
