@@ -1,6 +1,7 @@
 import { Handle, Position } from '@xyflow/react';
 import type { PortSpec } from '../../app/nodes/define-node';
 import { PORT_TYPE_WORDS, formatShape, type TensorInfo } from '../../app/nodes/tensor';
+import { plainText } from '../panels/inline-code';
 
 interface Props {
   port: PortSpec;
@@ -19,7 +20,7 @@ export function PortHandle({ port, side, tensor, connected, issue }: Props) {
   const classes = ['port-handle', `port-${port.type}`, port.multi ? 'port-multi' : '', side === 'in' && !connected && !port.optional ? 'port-open' : '', issue ? 'port-fault' : '']
     .filter(Boolean)
     .join(' ');
-  const help = `${port.label}: ${PORT_TYPE_WORDS[port.type]}${port.multi ? ', any number of connections' : ''}${port.optional ? ', optional' : ''} — ${port.description}${issue ? `\n⚠ ${issue}` : ''}`;
+  const help = `${port.label}: ${PORT_TYPE_WORDS[port.type]}${port.multi ? ', any number of connections' : ''}${port.optional ? ', optional' : ''} — ${plainText(port.description)}${issue ? `\n⚠ ${issue}` : ''}`;
   return (
     <div className={`port-row port-row-${side}`} title={help}>
       <Handle type={side === 'in' ? 'target' : 'source'} position={side === 'in' ? Position.Left : Position.Right} id={port.id} className={classes} data-port={port.id} />

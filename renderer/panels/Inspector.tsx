@@ -7,7 +7,9 @@ import { resolvedParams } from '../canvas/node-summary';
 import { editorStore, useEditor } from '../state/editor';
 import { validationOf } from '../state/validation';
 import { fieldsOf } from './param-form';
+import { plainText } from './inline-code';
 import { ParamField } from './ParamField';
+import { Prose } from './Prose';
 
 /** Right-hand panel: the selected node's form, the selected edge, or the model itself. */
 export function Inspector() {
@@ -43,7 +45,11 @@ function NodeInspector({ node, graph }: { node: GraphNode; graph: Graph }) {
         <span className={`kind-chip cat-${kind?.category.toLowerCase().replace(/[^a-z]+/g, '-') ?? 'unknown'}`}>{kind?.category ?? 'Unknown'}</span>
         <h2>{kind?.title ?? node.kind}</h2>
       </header>
-      {kind && <p className="panel-desc">{kind.description}</p>}
+      {kind && (
+        <p className="panel-desc" data-testid="kind-description">
+          <Prose text={kind.description} />
+        </p>
+      )}
       <section className="panel-section">
         <TextCommitField label="Name" value={node.label} testId="node-name" onCommit={(label) => run((g) => renameNode(g, node.id, label))} />
         <div className="field-help">
@@ -73,14 +79,14 @@ function NodeInspector({ node, graph }: { node: GraphNode; graph: Graph }) {
               {kind.inputs.map((p) => (
                 <tr key={`in-${p.id}`}>
                   <td className="dim">in</td>
-                  <td title={p.description}>{p.label}</td>
+                  <td title={plainText(p.description)}>{p.label}</td>
                   <td className="dim">{PORT_TYPE_WORDS[p.type]}{p.multi ? ', many' : ''}</td>
                 </tr>
               ))}
               {kind.outputs.map((p) => (
                 <tr key={`out-${p.id}`}>
                   <td className="dim">out</td>
-                  <td title={p.description}>{p.label}</td>
+                  <td title={plainText(p.description)}>{p.label}</td>
                   <td className="mono">{outputs?.[p.id] ? formatShape(outputs[p.id]?.shape ?? []) : '—'}</td>
                 </tr>
               ))}

@@ -3,6 +3,7 @@ import { NODE_KINDS } from '../../app/nodes/registry';
 import type { NodeCategory } from '../../app/nodes/define-node';
 import { PALETTE_MIME } from '../canvas/Canvas';
 import { addNodeAt } from '../canvas/edit-actions';
+import { plainText } from './inline-code';
 import { searchKinds } from './palette-search';
 
 const CATEGORY_ORDER: NodeCategory[] = ['Inputs', 'Features', 'Layers', 'Multi-task', 'Outputs'];
@@ -36,7 +37,7 @@ export function Palette() {
                 draggable
                 tabIndex={0}
                 role="button"
-                title={`${kind.description}\n\nDrag onto the canvas, or double-click to add.`}
+                title={`${plainText(kind.description)}\n\nDrag onto the canvas, or double-click to add.`}
                 onDragStart={(e) => onDragStart(e, kind.kind)}
                 onDoubleClick={() => addNodeAt(kind.kind)}
                 onKeyDown={(e) => e.key === 'Enter' && addNodeAt(kind.kind)}

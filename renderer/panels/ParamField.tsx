@@ -1,5 +1,7 @@
 import { useEffect, useId, useState, type KeyboardEvent } from 'react';
+import { plainText } from './inline-code';
 import { displayValue, parseField, type FieldSpec } from './param-form';
+import { Prose } from './Prose';
 
 interface Props {
   field: FieldSpec;
@@ -90,7 +92,7 @@ export function ParamField({ field, value, isSet, onCommit, onReset }: Props) {
 
   return (
     <div className={`field ${field.control === 'checkbox' ? 'field-inline' : ''} ${error ? 'field-invalid' : ''}`}>
-      <label htmlFor={id} title={field.help}>
+      <label htmlFor={id} title={field.help === undefined ? undefined : plainText(field.help)}>
         {field.label}
         {boundsText(field) && <span className="field-bounds">{boundsText(field)}</span>}
         {isSet && (
@@ -100,7 +102,11 @@ export function ParamField({ field, value, isSet, onCommit, onReset }: Props) {
         )}
       </label>
       {control}
-      {error ? <div className="field-error">{error}</div> : field.help && <div className="field-help">{field.help}</div>}
+      {error ? <div className="field-error">{error}</div> : field.help && (
+          <div className="field-help">
+            <Prose text={field.help} />
+          </div>
+        )}
     </div>
   );
 }

@@ -4,6 +4,7 @@ import type { TemplateInfo } from '../api/responses';
 import { newDocument, openDocument, openTemplate } from '../state/document-actions';
 import { useUi } from '../state/ui-store';
 import { Modal } from './Modal';
+import { Prose } from './Prose';
 import { RecentList } from './RecentFiles';
 
 /**
@@ -28,7 +29,9 @@ export function TemplatesGallery() {
         {templates?.map((t) => (
           <button key={t.id} type="button" className="template-card" onClick={() => void openTemplate(t.id)} data-testid={`template-${t.id}`}>
             <span className="template-name">{t.name}</span>
-            <span className="template-desc">{t.description}</span>
+            <span className="template-desc">
+              <Prose text={t.description ?? ''} />
+            </span>
           </button>
         ))}
         {!templates && !error && <p className="panel-desc">Loading templates…</p>}
