@@ -251,7 +251,11 @@ export function duplicate(graph: Graph, ids: readonly string[]): CommandResult &
 
 function reaches(graph: Graph, from: string, to: string): boolean {
   const next = new Map<string, string[]>();
-  for (const e of graph.edges) next.set(e.source.node, [...(next.get(e.source.node) ?? []), e.target.node]);
+  for (const e of graph.edges) {
+    const list = next.get(e.source.node) ?? [];
+    list.push(e.target.node);
+    next.set(e.source.node, list);
+  }
   const seen = new Set([from]);
   const stack = [from];
   while (stack.length) {

@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
+import { emitModelModule } from '../../app/codegen/module';
 import { compileGraph } from '../../app/compile/to-tfjs';
 import { GraphBuilder } from '../../app/graph/builder';
+import { canConnect } from '../../app/graph/commands';
 import { loadGraph } from '../../app/graph/load';
 import { openGraphText } from '../../app/graph/open';
 import { GRAPH_FORMAT, GRAPH_VERSION, type Graph } from '../../app/graph/schema';
@@ -152,4 +154,47 @@ describe('disposing a compiled model (issue #10, item 10)', () => {
     for (let i = 0; i < 3; i++) once();
     expect(tf.memory().numTensors).toBe(baseline);
   });
+});
+
+describe('advice on a refused connection (issue #10, item 28)', () => {
+  const graph = (): Graph => {
+    const b = new GraphBuilder('Advice');
+    b.node('in', 'input.dense', 'In', { columns: ['a'] });
+    b.node('hist', 'input.sequence', 'History', { column: 'h', maxLength: 5, vocabSize: 10 });
+    b.node('hist_emb', 'embedding', 'History emb', { dim: 4 });
+    b.node('x', 'expert', 'Experts', { count: 3, units: [4] });
+    b.node('t', 'tower', 'Tower', { units: [] });
+    b.connect('in', 'values', 'x', 'in').connect('hist', 'ids', 'hist_emb', 'ids');
+    return b.build(false);
+  };
+
+  it('Experts (stacked) → Tower is refused with the advice to mix them with a Gate, not to pool them', () => {
+    const check = canConnect(graph(), { node: 'x', port: 'out' }, { node: 't', port: 'in' });
+    expect(check).toEqual({
+      ok: false,
+      reason: '"Tower" (t): port "in" takes a vector [n] but receives [3, 4] — mix the stacked experts with a Gate node first',
+    });
+  });
+
+  it('a sequence → Tower is still advised to pool', () => {
+    const check = canConnect(graph(), { node: 'hist_emb', port: 'vectors' }, { node: 't', port: 'in' });
+    expect(check).toEqual({
+      ok: false,
+      reason: '"Tower" (t): port "in" takes a vector [n] but receives [5, 4] — pool the sequence first (attention or pooling node)',
+    });
+  });
+});
+
+describe('the generated module names its model for what it is (issue #10, item 28)', () => {
+  const headline = (name: string) => {
+    const result = emitModelModule(loadTemplate(name), { towerflowVersion: '0.0.0' });
+    if (!result.ok) throw new Error(`${name} does not generate`);
+    return result.code.split('\n')[1];
+  };
+
+  it.each([
+    ['din', ' * DIN: a single-task model designed in Towerflow.'],
+    ['mmoe', ' * MMoE: a multi-task model with 2 tasks, designed in Towerflow.'],
+    ['esmm', ' * ESMM: a multi-task model with 3 tasks, designed in Towerflow.'],
+  ])('%s', (name, line) => expect(headline(name)).toBe(line));
 });
