@@ -1,5 +1,5 @@
 /**
- * CGC: a multi-task model designed in Towerflow.
+ * CGC: a multi-task model with 2 tasks, designed in Towerflow.
  *
  * Customized gate control (Tang et al. 2020): task-specific plus shared experts; each task gate
  * sees its own and the shared ones.

@@ -1,5 +1,5 @@
 /**
- * DIN: a multi-task model designed in Towerflow.
+ * DIN: a single-task model designed in Towerflow.
  *
  * Deep interest network (Zhou et al. 2018): the candidate item attends over the user’s behaviour
  * history; item embeddings are shared.

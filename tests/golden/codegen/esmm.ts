@@ -1,5 +1,5 @@
 /**
- * ESMM: a multi-task model designed in Towerflow.
+ * ESMM: a multi-task model with 3 tasks, designed in Towerflow.
  *
  * Entire space multi-task model (Ma et al. 2018): pCTCVR = pCTR × pCVR, trained on all impressions
  * with click and click-and-buy labels.

@@ -1,5 +1,5 @@
 /**
- * MMoE: a multi-task model designed in Towerflow.
+ * MMoE: a multi-task model with 2 tasks, designed in Towerflow.
  *
  * Multi-gate mixture of experts (Ma et al. 2018): one softmax gate per task over shared experts.
  *

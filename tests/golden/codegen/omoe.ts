@@ -1,5 +1,5 @@
 /**
- * OMoE: a multi-task model designed in Towerflow.
+ * OMoE: a multi-task model with 2 tasks, designed in Towerflow.
  *
  * One-gate mixture of experts: a single softmax gate mixes shared experts for all tasks.
  *

@@ -1,5 +1,5 @@
 /**
- * PLE: a multi-task model designed in Towerflow.
+ * PLE: a multi-task model with 2 tasks, designed in Towerflow.
  *
  * Progressive layered extraction (Tang et al. 2020): two stacked CGC levels, with a shared gate
  * feeding the shared experts above.

@@ -1,5 +1,5 @@
 /**
- * Shared-Bottom: a multi-task model designed in Towerflow.
+ * Shared-Bottom: a multi-task model with 2 tasks, designed in Towerflow.
  *
  * One shared MLP under a tower per task: the multi-task baseline (Caruana 1997).
  *
