@@ -11,7 +11,7 @@ import { z } from 'zod';
 import type { IdSeparator } from './column-kinds';
 import { dataError, showValue, type DataError, type Location } from './errors';
 import { fnv1a32 } from './hash';
-import { parseNumber } from './numbers';
+import { FLOAT32_MAX, isOutOfRange, outOfRangeError, parseNumber } from './numbers';
 
 export { fnv1a32 };
 
@@ -165,25 +165,50 @@ export function parseNumericCell(raw: Raw, where: Location): number | null | Dat
   if (raw === null) return null;
   const value = parseNumber(raw);
   if (value !== undefined) return value;
+  if (isOutOfRange(raw)) return outOfRangeError(raw, where);
   return dataError('E_DATA_NOT_NUMERIC', `expected a number, got ${showValue(raw)}`, where);
 }
 
-/** Running mean and variance (Welford), so fitting can stream over a file. */
+
+/**
+ * Running mean and variance (Welford), so fitting can stream over a file. Values are kept divided
+ * by a power of two at least as large as the largest magnitude seen, because the squares of
+ * numbers from about 1e154 up overflow a double: this way any finite input gives a finite mean and
+ * std. Below magnitude 1 nothing is scaled, and a power of two divides exactly, so ordinary columns
+ * get the same numbers as plain Welford.
+ */
 export class NumericStats {
   count = 0;
-  mean = 0;
-  private m2 = 0;
+  private scale = 1;
+  private scaledMean = 0;
+  private scaledM2 = 0;
 
   add(value: number): void {
+    const magnitude = Math.abs(value);
+    if (magnitude > this.scale) this.rescale(magnitude);
     this.count++;
-    const delta = value - this.mean;
-    this.mean += delta / this.count;
-    this.m2 += delta * (value - this.mean);
+    const x = value / this.scale;
+    const delta = x - this.scaledMean;
+    this.scaledMean += delta / this.count;
+    this.scaledM2 += delta * (x - this.scaledMean);
+  }
+
+  get mean(): number {
+    return this.scaledMean * this.scale;
   }
 
   /** Population standard deviation (divides by n), matching scikit-learn's StandardScaler. */
   get std(): number {
-    return this.count > 0 ? Math.sqrt(this.m2 / this.count) : 0;
+    return this.count > 0 ? Math.sqrt(this.scaledM2 / this.count) * this.scale : 0;
+  }
+
+  private rescale(magnitude: number): void {
+    // 2^1023 is the largest finite power of two; values above it are still at most 2 once scaled.
+    const scale = 2 ** Math.min(1023, Math.ceil(Math.log2(magnitude)));
+    const ratio = this.scale / scale;
+    this.scaledMean *= ratio;
+    this.scaledM2 *= ratio * ratio;
+    this.scale = scale;
   }
 }
 
@@ -197,13 +222,16 @@ export interface NumericJSON {
 export class NumericEncoder {
   readonly std: number;
 
-  /** A fitted std of 0 (constant column) becomes 1 so encoding never divides by zero. */
+  /**
+   * A fitted std of 0 (constant column) becomes 1 so encoding never divides by zero; the square
+   * root of a variance at the very top of the double range can round up to Infinity, hence the cap.
+   */
   constructor(
     readonly mean: number,
     std: number,
     readonly log1p: boolean,
   ) {
-    this.std = std > 0 ? std : 1;
+    this.std = std > 0 ? Math.min(std, Number.MAX_VALUE) : 1;
   }
 
   /**
@@ -242,7 +270,14 @@ export class NumericEncoder {
     const value = readNumber(raw, this.log1p, where);
     if (value === null) return 0;
     if (typeof value === 'object') return value;
-    return (value - this.mean) / this.std;
+    let z = (value - this.mean) / this.std;
+    // The difference of two huge numbers of opposite sign can overflow where the quotients do not.
+    if (!Number.isFinite(z)) z = value / this.std - this.mean / this.std;
+    if (Math.abs(z) > FLOAT32_MAX) {
+      const fitted = `training mean ${this.mean}, std ${this.std}${this.log1p ? ', of log1p values' : ''}`;
+      return dataError('E_DATA_NUMBER_OUT_OF_RANGE', `${showValue(raw)} standardises to ${z} (${fitted}), beyond the ±3.4e38 range of the 32-bit floats the model reads`, where);
+    }
+    return z;
   }
 
   encodeColumn(values: readonly Raw[], source: ColumnSource): Float32Array | DataError {

@@ -14,7 +14,7 @@
  */
 import { z } from 'zod';
 import { dataError, showValue, type DataError } from './errors';
-import { parseNumber } from './numbers';
+import { FLOAT32_MAX, isOutOfRange, outOfRangeError, parseNumber } from './numbers';
 import { own } from './records';
 
 export type LabelRule =
@@ -43,9 +43,15 @@ export function labelValue(rule: LabelRule, row: LabelRow, file?: string): numbe
   if (raw === null) return dataError('E_DATA_MISSING_LABEL', 'the label value is missing', where);
   if ('equals' in rule) return raw.trim() === rule.equals.trim() ? 1 : 0;
   const value = parseNumber(raw);
-  if (value === undefined) return dataError('E_DATA_NOT_NUMERIC', `expected a numeric label, got ${showValue(raw)}`, where);
+  if (value === undefined) {
+    if (isOutOfRange(raw)) return outOfRangeError(raw, where);
+    return dataError('E_DATA_NOT_NUMERIC', `expected a numeric label, got ${showValue(raw)}`, where);
+  }
   if ('atLeast' in rule) return value >= rule.atLeast ? 1 : 0;
-  if ('numeric' in rule) return value;
+  if ('numeric' in rule) {
+    if (Math.abs(value) <= FLOAT32_MAX) return value;
+    return dataError('E_DATA_NUMBER_OUT_OF_RANGE', `the label ${value} is beyond the ±3.4e38 range of the 32-bit floats the model trains on`, where);
+  }
   if (value !== 0 && value !== 1) {
     return dataError('E_DATA_LABEL_NOT_BINARY', `labels outside {0,1}: got ${showValue(raw)}`, where);
   }
