@@ -11,6 +11,9 @@ import * as tf from '@tensorflow/tfjs';
  * a fixed 17. The arithmetic is tfjs's Adam operation for operation, element by element, so the
  * weights come out bit for bit the same (tests/unit/train/grouped-adam.test.ts).
  */
+/** tfjs-core's NamedTensor, which the tfjs bundle does not re-export. */
+type NamedTensor = { name: string; tensor: tf.Tensor };
+
 export class GroupedAdam extends tf.Optimizer {
   static get className(): string {
     return 'TowerflowGroupedAdam';
@@ -34,9 +37,9 @@ export class GroupedAdam extends tf.Optimizer {
     this.accBeta2 = tf.tidy(() => tf.scalar(beta2).variable(false));
   }
 
-  override applyGradients(variableGradients: tf.NamedTensorMap | tf.NamedTensor[]): void {
+  override applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
     const named = Array.isArray(variableGradients) ? variableGradients : Object.entries(variableGradients).map(([name, tensor]) => ({ name, tensor }));
-    const present = named.filter((g): g is tf.NamedTensor => g.tensor != null);
+    const present = named.filter((g): g is NamedTensor => g.tensor != null);
     if (present.length === 0) return;
     const variables = present.map(({ name }) => {
       const variable = tf.engine().registeredVariables[name];
