@@ -11,21 +11,22 @@ import { toast } from '../../state/ui-store';
 export function ModelInsights({ view, isDin, hasGates }: { view: RunView; isDin: boolean; hasGates: boolean }) {
   const { gates, attention, setGates, setAttention } = useTrain();
   const [row, setRow] = useState(0);
-  const [busy, setBusy] = useState(false);
+  /** What is being worked out, said next to a spinner: the button alone greyed out said nothing. */
+  const [busy, setBusy] = useState<string>();
   if (view.status !== 'finished' || !view.dir) return null;
   const dir = view.dir;
 
   const loadGates = async () => {
-    setBusy(true);
+    setBusy('Reading validation rows and running the model up to its gates…');
     const result = await callHost('runs:inspect', { dir, view: 'gates' });
-    setBusy(false);
+    setBusy(undefined);
     if (!result.ok) return toast('error', result.error.message);
     if (result.value.view === 'gates') setGates(result.value);
   };
   const loadAttention = async () => {
-    setBusy(true);
+    setBusy(`Reading row ${row} and scoring its history…`);
     const result = await callHost('runs:inspect', { dir, view: 'attention', row });
-    setBusy(false);
+    setBusy(undefined);
     if (!result.ok) return toast('error', result.error.message);
     if (result.value.view === 'attention') setAttention(result.value);
   };
@@ -36,23 +37,29 @@ export function ModelInsights({ view, isDin, hasGates }: { view: RunView; isDin:
         <h3>Inside the model</h3>
         <span className="spacer" />
         {hasGates && (
-          <button type="button" className="btn btn-small" disabled={busy} onClick={() => void loadGates()} data-testid="inspect-gates">
+          <button type="button" className="btn btn-small" disabled={busy !== undefined} onClick={() => void loadGates()} data-testid="inspect-gates">
             Gate weights
           </button>
         )}
         {isDin && (
           <>
             <input type="number" min={0} value={row} onChange={(e) => setRow(Math.max(0, Number(e.target.value) || 0))} className="row-input" aria-label="Row" />
-            <button type="button" className="btn btn-small" disabled={busy} onClick={() => void loadAttention()} data-testid="inspect-attention">
+            <button type="button" className="btn btn-small" disabled={busy !== undefined} onClick={() => void loadAttention()} data-testid="inspect-attention">
               Attention of row
             </button>
           </>
         )}
       </div>
+      {busy && (
+        <p className="dim small busy" data-testid="inspect-busy" role="status">
+          <span className="spinner" aria-hidden="true" />
+          {busy}
+        </p>
+      )}
       {gates && (
         <div className="insight" data-testid="gates-heatmap">
           <p className="dim small">
-            Mean softmax weight per expert over {gates.rows.toLocaleString('en-US')} {gates.split === 'validation' ? 'validation rows' : 'rows'}.
+            Mean softmax weight per expert over the first {gates.rows.toLocaleString('en-US')} {gates.split === 'validation' ? 'validation rows' : 'rows'} of {gates.data.split(/[\\/]/).pop()}.
           </p>
           {gates.gates.map((g) => (
             <div key={g.nodeId} className="heat-row">
