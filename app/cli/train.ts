@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { parseBinding, type DatasetBinding } from '../data/binding';
 import { formatDataError, isDataError } from '../data/errors';
 import { NODE_BACKENDS } from '../engine/backend';
+import { readTextFile } from '../io/files';
 import { openGraphFile } from './graph-file';
 import { formatDiagnostic, hasErrors } from '../validate/diagnostics';
 import { runTraining } from '../train/run';
@@ -110,9 +110,14 @@ export async function readBinding(file: string | undefined, io: CliIO): Promise<
     const empty = parseBinding({});
     return isDataError(empty) ? EXIT.badInput : empty;
   }
+  const text = await readTextFile(file);
+  if (typeof text !== 'string') {
+    io.err(`${file}: ${text.message}`);
+    return EXIT.badInput;
+  }
   let json: unknown;
   try {
-    json = JSON.parse(await readFile(file, 'utf8'));
+    json = JSON.parse(text);
   } catch (error) {
     io.err(`${file}: cannot read the binding (${(error as Error).message})`);
     return EXIT.badInput;

@@ -8,8 +8,10 @@
  * Larger logs should be pre-sorted by user and time and processed user by user.
  */
 import { createWriteStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { notAFile } from '../io/files';
 import { dataError, isDataError, showValue, type DataError } from './errors';
 import { labelValue, labelColumns, type LabelRule } from './labels';
 import { parseNumber } from './numbers';
@@ -165,6 +167,9 @@ export async function writeSequenceRows(
     }
     yield chunk;
   }
+  // Opening a named pipe to write waits for a reader that may never come.
+  const kind = await stat(file).then(notAFile, () => undefined);
+  if (kind !== undefined) return dataError('E_DATA_NOT_A_FILE', `not a regular file but ${kind}`, { file });
   try {
     await pipeline(Readable.from(chunks()), createWriteStream(file));
   } catch (err) {

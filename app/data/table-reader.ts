@@ -7,10 +7,11 @@
  * then encode) needs without keeping rows around.
  */
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { pipeline, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { CsvError, parse } from 'csv-parse';
+import { notAFile } from '../io/files';
 import { dataError, isDataError, showValue, type DataError } from './errors';
 import { isNumberText } from './numbers';
 import { nameRecord } from './records';
@@ -227,6 +228,16 @@ function checkColumnNames(names: readonly string[], file: string, fromHeader: bo
 }
 
 async function detectGzip(file: string): Promise<boolean | DataError> {
+  // Looked at before it is opened: opening a named pipe waits for a writer that may never come.
+  let info;
+  try {
+    info = await stat(file);
+  } catch (err) {
+    return openError(err, file);
+  }
+  const kind = notAFile(info);
+  if (kind !== undefined) return dataError('E_DATA_NOT_A_FILE', `not a regular file but ${kind}`, { file });
+  if (info.size === 0) return dataError('E_DATA_EMPTY', 'the file is empty', { file });
   let handle;
   try {
     handle = await open(file, 'r');
@@ -234,9 +245,6 @@ async function detectGzip(file: string): Promise<boolean | DataError> {
     return openError(err, file);
   }
   try {
-    const info = await handle.stat();
-    if (!info.isFile()) return dataError('E_DATA_NOT_A_FILE', 'not a regular file', { file });
-    if (info.size === 0) return dataError('E_DATA_EMPTY', 'the file is empty', { file });
     const magic = Buffer.alloc(2);
     const { bytesRead } = await handle.read(magic, 0, 2, 0);
     return bytesRead === 2 && magic[0] === 0x1f && magic[1] === 0x8b;
@@ -250,7 +258,6 @@ async function detectGzip(file: string): Promise<boolean | DataError> {
 function openError(err: unknown, file: string): DataError {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return dataError('E_DATA_FILE_NOT_FOUND', 'file not found', { file });
-  if (code === 'EISDIR') return dataError('E_DATA_NOT_A_FILE', 'not a regular file', { file });
   return dataError('E_DATA_READ', `cannot read the file: ${String((err as Error).message)}`, { file });
 }
 

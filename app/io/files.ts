@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /**
@@ -89,5 +90,35 @@ function processAlive(pid: number): boolean {
   } catch (error) {
     // EPERM: it exists but belongs to someone else.
     return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** What a path names, in words, when it is not a regular file; undefined for a regular file. */
+export function notAFile(info: Stats): string | undefined {
+  if (info.isFile()) return undefined;
+  if (info.isDirectory()) return 'a folder';
+  if (info.isFIFO()) return 'a named pipe (FIFO)';
+  if (info.isCharacterDevice()) return 'a character device';
+  if (info.isBlockDevice()) return 'a block device';
+  return info.isSocket() ? 'a socket' : 'something other than a file';
+}
+
+/** Why a file could not be read: the system's code (ENOENT …) or E_NOT_A_FILE, and words for a message. */
+export interface FileProblem {
+  readonly code: string;
+  readonly message: string;
+}
+
+/**
+ * Reads a user-given text file. The path is looked at before it is opened, because opening a named
+ * pipe waits for a writer that may never come, and a device or a folder has no text to give.
+ */
+export async function readTextFile(path: string): Promise<string | FileProblem> {
+  try {
+    const kind = notAFile(await stat(path));
+    if (kind !== undefined) return { code: 'E_NOT_A_FILE', message: `not a regular file but ${kind}` };
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    return { code: errorCode(error), message: `cannot read the file (${errorCode(error)})` };
   }
 }

@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs';
-import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { compileGraph, type CompiledGraph } from '../compile/to-tfjs';
 import { parseBinding, type DatasetBinding } from '../data/binding';
@@ -10,7 +9,7 @@ import type { Graph } from '../graph/schema';
 import { formatDiagnostic } from '../validate/diagnostics';
 import { chooseBackend, describeChoice, type NodeBackendName } from '../engine/backend';
 import { fileLoadHandler } from './model-files';
-import { parseJsonOrUndefined as safeJson } from '../io/files';
+import { parseJsonOrUndefined as safeJson, readTextFile } from '../io/files';
 import { createRunFolder, finishRun, trainingLine, type RunSummary } from './run-folder';
 import { metricNames, predictSplit, trainModel, type TrainEvent, type TrainOptions } from './session';
 
@@ -142,7 +141,7 @@ export interface LoadedRun {
 }
 
 export async function loadRun(dir: string): Promise<LoadedRun | { error: string }> {
-  const read = async (name: string) => readFile(join(dir, name), 'utf8').catch(() => undefined);
+  const read = async (name: string) => readTextFile(join(dir, name)).then((text) => (typeof text === 'string' ? text : undefined));
   const [graphText, bindingText, encodersText, summaryText] = await Promise.all(['graph.json', 'binding.json', 'encoders.json', 'summary.json'].map(read));
   if (graphText === undefined || bindingText === undefined || encodersText === undefined) {
     return { error: `${dir} is not a Towerflow run folder (graph.json, binding.json and encoders.json are needed)` };
