@@ -10,12 +10,15 @@ export interface DataError {
   readonly file?: string;
   /** 1-based physical line in the (decompressed) file. */
   readonly line?: number;
+  /** 1-based character in that line, where the problem is a single spot (an unclosed quote). */
+  readonly character?: number;
   readonly column?: string;
 }
 
 export interface Location {
   readonly file?: string;
   readonly line?: number;
+  readonly character?: number;
   readonly column?: string;
 }
 
@@ -24,6 +27,7 @@ export function dataError(code: string, message: string, where: Location = {}): 
   const error: { -readonly [K in keyof DataError]: DataError[K] } = { code, message };
   if (where.file !== undefined) error.file = where.file;
   if (where.line !== undefined) error.line = where.line;
+  if (where.character !== undefined) error.character = where.character;
   if (where.column !== undefined) error.column = where.column;
   return error;
 }
@@ -34,11 +38,12 @@ export function isDataError(value: unknown): value is DataError {
   return typeof candidate.code === 'string' && typeof candidate.message === 'string';
 }
 
-/** `file:line: column "x": message`, dropping the parts that are unknown. */
+/** `file:line[:character]: column "x": message`, dropping the parts that are unknown. */
 export function formatDataError(error: DataError): string {
   let prefix = '';
-  if (error.file !== undefined) prefix += error.file + (error.line !== undefined ? `:${error.line}` : '') + ': ';
-  else if (error.line !== undefined) prefix += `line ${error.line}: `;
+  const at = error.line === undefined ? '' : `${error.line}${error.character !== undefined ? `:${error.character}` : ''}`;
+  if (error.file !== undefined) prefix += error.file + (at ? `:${at}` : '') + ': ';
+  else if (at) prefix += `line ${at}: `;
   if (error.column !== undefined) prefix += `column ${JSON.stringify(error.column)}: `;
   return prefix + error.message;
 }

@@ -9,6 +9,7 @@
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { pipeline, type Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { createGunzip } from 'node:zlib';
 import { CsvError, parse } from 'csv-parse';
 import { notAFile } from '../io/files';
@@ -17,6 +18,7 @@ import { isNumberText } from './numbers';
 import { nameRecord } from './records';
 
 export type Separator = ',' | '\t' | ';' | '|';
+export type Newline = '\n' | '\r';
 export const SEPARATORS: readonly Separator[] = [',', '\t', ';', '|'];
 
 export interface TableRow {
@@ -75,8 +77,15 @@ export async function openTable(file: string, options: TableOptions = {}): Promi
   const text = head.toString(encoding);
   if (text.trim() === '') return dataError('E_DATA_EMPTY', 'the file is empty', { file });
 
-  const separator = options.separator ?? detectSeparator(text, head.length >= HEAD_BYTES);
-  const sample = await firstRecords(file, compressed, separator, encoding, SNIFF_RECORDS);
+  const truncated = head.length >= HEAD_BYTES;
+  const layout: Layout = {
+    file,
+    compressed,
+    encoding,
+    separator: options.separator ?? detectSeparator(text, truncated),
+    newline: detectNewline(text, truncated),
+  };
+  const sample = await firstRecords(layout, SNIFF_RECORDS);
   if (isDataError(sample)) return sample;
   const first = sample[0];
   if (first === undefined) return dataError('E_DATA_EMPTY', 'the file is empty', { file });
@@ -100,10 +109,10 @@ export async function openTable(file: string, options: TableOptions = {}): Promi
   return {
     file,
     columns,
-    separator,
+    separator: layout.separator,
     compressed,
     hasHeader,
-    rows: () => tableRows(file, compressed, separator, encoding, columns, hasHeader, missing),
+    rows: () => tableRows(layout, columns, hasHeader, missing),
   };
 }
 
@@ -160,7 +169,7 @@ export function requireColumns(table: Table, wanted: readonly string[]): DataErr
  * Quotes are honoured per line, which is enough for the first lines of real files.
  */
 export function detectSeparator(text: string, truncated: boolean): Separator {
-  const lines = text.split('\n');
+  const lines = text.split(/\r\n|\n|\r/);
   // A cut-off last line would skew its counts, unless it is the only line there is.
   if (truncated && lines.length > 1) lines.pop();
   const sampled = lines.filter((line) => line.trim() !== '').slice(0, SNIFF_LINES);
@@ -180,6 +189,18 @@ export function detectSeparator(text: string, truncated: boolean): Separator {
     }
   }
   return best;
+}
+
+/**
+ * The record delimiter: '\r' when the first line ends in a lone CR (classic Mac files, which would
+ * otherwise read as one long row), else '\n' (the CR of a CRLF is trimmed away with the field).
+ */
+export function detectNewline(text: string, truncated: boolean): Newline {
+  const end = text.search(/[\r\n]/);
+  if (end === -1 || text[end] === '\n') return '\n';
+  // A CR as the very last byte read may be the first half of a CRLF cut off by the head's limit.
+  if (end === text.length - 1) return truncated ? '\n' : '\r';
+  return text[end + 1] === '\n' ? '\n' : '\r';
 }
 
 /**
@@ -298,26 +319,30 @@ function looksLikeText(bytes: Buffer): boolean {
   return control <= bytes.length / 100;
 }
 
+/** How a file is read: everything the parser needs besides the column names. */
+interface Layout {
+  readonly file: string;
+  readonly compressed: boolean;
+  readonly encoding: 'utf8' | 'latin1';
+  readonly separator: Separator;
+  readonly newline: Newline;
+}
+
 /**
- * csv-parse set up for one pass over the file. Records end at '\n'; trimming removes the '\r'
- * of CRLF files, and a blank line arrives as one empty field. Line numbers are tracked by the
- * callers from the newlines inside fields, because csv-parse's `info.lines` counts a CRLF
- * inside a quoted field twice (and its `info` option costs ~40% of the parsing time).
+ * csv-parse set up for one pass over the file. Records end at the detected newline; trimming
+ * removes the '\r' of CRLF files, and a blank line arrives as one empty field. Line numbers are
+ * tracked by the callers from the newlines inside fields, because csv-parse's `info.lines` counts a
+ * CRLF inside a quoted field twice (and its `info` option costs ~40% of the parsing time).
  */
-function openParser(
-  file: string,
-  compressed: boolean,
-  separator: Separator,
-  encoding: 'utf8' | 'latin1',
-): { records: AsyncIterable<string[]>; close(): void } {
-  const { head, tail } = source(file, compressed);
+function openParser(layout: Layout): { records: AsyncIterable<string[]>; close(): void } {
+  const { head, tail } = source(layout.file, layout.compressed);
   const parser = parse({
-    delimiter: separator,
-    record_delimiter: '\n',
+    delimiter: layout.separator,
+    record_delimiter: layout.newline,
     relax_column_count: true,
     trim: true,
     bom: true,
-    encoding,
+    encoding: layout.encoding,
   });
   pipeline(tail, parser, () => undefined);
   return {
@@ -334,41 +359,107 @@ function isBlank(fields: readonly string[]): boolean {
 }
 
 /** The first `limit` non-blank records, for sniffing the header and column count. */
-async function firstRecords(
-  file: string,
-  compressed: boolean,
-  separator: Separator,
-  encoding: 'utf8' | 'latin1',
-  limit: number,
-): Promise<string[][] | DataError> {
-  const { records, close } = openParser(file, compressed, separator, encoding);
+async function firstRecords(layout: Layout, limit: number): Promise<string[][] | DataError> {
+  const { records, close } = openParser(layout);
   const sample: string[][] = [];
   let line = 1;
   try {
     for await (const fields of records) {
-      line += 1 + countNewlines(fields);
+      line += 1 + countNewlines(fields, layout.newline);
       if (isBlank(fields)) continue;
       sample.push(fields);
       if (sample.length >= limit) break;
     }
   } catch (err) {
-    return streamError(err, file, line);
+    return parseError(err, layout, line);
   } finally {
     close();
   }
   return sample;
 }
 
-function countNewlines(fields: readonly string[]): number {
+function countNewlines(fields: readonly string[], newline: Newline): number {
   let count = 0;
   for (const field of fields) {
-    let at = field.indexOf('\n');
+    let at = field.indexOf(newline);
     while (at !== -1) {
       count++;
-      at = field.indexOf('\n', at + 1);
+      at = field.indexOf(newline, at + 1);
     }
   }
   return count;
+}
+
+/**
+ * csv-parse notices an unclosed quote only at the end of the file, and says so; the place that
+ * helps is where the quote opened, found by reading the file again with the same quoting rules.
+ */
+async function parseError(err: unknown, layout: Layout, line: number, columns?: readonly string[]): Promise<DataError> {
+  if (!(err instanceof CsvError) || err.code !== 'CSV_QUOTE_NOT_CLOSED') return streamError(err, layout.file, line);
+  const open = await findUnclosedQuote(layout);
+  if (open === undefined) return streamError(err, layout.file, line);
+  const column = columns?.[open.field - 1];
+  return dataError(
+    'E_DATA_UNCLOSED_QUOTE',
+    `the quote that opens field ${open.field} here is never closed, so the rest of the file was read into that field`,
+    { file: layout.file, line: open.line, character: open.character, ...(column !== undefined ? { column } : {}) },
+  );
+}
+
+/** Line, character and field (1-based) of the quote left open at the end of the file, as csv-parse with `trim` reads quotes. */
+async function findUnclosedQuote(layout: Layout): Promise<{ line: number; character: number; field: number } | undefined> {
+  const { head, tail } = source(layout.file, layout.compressed);
+  const decoder = new StringDecoder(layout.encoding);
+  const { separator, newline } = layout;
+  let line = 1;
+  let character = 0;
+  let field = 1;
+  let fieldStart = true;
+  let quoted = false;
+  // Inside quotes, a quote either doubles (an escaped quote) or closes the field: the next character decides.
+  let quoteInQuotes = false;
+  let open = { line, character, field };
+  const step = (ch: string): void => {
+    character++;
+    if (quoted) {
+      if (quoteInQuotes) {
+        quoteInQuotes = false;
+        if (ch === '"') return;
+        quoted = false;
+      } else {
+        if (ch === '"') quoteInQuotes = true;
+        else if (ch === newline) {
+          line++;
+          character = 0;
+        }
+        return;
+      }
+    }
+    if (ch === '"' && fieldStart) {
+      quoted = true;
+      fieldStart = false;
+      open = { line, character, field };
+    } else if (ch === separator) {
+      field++;
+      fieldStart = true;
+    } else if (ch === newline) {
+      line++;
+      character = 0;
+      field = 1;
+      fieldStart = true;
+    } else if (!/[ \t\r\uFEFF]/.test(ch)) {
+      fieldStart = false;
+    }
+  };
+  try {
+    for await (const chunk of tail as AsyncIterable<Buffer>) for (const ch of decoder.write(chunk)) step(ch);
+    for (const ch of decoder.end()) step(ch);
+  } catch {
+    return undefined;
+  } finally {
+    head.destroy();
+  }
+  return quoted && !quoteInQuotes ? open : undefined;
 }
 
 function streamError(err: unknown, file: string, line: number | undefined): DataError {
@@ -387,10 +478,7 @@ function streamError(err: unknown, file: string, line: number | undefined): Data
 }
 
 async function* tableRows(
-  file: string,
-  compressed: boolean,
-  separator: Separator,
-  encoding: 'utf8' | 'latin1',
+  layout: Layout,
   columns: readonly string[],
   hasHeader: boolean,
   missing: ReadonlySet<string>,
@@ -398,11 +486,12 @@ async function* tableRows(
   const width = columns.length;
   let skipHeader = hasHeader;
   let next = 1;
-  const { records, close } = openParser(file, compressed, separator, encoding);
+  const { file } = layout;
+  const { records, close } = openParser(layout);
   try {
     for await (const fields of records) {
       const line = next;
-      next += 1 + countNewlines(fields);
+      next += 1 + countNewlines(fields, layout.newline);
       // Blank lines are skipped whatever the width: a lone empty field is not taken as a row.
       if (isBlank(fields)) continue;
       if (skipHeader) {
@@ -421,7 +510,7 @@ async function* tableRows(
       yield { line, values };
     }
   } catch (err) {
-    yield streamError(err, file, next);
+    yield await parseError(err, layout, next, columns);
   } finally {
     close();
   }

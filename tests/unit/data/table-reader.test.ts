@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { formatDataError, isDataError, type DataError } from '../../../app/data/errors';
 import {
   collectRows,
+  detectNewline,
   detectSeparator,
   looksLikeHeader,
   openTable,
@@ -100,14 +101,38 @@ describe('table reader errors', () => {
       text: 'names.csv:1: 2 column names were given but the first row has 3 fields',
     },
     {
-      name: 'unclosed quote',
-      file: () => tmp.write('quote.csv', 'a,b\n1,2\n3,"oops\n4,5\n'),
+      name: 'unclosed quote: the place where it opened, not the end of the file',
+      file: () => tmp.write('quote.csv', 'a,b\n1,2\n3,  "oops\n4,5\n'),
       error: {
-        code: 'E_DATA_CSV_SYNTAX',
-        message: 'Quote Not Closed: the parsing is finished with an opening quote at line 4',
-        line: 4,
+        code: 'E_DATA_UNCLOSED_QUOTE',
+        message: 'the quote that opens field 2 here is never closed, so the rest of the file was read into that field',
+        line: 3,
+        character: 5,
       },
-      text: 'quote.csv:4: Quote Not Closed: the parsing is finished with an opening quote at line 4',
+      text: 'quote.csv:3:5: the quote that opens field 2 here is never closed, so the rest of the file was read into that field',
+    },
+    {
+      name: 'unclosed quote after closed, escaped and multi-line quoted fields, past the sniffed rows: with its column',
+      file: () => tmp.write('quote-late.csv', `a,b,c\n${'1,"x ""y"" z","two\nlines"\n'.repeat(30)}7,8,"no end\n9,10,11\n`),
+      error: {
+        code: 'E_DATA_UNCLOSED_QUOTE',
+        message: 'the quote that opens field 3 here is never closed, so the rest of the file was read into that field',
+        line: 62,
+        character: 5,
+        column: 'c',
+      },
+      text: 'quote-late.csv:62:5: column "c": the quote that opens field 3 here is never closed, so the rest of the file was read into that field',
+    },
+    {
+      name: 'unclosed quote in a gzip file with CR line endings',
+      file: () => tmp.writeGz('quote-cr.csv', 'a,b\r"1,2\r3,4\r'),
+      error: {
+        code: 'E_DATA_UNCLOSED_QUOTE',
+        message: 'the quote that opens field 1 here is never closed, so the rest of the file was read into that field',
+        line: 2,
+        character: 1,
+      },
+      text: 'quote-cr.csv:2:1: the quote that opens field 1 here is never closed, so the rest of the file was read into that field',
     },
     {
       name: 'damaged gzip',
@@ -184,6 +209,34 @@ describe('table reader parsing', () => {
       { line: 6, values: { a: '2', b: '3' } },
       { line: 8, values: { a: '4', b: '5' } },
     ]);
+  });
+
+  it.each([
+    { what: 'CR (classic Mac)', text: 'a,b,c\r1,"x\ry",3\r\r4,5,6\r' },
+    { what: 'CR with a UTF-8 BOM and no final newline', text: '\uFEFFa,b,c\r1,"x\ry",3\r\r4,5,6' },
+    { what: 'CRLF with a UTF-8 BOM', text: '\uFEFFa,b,c\r\n1,"x\ry",3\r\n\r\n4,5,6\r\n' },
+    { what: 'LF', text: 'a,b,c\n1,"x\ry",3\n\n4,5,6\n' },
+  ])('reads $what line endings: the header, the rows and their physical lines', async ({ text }) => {
+    const rows = await rowsOf(tmp.write('newlines.csv', text));
+    expect(rows).toEqual([
+      { line: 2, values: { a: '1', b: 'x\ry', c: '3' } },
+      { line: text.includes('\n') ? 4 : 5, values: { a: '4', b: '5', c: '6' } },
+    ]);
+  });
+
+  it('a ragged row in a CR file is reported at its own line', async () => {
+    const file = tmp.write('ragged-cr.csv', 'a,b\r1,2\r3\r');
+    expect(await rowsOf(file)).toEqual({ code: 'E_DATA_RAGGED_ROW', message: 'expected 2 fields, got 1', file, line: 3 });
+  });
+
+  it('detects the newline from the first line ending', () => {
+    expect(detectNewline('a,b\r1,2\r', false)).toBe('\r');
+    expect(detectNewline('a,b\r\n1,2\r\n', false)).toBe('\n');
+    expect(detectNewline('a,b\n1,2\r', false)).toBe('\n');
+    expect(detectNewline('a,b', false)).toBe('\n');
+    expect(detectNewline('a,b\r', false)).toBe('\r');
+    // A CR that ends a cut-off head may be half of a CRLF.
+    expect(detectNewline('a,b\r', true)).toBe('\n');
   });
 
   it('accepts a custom missing marker list', async () => {
