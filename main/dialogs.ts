@@ -16,8 +16,11 @@ export function electronDialogs(window: () => BrowserWindow | undefined): HostDi
   const graphs = [{ name: 'Towerflow graph', extensions: ['json'] }];
   return {
     openGraph: (defaultPath) => open({ title: 'Open graph', defaultPath, properties: ['openFile'], filters: graphs }),
-    saveGraph: (defaultPath) => save({ title: 'Save graph', defaultPath, filters: graphs }),
-    saveCode: (defaultPath) => save({ title: 'Save generated code', defaultPath, filters: [{ name: 'TypeScript', extensions: ['ts'] }] }),
+    // The host takes a path chosen here as confirmed (graph:save's overwrite), so the dialog must ask
+    // before replacing a file: macOS and Windows always do, Linux only with showOverwriteConfirmation.
+    saveGraph: (defaultPath) => save({ title: 'Save graph', defaultPath, filters: graphs, properties: ['showOverwriteConfirmation', 'createDirectory'] }),
+    saveCode: (defaultPath) =>
+      save({ title: 'Save generated code', defaultPath, filters: [{ name: 'TypeScript', extensions: ['ts'] }], properties: ['showOverwriteConfirmation', 'createDirectory'] }),
     pickFile: (purpose, defaultPath) =>
       open({
         title: purpose === 'data' ? 'Choose a data file' : purpose === 'binding' ? 'Choose a dataset binding' : 'Choose a graph',

@@ -174,12 +174,18 @@ export const HOST_CHANNELS = {
   'templates:open': z.strictObject({ id: z.string().min(1).max(100) }),
   /** Without a path, the desktop app asks with a native dialog; web mode needs one. */
   'graph:open': z.strictObject({ path: path.optional() }),
-  'graph:save': z.strictObject({ graph, path: path.optional() }),
+  /**
+   * `overwrite`: an existing file at `path` is replaced only when the request says so (the UI asks
+   * the user first: E_WOULD_OVERWRITE). A path chosen in the native Save dialog counts as confirmed,
+   * the dialog asked. Even with it, only a Towerflow graph is replaced (E_WONT_REPLACE).
+   */
+  'graph:save': z.strictObject({ graph, path: path.optional(), overwrite: z.boolean().default(false) }),
   'recent:list': z.strictObject({}),
   'graph:validate': z.strictObject({ graph: z.unknown() }),
   'graph:summary': z.strictObject({ graph }),
   'graph:code': z.strictObject({ graph }),
-  'code:save': z.strictObject({ code: z.string().max(10_000_000), path: path.optional() }),
+  /** The file must be named .ts; `overwrite` as graph:save's, and only a .ts file Towerflow generated is replaced. */
+  'code:save': z.strictObject({ code: z.string().max(10_000_000), path: path.optional(), overwrite: z.boolean().default(false) }),
   'files:list': z.strictObject({ dir: path.optional() }),
   'files:pick': z.strictObject({ purpose: z.enum(['data', 'graph', 'binding']) }),
   /** With a graph, the answer also shows which data column feeds each graph column and label. */
@@ -622,6 +628,9 @@ export const HOST_ERROR_CODES = {
   E_NOT_A_RUN: 'The folder is not a run folder, or its model is missing.',
   E_INSPECT: 'The run has nothing to show in that view (no gates, or no attention).',
   E_EXISTS: 'The target already exists.',
+  E_WOULD_OVERWRITE: 'graph:save / code:save: a file is there already; ask the user, then send the request again with overwrite: true.',
+  E_WONT_REPLACE: 'graph:save / code:save: the file there is not one this save may replace (a graph replaces only a Towerflow graph, code only a .ts file Towerflow generated), overwrite or not.',
+  E_BAD_NAME: 'The file name cannot be used: an upload name with folders or odd characters, or code saved under a name that is not .ts.',
   E_INTERNAL: 'A bug in the host; the message says what failed.',
 } as const;
 

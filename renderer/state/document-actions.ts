@@ -2,7 +2,7 @@ import { loadGraph } from '../../app/graph/load';
 import type { Graph } from '../../app/graph/schema';
 import { formatDiagnostic } from '../../app/validate/diagnostics';
 import { isCancelled } from '../../app/host/contract';
-import { callHost, hostMode } from '../api/host';
+import { callHost, hostMode, type HostOutcome } from '../api/host';
 import { editorStore } from './editor';
 import { emptyGraph, isDirty } from './editor-store';
 import { refreshRecent } from './recent-store';
@@ -75,6 +75,24 @@ export async function openDocument(path?: string): Promise<void> {
   toast('info', `Opened ${where}`);
 }
 
+/**
+ * A save that asks before replacing a file. The host refuses to write over an existing file unless
+ * the request says `overwrite` (E_WOULD_OVERWRITE); then the user is asked, and the save is sent
+ * again only if they agree. Answers undefined when they do not. `overwrite` true skips the question
+ * (Save onto the document's own file).
+ */
+export async function saveAsking<T>(save: (overwrite: boolean) => Promise<HostOutcome<T>>, overwrite = false): Promise<HostOutcome<T> | undefined> {
+  const first = await save(overwrite);
+  if (first.ok || first.error.code !== 'E_WOULD_OVERWRITE') return first;
+  const file = first.error.where ?? 'The file';
+  const replace = await useUi.getState().confirm({
+    title: 'Replace the file?',
+    message: `${file} already exists. Replace it? Its current content will be lost.`,
+    confirm: 'Replace',
+  });
+  return replace ? save(true) : undefined;
+}
+
 export async function saveDocument(options: { as?: boolean } = {}): Promise<boolean> {
   const state = editorStore.getState();
   const graph = state.graph;
@@ -83,7 +101,10 @@ export async function saveDocument(options: { as?: boolean } = {}): Promise<bool
     path = await useUi.getState().askFile({ mode: 'save-graph', title: 'Save model as', suggestedName: fileNameFor(graph.name, '.json'), extensions: ['.json'] });
     if (!path) return false;
   }
-  const result = await callHost('graph:save', { graph, ...(path ? { path } : {}) });
+  // Save (or Save As onto the same file) writes the document's own file: nothing to ask.
+  const ownFile = path !== undefined && path === state.path;
+  const result = await saveAsking((overwrite) => callHost('graph:save', { graph, ...(path ? { path } : {}), overwrite }), ownFile);
+  if (!result) return false;
   if (!result.ok) return void toast('error', result.error.message), false;
   if (isCancelled(result.value)) return false;
   const savedPath = result.value.path;
@@ -91,6 +112,25 @@ export async function saveDocument(options: { as?: boolean } = {}): Promise<bool
   void callHost('recovery:clear', {});
   void refreshRecent();
   toast('success', `Saved ${savedPath ?? graph.name}`);
+  return true;
+}
+
+/**
+ * The Code tab's "Save as…": the file named in the workspace browser (web mode) or the native
+ * dialog (desktop), asking before it replaces a module saved earlier. The host refuses names that
+ * are not .ts and files it did not generate, with the reason shown.
+ */
+export async function saveGeneratedCode(code: string, graphName: string): Promise<boolean> {
+  let path: string | undefined;
+  if (hostMode() === 'web') {
+    path = await useUi.getState().askFile({ mode: 'save-code', title: 'Save generated code as', suggestedName: fileNameFor(graphName, '.ts'), extensions: ['.ts'] });
+    if (!path) return false;
+  }
+  const result = await saveAsking((overwrite) => callHost('code:save', { code, ...(path ? { path } : {}), overwrite }));
+  if (!result) return false;
+  if (!result.ok) return void toast('error', result.error.message), false;
+  if (isCancelled(result.value)) return false;
+  toast('success', `Saved ${result.value.path}`);
   return true;
 }
 

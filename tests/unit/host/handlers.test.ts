@@ -78,7 +78,7 @@ describe('graph files', () => {
     const path = join(ws.dir, 'atomic.json');
     ok(await call(host, 'graph:save', { graph: loaded('omoe'), path }));
     const before = await stat(path);
-    ok(await call(host, 'graph:save', { graph: loaded('mmoe'), path }));
+    ok(await call(host, 'graph:save', { graph: loaded('mmoe'), path, overwrite: true }));
     const after = await stat(path);
     // A rename puts a new inode under the name; writing in place would keep the old one.
     expect(after.ino).not.toBe(before.ino);
