@@ -53,6 +53,14 @@ export const attention = defineNode({
       scores: { type: 'float', shape: [length], masked: false },
     };
   },
+  weights: ({ params, inputs }) => {
+    let width = 4 * (inputs.query?.[0]?.shape[0] ?? 0);
+    return [...params.hidden, 1].flatMap((units) => {
+      const layer = [{ shape: [width, units] }, { shape: [units] }];
+      width = units;
+      return layer;
+    });
+  },
   build: (ctx) => {
     const query = ctx.inputs.query?.[0];
     const keys = ctx.inputs.keys?.[0];

@@ -34,6 +34,19 @@ export interface InferContext<P> {
 /** Output tensors by port id; `undefined` when the node could not infer (it reported why). */
 export type InferResult = Record<string, TensorInfo> | undefined;
 
+/** One weight tensor a node's builder creates, by shape (without batch). */
+export interface WeightSpec {
+  shape: number[];
+  /** An embedding table: shared by name, so counted once however many nodes look it up. */
+  table?: string;
+}
+
+/** What sizing a node's weights needs: its params and the tensors on its inputs (already inferred). */
+export interface WeightContext<P> {
+  params: P;
+  inputs: Record<string, TensorInfo[]>;
+}
+
 /** A tensor in the functional model under construction. */
 export interface BuiltValue {
   tensor: tf.SymbolicTensor;
@@ -120,6 +133,12 @@ export interface NodeKind<Schema extends z.ZodObject = z.ZodObject> {
   /** The name layers of this node derive from; the node label unless the kind says otherwise. */
   layerBase?(node: GraphNode, params: z.output<Schema>): string;
   infer(ctx: InferContext<z.output<Schema>>): InferResult;
+  /**
+   * The weights `build` creates, by shape, so validation knows the memory a model needs before
+   * anything is allocated. Left out by kinds without weights. Must match `build`: the unit tests
+   * compare the sum with the compiled model's parameter count.
+   */
+  weights?(ctx: WeightContext<z.output<Schema>>): WeightSpec[];
   build(ctx: BuildContext<z.output<Schema>>): Record<string, BuiltValue>;
   /**
    * Writes what `build` builds as TypeScript (app/codegen). Required: a kind cannot be added without

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { defineNode } from './define-node';
 import { StackExperts } from '../compile/layers/stack-experts';
-import { applyMlp, emitMlp } from './shared/mlp-stack';
+import { applyMlp, emitMlp, mlpWeights } from './shared/mlp-stack';
 import { applied, literal, obj, str } from '../codegen/source';
 import { activation, batchNorm, dropout, l2, unitsList } from './shared/params';
 import { single, vectorWidth } from './shared/infer-helpers';
@@ -38,6 +38,13 @@ export const expert = defineNode({
     if (!input || vectorWidth(ctx, 'in', input) === undefined) return undefined;
     const units = ctx.params.units.at(-1) ?? 0;
     return { out: { type: 'float', shape: ctx.params.count === 1 ? [units] : [ctx.params.count, units], masked: false } };
+  },
+  weights: ({ params, inputs }) => {
+    const width = inputs.in?.[0]?.shape[0] ?? 0;
+    if (params.count === 1) return mlpWeights(width, params);
+    const fused = fusedLayout(params, width);
+    if (fused) return mlpWeights(width, fused.spec);
+    return Array.from({ length: params.count }, () => mlpWeights(width, params)).flat();
   },
   build: (ctx) => {
     const x = ctx.inputs.in?.[0];

@@ -60,6 +60,11 @@ export const gate = defineNode({
       weights: { type: 'float', shape: [total], masked: false },
     };
   },
+  weights: ({ params, inputs }) => {
+    const total = (inputs.experts ?? []).reduce((sum, e) => sum + (e.shape.length === 2 ? (e.shape[0] ?? 0) : 1), 0);
+    const kernel = { shape: [inputs.selector?.[0]?.shape[0] ?? 0, total] };
+    return params.useBias ? [kernel, { shape: [total] }] : [kernel];
+  },
   build: (ctx) => {
     const selector = ctx.inputs.selector?.[0];
     const experts = ctx.inputs.experts ?? [];

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineNode } from './define-node';
-import { applyMlp, emitMlp } from './shared/mlp-stack';
+import { applyMlp, emitMlp, mlpWeights } from './shared/mlp-stack';
 import { activation, batchNorm, dropout, l2, unitsList } from './shared/params';
 import { single, vectorWidth } from './shared/infer-helpers';
 
@@ -18,6 +18,7 @@ export const mlp = defineNode({
     if (!input || vectorWidth(ctx, 'in', input) === undefined) return undefined;
     return { out: { type: 'float', shape: [ctx.params.units.at(-1) ?? 0], masked: false } };
   },
+  weights: ({ params, inputs }) => mlpWeights(inputs.in?.[0]?.shape[0] ?? 0, params),
   build: (ctx) => {
     const x = ctx.inputs.in?.[0];
     if (!x) throw new Error('Bug: mlp built without input');

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { defineNode } from './define-node';
-import { applyMlp, emitMlp } from './shared/mlp-stack';
+import { applyMlp, emitMlp, mlpWeights } from './shared/mlp-stack';
 import { applied, obj, str } from '../codegen/source';
 import { activation, batchNorm, dropout, l2 } from './shared/params';
 import { single, vectorWidth } from './shared/infer-helpers';
@@ -26,6 +26,11 @@ export const tower = defineNode({
     const input = single(ctx, 'in');
     if (!input || vectorWidth(ctx, 'in', input) === undefined) return undefined;
     return { out: { type: 'float', shape: [1], masked: false } };
+  },
+  weights: ({ params, inputs }) => {
+    const width = inputs.in?.[0]?.shape[0] ?? 0;
+    const last = params.units.at(-1) ?? width;
+    return [...mlpWeights(width, params), { shape: [last, 1] }, { shape: [1] }];
   },
   build: (ctx) => {
     const x = ctx.inputs.in?.[0];

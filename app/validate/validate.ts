@@ -5,6 +5,7 @@ import type { Graph } from '../graph/schema';
 import { safeName } from '../compile/names';
 import { inferShapes } from '../shape/infer';
 import { diagnostic, hasErrors, type Diagnostic } from './diagnostics';
+import { checkModelSize, modelSize } from './model-size';
 import { describeNode } from './params';
 import { checkStructure, type Structure } from './structure';
 
@@ -27,6 +28,7 @@ export function validateGraph(graph: Graph, kinds: ReadonlyMap<string, AnyNodeKi
   const structure = checkStructure(graph, kinds, report);
   const shapes = inferShapes(structure, report);
   checkGraphRules(structure, report);
+  checkModelSize(modelSize({ structure, edgeTensors: shapes.edgeTensors, diagnostics }), structure, report);
   return { ok: !hasErrors(diagnostics), diagnostics, structure, ...shapes };
 }
 

@@ -461,6 +461,19 @@ const FIXTURES: Fixture[] = [
     graph: () => edit((g) => void (nodeOf(g, 'o').params = { name: 'ctr', label: '' })),
     expect: [{ code: 'W_NOTHING_TO_TRAIN', message: 'no output has a label column' }],
   },
+  {
+    name: 'embedding tables too large to build (2 × 100,000,000 × 4,096)',
+    graph: () => edit((g) => {
+      nodeOf(g, 'sp').params = { columns: ['user', 'item'], vocabSize: 100_000_000 };
+      nodeOf(g, 'emb').params = { dim: 4096 };
+    }),
+    expect: [{ code: 'E_MODEL_TOO_LARGE', nodeId: 'emb', message: 'more than the 1,073,741,824 (4.0 GiB) Towerflow can build and save' }],
+  },
+  {
+    name: 'a model past 50,000,000 parameters is flagged as large',
+    graph: () => edit((g) => void (nodeOf(g, 'sp').params = { columns: ['user', 'item'], vocabSize: 10_000_000 })),
+    expect: [{ code: 'W_MODEL_LARGE', nodeId: 'emb', message: 'the model has 80,000,' }],
+  },
 ];
 
 function matcher(e: Expected) {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Activation } from './params';
-import type { BuildContext, EmitContext } from '../define-node';
+import type { BuildContext, EmitContext, WeightSpec } from '../define-node';
 import { applied, num, obj, str } from '../../codegen/source';
 
 export interface MlpSpec {
@@ -14,6 +14,17 @@ export interface MlpSpec {
    * side uses it to give each expert the Glorot scale of its own width, not of the fused width.
    */
   uniformLimit?: number;
+}
+
+/** The weights applyMlp creates on an input `width` wide: kernel and bias per layer, four vectors per batch norm. */
+export function mlpWeights(width: number, spec: Pick<MlpSpec, 'units' | 'batchNorm'>): WeightSpec[] {
+  let previous = width;
+  return spec.units.flatMap((units) => {
+    const layer: WeightSpec[] = [{ shape: [previous, units] }, { shape: [units] }];
+    previous = units;
+    // gamma, beta, moving mean, moving variance
+    return spec.batchNorm ? [...layer, ...Array.from({ length: 4 }, () => ({ shape: [units] }))] : layer;
+  });
 }
 
 /**
