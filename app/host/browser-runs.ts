@@ -48,6 +48,8 @@ interface PreparedRun {
   folder: RunFolder;
   /** What train:report has written already (train:complete writes only the rest). */
   startLogged: boolean;
+  /** The GPU API the window reported it trains on. */
+  backend?: string;
   epochsWritten: number;
 }
 
@@ -141,6 +143,7 @@ export class BrowserRuns {
         case 'started': {
           if (run.startLogged) return hostError('E_IPC_ARGUMENT', `train:report: run ${runId} has already reported its start`);
           run.startLogged = true;
+          run.backend = report.backend;
           await run.folder.log(report.backendNote);
           await run.folder.log(trainingLine(run.request.graph.name, run.parameters, run.trainRows, run.validRows));
           await settledOrThrow(run.folder);
@@ -253,7 +256,7 @@ export class BrowserRuns {
 
   /** Runs prepared here whose window has not completed them yet. */
   active(): ActiveRunRef[] {
-    return [...this.runs.values()].map((r) => ({ runId: r.runId, dir: r.dir }));
+    return [...this.runs.values()].map((r) => ({ runId: r.runId, dir: r.dir, data: r.request.data, ...(r.backend ? { backend: r.backend } : {}) }));
   }
 
   private async recordFailure(run: PreparedRun, message: string, history: EpochRecordWire[]): Promise<TrainCompleted | HostError> {

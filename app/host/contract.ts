@@ -443,7 +443,19 @@ export interface TrainStopping {
   stopping: true;
 }
 
-export type RunStatus = 'finished' | 'running' | 'incomplete';
+/**
+ * running: this host is training it. finished: it ended and saved its model (completed, stopped
+ * early, or cancelled). failed: training ended with an error (the loss diverged, the window's GPU
+ * failed, the process hit an error); the log says why. incomplete: it stopped without an end (the
+ * process was killed, the window went away, the app quit); its finished epochs are kept.
+ */
+export type RunStatus = 'finished' | 'running' | 'incomplete' | 'failed';
+
+/**
+ * A metric that may have no value, with the reason when it has none (for AUC: a task whose
+ * validation rows have no positive row). Shown as "—" with the reason, never as NaN or "undefined".
+ */
+export type MaybeMetric = { value: number } | { value: null; reason: string };
 
 export interface RunListEntry {
   dir: string;
@@ -460,16 +472,32 @@ export interface RunListEntry {
   epochsRun?: number;
   best?: EpochMetrics;
   parameters?: number;
+  /** The backend it trains or trained on (summary.json, the running job, or the log's first line). */
   backend?: string;
+  /** The training data file's name, when known (summary.json, or the running job's request). */
+  data?: string;
+  /** Epochs written to metrics.csv so far (a running or incomplete run too). */
+  epochsDone: number;
+  /**
+   * Validation AUC per binary task at the best epoch (summary.json's, or the best so far by mean
+   * AUC for a run without one), and their mean over the tasks that have one. Absent without validation.
+   */
+  validAuc?: { epoch: number; tasks: Record<string, MaybeMetric>; mean: MaybeMetric };
+  /** failed: why (summary.json's message or the log's last line). */
+  message?: string;
 }
 
-/** One line of metrics.csv; metrics absent for a task are left out. */
+/**
+ * One line of metrics.csv; metrics absent for a task are left out. An AUC the rows cannot give
+ * (one class only, or scores that are not numbers) is null, with the reason in `aucUndefined`.
+ */
 export interface MetricRow {
   epoch: number;
   split: 'train' | 'valid';
   task: string;
   loss: number;
-  auc?: number;
+  auc?: number | null;
+  aucUndefined?: string;
   logloss?: number;
   gauc?: number;
   mse?: number;

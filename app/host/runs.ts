@@ -2,8 +2,9 @@ import { cp, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { loadGraph } from '../graph/load';
 import { METRIC_COLUMNS, type RunSummary } from '../train/run';
+import { aucUndefinedReason } from '../train/metrics';
 import type { TaskMetrics } from '../train/session';
-import { hostError, type ExportedRun, type HostError, type MetricRow, type RunDetails, type RunListEntry, type RunStatus } from './contract';
+import { hostError, type ExportedRun, type HostError, type MaybeMetric, type MetricRow, type RunDetails, type RunListEntry, type RunStatus } from './contract';
 import { ioError, readTextInside, safeJson } from './files';
 import { checkTree, type PathGuard } from './workspace';
 
@@ -17,6 +18,10 @@ import { checkTree, type PathGuard } from './workspace';
 export interface ActiveRunRef {
   runId: string;
   dir?: string;
+  /** The training data file, as the request named it. */
+  data?: string;
+  /** Once the run has said which backend it trains on. */
+  backend?: string;
 }
 
 export async function listRuns(runsDir: string, active: readonly ActiveRunRef[], guard: PathGuard): Promise<RunListEntry[]> {
@@ -35,18 +40,33 @@ async function listEntry(dir: string, active: readonly ActiveRunRef[], guard: Pa
   if (await checkTree(guard, dir, 1)) return undefined;
   const graphText = await readTextInside(guard, join(dir, 'graph.json'));
   if (typeof graphText !== 'string') return undefined;
-  const summary = await readSummary(dir, guard);
-  const runId = active.find((a) => a.dir === dir)?.runId;
-  const status: RunStatus = summary ? 'finished' : runId ? 'running' : 'incomplete';
+  const [summary, metricsText, logText] = await Promise.all([
+    readSummary(dir, guard),
+    readTextInside(guard, join(dir, 'metrics.csv')),
+    readTextInside(guard, join(dir, 'log.txt')),
+  ]);
+  const job = active.find((a) => a.dir === dir);
+  const log = typeof logText === 'string' ? logText : '';
+  const status = runStatus(summary, job !== undefined, log);
+  const rows = typeof metricsText === 'string' ? parseMetrics(metricsText) : [];
   const graphName = summary?.graph ?? graphNameOf(graphText);
   const startedAt = summary?.startedAt ?? (await stat(join(dir, 'graph.json')).then((s) => s.mtime.toISOString(), () => undefined));
+  const backend = summary?.backend ?? job?.backend ?? /^\S+ backend (\S+)/m.exec(log)?.[1];
+  const data = summary?.data.train ?? job?.data;
+  const validAuc = bestValidAuc(rows, summary);
+  const message = status !== 'failed' ? undefined : summary?.message ?? lastLogLine(log);
   return {
     dir,
     name: basename(dir),
     graph: graphName,
     status,
-    ...(runId ? { runId } : {}),
+    ...(job ? { runId: job.runId } : {}),
     ...(startedAt ? { startedAt } : {}),
+    ...(backend ? { backend } : {}),
+    ...(data ? { data: basename(data) } : {}),
+    epochsDone: summary?.epochsRun ?? new Set(rows.map((r) => r.epoch)).size,
+    ...(validAuc ? { validAuc } : {}),
+    ...(message ? { message } : {}),
     ...(summary
       ? {
           finishedAt: summary.finishedAt,
@@ -55,11 +75,67 @@ async function listEntry(dir: string, active: readonly ActiveRunRef[], guard: Pa
           epochsRun: summary.epochsRun,
           ...(summary.best ? { best: summary.best } : {}),
           parameters: summary.parameters,
-          backend: summary.backend,
         }
       : {}),
   };
 }
+
+/** Lines the host or the window write when a run ends in an error (browser-runs.ts, train-process.ts). */
+const FAILED_LINE = /^\S+ failed\b/;
+
+function runStatus(summary: RunSummary | undefined, running: boolean, log: string): RunStatus {
+  if (summary) return summary.stopReason === 'diverged' ? 'failed' : 'finished';
+  if (running) return 'running';
+  const last = log.trimEnd().split('\n').at(-1) ?? '';
+  return FAILED_LINE.test(last) ? 'failed' : 'incomplete';
+}
+
+const lastLogLine = (log: string): string | undefined => log.trimEnd().split('\n').at(-1)?.replace(/^\S+ /, '') || undefined;
+
+/**
+ * Validation AUC per task at the run's best epoch: summary.json's for a finished run; for one that
+ * is running or stopped, the epoch with the best mean so far (the last one when none has an AUC).
+ * Each is a number or null with why (aucUndefinedReason), and so is their mean.
+ */
+export function bestValidAuc(rows: readonly MetricRow[], summary?: RunSummary): RunListEntry['validAuc'] {
+  const valid = rows.filter((r) => r.split === 'valid' && (r.auc !== undefined || r.logloss !== undefined));
+  const epochs = [...new Set(valid.map((r) => r.epoch))];
+  if (epochs.length === 0 && !summary?.best) return undefined;
+  const atEpoch = (epoch: number) => valid.filter((r) => r.epoch === epoch);
+  const meanOf = (list: readonly MetricRow[]) => {
+    const values = list.map((r) => r.auc).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+    return values.length ? values.reduce((a, b) => a + b, 0) / values.length : undefined;
+  };
+  let epoch: number;
+  let chosen: MetricRow[];
+  if (summary?.best && summary.bestEpoch > 0) {
+    epoch = summary.bestEpoch;
+    chosen = Object.entries(summary.best.tasks)
+      .filter(([, m]) => m.auc !== undefined || m.logloss !== undefined)
+      .map(([task, m]) => ({ epoch, split: 'valid' as const, task, loss: m.loss, ...metricCells(m) }));
+  } else {
+    const ranked = epochs.map((e) => ({ e, mean: meanOf(atEpoch(e)) }));
+    const best = ranked.reduce<{ e: number; mean?: number } | undefined>((top, next) => (next.mean !== undefined && (top?.mean === undefined || next.mean > top.mean) ? next : top), undefined);
+    epoch = best?.mean !== undefined ? best.e : Math.max(...epochs);
+    chosen = atEpoch(epoch);
+  }
+  if (chosen.length === 0) return undefined;
+  const tasks: Record<string, MaybeMetric> = {};
+  for (const row of chosen) tasks[row.task] = maybeAuc(row);
+  const mean = meanOf(chosen);
+  const reasons = Object.entries(tasks).map(([task, m]) => (m.value === null ? `${task}: ${m.reason}` : '')).filter(Boolean);
+  return { epoch, tasks, mean: mean !== undefined ? { value: mean } : { value: null, reason: `no task has an AUC (${reasons.join('; ')})` } };
+}
+
+/** summary.json's metrics as metrics.csv cells would give them (JSON wrote NaN as null). */
+function metricCells(m: { auc?: number | null; logloss?: number | null }): Pick<MetricRow, 'auc' | 'logloss' | 'aucUndefined'> {
+  const auc = typeof m.auc === 'number' && Number.isFinite(m.auc) ? m.auc : null;
+  const reason = auc === null ? aucUndefinedReason(m) : undefined;
+  return { auc, ...(typeof m.logloss === 'number' ? { logloss: m.logloss } : {}), ...(reason ? { aucUndefined: reason } : {}) };
+}
+
+const maybeAuc = (row: MetricRow): MaybeMetric =>
+  typeof row.auc === 'number' && Number.isFinite(row.auc) ? { value: row.auc } : { value: null, reason: row.aucUndefined ?? aucUndefinedReason(row) ?? 'no value' };
 
 /** `dir` has passed the guard; the files in it are checked here (runs:open must not read /etc/passwd through a link). */
 export async function openRun(dir: string, active: readonly ActiveRunRef[], guard: PathGuard): Promise<RunDetails | HostError> {
@@ -80,7 +156,7 @@ export async function openRun(dir: string, active: readonly ActiveRunRef[], guar
   return {
     dir,
     name: basename(dir),
-    status: summary ? 'finished' : running ? 'running' : 'incomplete',
+    status: runStatus(summary, running, typeof logText === 'string' ? logText : ''),
     ...(loaded.graph ? { graph: loaded.graph } : {}),
     ...(typeof bindingText === 'string' ? { binding: safeJson(bindingText) } : {}),
     ...(summary ? { summary } : {}),
@@ -106,6 +182,13 @@ export function parseMetrics(text: string): MetricRow[] {
       const cell = cells[4 + i];
       if (cell !== undefined && cell !== '') row[name] = Number(cell);
     });
+    // A binary task always has an AUC column value; NaN (or an empty cell beside a log loss) is an
+    // AUC the rows could not give: null, and why, so no one shows "NaN" or "undefined".
+    const reason = split === 'valid' ? aucUndefinedReason(row) : undefined;
+    if (reason !== undefined) {
+      row.auc = null;
+      row.aucUndefined = reason;
+    } else if (row.auc !== undefined && !Number.isFinite(row.auc)) row.auc = null;
     rows.push(row);
   }
   return rows;
@@ -113,11 +196,12 @@ export function parseMetrics(text: string): MetricRow[] {
 
 function groupMetrics(rows: readonly MetricRow[]): RunDetails['history'] {
   const byEpoch = new Map<number, RunDetails['history'][number]>();
-  for (const { epoch, split, task, ...metrics } of rows) {
+  for (const { epoch, split, task, auc, aucUndefined: _reason, ...metrics } of rows) {
     const entry = byEpoch.get(epoch) ?? { epoch, train: {} };
     byEpoch.set(epoch, entry);
     const target: Record<string, TaskMetrics> = split === 'train' ? entry.train : (entry.valid ??= {});
-    target[task] = metrics;
+    // The charts' metrics keep the training loop's shape (TaskMetrics: NaN for no value; JSON sends null).
+    target[task] = { ...metrics, ...(auc !== undefined ? { auc: auc ?? Number.NaN } : {}) };
   }
   return [...byEpoch.values()].sort((a, b) => a.epoch - b.epoch);
 }

@@ -1,9 +1,13 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { RunRequest } from '../train/run';
+import { openRunFolder } from '../train/run-folder';
 import type { HostEvents, TrainEventBody } from './contract';
+import type { ActiveRunRef } from './runs';
 import { isFromWorker, type ToWorker } from './train-messages';
 
 /**
@@ -30,6 +34,9 @@ export function sourceWorkerLaunch(): WorkerLaunch {
 interface ActiveRun {
   runId: string;
   child: ChildProcess;
+  /** The request's data file and, once started, the backend: the runs list shows them. */
+  data: string;
+  backend?: string;
   dir?: string;
   done: boolean;
   stderr: string;
@@ -57,7 +64,7 @@ export class TrainProcessManager {
       serialization: 'json',
     });
     let resolveExit: () => void = () => undefined;
-    const run: ActiveRun = { runId, child, done: false, stderr: '', exited: new Promise((r) => (resolveExit = r)) };
+    const run: ActiveRun = { runId, child, data: request.data, done: false, stderr: '', exited: new Promise((r) => (resolveExit = r)) };
     this.runs.set(runId, run);
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (chunk: string) => (run.stderr = (run.stderr + chunk).slice(-STDERR_KEEP)));
@@ -88,8 +95,10 @@ export class TrainProcessManager {
   }
 
   /** Runs still training, with their folder once the worker has made it. */
-  active(): { runId: string; dir?: string }[] {
-    return [...this.runs.values()].filter((r) => !r.done).map((r) => ({ runId: r.runId, ...(r.dir ? { dir: r.dir } : {}) }));
+  active(): ActiveRunRef[] {
+    return [...this.runs.values()]
+      .filter((r) => !r.done)
+      .map((r) => ({ runId: r.runId, data: r.data, ...(r.dir ? { dir: r.dir } : {}), ...(r.backend ? { backend: r.backend } : {}) }));
   }
 
   pidOf(runId: string): number | undefined {
@@ -108,7 +117,10 @@ export class TrainProcessManager {
   private onMessage(run: ActiveRun, message: unknown): void {
     if (!isFromWorker(message) || run.done) return;
     if (message.type === 'event') {
-      if (message.event.type === 'started') run.dir = message.event.dir;
+      if (message.event.type === 'started') {
+        run.dir = message.event.dir;
+        run.backend = message.event.backend;
+      }
       this.emit({ runId: run.runId, event: message.event });
     } else if (message.type === 'finished') {
       this.finish(run, { type: 'finished', summary: message.summary });
@@ -118,11 +130,24 @@ export class TrainProcessManager {
     }
   }
 
-  /** The one terminal event of a run; later ones (the exit after `finished`) are dropped. */
+  /**
+   * The one terminal event of a run; later ones (the exit after `finished`) are dropped. A run that
+   * ends without summary.json says why in its log, so the runs list tells a failure ("failed: …")
+   * from a process that was stopped from outside ("stopped: …", an incomplete run).
+   */
   private finish(run: ActiveRun, event: Extract<TrainEventBody, { type: 'finished' | 'failed' | 'crashed' }>): void {
     if (run.done) return;
     run.done = true;
     this.emit({ runId: run.runId, event });
+    if (run.dir && event.type !== 'finished') {
+      const { dir } = run;
+      const line = event.type === 'failed' ? `failed: ${event.message}` : `stopped: ${event.message}`;
+      // Noted after the fact and best effort: the event has been sent; a diverged run has its summary already.
+      void stat(join(dir, 'summary.json')).then(
+        () => undefined,
+        () => openRunFolder(dir).log(line).catch(() => undefined),
+      );
+    }
   }
 
   private post(run: ActiveRun, message: ToWorker): void {

@@ -43,6 +43,22 @@ export function gauc(
   return weight > 0 ? weighted / weight : Number.NaN;
 }
 
+/**
+ * Why an AUC has no value, for whoever shows it ("—" and this reason, never "NaN" or "undefined"),
+ * or undefined when it has one (or the task has no AUC at all: regression). AUC ranks positive rows
+ * against negative ones, so `auc` above is NaN when the rows hold one class only, or when a score is
+ * NaN. A run folder keeps the metrics, not the labels, so the two are told apart by the log loss
+ * measured on the same rows and scores: finite means the scores were numbers, hence one class —
+ * in practice a rare label with no positive row among the validation rows.
+ */
+export function aucUndefinedReason(metrics: { auc?: number | null; logloss?: number | null }, rows = 'validation'): string | undefined {
+  const { auc: value, logloss: ll } = metrics;
+  if (typeof value === 'number' && Number.isFinite(value)) return undefined;
+  if (value === undefined && ll === undefined) return undefined;
+  if (typeof ll === 'number' && Number.isFinite(ll)) return `no positive rows in ${rows} (or no negative ones): AUC needs both`;
+  return `the model's scores on the ${rows} rows are not numbers (training diverged)`;
+}
+
 /** Mean binary cross-entropy; probabilities clipped to [eps, 1 - eps] with eps = 1e-7. */
 export function logloss(labels: ArrayLike<number>, probs: ArrayLike<number>, eps = 1e-7): number {
   sameLength(labels, probs);

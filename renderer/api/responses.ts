@@ -14,6 +14,7 @@ export type {
   GateInspection,
   HostResponse,
   HostResponses,
+  MaybeMetric,
   MetricRow,
   RunDetails,
   RunInspection,

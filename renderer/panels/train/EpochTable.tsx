@@ -1,12 +1,32 @@
+import { aucUndefinedReason } from '../../../app/train/metrics';
+import type { TaskMetrics } from '../../../app/train/session';
 import type { RunView } from '../../state/run-view';
 
-const fmt = (v: number | undefined, digits = 4) => (v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits));
+const fmt = (v: number | null | undefined, digits = 4) => (typeof v !== 'number' || !Number.isFinite(v) ? '—' : v.toFixed(digits));
+
+/**
+ * A validation AUC cell: the value, or "—" with why there is none (a task with no positive rows in
+ * validation has no AUC; a NaN arrives as null through JSON), in its tooltip.
+ */
+function AucCell({ metrics, task }: { metrics: TaskMetrics | undefined; task: string }) {
+  const reason = metrics ? aucUndefinedReason(metrics) : undefined;
+  if (reason === undefined) return <td>{fmt(metrics?.auc)}</td>;
+  return (
+    <td className="auc-undefined" title={`AUC undefined: ${reason}`} aria-label={`AUC undefined: ${reason}`} data-testid={`epoch-auc-undefined-${task}`}>
+      —
+    </td>
+  );
+}
 
 /** One row per epoch: train and validation loss per task, validation AUC, time. */
 export function EpochTable({ view }: { view: RunView }) {
   const epochs = [...view.epochs].sort((a, b) => a.epoch - b.epoch);
   if (epochs.length === 0) return null;
   const best = view.summary?.bestEpoch;
+  // Said once under the table too: a tooltip alone is easy to miss, and the reason holds for every epoch.
+  const undefinedAuc = view.tasks
+    .map((t) => [t, aucUndefinedReason(epochs.at(-1)?.valid?.[t] ?? {})] as const)
+    .filter((entry): entry is readonly [string, string] => entry[1] !== undefined);
   return (
     <div className="table-wrap">
       <table className="data-table epoch-table" data-testid="epoch-table">
@@ -40,13 +60,18 @@ export function EpochTable({ view }: { view: RunView }) {
               {view.tasks.map((t) => [
                 <td key={`tl-${t}`}>{fmt(e.train[t]?.loss)}</td>,
                 <td key={`vl-${t}`}>{fmt(e.valid?.[t]?.loss)}</td>,
-                <td key={`va-${t}`}>{fmt(e.valid?.[t]?.auc)}</td>,
+                <AucCell key={`va-${t}`} metrics={e.valid?.[t]} task={t} />,
               ])}
               <td>{e.seconds !== undefined ? `${e.seconds.toFixed(1)} s` : '—'}</td>
             </tr>
           ))}
         </tbody>
       </table>
+      {undefinedAuc.length > 0 && (
+        <p className="dim small" data-testid="auc-undefined-note">
+          {undefinedAuc.map(([task, reason]) => `${task}: AUC — (${reason})`).join('; ')}
+        </p>
+      )}
     </div>
   );
 }

@@ -1,17 +1,47 @@
 import { useEffect } from 'react';
 import { isCancelled } from '../../../app/host/contract';
 import { callHost, hostMode } from '../../api/host';
-import type { RunListEntry } from '../../api/responses';
+import type { MaybeMetric, RunListEntry } from '../../api/responses';
+import { isActive } from '../../state/run-view';
 import { openRun, refreshRuns, useTrain } from '../../state/train-store';
 import { toast, useUi } from '../../state/ui-store';
 
-const best = (run: RunListEntry): string => {
-  const tasks = run.best?.tasks ?? {};
-  const aucs = Object.entries(tasks)
-    .filter(([, m]) => m.auc !== undefined)
-    .map(([t, m]) => `${t} AUC ${m.auc?.toFixed(3)}`);
-  return aucs.join(' · ') || (run.best ? `loss ${run.best.loss.toFixed(4)}` : '');
-};
+/** One AUC as the list shows it: three decimals, or "—" with why there is none (hover, and for screen readers). */
+function Auc({ metric, testId }: { metric: MaybeMetric; testId: string }) {
+  if (metric.value !== null) return <span data-testid={testId}>{metric.value.toFixed(3)}</span>;
+  return (
+    <span className="auc-undefined" title={`AUC undefined: ${metric.reason}`} aria-label={`AUC undefined: ${metric.reason}`} data-testid={testId}>
+      —
+    </span>
+  );
+}
+
+/** The best validation AUC per task and their mean; loss for a run without validation AUCs. */
+function BestMetrics({ run }: { run: RunListEntry }) {
+  const auc = run.validAuc;
+  if (!auc) return <>{run.best ? `loss ${run.best.loss.toFixed(4)}` : ''}</>;
+  const tasks = Object.entries(auc.tasks);
+  return (
+    <>
+      {run.status === 'finished' ? 'best' : 'best so far'} (epoch {auc.epoch}): AUC{' '}
+      {tasks.map(([task, metric]) => (
+        <span key={task}>
+          {task} <Auc metric={metric} testId={`run-auc-${task}`} />
+          {' · '}
+        </span>
+      ))}
+      {tasks.length > 1 ? (
+        <>
+          mean <Auc metric={auc.mean} testId="run-auc-mean" />
+        </>
+      ) : null}
+    </>
+  );
+}
+
+/** What tells runs of the same graph apart: data file, epochs, backend, status. */
+const facts = (run: RunListEntry): string =>
+  [run.data ?? 'data file not recorded', `${run.epochsDone} epoch${run.epochsDone === 1 ? '' : 's'}`, run.backend, run.status].filter(Boolean).join(' · ');
 
 export async function exportRun(dir: string): Promise<void> {
   let to: string | undefined;
@@ -24,11 +54,19 @@ export async function exportRun(dir: string): Promise<void> {
   if (!isCancelled(result.value)) toast('success', `Exported ${result.value.files.length} files to ${result.value.to}`);
 }
 
-/** Past runs in the runs folder, newest first, with their best metrics. */
+/**
+ * The runs in the runs folder, newest first, the one training now included: each with its data
+ * file, epochs, backend, status and best validation AUCs. Read again when this window's run gets
+ * its folder, ends an epoch, or ends, so the run in progress shows and keeps up.
+ */
 export function RunsList() {
   const runs = useTrain((s) => s.runs);
   const viewed = useTrain((s) => s.viewed);
-  useEffect(() => void refreshRuns(), []);
+  const live = useTrain((s) => s.live);
+  const liveKey = live ? `${live.runId ?? ''}|${live.dir ?? ''}|${live.status}|${live.epochs.length}` : '';
+  useEffect(() => void refreshRuns(), [liveKey]);
+  // Before its folder exists (the data is still being read), the run is not in the folder list yet.
+  const preparing = live && isActive(live) && !runs.some((r) => (live.runId !== undefined && r.runId === live.runId) || (live.dir !== undefined && r.dir === live.dir));
   return (
     <section className="card runs-card">
       <div className="card-head">
@@ -38,15 +76,30 @@ export function RunsList() {
           Refresh
         </button>
       </div>
-      {runs.length === 0 && <p className="dim small">No runs yet. Runs are kept in the workspace’s runs folder.</p>}
+      {runs.length === 0 && !preparing && <p className="dim small">No runs yet. Runs are kept in the workspace’s runs folder.</p>}
       <ul className="runs-list" data-testid="runs-list">
+        {preparing && (
+          <li className="run-item" data-testid="run-preparing">
+            <span className="run-open">
+              <span className="run-dot status-running" />
+              <span className="run-name">{live.name ?? 'This run'}</span>
+              <span className="dim small">starting</span>
+              <span className="run-best small">{live.stages.at(-1) ?? 'preparing the data…'}</span>
+            </span>
+          </li>
+        )}
         {runs.map((run) => (
-          <li key={run.dir} className={`run-item ${viewed?.dir === run.dir ? 'is-active' : ''}`}>
-            <button type="button" className="run-open" onClick={() => void openRun(run.dir)} data-testid="run-item">
+          <li key={run.dir} className={`run-item ${viewed?.dir === run.dir ? 'is-active' : ''}`} data-status={run.status}>
+            <button type="button" className="run-open" onClick={() => void openRun(run.dir)} data-testid="run-item" title={run.message ?? run.dir}>
               <span className={`run-dot status-${run.status}`} />
               <span className="run-name">{run.graph}</span>
               <span className="dim small">{run.startedAt ? new Date(run.startedAt).toLocaleString() : run.name}</span>
-              <span className="run-best small">{run.status === 'finished' ? best(run) : run.status}</span>
+              <span className="run-best small" data-testid="run-facts">
+                {facts(run)}
+              </span>
+              <span className="run-best small" data-testid="run-best">
+                <BestMetrics run={run} />
+              </span>
             </button>
             {run.status === 'finished' && (
               <button type="button" className="btn btn-small" onClick={() => void exportRun(run.dir)} title="Export the trained model (tfjs layers format, with its encoders)">

@@ -210,13 +210,13 @@ describe('train:complete refusals and failures', () => {
     expect(await status(prepared.dir)).toBe('running');
   });
 
-  it('a failed outcome logs why, keeps the epochs it had, and leaves an incomplete run', async () => {
+  it('a failed outcome logs why, keeps the epochs it had, and leaves a failed run (no model)', async () => {
     const answer = ok(await call(host, 'train:complete', { outcome: 'failed', runId: prepared.runId, message: 'the WebGL context was lost', history: report.history.slice(0, 1) }));
     expect(answer).toEqual({ runId: prepared.runId, outcome: 'failed', dir: prepared.dir });
     expect(logLines(prepared.dir).at(-1)).toBe('failed in the window: the WebGL context was lost');
     expect(read(prepared.dir, 'metrics.csv').trimEnd().split('\n')).toHaveLength(1 + 4);
     expect(files(prepared.dir)).not.toContain('summary.json');
-    expect(await status(prepared.dir)).toBe('incomplete');
+    expect(await status(prepared.dir)).toBe('failed');
     expect(errorCode(await call(host, 'train:complete', report))).toBe('E_RUN_NOT_ACTIVE');
   });
 
