@@ -1,20 +1,25 @@
-import { parseArgs } from 'node:util';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { generateModelModule } from '../codegen/module';
-import { openGraphFile } from './graph-file';
+import { openGraphFile, runFolderGraph } from './graph-file';
 import { writeOutputFile } from './output-file';
 import { formatDiagnostic, hasErrors } from '../validate/diagnostics';
+import { parseCommandArgs } from './args';
 import { EXIT, UsageError, type CliIO, type Command } from './io';
 
 export const exportCommand: Command = {
   name: 'export',
-  usage: 'export <graph.json> --ts <out.ts>     Write the model as a standalone TypeScript module for tfjs.',
+  usage: 'export <graph.json> --ts <out.ts>     Write the model as a standalone TypeScript module for tfjs (given a run folder: its graph).',
   async run(argv, io) {
-    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ts: { type: 'string' } } });
-    const [file, ...extra] = positionals;
-    if (file === undefined || extra.length > 0) throw new UsageError('expected exactly one graph file');
+    const { values, positionals } = parseCommandArgs({ args: argv, allowPositionals: true, options: { ts: { type: 'string' } } });
+    const [given, ...extra] = positionals;
+    if (given === undefined || extra.length > 0) throw new UsageError('expected exactly one graph file');
     if (values.ts === undefined || values.ts === '') throw new UsageError('expected --ts <out.ts>, the file to write');
     const out = values.ts;
+    // A run folder stands for the graph it was trained from: the code is the same, weights aside.
+    const runGraph = await runFolderGraph(given);
+    const file = runGraph ?? given;
+    if (runGraph !== undefined) io.out(`${given} is a run folder: exporting its graph ${runGraph} (the trained weights stay in ${join(given, 'model')}, for tf.loadLayersModel)`);
 
     const opened = await openGraphFile(file, io);
     if (typeof opened === 'number') return opened;

@@ -1,7 +1,6 @@
-import { parseArgs } from 'node:util';
 import { loadRun, predictFile } from '../train/run';
 import { chooseBackend, NODE_BACKENDS } from '../engine/backend';
-import { choiceOption } from './args';
+import { choiceOption, parseCommandArgs } from './args';
 import { writeOutputFile } from './output-file';
 import { EXIT, UsageError, type Command } from './io';
 
@@ -9,7 +8,7 @@ export const predictCommand: Command = {
   name: 'predict',
   usage: 'predict <run-folder> --data <file> [--out preds.csv] [--backend B]\n                                        Predict every output for each row of a file with a trained run.',
   async run(argv, io) {
-    const { values, positionals } = parseArgs({
+    const { values, positionals } = parseCommandArgs({
       args: argv,
       allowPositionals: true,
       options: { data: { type: 'string' }, out: { type: 'string' }, backend: { type: 'string' } },

@@ -1,6 +1,6 @@
-import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { reproduce } from '../reproduce/run';
+import { parseCommandArgs } from './args';
 import { EXIT, type Command } from './io';
 
 export const reproduceCommand: Command = {
@@ -9,7 +9,7 @@ export const reproduceCommand: Command = {
                                         Re-run the papers' experiments (mmoe-synthetic, census, din, esmm) and
                                         write DIR/results.md with tables and SVG plots (default docs/).`,
   async run(argv, io) {
-    const { values, positionals } = parseArgs({
+    const { values, positionals } = parseCommandArgs({
       args: argv,
       allowPositionals: true,
       options: { quick: { type: 'boolean', default: false }, out: { type: 'string' }, data: { type: 'string', default: '../shared/data' } },

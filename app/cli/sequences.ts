@@ -1,7 +1,6 @@
-import { parseArgs } from 'node:util';
 import { formatDataError, isDataError } from '../data/errors';
 import { readEventLog, sequenceRows, writeSequenceRows, type SequenceRow } from '../data/sequences';
-import { intOption, numberOption } from './args';
+import { intOption, numberOption, parseCommandArgs } from './args';
 import { EXIT, UsageError, type Command } from './io';
 
 export const sequencesCommand: Command = {
@@ -13,7 +12,7 @@ export const sequencesCommand: Command = {
       --label-column C --label-at-least X (e.g. rating ≥ 4; default: every event is a positive)
       --max-length N (20)  --min-history N (1)`,
   async run(argv, io) {
-    const { values, positionals } = parseArgs({
+    const { values, positionals } = parseCommandArgs({
       args: argv,
       allowPositionals: true,
       options: {

@@ -1,11 +1,10 @@
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { createHostHandlers } from '../host/handlers';
 import { startWebServer } from '../host/web-server';
-import { intOption } from './args';
+import { intOption, parseCommandArgs } from './args';
 import { EXIT, UsageError, type CliIO, type Command } from './io';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -18,7 +17,7 @@ export const serveCommand: Command = {
       --workspace DIR (.): the only folder files are opened from and saved to; runs go to DIR/runs
       --port N (${DEFAULT_PORT}; 0: any free port)  --token T (default: random; at least 16 characters)`,
   async run(argv, io) {
-    const { values, positionals } = parseArgs({
+    const { values, positionals } = parseCommandArgs({
       args: argv,
       allowPositionals: true,
       options: { workspace: { type: 'string', default: '.' }, port: { type: 'string' }, token: { type: 'string' } },

@@ -1,6 +1,5 @@
-import { parseArgs } from 'node:util';
 import { mmoeSynthetic } from '../data/synthetic';
-import { intOption, numberOption } from './args';
+import { intOption, numberOption, parseCommandArgs } from './args';
 import { writeOutputFile } from './output-file';
 import { EXIT, UsageError, type Command } from './io';
 
@@ -8,7 +7,7 @@ export const synthCommand: Command = {
   name: 'synth',
   usage: 'synth mmoe --correlation P --rows N [--seed S] [--dim D] --out <file.csv>\n                                        The MMoE paper\'s synthetic two-task regression data (x0.., y1, y2).',
   async run(argv, io) {
-    const { values, positionals } = parseArgs({
+    const { values, positionals } = parseCommandArgs({
       args: argv,
       allowPositionals: true,
       options: { correlation: { type: 'string' }, rows: { type: 'string' }, seed: { type: 'string' }, dim: { type: 'string' }, out: { type: 'string' } },

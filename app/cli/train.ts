@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { parseBinding, type DatasetBinding } from '../data/binding';
 import { formatDataError, isDataError } from '../data/errors';
 import { NODE_BACKENDS } from '../engine/backend';
@@ -7,7 +6,7 @@ import { openGraphFile } from './graph-file';
 import { formatDiagnostic, hasErrors } from '../validate/diagnostics';
 import { runTraining } from '../train/run';
 import { DEFAULT_TRAIN_OPTIONS, OPTIMIZERS, type TrainOptions } from '../train/session';
-import { choiceOption, intOption, numberOption, weightsOption } from './args';
+import { choiceOption, intOption, numberOption, parseCommandArgs, weightsOption } from './args';
 import { EXIT, UsageError, type CliIO, type Command } from './io';
 import { formatSeconds, progressPrinter } from './progress';
 
@@ -20,7 +19,7 @@ export const trainCommand: Command = {
       --early-stopping METRIC (loss, <task>.auc, mean.auc, …)  --patience N (2)
       --backend ${NODE_BACKENDS.join('|')} (default: fastest available)  --runs DIR (runs)`,
   async run(argv, io) {
-    const { values, positionals } = parseArgs({
+    const { values, positionals } = parseCommandArgs({
       args: argv,
       allowPositionals: true,
       options: {

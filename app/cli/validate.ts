@@ -1,13 +1,13 @@
-import { parseArgs } from 'node:util';
 import { openGraphFile } from './graph-file';
 import { formatDiagnostic, hasErrors } from '../validate/diagnostics';
+import { parseCommandArgs } from './args';
 import { EXIT, UsageError, type Command } from './io';
 
 export const validateCommand: Command = {
   name: 'validate',
   usage: 'validate <graph.json> [--json]        Check a model graph; prints each problem with its place.',
   async run(argv, io) {
-    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean', default: false } } });
+    const { values, positionals } = parseCommandArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean', default: false } } });
     const [file, ...extra] = positionals;
     if (file === undefined || extra.length > 0) throw new UsageError('expected exactly one graph file');
     const opened = await openGraphFile(file, io);

@@ -11,7 +11,7 @@ import { labelColumns, labelValue, type LabelRule } from './labels';
 import { planInputs, type InputPlan } from './feature-plan';
 import { nameRecord, own } from './records';
 import { makeSplitter } from './split';
-import { openTable, type Table, type TableRow } from './table-reader';
+import { headerLooksLikeData, openTable, type Table, type TableRow } from './table-reader';
 
 /**
  * From data files to encoded splits: pass 1 reads the file once to fit the encoders on the training
@@ -281,10 +281,15 @@ async function openBound(
   if (binding.group) needs.push({ column: binding.group, why: 'the GAUC group' });
   const missing = needs.find((n) => !have.has(n.column));
   if (missing) {
+    const asData = table.hasHeader ? headerLooksLikeData(table.columns) : undefined;
+    const advice =
+      asData !== undefined
+        ? `line 1, taken as the header, looks like data: ${asData}; for a file without a header row, set "header": false and name the columns with "columns"`
+        : `map it in the dataset binding${table.hasHeader ? '' : ', or name the columns of this header-less file'}`;
     const shown = table.columns.length > 12 ? `${table.columns.slice(0, 12).join(', ')}, …` : table.columns.join(', ');
     return dataError(
       'E_DATA_MISSING_COLUMN',
-      `${missing.why} needs column "${missing.column}", which the file does not have (its columns: ${shown}); map it in the dataset binding${table.hasHeader ? '' : ', or name the columns of this header-less file'}`,
+      `${missing.why} needs column "${missing.column}", which the file does not have (its columns: ${shown}); ${advice}`,
       // With a header row, line 1 is where the column was looked for.
       { file, ...(table.hasHeader ? { line: 1 } : {}), column: missing.column },
     );

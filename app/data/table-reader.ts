@@ -95,8 +95,14 @@ export async function openTable(file: string, options: TableOptions = {}): Promi
       ? looksLikeHeader(first, sample.slice(1))
       : options.header;
   const columns = options.columns ?? (hasHeader ? first : first.map((_, i) => `c${i + 1}`));
-  const badName = checkColumnNames(columns, file, hasHeader && options.columns === undefined);
-  if (badName !== undefined) return badName;
+  const fromHeader = hasHeader && options.columns === undefined;
+  const badName = checkColumnNames(columns, file, fromHeader);
+  if (badName !== undefined) {
+    // A header-less file read with "header": true fails here first, on names that are values.
+    const asData = fromHeader && options.header === true ? headerLooksLikeData(first) : undefined;
+    if (asData === undefined) return badName;
+    return dataError('E_DATA_HEADER_LOOKS_LIKE_DATA', `the first row was taken as the header ("header": true) but looks like data: ${asData}; for a file without a header row, set "header": false and name the columns with "columns"`, { file, line: 1 });
+  }
   if (columns.length !== first.length) {
     return dataError(
       'E_DATA_COLUMN_COUNT',
@@ -218,6 +224,20 @@ export function looksLikeHeader(first: readonly string[], rest: readonly (readon
   });
   if (numericBelow) return true;
   return first.every((cell, c) => rest.every((row) => row[c] !== cell));
+}
+
+/**
+ * Why a row taken as the header looks like a row of data, e.g. `9 of its 42 cells are numbers
+ * ("38", "6", "36", …) and "Not in universe" appears 4 times`; undefined when no cell is a number.
+ */
+export function headerLooksLikeData(cells: readonly string[]): string | undefined {
+  const numbers = cells.filter(isNumberText);
+  if (numbers.length === 0) return undefined;
+  const shown = numbers.slice(0, 3).map(showValue).join(', ') + (numbers.length > 3 ? ', …' : '');
+  const counts = new Map<string, number>();
+  for (const cell of cells) if (!isNumberText(cell)) counts.set(cell, (counts.get(cell) ?? 0) + 1);
+  const [repeated, times] = [...counts].reduce((a, b) => (b[1] > a[1] ? b : a), ['', 1]);
+  return `${numbers.length} of its ${cells.length} cells are numbers (${shown})${times > 1 ? ` and ${showValue(repeated)} appears ${times} times` : ''}`;
 }
 
 function countOutsideQuotes(line: string, separator: string): number {

@@ -144,7 +144,7 @@ describe('usage errors', () => {
   it.each([
     ['no file', ['validate'], 'expected exactly one graph file'],
     ['two files', ['validate', 'a.json', 'b.json'], 'expected exactly one graph file'],
-    ['an unknown option', ['validate', 'templates/mmoe.json', '--jsno'], "Unknown option '--jsno'"],
+    ['an unknown option', ['validate', 'templates/mmoe.json', '--jsno'], 'unknown option --jsno; did you mean --json?'],
   ])('validate with %s: exit 2', async (_name, argv, words) => {
     const { code, err } = await run(argv);
     expect(code).toBe(2);
