@@ -6,6 +6,7 @@ import { ConnectionHint } from './canvas/ConnectionHint';
 import { ConfirmDialog } from './panels/ConfirmDialog';
 import { FileBrowser } from './panels/FileBrowser';
 import { Inspector } from './panels/Inspector';
+import { NeedsToken, useHostAccess } from './panels/NeedsToken';
 import { Palette } from './panels/Palette';
 import { Problems } from './panels/Problems';
 import { StatusBar } from './panels/StatusBar';
@@ -25,6 +26,12 @@ const CodeTab = lazy(() => import('./panels/code/CodeTab'));
 const TrainTab = lazy(() => import('./panels/train/TrainTab'));
 
 export function App() {
+  // Web mode without a usable token: say where the working address is instead of an app that can do nothing.
+  const access = useHostAccess();
+  return access === 'ok' ? <Studio /> : <NeedsToken access={access} />;
+}
+
+function Studio() {
   const theme = useUi((s) => s.theme);
   const tab = useUi((s) => s.tab);
   const [problemsOpen, setProblemsOpen] = useState(true);

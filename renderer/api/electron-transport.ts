@@ -18,5 +18,8 @@ export function electronTransport(bridge: TowerflowHostBridge): Transport {
         ? { ok: true, value: { path, copied: false } }
         : { ok: false, error: { code: 'E_NOT_A_FILE', message: `${file.name} is not a file on this computer's disk (drop a file from the file manager)` } };
     },
+    // The preload is the app's own: there is no token to lack.
+    access: () => 'ok',
+    onAccess: () => () => undefined,
   };
 }

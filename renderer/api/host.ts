@@ -1,5 +1,5 @@
 import { isHostError, parseRequest, type HostChannel, type HostOutcome, type HostRequest, type HostResponse } from '../../app/host/contract';
-import { transport } from './transport';
+import { transport, type HostAccess } from './transport';
 
 export type { HostOutcome } from '../../app/host/contract';
 
@@ -28,3 +28,8 @@ export const hostMode = (): 'electron' | 'web' => transport().mode;
 
 /** A dropped file as a path the host can read (see Transport.dropFile). */
 export const dropFile = (file: File, onProgress?: (sent: number) => void) => transport().dropFile(file, onProgress);
+
+/** Whether the page can reach the host (Transport.access): for the page shown instead of the app. */
+export const hostAccess = (): HostAccess => transport().access();
+export const onHostAccess = (listener: () => void): (() => void) => transport().onAccess(listener);
+export type { HostAccess } from './transport';

@@ -16,7 +16,17 @@ export interface Transport {
    * in web mode, a copy sent to the server (<workspace>/uploads/), `onProgress` in bytes.
    */
   dropFile(file: File, onProgress?: (sent: number) => void): Promise<HostOutcome<{ path: string; copied: boolean }>>;
+  /**
+   * Whether this page can reach the host: 'no-token' when a web-mode page was opened without the
+   * token (a bare address in a new tab), 'refused' once the server turned the token down (it was
+   * restarted and printed a new one). The desktop app is always 'ok'.
+   */
+  access(): HostAccess;
+  /** Called when access() changes; returns the unsubscribe function. */
+  onAccess(listener: () => void): () => void;
 }
+
+export type HostAccess = 'ok' | 'no-token' | 'refused';
 
 /** The preload's bridge (app/host/contract.ts): one function per channel, never a generic invoke. */
 declare global {

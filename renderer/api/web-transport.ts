@@ -1,5 +1,5 @@
 import { hostError, isHostError, type HostChannel } from '../../app/host/contract';
-import type { Transport } from './transport';
+import type { HostAccess, Transport } from './transport';
 
 const TOKEN_KEY = 'towerflow.token';
 
@@ -31,8 +31,17 @@ export function webTransport(location: Location, storage: Storage): Transport {
   const listeners = new Set<(event: string, payload: unknown) => void>();
   let socket: WebSocket | undefined;
   let retry = 500;
+  // Without a token every call would fail: the page says how to get a working address instead.
+  let access: HostAccess = token === '' ? 'no-token' : 'ok';
+  const accessListeners = new Set<() => void>();
+  const refused = () => {
+    if (access !== 'ok') return;
+    access = 'refused';
+    for (const listener of accessListeners) listener();
+  };
 
   const connect = () => {
+    if (access !== 'ok') return;
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
     socket = new WebSocket(`${scheme}://${location.host}/events?token=${encodeURIComponent(token)}&client=${client}`);
     socket.onopen = () => (retry = 500);
@@ -69,6 +78,7 @@ export function webTransport(location: Location, storage: Storage): Transport {
         return hostError('E_HOST_UNREACHABLE', `the Towerflow server did not answer (${error instanceof Error ? error.message : String(error)})`);
       }
       const text = await response.text();
+      if (response.status === 401) refused();
       try {
         return JSON.parse(text) as unknown;
       } catch {
@@ -95,6 +105,11 @@ export function webTransport(location: Location, storage: Storage): Transport {
         request.onerror = () => resolve({ ok: false, error: { code: 'E_HOST_UNREACHABLE', message: `${file.name} could not be sent: the Towerflow server did not answer` } });
         request.send(file);
       });
+    },
+    access: () => access,
+    onAccess(listener) {
+      accessListeners.add(listener);
+      return () => accessListeners.delete(listener);
     },
     onEvent(listener) {
       listeners.add(listener);
