@@ -20,21 +20,17 @@ function Auc({ metric, testId }: { metric: MaybeMetric; testId: string }) {
 function BestMetrics({ run }: { run: RunListEntry }) {
   const auc = run.validAuc;
   if (!auc) return <>{run.best ? `loss ${run.best.loss.toFixed(4)}` : ''}</>;
-  const tasks = Object.entries(auc.tasks);
+  const parts = Object.entries(auc.tasks).map(([task, metric]) => ({ key: task, label: task, metric, testId: `run-auc-${task}` }));
+  if (parts.length > 1) parts.push({ key: ' mean', label: 'mean', metric: auc.mean, testId: 'run-auc-mean' });
   return (
     <>
       {run.status === 'finished' ? 'best' : 'best so far'} (epoch {auc.epoch}): AUC{' '}
-      {tasks.map(([task, metric]) => (
-        <span key={task}>
-          {task} <Auc metric={metric} testId={`run-auc-${task}`} />
-          {' · '}
+      {parts.map((p, i) => (
+        <span key={p.key}>
+          {i > 0 ? ' · ' : ''}
+          {p.label} <Auc metric={p.metric} testId={p.testId} />
         </span>
       ))}
-      {tasks.length > 1 ? (
-        <>
-          mean <Auc metric={auc.mean} testId="run-auc-mean" />
-        </>
-      ) : null}
     </>
   );
 }
