@@ -381,7 +381,7 @@ async function mayReplace(file: string, kind: 'graph' | 'code', confirmed: boole
     const what = kind === 'graph' ? 'a Towerflow graph' : 'a module Towerflow generated';
     return hostError('E_WONT_REPLACE', `${file} exists and is not ${what}; saving there would destroy it. Choose another name.`, file);
   }
-  if (!confirmed) return hostError('E_WOULD_OVERWRITE', `${file} exists already. Replace it?`, file);
+  if (!confirmed) return hostError('E_WOULD_OVERWRITE', `${file} exists already: choose another name, or confirm replacing it`, file);
   return undefined;
 }
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Host } from '../../../app/host/handlers';
+import { startWebServer } from '../../../app/host/web-server';
 import { call, censusBinding, errorCode, makeWorkspace, ok, template, webHost, writeCensus } from './helpers';
 
 /**
@@ -103,6 +104,19 @@ describe('folders the host picks itself, replaced by links out of the workspace 
     expect(ok(await call(host, 'recovery:read', {}))).toEqual({ recovery: null });
     expect(errorCode(await call(host, 'recovery:clear', {}))).toBe('E_OUTSIDE_WORKSPACE');
     expect(JSON.parse(await readFile(join(outside, 'recovery', 'recovery.json'), 'utf8'))).toEqual(planted);
+  });
+
+  it('uploads/ as a link outside: a dropped file is refused, and nothing is written there', async () => {
+    await symlink(outside, join(ws.dir, 'uploads'));
+    const server = await startWebServer({ host, staticDir: join(ws.dir, 'static') });
+    try {
+      const answer = await fetch(`http://127.0.0.1:${server.port}/upload?name=data.csv`, { method: 'POST', headers: { Authorization: `Bearer ${server.token}` }, body: 'a,b\n1,2\n' });
+      expect(answer.status).toBe(400);
+      expect(await answer.json()).toMatchObject({ error: { code: 'E_OUTSIDE_WORKSPACE' } });
+    } finally {
+      await server.close();
+    }
+    expect(await readdir(outside)).toEqual(['passwd']);
   });
 
   it('an export target folder that links outside is refused', async () => {
