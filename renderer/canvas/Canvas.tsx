@@ -19,6 +19,7 @@ import { useUi } from '../state/ui-store';
 import { validationOf } from '../state/validation';
 import { canvasControls } from './canvas-controls';
 import { addNodeAt } from './edit-actions';
+import { fitViewport } from './fit';
 import { spreadToFit } from './layout';
 import { applySelection, planEdgeChanges, planNodeChanges } from './changes';
 import { nodeTypes, edgeTypes } from './node-types';
@@ -51,7 +52,13 @@ export function Canvas() {
   const edges = useMemo(() => projector.edges(graph, validation, selection), [projector, graph, validation, selection]);
 
   useEffect(() => {
-    canvasControls.fit = () => void flow.fitView({ padding: 0.12, duration: 250 });
+    canvasControls.fit = () => {
+      const nodes = flow.getNodes();
+      const box = document.querySelector('.react-flow')?.getBoundingClientRect();
+      if (nodes.length === 0 || !box) return;
+      void flow.setViewport(fitViewport(flow.getNodesBounds(nodes), box), { duration: 250 });
+    };
+    canvasControls.overview = () => void flow.fitView({ padding: 0.12, duration: 250 });
     canvasControls.focus = (nodeId) => {
       editorStore.getState().select({ nodes: [nodeId], edges: [] });
       void flow.fitView({ nodes: [{ id: nodeId }], padding: 1.2, maxZoom: 1.2, duration: 300 });

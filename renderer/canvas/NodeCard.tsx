@@ -29,7 +29,11 @@ export const NodeCard = memo(function NodeCard({ data, selected }: NodeProps<Tow
       <div className="node-label" title={node.label}>
         {node.label}
       </div>
-      {summary && <div className="node-summary">{summary}</div>}
+      {summary && (
+        <div className="node-summary" title={summary}>
+          {summary}
+        </div>
+      )}
       {kind && (
         <div className="node-ports">
           <div className="ports-col ports-in">

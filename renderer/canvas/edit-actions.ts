@@ -21,7 +21,7 @@ export function autoLayout(): boolean {
     const result = moveNodes(g, layeredLayout(graph, measured));
     return result.ok ? { ...result, edit: { ...result.edit, label: 'Auto-layout' } } : result;
   });
-  requestAnimationFrame(() => canvasControls.fit());
+  requestAnimationFrame(() => canvasControls.overview());
   return done;
 }
 

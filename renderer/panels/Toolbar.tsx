@@ -23,7 +23,7 @@ export function Toolbar() {
     <header className="toolbar">
       <div className="brand">
         <span className="brand-mark" aria-hidden="true" />
-        Towerflow
+        <span className="brand-name">Towerflow</span>
       </div>
       <div className="toolbar-group">
         <button type="button" className="tool-btn" onClick={() => runAction('new')} title="New model (Ctrl+N)" data-testid="cmd-new">New</button>
@@ -34,8 +34,8 @@ export function Toolbar() {
         <button type="button" className="tool-btn" onClick={() => showTemplates(true)} data-testid="cmd-templates">Templates</button>
       </div>
       <div className="toolbar-group">
-        <button type="button" className="tool-btn" disabled={!canUndo} onClick={() => runAction('undo')} title={undoLabel ? `Undo ${undoLabel} (Ctrl+Z)` : 'Undo (Ctrl+Z)'} data-testid="cmd-undo">↶ Undo</button>
-        <button type="button" className="tool-btn" disabled={!canRedo} onClick={() => runAction('redo')} title={redoLabel ? `Redo ${redoLabel} (Ctrl+Shift+Z)` : 'Redo (Ctrl+Shift+Z)'} data-testid="cmd-redo">↷ Redo</button>
+        <button type="button" className="tool-btn" disabled={!canUndo} onClick={() => runAction('undo')} title={undoLabel ? `Undo ${undoLabel} (Ctrl+Z)` : 'Undo (Ctrl+Z)'} data-testid="cmd-undo" aria-label="Undo">↶<span className="tool-label"> Undo</span></button>
+        <button type="button" className="tool-btn" disabled={!canRedo} onClick={() => runAction('redo')} title={redoLabel ? `Redo ${redoLabel} (Ctrl+Shift+Z)` : 'Redo (Ctrl+Shift+Z)'} data-testid="cmd-redo" aria-label="Redo">↷<span className="tool-label"> Redo</span></button>
         <button type="button" className="tool-btn" onClick={() => runAction('layout')} title="Auto-layout (Ctrl+Shift+L)" data-testid="cmd-layout">Layout</button>
         <button type="button" className="tool-btn" onClick={() => runAction('fit')} title="Zoom to fit (F)" data-testid="cmd-fit">Fit</button>
       </div>
