@@ -34,10 +34,12 @@ export interface EmittedModel {
   snippets: Set<SnippetName>;
   /** Whether any initializer asked for a seed (so buildModel needs `seedAt`). */
   seeded: boolean;
+  /** Whether any asked for it as options (so buildModel needs `seeded`). */
+  seedOptions: boolean;
 }
 
 /** Identifiers buildModel itself uses, besides the module-level names. */
-export const BUILD_LOCALS = ['seed', 'seedAt'] as const;
+export const BUILD_LOCALS = ['seed', 'seedAt', 'seeded'] as const;
 
 /**
  * Runs every planned node's emitter, in plan order, through the same BuildSession the compiler
@@ -45,7 +47,7 @@ export const BUILD_LOCALS = ['seed', 'seedAt'] as const;
  */
 export function emitModel(plan: BuildPlan, scope: IdentifierScope): EmittedModel {
   const session = new BuildSession(plan);
-  const model: EmittedModel = { groups: [], inputs: [], outputs: [], layers: new Set(), snippets: new Set(), seeded: false };
+  const model: EmittedModel = { groups: [], inputs: [], outputs: [], layers: new Set(), snippets: new Set(), seeded: false, seedOptions: false };
   const values = new Map<string, Record<string, EmittedValue>>();
   const tables = new Map<string, string>();
 
@@ -65,6 +67,10 @@ export function emitModel(plan: BuildPlan, scope: IdentifierScope): EmittedModel
       model.seeded = true;
       return `seedAt(${session.nextSeedIndex()})`;
     };
+    const seedOptions = () => {
+      model.seedOptions = true;
+      return `seeded(${session.nextSeedIndex()})`;
+    };
     const ctx: EmitContext<unknown> = {
       node,
       params,
@@ -76,6 +82,7 @@ export function emitModel(plan: BuildPlan, scope: IdentifierScope): EmittedModel
         return name;
       },
       nextSeed,
+      seedOptions,
       modelInput: (raw, shape, dtype, columns) => {
         const name = session.inputName(raw);
         const identifier = scope.fresh(name, 'input');

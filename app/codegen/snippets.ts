@@ -13,8 +13,8 @@ function embeddingTable(name: string, inputDim: number, outputDim: number, seed:
     name,
     inputDim,
     outputDim,
-    embeddingsInitializer: tf.initializers.randomUniform({ minval: -0.05, maxval: 0.05, seed }),
-    embeddingsRegularizer: l2 > 0 ? tf.regularizers.l2({ l2 }) : undefined,
+    embeddingsInitializer: tf.initializers.randomUniform({ minval: -0.05, maxval: 0.05, ...(seed === undefined ? {} : { seed }) }),
+    ...(l2 > 0 ? { embeddingsRegularizer: tf.regularizers.l2({ l2 }) } : {}),
   });
 }`,
   lookupFlat: `

@@ -101,6 +101,11 @@ export interface EmitContext<P> {
   layerName(suffix?: string): string;
   /** Source of the next initializer seed, e.g. `seedAt(3)`: the seed the builder's nextSeed gives. */
   nextSeed(): string;
+  /**
+   * The next seed as tfjs options, e.g. `seeded(3)`: `{ seed }`, or `{}` without one. tfjs declares
+   * `seed?: number`, which takes no explicit undefined under exactOptionalPropertyTypes.
+   */
+  seedOptions(): string;
   /** Declares a model input (BuildContext.modelInput); returns the identifier of its symbolic tensor. */
   modelInput(name: string, shape: number[], dtype: 'int32' | 'float32', columns: string[]): string;
   /** The identifier of a shared embedding table (BuildContext.embeddingTable), declared on first use. */

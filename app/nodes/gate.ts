@@ -87,14 +87,14 @@ export const gate = defineNode({
     const experts = ctx.inputs.experts ?? [];
     const total = ctx.outputs.weights?.shape[0];
     if (!selector || total === undefined) throw new Error('Bug: gate emitted without selector or experts');
-    const seed = ctx.nextSeed();
+    const seed = ctx.seedOptions();
     const weightsName = ctx.layerName('weights');
     const dense = `tf.layers.dense(${obj({
       name: str(weightsName),
       units: num(total),
       activation: str('softmax'),
       useBias: String(ctx.params.useBias),
-      kernelInitializer: `tf.initializers.glorotUniform({ seed: ${seed} })`,
+      kernelInitializer: `tf.initializers.glorotUniform(${seed})`,
     })})`;
     const weights = ctx.declare(ctx.valueName('weights'), applied(dense, selector.tensor));
     const mix = `new ${ctx.customLayer(GateMixture)}(${obj({ name: str(ctx.layerName('mix')) })})`;

@@ -50,13 +50,13 @@ export const tower = defineNode({
     const x = ctx.inputs.in?.[0];
     if (!x) throw new Error('Bug: tower emitted without input');
     const hidden = emitMlp(ctx, x.tensor, ctx.params, '', ctx.valueName('hidden'));
-    const seed = ctx.nextSeed();
+    const seed = ctx.seedOptions();
     const name = ctx.layerName('head');
     const head = `tf.layers.dense(${obj({
       name: str(name),
       units: '1',
       activation: str(ctx.params.head),
-      kernelInitializer: `tf.initializers.glorotUniform({ seed: ${seed} })`,
+      kernelInitializer: `tf.initializers.glorotUniform(${seed})`,
     })})`;
     return { out: { tensor: ctx.declare(ctx.valueName(), applied(head, hidden)) } };
   },

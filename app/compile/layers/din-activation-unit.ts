@@ -5,7 +5,8 @@ export interface DinActivationUnitArgs extends BaseLayerArgs {
   hidden: number[];
   activation: string;
   softmax: boolean;
-  seed?: number;
+  /** undefined: random initial weights (allowed explicitly, so a caller can pass an optional seed on). */
+  seed?: number | undefined;
 }
 
 /**
@@ -42,8 +43,8 @@ export class DinActivationUnit extends tf.layers.Layer {
     let width = 4 * d;
     const widths = [...this.hidden, 1];
     widths.forEach((units, i) => {
-      const seed = this.seed === undefined ? undefined : this.seed + i;
-      this.kernels.push(this.addWeight(`kernel_${i}`, [width, units], 'float32', tf.initializers.glorotUniform({ seed })));
+      const seed = this.seed === undefined ? {} : { seed: this.seed + i };
+      this.kernels.push(this.addWeight(`kernel_${i}`, [width, units], 'float32', tf.initializers.glorotUniform(seed)));
       this.biases.push(this.addWeight(`bias_${i}`, [units], 'float32', tf.initializers.zeros()));
       width = units;
     });

@@ -72,7 +72,7 @@ export function applyMlp(
 export function emitMlp(ctx: EmitContext<unknown>, x: string, spec: MlpSpec, prefix: string, finalName: string): string {
   const layers: { name: string; code: string }[] = [];
   spec.units.forEach((units, i) => {
-    const seed = ctx.nextSeed();
+    const seed = ctx.seedOptions();
     const dense = ctx.layerName(`${prefix}dense_${i}`);
     const options = obj({
       name: str(dense),
@@ -80,8 +80,8 @@ export function emitMlp(ctx: EmitContext<unknown>, x: string, spec: MlpSpec, pre
       activation: str(spec.batchNorm ? 'linear' : spec.activation),
       kernelInitializer:
         spec.uniformLimit === undefined
-          ? `tf.initializers.glorotUniform({ seed: ${seed} })`
-          : `tf.initializers.randomUniform({ minval: ${num(-spec.uniformLimit)}, maxval: ${num(spec.uniformLimit)}, seed: ${seed} })`,
+          ? `tf.initializers.glorotUniform(${seed})`
+          : `tf.initializers.randomUniform({ minval: ${num(-spec.uniformLimit)}, maxval: ${num(spec.uniformLimit)}, ...${seed} })`,
       kernelRegularizer: spec.l2 ? `tf.regularizers.l2({ l2: ${num(spec.l2)} })` : undefined,
     });
     layers.push({ name: dense, code: `tf.layers.dense(${options})` });
@@ -94,9 +94,9 @@ export function emitMlp(ctx: EmitContext<unknown>, x: string, spec: MlpSpec, pre
       }
     }
     if (spec.dropout > 0) {
-      const dropoutSeed = ctx.nextSeed();
+      const dropoutSeed = ctx.seedOptions();
       const drop = ctx.layerName(`${prefix}dropout_${i}`);
-      layers.push({ name: drop, code: `tf.layers.dropout({ name: ${str(drop)}, rate: ${num(spec.dropout)}, seed: ${dropoutSeed} })` });
+      layers.push({ name: drop, code: `tf.layers.dropout({ name: ${str(drop)}, rate: ${num(spec.dropout)}, ...${dropoutSeed} })` });
     }
   });
   return layers.reduce((h, layer, i) => ctx.declare(i === layers.length - 1 ? finalName : layer.name, applied(layer.code, h)), x);

@@ -10,6 +10,10 @@
  * Depends only on @tensorflow/tfjs. With tfjs-node (or tfjs-node-gpu), import that package once in
  * your program, before this module: it registers its backend with the same @tensorflow/tfjs.
  *
+ * To type-check it on its own, where @tensorflow/tfjs is installed: npx tsc --noEmit --strict
+ * --exactOptionalPropertyTypes --skipLibCheck --module nodenext --target es2022 <this file>
+ * (TypeScript 6 also wants --ignoreConfig when a tsconfig.json is in the folder).
+ *
  * Usage:
  *   const model = buildModel(); // buildModel(42): reproducible initial weights
  *   compileForTraining(model);
@@ -172,8 +176,12 @@ function embeddingTable(
     name,
     inputDim,
     outputDim,
-    embeddingsInitializer: tf.initializers.randomUniform({ minval: -0.05, maxval: 0.05, seed }),
-    embeddingsRegularizer: l2 > 0 ? tf.regularizers.l2({ l2 }) : undefined,
+    embeddingsInitializer: tf.initializers.randomUniform({
+      minval: -0.05,
+      maxval: 0.05,
+      ...(seed === undefined ? {} : { seed }),
+    }),
+    ...(l2 > 0 ? { embeddingsRegularizer: tf.regularizers.l2({ l2 }) } : {}),
   });
 }
 
@@ -193,6 +201,8 @@ function lookupFlat(
 export function buildModel(seed?: number): tf.LayersModel {
   // Initializer i gets the seed seed * 1000 + i, as in Towerflow; without a seed, tfjs draws random weights.
   const seedAt = (i: number) => (seed === undefined ? undefined : seed * 1000 + i);
+  // The same as tfjs options: tfjs declares `seed?: number`, which takes no explicit undefined (exactOptionalPropertyTypes).
+  const seeded = (i: number) => (seed === undefined ? {} : { seed: seed * 1000 + i });
 
   // Sparse input: Categorical features
   const classWorker = tf.input({ name: 'class_worker', shape: [1], dtype: 'int32' });
@@ -315,7 +325,7 @@ export function buildModel(seed?: number): tf.LayersModel {
       kernelInitializer: tf.initializers.randomUniform({
         minval: -0.19933664825552863,
         maxval: 0.19933664825552863,
-        seed: seedAt(32),
+        ...seeded(32),
       }),
     })
     .apply(features) as tf.SymbolicTensor;
@@ -332,7 +342,7 @@ export function buildModel(seed?: number): tf.LayersModel {
       kernelInitializer: tf.initializers.randomUniform({
         minval: -0.19933664825552863,
         maxval: 0.19933664825552863,
-        seed: seedAt(33),
+        ...seeded(33),
       }),
     })
     .apply(features) as tf.SymbolicTensor;
@@ -349,7 +359,7 @@ export function buildModel(seed?: number): tf.LayersModel {
       kernelInitializer: tf.initializers.randomUniform({
         minval: -0.19933664825552863,
         maxval: 0.19933664825552863,
-        seed: seedAt(34),
+        ...seeded(34),
       }),
     })
     .apply(features) as tf.SymbolicTensor;
@@ -364,7 +374,7 @@ export function buildModel(seed?: number): tf.LayersModel {
       units: 4,
       activation: 'softmax',
       useBias: false,
-      kernelInitializer: tf.initializers.glorotUniform({ seed: seedAt(35) }),
+      kernelInitializer: tf.initializers.glorotUniform(seeded(35)),
     })
     .apply(features) as tf.SymbolicTensor;
   const income50kGateLevel1 = new GateMixture({ name: 'income_50k_gate_level_1_mix' }).apply([
@@ -380,7 +390,7 @@ export function buildModel(seed?: number): tf.LayersModel {
       units: 4,
       activation: 'softmax',
       useBias: false,
-      kernelInitializer: tf.initializers.glorotUniform({ seed: seedAt(36) }),
+      kernelInitializer: tf.initializers.glorotUniform(seeded(36)),
     })
     .apply(features) as tf.SymbolicTensor;
   const neverMarriedGateLevel1 = new GateMixture({ name: 'never_married_gate_level_1_mix' }).apply([
@@ -395,7 +405,7 @@ export function buildModel(seed?: number): tf.LayersModel {
       name: 'income_50k_tower_dense_0',
       units: 8,
       activation: 'relu',
-      kernelInitializer: tf.initializers.glorotUniform({ seed: seedAt(37) }),
+      kernelInitializer: tf.initializers.glorotUniform(seeded(37)),
     })
     .apply(income50kGateLevel1) as tf.SymbolicTensor;
   const income50kTower = tf.layers
@@ -403,7 +413,7 @@ export function buildModel(seed?: number): tf.LayersModel {
       name: 'income_50k_tower_head',
       units: 1,
       activation: 'sigmoid',
-      kernelInitializer: tf.initializers.glorotUniform({ seed: seedAt(38) }),
+      kernelInitializer: tf.initializers.glorotUniform(seeded(38)),
     })
     .apply(income50kTowerHidden) as tf.SymbolicTensor;
 
@@ -413,7 +423,7 @@ export function buildModel(seed?: number): tf.LayersModel {
       name: 'never_married_tower_dense_0',
       units: 8,
       activation: 'relu',
-      kernelInitializer: tf.initializers.glorotUniform({ seed: seedAt(39) }),
+      kernelInitializer: tf.initializers.glorotUniform(seeded(39)),
     })
     .apply(neverMarriedGateLevel1) as tf.SymbolicTensor;
   const neverMarriedTower = tf.layers
@@ -421,7 +431,7 @@ export function buildModel(seed?: number): tf.LayersModel {
       name: 'never_married_tower_head',
       units: 1,
       activation: 'sigmoid',
-      kernelInitializer: tf.initializers.glorotUniform({ seed: seedAt(40) }),
+      kernelInitializer: tf.initializers.glorotUniform(seeded(40)),
     })
     .apply(neverMarriedTowerHidden) as tf.SymbolicTensor;
 

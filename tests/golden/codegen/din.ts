@@ -10,6 +10,10 @@
  * Depends only on @tensorflow/tfjs. With tfjs-node (or tfjs-node-gpu), import that package once in
  * your program, before this module: it registers its backend with the same @tensorflow/tfjs.
  *
+ * To type-check it on its own, where @tensorflow/tfjs is installed: npx tsc --noEmit --strict
+ * --exactOptionalPropertyTypes --skipLibCheck --module nodenext --target es2022 <this file>
+ * (TypeScript 6 also wants --ignoreConfig when a tsconfig.json is in the folder).
+ *
  * Usage:
  *   const model = buildModel(); // buildModel(42): reproducible initial weights
  *   compileForTraining(model);
@@ -106,7 +110,8 @@ interface DinActivationUnitArgs extends BaseLayerArgs {
   hidden: number[];
   activation: string;
   softmax: boolean;
-  seed?: number;
+  /** undefined: random initial weights (allowed explicitly, so a caller can pass an optional seed on). */
+  seed?: number | undefined;
 }
 
 /**
@@ -145,13 +150,13 @@ class DinActivationUnit extends tf.layers.Layer {
     let width = 4 * d;
     const widths = [...this.hidden, 1];
     widths.forEach((units, i) => {
-      const seed = this.seed === undefined ? undefined : this.seed + i;
+      const seed = this.seed === undefined ? {} : { seed: this.seed + i };
       this.kernels.push(
         this.addWeight(
           `kernel_${i}`,
           [width, units],
           'float32',
-          tf.initializers.glorotUniform({ seed }),
+          tf.initializers.glorotUniform(seed),
         ),
       );
       this.biases.push(this.addWeight(`bias_${i}`, [units], 'float32', tf.initializers.zeros()));
@@ -260,8 +265,12 @@ function embeddingTable(
     name,
     inputDim,
     outputDim,
-    embeddingsInitializer: tf.initializers.randomUniform({ minval: -0.05, maxval: 0.05, seed }),
-    embeddingsRegularizer: l2 > 0 ? tf.regularizers.l2({ l2 }) : undefined,
+    embeddingsInitializer: tf.initializers.randomUniform({
+      minval: -0.05,
+      maxval: 0.05,
+      ...(seed === undefined ? {} : { seed }),
+    }),
+    ...(l2 > 0 ? { embeddingsRegularizer: tf.regularizers.l2({ l2 }) } : {}),
   });
 }
 
@@ -281,6 +290,8 @@ function lookupFlat(
 export function buildModel(seed?: number): tf.LayersModel {
   // Initializer i gets the seed seed * 1000 + i, as in Towerflow; without a seed, tfjs draws random weights.
   const seedAt = (i: number) => (seed === undefined ? undefined : seed * 1000 + i);
+  // The same as tfjs options: tfjs declares `seed?: number`, which takes no explicit undefined (exactOptionalPropertyTypes).
+  const seeded = (i: number) => (seed === undefined ? {} : { seed: seed * 1000 + i });
 
   // Sparse input: User
   const userId = tf.input({ name: 'user_id', shape: [1], dtype: 'int32' });
@@ -329,7 +340,7 @@ export function buildModel(seed?: number): tf.LayersModel {
       name: 'tower_dense_0',
       units: 80,
       activation: 'relu',
-      kernelInitializer: tf.initializers.glorotUniform({ seed: seedAt(3) }),
+      kernelInitializer: tf.initializers.glorotUniform(seeded(3)),
     })
     .apply(features) as tf.SymbolicTensor;
   const towerHidden = tf.layers
@@ -337,7 +348,7 @@ export function buildModel(seed?: number): tf.LayersModel {
       name: 'tower_dense_1',
       units: 40,
       activation: 'relu',
-      kernelInitializer: tf.initializers.glorotUniform({ seed: seedAt(4) }),
+      kernelInitializer: tf.initializers.glorotUniform(seeded(4)),
     })
     .apply(towerDense0) as tf.SymbolicTensor;
   const tower = tf.layers
@@ -345,7 +356,7 @@ export function buildModel(seed?: number): tf.LayersModel {
       name: 'tower_head',
       units: 1,
       activation: 'sigmoid',
-      kernelInitializer: tf.initializers.glorotUniform({ seed: seedAt(5) }),
+      kernelInitializer: tf.initializers.glorotUniform(seeded(5)),
     })
     .apply(towerHidden) as tf.SymbolicTensor;
 

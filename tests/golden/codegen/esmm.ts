@@ -10,6 +10,10 @@
  * Depends only on @tensorflow/tfjs. With tfjs-node (or tfjs-node-gpu), import that package once in
  * your program, before this module: it registers its backend with the same @tensorflow/tfjs.
  *
+ * To type-check it on its own, where @tensorflow/tfjs is installed: npx tsc --noEmit --strict
+ * --exactOptionalPropertyTypes --skipLibCheck --module nodenext --target es2022 <this file>
+ * (TypeScript 6 also wants --ignoreConfig when a tsconfig.json is in the folder).
+ *
  * Usage:
  *   const model = buildModel(); // buildModel(42): reproducible initial weights
  *   compileForTraining(model);
@@ -104,8 +108,12 @@ function embeddingTable(
     name,
     inputDim,
     outputDim,
-    embeddingsInitializer: tf.initializers.randomUniform({ minval: -0.05, maxval: 0.05, seed }),
-    embeddingsRegularizer: l2 > 0 ? tf.regularizers.l2({ l2 }) : undefined,
+    embeddingsInitializer: tf.initializers.randomUniform({
+      minval: -0.05,
+      maxval: 0.05,
+      ...(seed === undefined ? {} : { seed }),
+    }),
+    ...(l2 > 0 ? { embeddingsRegularizer: tf.regularizers.l2({ l2 }) } : {}),
   });
 }
 
@@ -125,6 +133,8 @@ function lookupFlat(
 export function buildModel(seed?: number): tf.LayersModel {
   // Initializer i gets the seed seed * 1000 + i, as in Towerflow; without a seed, tfjs draws random weights.
   const seedAt = (i: number) => (seed === undefined ? undefined : seed * 1000 + i);
+  // The same as tfjs options: tfjs declares `seed?: number`, which takes no explicit undefined (exactOptionalPropertyTypes).
+  const seeded = (i: number) => (seed === undefined ? {} : { seed: seed * 1000 + i });
 
   // Sparse input: User features
   const n101 = tf.input({ name: 'n_101', shape: [1], dtype: 'int32' });
@@ -225,7 +235,7 @@ export function buildModel(seed?: number): tf.LayersModel {
       name: 'ctr_tower_dense_0',
       units: 64,
       activation: 'relu',
-      kernelInitializer: tf.initializers.glorotUniform({ seed: seedAt(23) }),
+      kernelInitializer: tf.initializers.glorotUniform(seeded(23)),
     })
     .apply(sharedFeatures) as tf.SymbolicTensor;
   const ctrTowerHidden = tf.layers
@@ -233,7 +243,7 @@ export function buildModel(seed?: number): tf.LayersModel {
       name: 'ctr_tower_dense_1',
       units: 32,
       activation: 'relu',
-      kernelInitializer: tf.initializers.glorotUniform({ seed: seedAt(24) }),
+      kernelInitializer: tf.initializers.glorotUniform(seeded(24)),
     })
     .apply(ctrTowerDense0) as tf.SymbolicTensor;
   const ctrTower = tf.layers
@@ -241,7 +251,7 @@ export function buildModel(seed?: number): tf.LayersModel {
       name: 'ctr_tower_head',
       units: 1,
       activation: 'sigmoid',
-      kernelInitializer: tf.initializers.glorotUniform({ seed: seedAt(25) }),
+      kernelInitializer: tf.initializers.glorotUniform(seeded(25)),
     })
     .apply(ctrTowerHidden) as tf.SymbolicTensor;
 
@@ -251,7 +261,7 @@ export function buildModel(seed?: number): tf.LayersModel {
       name: 'cvr_tower_dense_0',
       units: 64,
       activation: 'relu',
-      kernelInitializer: tf.initializers.glorotUniform({ seed: seedAt(26) }),
+      kernelInitializer: tf.initializers.glorotUniform(seeded(26)),
     })
     .apply(sharedFeatures) as tf.SymbolicTensor;
   const cvrTowerHidden = tf.layers
@@ -259,7 +269,7 @@ export function buildModel(seed?: number): tf.LayersModel {
       name: 'cvr_tower_dense_1',
       units: 32,
       activation: 'relu',
-      kernelInitializer: tf.initializers.glorotUniform({ seed: seedAt(27) }),
+      kernelInitializer: tf.initializers.glorotUniform(seeded(27)),
     })
     .apply(cvrTowerDense0) as tf.SymbolicTensor;
   const cvrTower = tf.layers
@@ -267,7 +277,7 @@ export function buildModel(seed?: number): tf.LayersModel {
       name: 'cvr_tower_head',
       units: 1,
       activation: 'sigmoid',
-      kernelInitializer: tf.initializers.glorotUniform({ seed: seedAt(28) }),
+      kernelInitializer: tf.initializers.glorotUniform(seeded(28)),
     })
     .apply(cvrTowerHidden) as tf.SymbolicTensor;
 

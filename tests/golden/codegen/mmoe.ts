@@ -9,6 +9,10 @@
  * Depends only on @tensorflow/tfjs. With tfjs-node (or tfjs-node-gpu), import that package once in
  * your program, before this module: it registers its backend with the same @tensorflow/tfjs.
  *
+ * To type-check it on its own, where @tensorflow/tfjs is installed: npx tsc --noEmit --strict
+ * --exactOptionalPropertyTypes --skipLibCheck --module nodenext --target es2022 <this file>
+ * (TypeScript 6 also wants --ignoreConfig when a tsconfig.json is in the folder).
+ *
  * Usage:
  *   const model = buildModel(); // buildModel(42): reproducible initial weights
  *   compileForTraining(model);
@@ -171,8 +175,12 @@ function embeddingTable(
     name,
     inputDim,
     outputDim,
-    embeddingsInitializer: tf.initializers.randomUniform({ minval: -0.05, maxval: 0.05, seed }),
-    embeddingsRegularizer: l2 > 0 ? tf.regularizers.l2({ l2 }) : undefined,
+    embeddingsInitializer: tf.initializers.randomUniform({
+      minval: -0.05,
+      maxval: 0.05,
+      ...(seed === undefined ? {} : { seed }),
+    }),
+    ...(l2 > 0 ? { embeddingsRegularizer: tf.regularizers.l2({ l2 }) } : {}),
   });
 }
 
@@ -192,6 +200,8 @@ function lookupFlat(
 export function buildModel(seed?: number): tf.LayersModel {
   // Initializer i gets the seed seed * 1000 + i, as in Towerflow; without a seed, tfjs draws random weights.
   const seedAt = (i: number) => (seed === undefined ? undefined : seed * 1000 + i);
+  // The same as tfjs options: tfjs declares `seed?: number`, which takes no explicit undefined (exactOptionalPropertyTypes).
+  const seeded = (i: number) => (seed === undefined ? {} : { seed: seed * 1000 + i });
 
   // Sparse input: Categorical features
   const classWorker = tf.input({ name: 'class_worker', shape: [1], dtype: 'int32' });
@@ -314,7 +324,7 @@ export function buildModel(seed?: number): tf.LayersModel {
       kernelInitializer: tf.initializers.randomUniform({
         minval: -0.19933664825552863,
         maxval: 0.19933664825552863,
-        seed: seedAt(32),
+        ...seeded(32),
       }),
     })
     .apply(features) as tf.SymbolicTensor;
@@ -329,7 +339,7 @@ export function buildModel(seed?: number): tf.LayersModel {
       units: 8,
       activation: 'softmax',
       useBias: false,
-      kernelInitializer: tf.initializers.glorotUniform({ seed: seedAt(33) }),
+      kernelInitializer: tf.initializers.glorotUniform(seeded(33)),
     })
     .apply(features) as tf.SymbolicTensor;
   const income50kGate = new GateMixture({ name: 'income_50k_gate_mix' }).apply([
@@ -344,7 +354,7 @@ export function buildModel(seed?: number): tf.LayersModel {
       units: 8,
       activation: 'softmax',
       useBias: false,
-      kernelInitializer: tf.initializers.glorotUniform({ seed: seedAt(34) }),
+      kernelInitializer: tf.initializers.glorotUniform(seeded(34)),
     })
     .apply(features) as tf.SymbolicTensor;
   const neverMarriedGate = new GateMixture({ name: 'never_married_gate_mix' }).apply([
@@ -358,7 +368,7 @@ export function buildModel(seed?: number): tf.LayersModel {
       name: 'income_50k_tower_dense_0',
       units: 8,
       activation: 'relu',
-      kernelInitializer: tf.initializers.glorotUniform({ seed: seedAt(35) }),
+      kernelInitializer: tf.initializers.glorotUniform(seeded(35)),
     })
     .apply(income50kGate) as tf.SymbolicTensor;
   const income50kTower = tf.layers
@@ -366,7 +376,7 @@ export function buildModel(seed?: number): tf.LayersModel {
       name: 'income_50k_tower_head',
       units: 1,
       activation: 'sigmoid',
-      kernelInitializer: tf.initializers.glorotUniform({ seed: seedAt(36) }),
+      kernelInitializer: tf.initializers.glorotUniform(seeded(36)),
     })
     .apply(income50kTowerHidden) as tf.SymbolicTensor;
 
@@ -376,7 +386,7 @@ export function buildModel(seed?: number): tf.LayersModel {
       name: 'never_married_tower_dense_0',
       units: 8,
       activation: 'relu',
-      kernelInitializer: tf.initializers.glorotUniform({ seed: seedAt(37) }),
+      kernelInitializer: tf.initializers.glorotUniform(seeded(37)),
     })
     .apply(neverMarriedGate) as tf.SymbolicTensor;
   const neverMarriedTower = tf.layers
@@ -384,7 +394,7 @@ export function buildModel(seed?: number): tf.LayersModel {
       name: 'never_married_tower_head',
       units: 1,
       activation: 'sigmoid',
-      kernelInitializer: tf.initializers.glorotUniform({ seed: seedAt(38) }),
+      kernelInitializer: tf.initializers.glorotUniform(seeded(38)),
     })
     .apply(neverMarriedTowerHidden) as tf.SymbolicTensor;
 

@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import type * as tf from '@tensorflow/tfjs';
 import { GraphBuilder } from '../../../app/graph/builder';
 import type { Graph } from '../../../app/graph/schema';
-import { generateModelModule } from '../../../app/codegen/module';
+import { generateModelModule, STANDALONE_TSC_FLAGS } from '../../../app/codegen/module';
 
 const ROOT = process.cwd();
 export const VERSION = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -48,13 +48,14 @@ export function writeModules(dir: string, modules: Record<string, string>): stri
 }
 
 /**
- * `tsc --strict --noEmit` over the files, once for all of them. `--ignoreConfig`: the repository's
- * tsconfig.json must not apply; the generated files are checked as a user's project would check them.
+ * The standalone compile the generated module's header and the README give, over all the files in
+ * one run: `tsc --noEmit --strict --exactOptionalPropertyTypes --skipLibCheck --module nodenext
+ * --target es2022`. `--ignoreConfig` (TypeScript 6): the repository's tsconfig.json must not apply;
+ * the generated files are checked as a user's project would check them.
  */
 export async function typeCheck(files: string[]): Promise<{ ok: boolean; output: string }> {
   const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  const args = [tsc, '--ignoreConfig', '--strict', '--noEmit', '--skipLibCheck', '--module', 'esnext', '--moduleResolution', 'bundler'];
-  args.push('--target', 'es2022', ...files);
+  const args = [tsc, '--ignoreConfig', ...STANDALONE_TSC_FLAGS, ...files];
   try {
     await promisify(execFile)(process.execPath, args, { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 });
     return { ok: true, output: '' };
