@@ -70,6 +70,76 @@ export function isBinaryRule(rule: LabelRule): boolean {
   return !('numeric' in rule);
 }
 
+/** What a label rule would make of some rows, said before training. */
+export interface LabelFinding {
+  readonly column: string;
+  /** Words that follow the rule's description, e.g. `needs 0/1 values, but column "sex" holds …`. */
+  readonly message: string;
+}
+
+/**
+ * Checks a rule against sample rows (a preview of the file): missing values and values the rule
+ * cannot use (text under a 0/1, numeric or `atLeast` rule), which stop training, and an `equals`
+ * value that never occurs, which trains on all-0 labels. Columns the rows do not have are left to
+ * the missing-column check.
+ */
+export function checkLabelRule(rule: LabelRule, rows: readonly LabelRow[]): LabelFinding[] {
+  if ('all' in rule || 'any' in rule) return ('all' in rule ? rule.all : rule.any).flatMap((part) => checkLabelRule(part, rows));
+  const { column } = rule;
+  const present = rows.filter((row) => Object.hasOwn(row.values, column));
+  if (present.length === 0) return [];
+  const sample = `(first ${rows.length} row${rows.length === 1 ? '' : 's'})`;
+  const findings: LabelFinding[] = [];
+  const finding = (message: string) => findings.push({ column, message });
+  const missing = present.find((row) => own(row.values, column) === null);
+  if (missing !== undefined) {
+    finding(`has no value in column "${column}"${missing.line !== undefined ? ` on line ${missing.line}` : ''}, and a missing label stops training`);
+  }
+  const values = present.map((row) => own(row.values, column)).filter((v): v is string => typeof v === 'string');
+  if (values.length === 0) return findings;
+  const text = values.filter((v) => parseNumber(v) === undefined);
+  if ('equals' in rule) {
+    const wanted = rule.equals.trim();
+    if (!values.some((v) => v.trim() === wanted)) {
+      finding(`is 0 on every row read: ${showValue(wanted)} never occurs in column "${column}", which holds ${examples(values)} ${sample}`);
+    }
+  } else if ('atLeast' in rule || 'numeric' in rule) {
+    if (text.length > 0) finding(`${'atLeast' in rule ? 'compares' : 'needs'} numbers, but column "${column}" holds text: ${examples(text)} ${sample}`);
+  } else if (values.some((v) => parseNumber(v) !== 0 && parseNumber(v) !== 1)) {
+    const counts = countValues(values);
+    const advice =
+      text.length === 0
+        ? `use "atLeast": ${median(values.map((v) => parseNumber(v) as number))} (for example) to mark the positives`
+        : counts.size === 2
+          ? `use "equals": ${showValue(rarest(counts))} to mark the positives`
+          : `use "equals" with the value that marks the positives (e.g. ${showValue(rarest(counts))})`;
+    finding(`needs 0/1 values, but column "${column}" holds ${examples(values)} ${sample}; ${advice}`);
+  }
+  return findings;
+}
+
+/** The most frequent distinct values, quoted: `"Female", "Male"` or `"a", "b", "c", …`. */
+function examples(values: readonly string[]): string {
+  const ordered = [...countValues(values)].sort((a, b) => b[1] - a[1]).map(([value]) => showValue(value));
+  return ordered.slice(0, 3).join(', ') + (ordered.length > 3 ? ', …' : '');
+}
+
+/** The least frequent value: of two, most often the positive class. */
+function rarest(counts: ReadonlyMap<string, number>): string {
+  return [...counts].reduce((a, b) => (b[1] < a[1] ? b : a))[0];
+}
+
+function countValues(values: readonly string[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const value of values) counts.set(value, (counts.get(value) ?? 0) + 1);
+  return counts;
+}
+
+function median(numbers: readonly number[]): number {
+  const sorted = [...numbers].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] as number;
+}
+
 export function parseLabelRule(json: unknown): LabelRule | DataError {
   const parsed = ruleSchema.safeParse(json);
   if (parsed.success) return parsed.data;

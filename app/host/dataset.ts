@@ -3,7 +3,7 @@ import { dataColumnOf, labelRules, parseBinding, type DatasetBinding } from '../
 import { inferColumnKinds, type InferredKind } from '../data/column-kinds';
 import { formatDataError, isDataError, type DataError } from '../data/errors';
 import { planInputs } from '../data/feature-plan';
-import { labelColumns, type LabelRule } from '../data/labels';
+import { checkLabelRule, labelColumns, type LabelRule } from '../data/labels';
 import { parseNumber } from '../data/numbers';
 import { own } from '../data/records';
 import { peekTable, type TableRow } from '../data/table-reader';
@@ -35,7 +35,7 @@ export async function inspectDataset(path: string, bindingJson: unknown, rows: n
     rows: preview.rows.slice(0, rows).map((row) => columns.map((c) => own(row.values, c) ?? null)),
     ...(preview.error ? { error: plainDataError(preview.error) } : {}),
   };
-  if (graph) inspection.binding = bindGraph(graph, binding, columns, kinds, textColumns(preview.rows, columns));
+  if (graph) inspection.binding = bindGraph(graph, binding, columns, kinds, preview.rows);
   return inspection;
 }
 
@@ -44,7 +44,7 @@ function bindGraph(
   binding: DatasetBinding,
   columns: string[],
   kinds: Record<string, ColumnKindInfo>,
-  text: ReadonlySet<string>,
+  rows: readonly TableRow[],
 ): NonNullable<DatasetInspection['binding']> {
   const compiled = compileGraph(graph);
   if (!compiled.ok) {
@@ -66,16 +66,22 @@ function bindGraph(
       }
     }
     const labels: BoundLabel[] = [];
+    // The rows the training run would refuse, or learn nothing from, shown before it starts.
+    const labelFindings: string[] = [];
     const nodeOf = new Map(c.outputs.map((o) => [o.name, o.nodeId]));
     for (const [output, rule] of labelRules(c, binding)) {
       const needed = labelColumns(rule);
-      labels.push({ output, nodeId: nodeOf.get(output) ?? '', rule: describeRule(rule), columns: needed, found: needed.every((n) => present.has(n)) });
+      const found = needed.every((n) => present.has(n));
+      labels.push({ output, nodeId: nodeOf.get(output) ?? '', rule: describeRule(rule), columns: needed, found });
+      if (found) for (const f of checkLabelRule(rule, rows)) labelFindings.push(`the label of output "${output}" (${describeRule(rule)}) ${f.message}`);
     }
+    const text = textColumns(rows, columns);
     const problems = [
       ...features.filter((f) => !f.found).map((f) => `graph column "${f.graphColumn}" (input "${f.input}") reads data column "${f.dataColumn}", which the file does not have`),
       ...labels.filter((l) => !l.found).map((l) => `the label of output "${l.output}" (${l.rule}) needs column${l.columns.length === 1 ? '' : 's'} ${l.columns.filter((n) => !present.has(n)).map((n) => `"${n}"`).join(', ')}, which the file does not have`),
       // Integer columns that merely look like codes are fine as numbers; text is not.
       ...features.filter((f) => f.found && f.as === 'numeric' && text.has(f.dataColumn)).map((f) => `data column "${f.dataColumn}" holds text but feeds the numeric input "${f.input}"`),
+      ...labelFindings,
     ];
     return { features, labels, problems };
   } finally {
