@@ -1,5 +1,6 @@
 import type { EmitContext, EmittedValue, SnippetName } from '../nodes/define-node';
-import { BuildSession, outputTraining, type BuildPlan } from '../compile/plan';
+import { BuildSession, fusesTables, outputTraining, type BuildPlan } from '../compile/plan';
+import { FusedEmbedding } from '../compile/layers/fused-embedding';
 import { safeName } from '../compile/names';
 import { CUSTOM_LAYERS } from './layer-sources.generated';
 import { commentText, IdentifierScope, literal, num, obj, str } from './source';
@@ -71,6 +72,12 @@ export function emitModel(plan: BuildPlan, scope: IdentifierScope): EmittedModel
       model.seedOptions = true;
       return `seeded(${session.nextSeedIndex()})`;
     };
+    const customLayer = (layer: { readonly className: string }) => {
+      const unit = CUSTOM_LAYERS[layer.className];
+      if (!unit) throw new Error(`Bug: layer ${layer.className} has no source; run \`npx tsx scripts/write-layer-sources.ts\``);
+      model.layers.add(layer.className);
+      return unit.identifier;
+    };
     const ctx: EmitContext<unknown> = {
       node,
       params,
@@ -102,11 +109,18 @@ export function emitModel(plan: BuildPlan, scope: IdentifierScope): EmittedModel
         tables.set(table, identifier);
         return identifier;
       },
-      customLayer: (layer) => {
-        const unit = CUSTOM_LAYERS[layer.className];
-        if (!unit) throw new Error(`Bug: layer ${layer.className} has no source; run \`npx tsx scripts/write-layer-sources.ts\``);
-        model.layers.add(layer.className);
-        return unit.identifier;
+      customLayer,
+      fusedTables: (fields, dim, l2) => {
+        if (!fusesTables(plan, fields.map((f) => f.table))) return undefined;
+        const seeds = fields.map(() => `${nextSeed()} ?? null`);
+        const name = session.layerName(planned, 'tables');
+        layerNames.push(name);
+        const identifier = scope.fresh(name, 'table');
+        const tableList = `[${fields.map((f) => obj({ name: str(f.table), vocabSize: num(f.vocabSize) })).join(', ')}]`;
+        const args = obj({ name: str(name), tables: tableList, outputDim: num(dim), seeds: `[${seeds.join(', ')}]`, l2: l2 > 0 ? num(l2) : undefined });
+        lines.push(`const ${identifier} = new ${customLayer(FusedEmbedding)}(${args});`);
+        for (const f of fields) tables.set(f.table, identifier);
+        return identifier;
       },
       snippet: (name) => {
         model.snippets.add(name);

@@ -31,7 +31,13 @@ export interface BuildPlan {
   outputNames: Map<string, string>;
   /** The tfjs model name. */
   modelName: string;
+  /** Embedding tables only one lookup uses: those may be fused with others of the same node. */
+  privateTables: Set<string>;
 }
+
+/** Whether these tables are built as one FusedEmbedding: two or more, each private to this lookup. */
+export const fusesTables = (plan: BuildPlan, tables: readonly string[]): boolean =>
+  tables.length >= 2 && new Set(tables).size === tables.length && tables.every((t) => plan.privateTables.has(t));
 
 /** The build plan of a validated graph (call only when the validation has no errors). */
 export function planBuild(validation: Validation, graphName: string): BuildPlan {
@@ -69,7 +75,8 @@ export function planBuild(validation: Validation, graphName: string): BuildPlan 
       outputs: validation.outputs.get(id) ?? {},
     });
   }
-  return { nodes, outputNames, modelName: safeName(graphName, 'model') };
+  const privateTables = new Set([...validation.tableClaims].filter(([, claims]) => claims === 1).map(([table]) => table));
+  return { nodes, outputNames, modelName: safeName(graphName, 'model'), privateTables };
 }
 
 /**

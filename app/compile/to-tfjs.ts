@@ -3,7 +3,8 @@ import type { BuildContext, BuiltValue } from '../nodes/define-node';
 import type { Graph } from '../graph/schema';
 import { hasErrors, type Diagnostic } from '../validate/diagnostics';
 import { validateGraph, type Validation } from '../validate/validate';
-import { BuildSession, outputTraining, planBuild, seedFor } from './plan';
+import { FusedEmbedding } from './layers/fused-embedding';
+import { BuildSession, fusesTables, outputTraining, planBuild, seedFor } from './plan';
 
 /** A model input as the data pipeline must feed it. */
 export interface ModelInputSpec {
@@ -40,6 +41,11 @@ export type CompileResult = { ok: true; compiled: CompiledGraph } | { ok: false;
 export interface CompileOptions {
   /** Seed for all initializers and dropout; the same seed gives the same initial weights. */
   seed?: number;
+  /**
+   * Build a node's private tables as one FusedEmbedding (default). False builds one Embedding
+   * layer per table, the layout of models saved before fusion: the same weights and predictions.
+   */
+  fuseTables?: boolean;
 }
 
 /** Graph → tf.LayersModel with the functional API. Refuses (with the diagnostics) an invalid graph. */
@@ -100,6 +106,14 @@ export function compileGraph(graph: Graph, options: CompileOptions = {}): Compil
         });
         layers.push(layer.name);
         tables.set(table, { layer, vocabSize, dim });
+        return layer;
+      },
+      fusedTables: (fields, dim, l2) => {
+        if (options.fuseTables === false || !fusesTables(plan, fields.map((f) => f.table))) return undefined;
+        const seeds = fields.map(() => nextSeed() ?? null);
+        const name = ctx.layerName('tables');
+        const layer = new FusedEmbedding({ name, tables: fields.map((f) => ({ name: f.table, vocabSize: f.vocabSize })), outputDim: dim, seeds, l2 });
+        for (const f of fields) tables.set(f.table, { layer, vocabSize: f.vocabSize, dim });
         return layer;
       },
     };

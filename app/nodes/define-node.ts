@@ -70,6 +70,12 @@ export interface BuildContext<P> {
   modelInput(name: string, shape: number[], dtype: 'int32' | 'float32', columns: string[]): tf.SymbolicTensor;
   /** Embedding tables are shared by name across nodes (DIN shares the item table). */
   embeddingTable(table: string, vocabSize: number, dim: number, l2: number): tf.layers.Layer;
+  /**
+   * Several tables of one width as one FusedEmbedding layer (one lookup instead of one per column),
+   * or undefined when fewer than two tables are given or any is shared with another lookup (then
+   * each column takes embeddingTable). Seeds are taken per table, as embeddingTable would.
+   */
+  fusedTables(tables: { table: string; vocabSize: number }[], dim: number, l2: number): tf.layers.Layer | undefined;
 }
 
 /**
@@ -110,6 +116,8 @@ export interface EmitContext<P> {
   modelInput(name: string, shape: number[], dtype: 'int32' | 'float32', columns: string[]): string;
   /** The identifier of a shared embedding table (BuildContext.embeddingTable), declared on first use. */
   embeddingTable(table: string, vocabSize: number, dim: number, l2: number): string;
+  /** The identifier of a FusedEmbedding layer (BuildContext.fusedTables), or undefined when the builder gets none. */
+  fusedTables(tables: { table: string; vocabSize: number }[], dim: number, l2: number): string | undefined;
   /** The identifier of a custom layer class; the module then carries its source and registers it. */
   customLayer(layer: { readonly className: string }): string;
   /** The identifier of a source helper; the module then carries it. */

@@ -8,6 +8,10 @@ import { applied, str } from '../codegen/source';
  * Looks ids up in embedding tables. Each column gets its own table, named after the column, unless
  * `table` names one: nodes (and columns) naming the same table share its weights — DIN looks the
  * candidate item and the behaviour history up in one item table.
+ *
+ * Several columns whose tables no other lookup uses are built as one FusedEmbedding (one weight,
+ * one gather): the same function with far fewer kernels per training step (census MMoE on wasm:
+ * see app/compile/layers/fused-embedding.ts and bench/results).
  */
 export const embedding = defineNode({
   kind: 'embedding',
@@ -45,6 +49,8 @@ export const embedding = defineNode({
   build: (ctx) => {
     const ids = ctx.inputs.ids?.[0];
     if (!ids?.fields) throw new Error('Bug: embedding built without id fields');
+    const fused = ids.mask ? undefined : ctx.fusedTables(fusable(ids.fields, ctx.params.table), ctx.params.dim, ctx.params.l2);
+    if (fused) return { vectors: { tensor: fused.apply(ids.fields.map((f) => f.tensor)) as tf.SymbolicTensor } };
     const lookups = ids.fields.map((field) => {
       const table = ctx.embeddingTable(ctx.params.table || field.column, field.vocabSize, ctx.params.dim, ctx.params.l2);
       return { field, vectors: table.apply(field.tensor) as tf.SymbolicTensor };
@@ -66,6 +72,8 @@ export const embedding = defineNode({
   emit: (ctx) => {
     const ids = ctx.inputs.ids?.[0];
     if (!ids?.fields) throw new Error('Bug: embedding emitted without id fields');
+    const fused = ids.mask ? undefined : ctx.fusedTables(fusable(ids.fields, ctx.params.table), ctx.params.dim, ctx.params.l2);
+    if (fused) return { vectors: { tensor: ctx.declare(ctx.valueName(), applied(fused, ids.fields.map((f) => f.tensor))) } };
     const lookups = ids.fields.map((field) => ({
       field,
       table: ctx.embeddingTable(ctx.params.table || field.column, field.vocabSize, ctx.params.dim, ctx.params.l2),
@@ -83,3 +91,7 @@ export const embedding = defineNode({
     return { vectors: { tensor: ctx.declare(ctx.valueName(), applied(concat, flat)) } };
   },
 });
+
+/** The tables of a sparse lookup's columns: each column's own (fusable when private), or one shared table. */
+const fusable = (fields: readonly { column: string; vocabSize: number }[], table: string) =>
+  fields.map((f) => ({ table: table || f.column, vocabSize: f.vocabSize }));

@@ -11,6 +11,8 @@ export interface Shapes {
   outputs: Map<string, Record<string, TensorInfo>>;
   /** The tensor on each edge whose source inferred. */
   edgeTensors: Map<string, TensorInfo>;
+  /** How many lookups (one per column of each embedding) claim each embedding table. */
+  tableClaims: Map<string, number>;
 }
 
 /**
@@ -23,6 +25,7 @@ export function inferShapes(structure: Structure, report: (d: Diagnostic) => voi
   const outputs = new Map<string, Record<string, TensorInfo>>();
   const edgeTensors = new Map<string, TensorInfo>();
   const tables = new Map<string, { vocabSize: number; dim: number; nodeId: string }>();
+  const tableClaims = new Map<string, number>();
 
   for (const id of order) {
     const entry = structure.nodes.get(id);
@@ -65,6 +68,7 @@ export function inferShapes(structure: Structure, report: (d: Diagnostic) => voi
         report(diagnostic(code, `${describeNode(node)}: ${message}`, { nodeId: id, ...(portId ? { portId } : {}) }));
       },
       useTable: (name, vocabSize, dim) => {
+        tableClaims.set(name, (tableClaims.get(name) ?? 0) + 1);
         const claimed = tables.get(name);
         if (!claimed) {
           tables.set(name, { vocabSize, dim, nodeId: id });
@@ -87,7 +91,7 @@ export function inferShapes(structure: Structure, report: (d: Diagnostic) => voi
     const tensor = outputs.get(edge.source.node)?.[edge.source.port];
     if (tensor) edgeTensors.set(edge.id, tensor);
   }
-  return { order, outputs, edgeTensors };
+  return { order, outputs, edgeTensors, tableClaims };
 }
 
 /** Kahn's algorithm; nodes left over sit on or behind a cycle, which is reported with its path. */

@@ -16,6 +16,8 @@ export interface Validation {
   order: string[];
   outputs: Map<string, Record<string, TensorInfo>>;
   edgeTensors: Map<string, TensorInfo>;
+  /** How many lookups claim each embedding table (a table claimed once may be fused with others). */
+  tableClaims: Map<string, number>;
 }
 
 /**

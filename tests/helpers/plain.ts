@@ -39,9 +39,23 @@ export function dense(model: tf.LayersModel, layerName: string, x: Vec, act: (v:
   const [kernel, bias] = model.getLayer(layerName).getWeights().map((w) => w.arraySync());
   return act(affine(x, kernel as Mat, bias as Vec | undefined));
 }
+/**
+ * Row `id` of embedding table `emb_<table>`: its own Embedding layer, or its block of a fused
+ * layer's weight, found from the fused layer's config (the tables before it, summed), not its code.
+ */
 export function embeddingRow(model: tf.LayersModel, layerName: string, id: number): Vec {
-  const [table] = model.getLayer(layerName).getWeights();
-  return ((table as tf.Tensor).arraySync() as Mat)[id] as Vec;
+  const own = model.layers.find((l) => l.name === layerName);
+  if (own) return ((own.getWeights()[0] as tf.Tensor).arraySync() as Mat)[id] as Vec;
+  const table = layerName.replace(/^emb_/, '');
+  for (const layer of model.layers) {
+    const tables = (layer.getConfig() as { tables?: { name: string; vocabSize: number }[] }).tables;
+    const index = tables?.findIndex((t) => t.name === table) ?? -1;
+    if (!tables || index < 0) continue;
+    const offset = tables.slice(0, index).reduce((n, t) => n + t.vocabSize, 0);
+    if (id < 0 || id >= (tables[index] as { vocabSize: number }).vocabSize) throw new Error(`id ${id} is outside table ${table}`);
+    return ((layer.getWeights()[0] as tf.Tensor).arraySync() as Mat)[offset + id] as Vec;
+  }
+  throw new Error(`no embedding table ${table} in the model`);
 }
 
 export function loadTemplate(name: string): Graph {

@@ -129,6 +129,116 @@ const shapeList = (inputShape: tf.Shape | tf.Shape[]): tf.Shape[] =>
     ? (inputShape as tf.Shape[])
     : [inputShape as tf.Shape];
 
+interface FusedEmbeddingArgs extends BaseLayerArgs {
+  /** The logical tables, one per input column, in input order: their names and rows. */
+  tables: { name: string; vocabSize: number }[];
+  outputDim: number;
+  /** Initializer seed of each table (null: random), so the weights start as separate tables would. */
+  seeds: (number | null)[];
+  /** L2 penalty on every row (the sum of the separate tables' penalties). */
+  l2?: number;
+}
+
+/**
+ * Several embedding tables of one width held as ONE weight [Σ vocab, dim], each table a block of
+ * rows at its offset: columns' ids [B, 1] each → one gather of (id + offset) → [B, columns · dim].
+ * The same function as one Embedding per column followed by Flatten and Concatenate (row r of
+ * table t is row offset_t + r here), but one lookup, one gradient scatter and one optimizer slot
+ * instead of one of each per column: the census MMoE's 32 tables cost ≈15 kernels each per
+ * training step, most of its kernels on the CPU backends.
+ *
+ * Ids must lie in [0, vocab) of their own table, as the encoders guarantee (0 = missing/unseen,
+ * hashing modulo the table size); an id past its table would read the next table's rows.
+ */
+class FusedEmbedding extends tf.layers.Layer {
+  static readonly className = 'TowerflowFusedEmbedding';
+  readonly tables: { name: string; vocabSize: number }[];
+  readonly outputDim: number;
+  readonly seeds: (number | null)[];
+  readonly l2: number;
+  private readonly offsets: number[];
+  private embeddings?: tf.LayerVariable;
+
+  constructor(args: FusedEmbeddingArgs) {
+    super(args);
+    if (args.tables.length === 0) throw new Error('FusedEmbedding needs at least one table');
+    if (args.seeds.length !== args.tables.length)
+      throw new Error(
+        `FusedEmbedding: ${args.seeds.length} seeds for ${args.tables.length} tables`,
+      );
+    this.tables = args.tables.map((t) => ({ ...t }));
+    this.outputDim = args.outputDim;
+    this.seeds = [...args.seeds];
+    this.l2 = args.l2 ?? 0;
+    let offset = 0;
+    this.offsets = this.tables.map((t) => {
+      const at = offset;
+      offset += t.vocabSize;
+      return at;
+    });
+  }
+
+  override build(): void {
+    const rows = this.tables.reduce((n, t) => n + t.vocabSize, 0);
+    this.embeddings = this.addWeight(
+      'embeddings',
+      [rows, this.outputDim],
+      'float32',
+      tf.initializers.zeros(),
+      this.l2 > 0 ? tf.regularizers.l2({ l2: this.l2 }) : undefined,
+    );
+    // Each table's block starts as that table alone would (uniform in [-0.05, 0.05], its own seed).
+    const initial = tf.tidy(() =>
+      tf.concat(
+        this.tables.map((t, i) => {
+          const seed = this.seeds[i];
+          const uniform = tf.initializers.randomUniform(
+            seed === null || seed === undefined
+              ? { minval: -0.05, maxval: 0.05 }
+              : { minval: -0.05, maxval: 0.05, seed },
+          );
+          return uniform.apply([t.vocabSize, this.outputDim], 'float32');
+        }),
+      ),
+    );
+    this.embeddings.write(initial);
+    initial.dispose();
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    const first = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    return [first[0] ?? null, this.tables.length * this.outputDim];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      const columns = toList(inputs).map((t) => (t.dtype === 'int32' ? t : tf.cast(t, 'int32')));
+      if (columns.length !== this.tables.length)
+        throw new Error(
+          `FusedEmbedding expects ${this.tables.length} id inputs, got ${columns.length}`,
+        );
+      const ids = columns.length === 1 ? (columns[0] as tf.Tensor) : tf.concat(columns, 1);
+      const rows = tf.add(ids, tf.tensor1d(this.offsets, 'int32'));
+      if (!this.embeddings) throw new Error('Bug: FusedEmbedding called before build');
+      const vectors = tf.gather(this.embeddings.read(), rows);
+      return tf.reshape(vectors, [-1, this.tables.length * this.outputDim]);
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return {
+      ...super.getConfig(),
+      tables: this.tables,
+      outputDim: this.outputDim,
+      seeds: this.seeds,
+      l2: this.l2,
+    };
+  }
+}
+
+tf.serialization.registerClass(FusedEmbedding);
+
 /**
  * The mixture of a gate: inputs [weights [B, E], experts…] where each expert tensor is [B, d]
  * (one expert) or [B, n, d] (n stacked experts), E in total, in input order.
@@ -162,36 +272,6 @@ class GateMixture extends tf.layers.Layer {
 }
 
 tf.serialization.registerClass(GateMixture);
-
-/** An embedding table initialised as Towerflow does: uniform in [-0.05, 0.05]; optional L2 penalty. */
-function embeddingTable(
-  name: string,
-  inputDim: number,
-  outputDim: number,
-  seed: number | undefined,
-  l2 = 0,
-): tf.layers.Layer {
-  return tf.layers.embedding({
-    name,
-    inputDim,
-    outputDim,
-    embeddingsInitializer: tf.initializers.randomUniform({
-      minval: -0.05,
-      maxval: 0.05,
-      ...(seed === undefined ? {} : { seed }),
-    }),
-    ...(l2 > 0 ? { embeddingsRegularizer: tf.regularizers.l2({ l2 }) } : {}),
-  });
-}
-
-/** Looks one id per row up in `table` and flattens the [1, dim] result to [dim]. */
-function lookupFlat(
-  table: tf.layers.Layer,
-  ids: tf.SymbolicTensor,
-  name: string,
-): tf.SymbolicTensor {
-  return tf.layers.flatten({ name }).apply(table.apply(ids)) as tf.SymbolicTensor;
-}
 
 /**
  * Builds the model: the same layers, layer names, inputs and outputs as Towerflow builds from the graph.
@@ -241,74 +321,112 @@ export function buildModel(seed?: number): tf.LayersModel {
   const numericFeatures = tf.input({ name: 'numeric_features', shape: [7], dtype: 'float32' });
 
   // Embedding: Embeddings
-  const embClassWorker = embeddingTable('emb_class_worker', 64, 4, seedAt(0));
-  const embDetIndCode = embeddingTable('emb_det_ind_code', 64, 4, seedAt(1));
-  const embDetOccCode = embeddingTable('emb_det_occ_code', 64, 4, seedAt(2));
-  const embEducation = embeddingTable('emb_education', 64, 4, seedAt(3));
-  const embHsCollege = embeddingTable('emb_hs_college', 64, 4, seedAt(4));
-  const embMajorIndCode = embeddingTable('emb_major_ind_code', 64, 4, seedAt(5));
-  const embMajorOccCode = embeddingTable('emb_major_occ_code', 64, 4, seedAt(6));
-  const embRace = embeddingTable('emb_race', 64, 4, seedAt(7));
-  const embHispOrigin = embeddingTable('emb_hisp_origin', 64, 4, seedAt(8));
-  const embSex = embeddingTable('emb_sex', 64, 4, seedAt(9));
-  const embUnionMember = embeddingTable('emb_union_member', 64, 4, seedAt(10));
-  const embUnempReason = embeddingTable('emb_unemp_reason', 64, 4, seedAt(11));
-  const embFullOrPartEmp = embeddingTable('emb_full_or_part_emp', 64, 4, seedAt(12));
-  const embTaxFilerStat = embeddingTable('emb_tax_filer_stat', 64, 4, seedAt(13));
-  const embRegionPrevRes = embeddingTable('emb_region_prev_res', 64, 4, seedAt(14));
-  const embStatePrevRes = embeddingTable('emb_state_prev_res', 64, 4, seedAt(15));
-  const embDetHhFamStat = embeddingTable('emb_det_hh_fam_stat', 64, 4, seedAt(16));
-  const embDetHhSumm = embeddingTable('emb_det_hh_summ', 64, 4, seedAt(17));
-  const embMigChgMsa = embeddingTable('emb_mig_chg_msa', 64, 4, seedAt(18));
-  const embMigChgReg = embeddingTable('emb_mig_chg_reg', 64, 4, seedAt(19));
-  const embMigMoveReg = embeddingTable('emb_mig_move_reg', 64, 4, seedAt(20));
-  const embMigSame = embeddingTable('emb_mig_same', 64, 4, seedAt(21));
-  const embMigPrevSunbelt = embeddingTable('emb_mig_prev_sunbelt', 64, 4, seedAt(22));
-  const embFamUnder18 = embeddingTable('emb_fam_under_18', 64, 4, seedAt(23));
-  const embCountryFather = embeddingTable('emb_country_father', 64, 4, seedAt(24));
-  const embCountryMother = embeddingTable('emb_country_mother', 64, 4, seedAt(25));
-  const embCountrySelf = embeddingTable('emb_country_self', 64, 4, seedAt(26));
-  const embCitizenship = embeddingTable('emb_citizenship', 64, 4, seedAt(27));
-  const embOwnOrSelf = embeddingTable('emb_own_or_self', 64, 4, seedAt(28));
-  const embVetQuestion = embeddingTable('emb_vet_question', 64, 4, seedAt(29));
-  const embVetBenefits = embeddingTable('emb_vet_benefits', 64, 4, seedAt(30));
-  const embYear = embeddingTable('emb_year', 64, 4, seedAt(31));
-  const embeddings = tf.layers
-    .concatenate({ name: 'embeddings_concat', axis: -1 })
-    .apply([
-      lookupFlat(embClassWorker, classWorker, 'embeddings_class_worker_flat'),
-      lookupFlat(embDetIndCode, detIndCode, 'embeddings_det_ind_code_flat'),
-      lookupFlat(embDetOccCode, detOccCode, 'embeddings_det_occ_code_flat'),
-      lookupFlat(embEducation, education, 'embeddings_education_flat'),
-      lookupFlat(embHsCollege, hsCollege, 'embeddings_hs_college_flat'),
-      lookupFlat(embMajorIndCode, majorIndCode, 'embeddings_major_ind_code_flat'),
-      lookupFlat(embMajorOccCode, majorOccCode, 'embeddings_major_occ_code_flat'),
-      lookupFlat(embRace, race, 'embeddings_race_flat'),
-      lookupFlat(embHispOrigin, hispOrigin, 'embeddings_hisp_origin_flat'),
-      lookupFlat(embSex, sex, 'embeddings_sex_flat'),
-      lookupFlat(embUnionMember, unionMember, 'embeddings_union_member_flat'),
-      lookupFlat(embUnempReason, unempReason, 'embeddings_unemp_reason_flat'),
-      lookupFlat(embFullOrPartEmp, fullOrPartEmp, 'embeddings_full_or_part_emp_flat'),
-      lookupFlat(embTaxFilerStat, taxFilerStat, 'embeddings_tax_filer_stat_flat'),
-      lookupFlat(embRegionPrevRes, regionPrevRes, 'embeddings_region_prev_res_flat'),
-      lookupFlat(embStatePrevRes, statePrevRes, 'embeddings_state_prev_res_flat'),
-      lookupFlat(embDetHhFamStat, detHhFamStat, 'embeddings_det_hh_fam_stat_flat'),
-      lookupFlat(embDetHhSumm, detHhSumm, 'embeddings_det_hh_summ_flat'),
-      lookupFlat(embMigChgMsa, migChgMsa, 'embeddings_mig_chg_msa_flat'),
-      lookupFlat(embMigChgReg, migChgReg, 'embeddings_mig_chg_reg_flat'),
-      lookupFlat(embMigMoveReg, migMoveReg, 'embeddings_mig_move_reg_flat'),
-      lookupFlat(embMigSame, migSame, 'embeddings_mig_same_flat'),
-      lookupFlat(embMigPrevSunbelt, migPrevSunbelt, 'embeddings_mig_prev_sunbelt_flat'),
-      lookupFlat(embFamUnder18, famUnder18, 'embeddings_fam_under_18_flat'),
-      lookupFlat(embCountryFather, countryFather, 'embeddings_country_father_flat'),
-      lookupFlat(embCountryMother, countryMother, 'embeddings_country_mother_flat'),
-      lookupFlat(embCountrySelf, countrySelf, 'embeddings_country_self_flat'),
-      lookupFlat(embCitizenship, citizenship, 'embeddings_citizenship_flat'),
-      lookupFlat(embOwnOrSelf, ownOrSelf, 'embeddings_own_or_self_flat'),
-      lookupFlat(embVetQuestion, vetQuestion, 'embeddings_vet_question_flat'),
-      lookupFlat(embVetBenefits, vetBenefits, 'embeddings_vet_benefits_flat'),
-      lookupFlat(embYear, year, 'embeddings_year_flat'),
-    ]) as tf.SymbolicTensor;
+  const embeddingsTables = new FusedEmbedding({
+    name: 'embeddings_tables',
+    tables: [
+      { name: 'class_worker', vocabSize: 64 },
+      { name: 'det_ind_code', vocabSize: 64 },
+      { name: 'det_occ_code', vocabSize: 64 },
+      { name: 'education', vocabSize: 64 },
+      { name: 'hs_college', vocabSize: 64 },
+      { name: 'major_ind_code', vocabSize: 64 },
+      { name: 'major_occ_code', vocabSize: 64 },
+      { name: 'race', vocabSize: 64 },
+      { name: 'hisp_origin', vocabSize: 64 },
+      { name: 'sex', vocabSize: 64 },
+      { name: 'union_member', vocabSize: 64 },
+      { name: 'unemp_reason', vocabSize: 64 },
+      { name: 'full_or_part_emp', vocabSize: 64 },
+      { name: 'tax_filer_stat', vocabSize: 64 },
+      { name: 'region_prev_res', vocabSize: 64 },
+      { name: 'state_prev_res', vocabSize: 64 },
+      { name: 'det_hh_fam_stat', vocabSize: 64 },
+      { name: 'det_hh_summ', vocabSize: 64 },
+      { name: 'mig_chg_msa', vocabSize: 64 },
+      { name: 'mig_chg_reg', vocabSize: 64 },
+      { name: 'mig_move_reg', vocabSize: 64 },
+      { name: 'mig_same', vocabSize: 64 },
+      { name: 'mig_prev_sunbelt', vocabSize: 64 },
+      { name: 'fam_under_18', vocabSize: 64 },
+      { name: 'country_father', vocabSize: 64 },
+      { name: 'country_mother', vocabSize: 64 },
+      { name: 'country_self', vocabSize: 64 },
+      { name: 'citizenship', vocabSize: 64 },
+      { name: 'own_or_self', vocabSize: 64 },
+      { name: 'vet_question', vocabSize: 64 },
+      { name: 'vet_benefits', vocabSize: 64 },
+      { name: 'year', vocabSize: 64 },
+    ],
+    outputDim: 4,
+    seeds: [
+      seedAt(0) ?? null,
+      seedAt(1) ?? null,
+      seedAt(2) ?? null,
+      seedAt(3) ?? null,
+      seedAt(4) ?? null,
+      seedAt(5) ?? null,
+      seedAt(6) ?? null,
+      seedAt(7) ?? null,
+      seedAt(8) ?? null,
+      seedAt(9) ?? null,
+      seedAt(10) ?? null,
+      seedAt(11) ?? null,
+      seedAt(12) ?? null,
+      seedAt(13) ?? null,
+      seedAt(14) ?? null,
+      seedAt(15) ?? null,
+      seedAt(16) ?? null,
+      seedAt(17) ?? null,
+      seedAt(18) ?? null,
+      seedAt(19) ?? null,
+      seedAt(20) ?? null,
+      seedAt(21) ?? null,
+      seedAt(22) ?? null,
+      seedAt(23) ?? null,
+      seedAt(24) ?? null,
+      seedAt(25) ?? null,
+      seedAt(26) ?? null,
+      seedAt(27) ?? null,
+      seedAt(28) ?? null,
+      seedAt(29) ?? null,
+      seedAt(30) ?? null,
+      seedAt(31) ?? null,
+    ],
+  });
+  const embeddings = embeddingsTables.apply([
+    classWorker,
+    detIndCode,
+    detOccCode,
+    education,
+    hsCollege,
+    majorIndCode,
+    majorOccCode,
+    race,
+    hispOrigin,
+    sex,
+    unionMember,
+    unempReason,
+    fullOrPartEmp,
+    taxFilerStat,
+    regionPrevRes,
+    statePrevRes,
+    detHhFamStat,
+    detHhSumm,
+    migChgMsa,
+    migChgReg,
+    migMoveReg,
+    migSame,
+    migPrevSunbelt,
+    famUnder18,
+    countryFather,
+    countryMother,
+    countrySelf,
+    citizenship,
+    ownOrSelf,
+    vetQuestion,
+    vetBenefits,
+    year,
+  ]) as tf.SymbolicTensor;
 
   // Concat: Features
   const features = tf.layers

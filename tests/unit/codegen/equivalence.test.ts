@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CompiledGraph } from '../../../app/compile/to-tfjs';
 import { DinActivationUnit } from '../../../app/compile/layers/din-activation-unit';
+import { FusedEmbedding } from '../../../app/compile/layers/fused-embedding';
 import { GateMixture } from '../../../app/compile/layers/gate-mixture';
 import { MaskedPooling } from '../../../app/compile/layers/masked-pooling';
 import { PaddingMask } from '../../../app/compile/layers/padding-mask';
@@ -117,7 +118,7 @@ async function saveToMemory(model: tf.LayersModel): Promise<tf.io.ModelArtifacts
 }
 
 describe('saved models cross over', () => {
-  const TOWERFLOW_LAYERS = [DinActivationUnit, GateMixture, MaskedPooling, PaddingMask, StackExperts, WeightedSum];
+  const TOWERFLOW_LAYERS = [DinActivationUnit, FusedEmbedding, GateMixture, MaskedPooling, PaddingMask, StackExperts, WeightedSum];
   const custom = (model: tf.LayersModel) => model.layers.filter((l) => l.getClassName().startsWith('Towerflow'));
   const isTowerflowClass = (layer: tf.layers.Layer) => TOWERFLOW_LAYERS.some((cls) => layer instanceof cls);
 

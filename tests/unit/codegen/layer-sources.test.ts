@@ -16,6 +16,7 @@ describe('layer sources', () => {
   it('hold every custom layer under the className it registers with', () => {
     expect(Object.keys(CUSTOM_LAYERS).sort()).toEqual([
       'TowerflowDinActivationUnit',
+      'TowerflowFusedEmbedding',
       'TowerflowGateMixture',
       'TowerflowMaskedPooling',
       'TowerflowPaddingMask',
@@ -42,9 +43,9 @@ describe('generated modules carry', () => {
   const registrations = (code: string) => [...code.matchAll(/^tf\.serialization\.registerClass\((\w+)\);$/gm)].map((m) => m[1]);
 
   it.each([
-    ['shared-bottom', []],
-    ['mmoe', ['GateMixture']],
-    ['esmm', []],
+    ['shared-bottom', ['FusedEmbedding']],
+    ['mmoe', ['FusedEmbedding', 'GateMixture']],
+    ['esmm', ['FusedEmbedding']],
     ['din', ['DinActivationUnit', 'PaddingMask', 'WeightedSum']],
   ])('%s: only the custom layers it uses, once each, each registered', async (name, expected) => {
     const code = await generate(loadTemplate(name));
@@ -55,7 +56,7 @@ describe('generated modules carry', () => {
 
   it('all of them for a graph with every kind', async () => {
     const code = await generate(allKindsGraph());
-    expect(classes(code)).toEqual(['DinActivationUnit', 'GateMixture', 'MaskedPooling', 'PaddingMask', 'StackExperts', 'WeightedSum']);
+    expect(classes(code)).toEqual(['DinActivationUnit', 'FusedEmbedding', 'GateMixture', 'MaskedPooling', 'PaddingMask', 'StackExperts', 'WeightedSum']);
   });
 });
 

@@ -31,8 +31,12 @@ describe('ESMM', () => {
   });
 
   it('shares the embeddings between the CTR and CVR towers (one table per field)', () => {
-    const tables = compiled.model.layers.filter((l) => l.getClassName() === 'Embedding');
+    // Each field's table once in the model: an Embedding layer of its own, or a block of a fused layer.
+    const tables = compiled.model.layers.flatMap((l) =>
+      l.getClassName() === 'Embedding' ? [l.name] : ((l.getConfig() as { tables?: { name: string }[] }).tables ?? []).map((t) => t.name),
+    );
     expect(tables).toHaveLength(23);
+    expect(new Set(tables).size).toBe(23);
   });
 });
 
