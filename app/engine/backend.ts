@@ -1,5 +1,5 @@
 import { installGatherGradient } from './gather-gradient';
-import { installWasmMatMul } from './wasm-matmul';
+import { installWasmKernels } from './wasm-kernels';
 import { firstLine, initialiseBackend } from './initialise';
 
 /**
@@ -78,7 +78,7 @@ async function tryStart(name: NodeBackendName, loaders: BackendLoaders): Promise
       ? 'not installed (npm skips it where its native library cannot be downloaded)'
       : `failed to load (${firstLine(error)})`;
   }
-  if (tfjsName === 'wasm') installWasmMatMul();
+  if (tfjsName === 'wasm') installWasmKernels();
   const started = await initialiseBackend(tfjsName);
   return started === true ? { tfjsName } : started;
 }

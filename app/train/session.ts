@@ -252,12 +252,37 @@ function computeStep(
   });
 }
 
-/** The same losses Keras/tfjs use: binary cross-entropy on probabilities (clipped at 1e-7), or MSE. */
+/** The losses Keras/tfjs use: binary cross-entropy on probabilities (clipped at 1e-7), or MSE. */
 export function taskLoss(task: Pick<ModelOutputSpec, 'loss'>, label: tf.Tensor, prediction: tf.Tensor): tf.Scalar {
-  return tf.tidy(() =>
-    task.loss === 'mse' ? tf.mean(tf.square(tf.sub(label, prediction))) : tf.mean(tf.metrics.binaryCrossentropy(label, prediction)),
-  ) as tf.Scalar;
+  return tf.tidy(() => (task.loss === 'mse' ? tf.mean(tf.square(tf.sub(label, prediction))) : binaryCrossEntropy(label, prediction))) as tf.Scalar;
 }
+
+const CLIP = 1e-7;
+
+/**
+ * Mean binary cross-entropy of probabilities, −mean(y·log q + (1−y)·log(1−q)) with q = p clipped to
+ * [1e-7, 1 − 1e-7]: the function tf.metrics.binaryCrossentropy computes (it goes through the logit
+ * of q), with its gradient written out, (q − y) / (q(1 − q)) / n, zero where p was clipped, as
+ * tfjs's clip gives. tfjs's version costs ≈75 kernels per task and step forward and backward,
+ * this one ≈25: on the CPU backends, where each kernel costs microseconds whatever its size, that
+ * was a third of a census MMoE step. tests/unit/train/session.test.ts checks value and gradient
+ * against tfjs's.
+ */
+const binaryCrossEntropy = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [label, prediction, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+  const q = tf.clipByValue(prediction, CLIP, 1 - CLIP);
+  save([label, prediction, q]);
+  const value: tf.Scalar = tf.neg(tf.mean(tf.add(tf.mul(label, tf.log(q)), tf.mul(tf.sub(1, label), tf.log(tf.sub(1, q))))));
+  return {
+    value,
+    gradFunc: (dy: tf.Scalar, saved: tf.Tensor[]) => {
+      const [y, p, clipped] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+      const inside = tf.cast(tf.logicalAnd(tf.greaterEqual(p, CLIP), tf.lessEqual(p, 1 - CLIP)), 'float32');
+      const slope = tf.div(tf.sub(clipped, y), tf.mul(clipped, tf.sub(1, clipped)));
+      return [tf.zerosLike(y), tf.mul(tf.mul(slope, inside), tf.div(dy, p.size))];
+    },
+  };
+}) as (label: tf.Tensor, prediction: tf.Tensor) => tf.Scalar;
 
 /** The model's outputs for some rows of a split (the caller reads and disposes them). */
 function predictRows(model: tf.LayersModel, inputs: readonly ModelInputSpec[], split: EncodedSplit, rows: Int32Array): tf.Tensor[] {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { CompiledGraph } from '../../../app/compile/to-tfjs';
 import type { PreparedData } from '../../../app/data/prepare';
 import type { NodeBackendName } from '../../../app/engine/backend';
-import { makeOptimizer, predictSplit, trainModel, type OptimizerName, type TrainOptions } from '../../../app/train/session';
+import { makeOptimizer, predictSplit, taskLoss, trainModel, type OptimizerName, type TrainOptions } from '../../../app/train/session';
 import { allWeights, binding, compile, layerWeights, prepare, recorder, tempDir, twoTaskCsv, twoTaskGraph, useBackend } from './helpers';
 
 /**
@@ -74,6 +74,40 @@ describe('optimizers', () => {
     const last = result.history.at(-1)?.train.loss ?? Infinity;
     expect(last).toBeLessThan(first * 0.8);
     compiled.model.dispose();
+  });
+});
+
+describe('binary cross-entropy', () => {
+  // Probabilities inside, at and beyond the 1e-7 clip, labels 0 and 1.
+  const p = tf.tensor2d([[0.3], [0.9], [1e-9], [1 - 1e-9], [0.5], [1e-7], [0.02], [0.999]]);
+  const y = tf.tensor2d([[1], [0], [1], [0], [1], [0], [0], [1]]);
+  const ours = (label: tf.Tensor, prediction: tf.Tensor) => taskLoss({ loss: 'binary_crossentropy' }, label, prediction);
+  const tfjs = (label: tf.Tensor, prediction: tf.Tensor) => tf.mean(tf.metrics.binaryCrossentropy(label, prediction)) as tf.Scalar;
+
+  it('has the value of tf.metrics.binaryCrossentropy (clipped at 1e-7), and a hand-computed one', () => {
+    const value = ours(y, p).dataSync()[0] as number;
+    expect(value).toBeCloseTo(tfjs(y, p).dataSync()[0] as number, 4);
+    // In float32, as the tensors are: 1 − 1e-7 rounds to 0.99999988, so log(1 − q) there is log(1.2e-7).
+    const f = Math.fround;
+    const clip = (v: number) => f(Math.min(Math.max(v, f(1e-7)), f(1 - 1e-7)));
+    const ps = Array.from(p.dataSync()).map(clip);
+    const ys = Array.from(y.dataSync());
+    const hand = -ps.reduce((s, q, i) => s + ((ys[i] as number) * Math.log(q) + (1 - (ys[i] as number)) * Math.log(f(1 - q))), 0) / ps.length;
+    expect(value).toBeCloseTo(hand, 4);
+  });
+
+  it('has the gradient of tf.metrics.binaryCrossentropy with respect to the prediction (zero where clipped)', () => {
+    const [mine] = tf.grads((prediction: tf.Tensor) => ours(y, prediction))([p]).map((g) => Array.from(g.dataSync()));
+    const [theirs] = tf.grads((prediction: tf.Tensor) => tfjs(y, prediction))([p]).map((g) => Array.from(g.dataSync()));
+    expect(mine).toHaveLength(8);
+    (mine as number[]).forEach((g, i) => expect(g).toBeCloseTo((theirs as number[])[i] as number, 3));
+    expect(Math.abs((mine as number[])[2] as number)).toBe(0);
+    expect((mine as number[])[0]).toBeCloseTo((0.3 - 1) / (0.3 * 0.7) / 8, 5);
+  });
+
+  it('costs fewer kernels than tfjs’s forward and backward', async () => {
+    const count = async (f: (a: tf.Tensor, b: tf.Tensor) => tf.Scalar) => (await tf.profile(() => tf.tidy(() => void tf.grads((prediction: tf.Tensor) => f(y, prediction))([p])))).kernels.length;
+    expect(await count(ours)).toBeLessThan((await count(tfjs)) / 2);
   });
 });
 

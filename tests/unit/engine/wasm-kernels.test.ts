@@ -3,10 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chooseBackend } from '../../../app/engine/backend';
 
 /**
- * The wasm matMul wrapper (app/engine/wasm-matmul.ts) transposes an operand explicitly instead of
- * letting tfjs-wasm multiply it transposed. Products are checked against a plain float64 triple
- * loop, for every transpose combination, batched and broadcast, with and without the fused bias
- * and activation; and a dense layer's gradients on wasm equal the cpu backend's.
+ * The wasm kernel fast paths (app/engine/wasm-kernels.ts). The matMul wrapper transposes an operand
+ * explicitly instead of letting tfjs-wasm multiply it transposed: products are checked against a
+ * plain float64 triple loop, for every transpose combination, batched and broadcast, with and
+ * without the fused bias and activation, and a dense layer's gradients on wasm equal the cpu
+ * backend's. The gather and the narrow concat are checked against the cpu backend.
  */
 function product(a: number[][][], b: number[][][], ta: boolean, tb: boolean): number[][][] {
   const at = (m: number[][], i: number, j: number, t: boolean) => (t ? m[j]![i]! : m[i]![j]!);
@@ -30,7 +31,7 @@ function product(a: number[][][], b: number[][][], ta: boolean, tb: boolean): nu
 const close = (got: number[][][], want: number[][][]) =>
   got.flat(2).forEach((v, i) => expect(Math.abs(v - want.flat(2)[i]!)).toBeLessThan(1e-4 * (1 + Math.abs(want.flat(2)[i]!))));
 
-describe('wasm matMul with transposed operands', () => {
+describe('wasm kernels', () => {
   beforeAll(async () => {
     const choice = await chooseBackend('wasm');
     if ('error' in choice) throw new Error(choice.error);
@@ -88,5 +89,46 @@ describe('wasm matMul with transposed operands', () => {
     expect(tf.memory().numTensors).toBe(before);
     expect((tf.engine().backend as unknown as { numDataIds(): number }).numDataIds()).toBe(dataBefore);
     tf.dispose([a, b]);
+  });
+
+  const onBoth = async (f: () => tf.Tensor) => {
+    await tf.setBackend('cpu');
+    const cpu = tf.tidy(() => f().arraySync());
+    await tf.setBackend('wasm');
+    const wasm = tf.tidy(() => f().arraySync());
+    return { cpu, wasm };
+  };
+
+  it('gathers table rows by id as the cpu backend does (rows of 1, 4 and 40 values, repeated ids, 2-D ids)', async () => {
+    for (const shape of [[50, 1], [50, 4], [50, 40]]) {
+      const { cpu, wasm } = await onBoth(() => tf.gather(tf.randomNormal(shape, 0, 1, 'float32', 11), tf.tensor2d([[3, 49, 3], [0, 7, 12]], undefined, 'int32')));
+      expect(wasm).toEqual(cpu);
+    }
+    const ints = await onBoth(() => tf.gather(tf.tensor2d([[1, 2], [3, 4], [5, 6]], undefined, 'int32'), tf.tensor1d([2, 0, 2], 'int32')));
+    expect(ints.wasm).toEqual([[5, 6], [1, 2], [5, 6]]);
+    expect(ints.wasm).toEqual(ints.cpu);
+  });
+
+  it('refuses an id outside the table, naming it, and leaks nothing', async () => {
+    await tf.setBackend('wasm');
+    const table = tf.randomNormal([5, 3]);
+    const before = tf.memory().numTensors;
+    expect(() => tf.gather(table, tf.tensor1d([1, 5], 'int32'))).toThrow('GatherV2: the index value 5 is not in [0, 4]');
+    expect(() => tf.gather(table, tf.tensor1d([-1], 'int32'))).toThrow('the index value -1');
+    expect(tf.memory().numTensors).toBe(before + 2); // the two id tensors created above, nothing else
+    table.dispose();
+  });
+
+  it('concatenates narrow inputs as the cpu backend does: columns of ids on axis 1, floats on axis 0 and 2, mixed widths', async () => {
+    const columns = () => Array.from({ length: 5 }, (_, i) => tf.tensor2d(Array.from({ length: 7 }, (__, r) => [r * 10 + i]), [7, 1], 'int32'));
+    const ids = await onBoth(() => tf.concat(columns(), 1));
+    expect((ids.wasm as number[][])[3]).toEqual([30, 31, 32, 33, 34]);
+    expect(ids.wasm).toEqual(ids.cpu);
+    for (const axis of [0, 1, 2]) {
+      const mixed = await onBoth(() => tf.concat([tf.randomNormal([2, 3, 2], 0, 1, 'float32', 1), tf.randomNormal([2, 3, 2], 0, 1, 'float32', 2)], axis));
+      expect(mixed.wasm).toEqual(mixed.cpu);
+    }
+    const widths = await onBoth(() => tf.concat([tf.randomNormal([4, 1], 0, 1, 'float32', 3), tf.randomNormal([4, 3], 0, 1, 'float32', 4), tf.randomNormal([4, 20], 0, 1, 'float32', 5)], 1));
+    expect(widths.wasm).toEqual(widths.cpu);
   });
 });
