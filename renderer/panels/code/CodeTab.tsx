@@ -1,7 +1,5 @@
 import { lazy, Suspense } from 'react';
-import { isCancelled } from '../../../app/host/contract';
-import { callHost, hostMode } from '../../api/host';
-import { fileNameFor } from '../../state/document-actions';
+import { fileNameFor, saveGeneratedCode } from '../../state/document-actions';
 import { useEditor } from '../../state/editor';
 import { toast, useUi } from '../../state/ui-store';
 import { useGeneratedCode } from './use-generated-code';
@@ -24,16 +22,9 @@ export default function CodeTab({ active }: { active: boolean }) {
       toast('error', `Cannot copy: ${error instanceof Error ? error.message : String(error)}`);
     }
   };
+  // Asks before replacing a module saved earlier (the host refuses to replace silently).
   const save = async () => {
-    if (!code) return;
-    let path: string | undefined;
-    if (hostMode() === 'web') {
-      path = await useUi.getState().askFile({ mode: 'save-code', title: 'Save generated code as', suggestedName: fileNameFor(graph.name, '.ts'), extensions: ['.ts'] });
-      if (!path) return;
-    }
-    const result = await callHost('code:save', { code, ...(path ? { path } : {}) });
-    if (!result.ok) return toast('error', result.error.message);
-    if (!isCancelled(result.value)) toast('success', `Saved ${result.value.path}`);
+    if (code) await saveGeneratedCode(code, graph.name);
   };
 
   return (
