@@ -11,7 +11,10 @@ export function safeName(raw: string, fallback = 'node'): string {
     .replace(/_+/g, '_')
     .replace(/^_+|_+$/g, '');
   const name = ascii || fallback;
-  return /^[0-9]/.test(name) ? `n_${name}` : name;
+  if (/^[0-9]/.test(name)) return `n_${name}`;
+  // tfjs looks layers up by name in plain objects while loading a saved model: a layer called
+  // `constructor` (an Object.prototype member) trains but its model no longer reloads.
+  return name in Object.prototype ? `${name}_` : name;
 }
 
 /** Hands out names unique within one model: the second `tower` becomes `tower_2`. */
