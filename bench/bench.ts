@@ -32,9 +32,12 @@ export interface BenchConfig {
  * put when other processes come and go on a shared machine. The CSV part takes ~1.5 minutes.
  */
 export const DEFAULT_CONFIG: BenchConfig = {
-  backends: NODE_BACKENDS,
+  // webgpu has its own check (bench/gpu.ts, `npm run bench -- --gpu`): here it would force a
+  // software adapter on machines without a GPU and take minutes.
+  backends: NODE_BACKENDS.filter((name) => name !== 'webgpu'),
   dataRows: 20_000,
   plans: {
+    webgpu: { rows: 20_000, epochs: 1, repetitions: 7, warmupRows: 4096 },
     'node-gpu': { rows: 20_000, epochs: 1, repetitions: 7, warmupRows: 4096 },
     node: { rows: 20_000, epochs: 1, repetitions: 7, warmupRows: 4096 },
     wasm: { rows: 8192, epochs: 1, repetitions: 9, warmupRows: 2048 },

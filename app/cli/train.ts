@@ -1,6 +1,6 @@
 import { parseBinding, type DatasetBinding } from '../data/binding';
 import { formatDataError, isDataError } from '../data/errors';
-import { NODE_BACKENDS } from '../engine/backend';
+import { NODE_BACKENDS, releaseBackend } from '../engine/backend';
 import { readTextFile } from '../io/files';
 import { openGraphFile } from './graph-file';
 import { formatDiagnostic, hasErrors } from '../validate/diagnostics';
@@ -90,6 +90,8 @@ export const trainCommand: Command = {
       return EXIT.ok;
     } finally {
       process.removeListener('SIGINT', onSigint);
+      // A WebGPU device keeps Node running after the last line otherwise.
+      releaseBackend();
     }
   },
 };

@@ -41,7 +41,7 @@ import type { EncodedSplitWire } from './wire';
  * importing those modules would pull TensorFlow.js into the preload and renderer bundles. A test
  * (tests/unit/host/contract.test.ts) keeps them equal.
  */
-export const NODE_BACKENDS = ['node-gpu', 'node', 'wasm', 'cpu'] as const;
+export const NODE_BACKENDS = ['webgpu', 'node-gpu', 'node', 'wasm', 'cpu'] as const;
 export const OPTIMIZERS = ['adam', 'adagrad', 'sgd'] as const;
 export const STOP_REASONS = ['completed', 'early-stopping', 'cancelled', 'diverged'] as const;
 /** Where engine "browser" trains (app/engine/backend-browser.ts). */

@@ -98,7 +98,7 @@ describe('towerflow train', () => {
     { what: 'unknown --optimizer', args: ['--data', TRAIN, '--optimizer', 'rmsprop'], message: '--optimizer must be one of adam, adagrad, sgd, got "rmsprop"' },
     { what: 'missing --data', args: [], message: '--data <file> is required' },
     { what: 'bad --lr', args: ['--data', TRAIN, '--lr', '0'], message: '--lr must be a number from 1e-8 to 10, got "0"' },
-    { what: 'unknown --backend', args: ['--data', TRAIN, '--backend', 'webgl'], message: '--backend must be one of node-gpu, node, wasm, cpu, got "webgl"' },
+    { what: 'unknown --backend', args: ['--data', TRAIN, '--backend', 'webgl'], message: '--backend must be one of webgpu, node-gpu, node, wasm, cpu, got "webgl"' },
     { what: 'bad --loss-weights', args: ['--data', TRAIN, '--loss-weights', 'a=heavy'], message: '--loss-weights takes task=weight pairs like "income=1,marital=0.5", got "a=heavy"' },
     { what: 'an unknown option', args: ['--data', TRAIN, '--learning-rate', '0.1'], message: 'unknown option --learning-rate' },
   ])('usage error, exit 2: $what', async ({ args, message }) => {

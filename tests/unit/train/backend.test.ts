@@ -12,7 +12,10 @@ const missing = (name: string, code = 'ERR_MODULE_NOT_FOUND') => async (): Promi
 const broken = (message: string) => async (): Promise<string> => {
   throw new Error(message);
 };
-const fake = (overrides: Partial<BackendLoaders>): BackendLoaders => ({ ...defaultLoaders, ...overrides });
+// webgpu is left out of these by default: whether Dawn finds an adapter depends on the machine
+// (tests/unit/train/webgpu-node.test.ts covers it).
+const fake = (overrides: Partial<BackendLoaders>): BackendLoaders => ({ ...defaultLoaders, webgpu: missing('webgpu'), ...overrides });
+const NO_WEBGPU = { name: 'webgpu' as const, why: 'not installed (npm skips it where its native library cannot be downloaded)' };
 
 let brokenRegistered = false;
 /** A backend that is registered but whose factory throws, like tfjs-node-gpu without a CUDA device. */
@@ -37,13 +40,14 @@ describe('chooseBackend with fake loaders', () => {
       name: 'wasm',
       tfjsName: 'wasm',
       passedOver: [
+        NO_WEBGPU,
         { name: 'node-gpu', why: NOT_INSTALLED },
         { name: 'node', why: 'failed to load (libtensorflow.so.2: cannot open shared object file)' },
       ],
     });
     expect(tf.getBackend()).toBe('wasm');
     if ('error' in choice) throw new Error('test bug');
-    expect(describeChoice(choice)).toBe(`backend wasm (passed over — node-gpu: ${NOT_INSTALLED}; node: failed to load (libtensorflow.so.2: cannot open shared object file))`);
+    expect(describeChoice(choice)).toBe(`backend wasm (passed over — webgpu: ${NOT_INSTALLED}; node-gpu: ${NOT_INSTALLED}; node: failed to load (libtensorflow.so.2: cannot open shared object file))`);
   });
 
   it.each([
@@ -54,7 +58,7 @@ describe('chooseBackend with fake loaders', () => {
     { what: 'a registered backend whose set-up fails', loader: async () => registerBrokenBackend(), why: 'registered but failed to initialise' },
   ])('node-gpu passed over for $what, then the next backend starts', async ({ loader, why }) => {
     const choice = await chooseBackend(undefined, fake({ 'node-gpu': loader, node: missing('@tensorflow/tfjs-node'), wasm: missing('@tensorflow/tfjs-backend-wasm') }));
-    expect(choice).toEqual({ name: 'cpu', tfjsName: 'cpu', passedOver: [{ name: 'node-gpu', why }, { name: 'node', why: NOT_INSTALLED }, { name: 'wasm', why: NOT_INSTALLED }] });
+    expect(choice).toEqual({ name: 'cpu', tfjsName: 'cpu', passedOver: [NO_WEBGPU, { name: 'node-gpu', why }, { name: 'node', why: NOT_INSTALLED }, { name: 'wasm', why: NOT_INSTALLED }] });
     expect(tf.getBackend()).toBe('cpu');
   });
 
@@ -64,15 +68,15 @@ describe('chooseBackend with fake loaders', () => {
     { forced: 'wasm' as const, loaders: fake({ wasm: async () => registerBrokenBackend() }), error: 'backend "wasm" cannot start: registered but failed to initialise' },
   ])('a forced backend that cannot start ($forced) is an error value, and nothing else is tried', async ({ forced, loaders, error }) => {
     let tried = 0;
-    const counting = Object.fromEntries(NODE_BACKENDS.map((name) => [name, async () => (tried++, loaders[name]())])) as BackendLoaders;
+    const counting = Object.fromEntries(NODE_BACKENDS.map((name) => [name, async (context: { forced: boolean }) => (tried++, loaders[name](context))])) as BackendLoaders;
     expect(await chooseBackend(forced, counting)).toEqual({ error });
     expect(tried).toBe(1);
   });
 
   it('with nothing able to start, the error lists every backend and why', async () => {
-    const result = await chooseBackend(undefined, { 'node-gpu': missing('a'), node: missing('b'), wasm: broken('no WebAssembly'), cpu: async () => 'no-such-backend' });
+    const result = await chooseBackend(undefined, { webgpu: missing('webgpu'), 'node-gpu': missing('a'), node: missing('b'), wasm: broken('no WebAssembly'), cpu: async () => 'no-such-backend' });
     expect(result).toEqual({
-      error: `no TensorFlow.js backend could start: node-gpu: ${NOT_INSTALLED}; node: ${NOT_INSTALLED}; wasm: failed to load (no WebAssembly); cpu: failed to initialise (Backend name 'no-such-backend' not found in registry)`,
+      error: `no TensorFlow.js backend could start: webgpu: ${NOT_INSTALLED}; node-gpu: ${NOT_INSTALLED}; node: ${NOT_INSTALLED}; wasm: failed to load (no WebAssembly); cpu: failed to initialise (Backend name 'no-such-backend' not found in registry)`,
     });
   });
 });
@@ -87,18 +91,21 @@ describe('the real backends here', () => {
     }
   };
 
-  it('the default order picks the first that starts (wasm where the native packages are absent) and says why the others were passed over', async () => {
+  it('the default order picks the first that starts (wasm where there is no GPU and the native packages are absent) and says why the others were passed over', async () => {
     const choice = await chooseBackend();
     if ('error' in choice) throw new Error(choice.error);
     const natives = [installed('@tensorflow/tfjs-node-gpu'), installed('@tensorflow/tfjs-node')];
-    if (!natives.some(Boolean)) {
-      expect(choice).toEqual({ name: 'wasm', tfjsName: 'wasm', passedOver: [{ name: 'node-gpu', why: NOT_INSTALLED }, { name: 'node', why: NOT_INSTALLED }] });
-      expect(describeChoice(choice)).toBe(`backend wasm (passed over — node-gpu: ${NOT_INSTALLED}; node: ${NOT_INSTALLED})`);
-    } else {
-      // Where a native package is installed it must be the one chosen, or be passed over with a reason.
-      expect(choice.passedOver.map((p) => p.name)).toEqual(NODE_BACKENDS.slice(0, choice.passedOver.length));
-      choice.passedOver.forEach((p) => expect(p.why).not.toBe(''));
+    // webgpu is tried first: chosen on a real GPU, else passed over with why (no package, no adapter, a software adapter).
+    const webgpu = choice.name === 'webgpu' ? undefined : choice.passedOver[0];
+    if (choice.name === 'webgpu') expect(choice.adapter?.isFallbackAdapter).toBe(false);
+    else expect(webgpu?.name).toBe('webgpu');
+    if (choice.name !== 'webgpu' && !natives.some(Boolean)) {
+      expect(choice).toEqual({ name: 'wasm', tfjsName: 'wasm', passedOver: [webgpu, { name: 'node-gpu', why: NOT_INSTALLED }, { name: 'node', why: NOT_INSTALLED }] });
+      expect(describeChoice(choice)).toBe(`backend wasm (passed over — webgpu: ${webgpu?.why}; node-gpu: ${NOT_INSTALLED}; node: ${NOT_INSTALLED})`);
     }
+    // Whatever is installed, the passed-over ones are the faster ones in order, each with a reason.
+    expect(choice.passedOver.map((p) => p.name)).toEqual(NODE_BACKENDS.slice(0, choice.passedOver.length));
+    choice.passedOver.forEach((p) => expect(p.why).not.toBe(''));
     expect(tf.getBackend()).toBe(choice.tfjsName);
   });
 
@@ -110,8 +117,8 @@ describe('the real backends here', () => {
     expect(grad.arraySync()).toEqual([[0, 0], [2, 2], [1, 1]]);
   });
 
-  it('parseBackendName accepts exactly the four names', () => {
-    expect(NODE_BACKENDS.map(parseBackendName)).toEqual(['node-gpu', 'node', 'wasm', 'cpu']);
+  it('parseBackendName accepts exactly the five names', () => {
+    expect(NODE_BACKENDS.map(parseBackendName)).toEqual(['webgpu', 'node-gpu', 'node', 'wasm', 'cpu']);
     expect(parseBackendName('webgl')).toBeUndefined();
     expect(parseBackendName('CPU')).toBeUndefined();
   });
