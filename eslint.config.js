@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 const uiAndShellModules = ['electron', 'react', 'react-dom', 'react-dom/*', '@xyflow/*', 'monaco-editor', 'monaco-editor/*'];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'out/**', 'test-output/**', 'runs/**', '**/.venv/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'out/**', 'test-output/**', 'runs/**', '**/.venv/**', '**/.venv-*/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -1,6 +1,7 @@
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateModelModule } from '../codegen/module';
+import { generateTorchPackage } from '../codegen/python/package';
 import { openGraphFile, runFolderGraph } from './graph-file';
 import { writeOutputFile } from './output-file';
 import { formatDiagnostic, hasErrors } from '../validate/diagnostics';
@@ -9,13 +10,15 @@ import { EXIT, UsageError, type CliIO, type Command } from './io';
 
 export const exportCommand: Command = {
   name: 'export',
-  usage: 'export <graph.json> --ts <out.ts>     Write the model as a standalone TypeScript module for tfjs (given a run folder: its graph).',
+  usage:
+    'export <graph.json> --ts <out.ts> | --torch <dir>\n                                        Write the model as a standalone TypeScript module for tfjs, or as a PyTorch package\n                                        (model.py, data.py, predict.py, train.py; given a run folder: its graph).',
   async run(argv, io) {
-    const { values, positionals } = parseCommandArgs({ args: argv, allowPositionals: true, options: { ts: { type: 'string' } } });
+    const { values, positionals } = parseCommandArgs({ args: argv, allowPositionals: true, options: { ts: { type: 'string' }, torch: { type: 'string' } } });
     const [given, ...extra] = positionals;
     if (given === undefined || extra.length > 0) throw new UsageError('expected exactly one graph file');
-    if (values.ts === undefined || values.ts === '') throw new UsageError('expected --ts <out.ts>, the file to write');
-    const out = values.ts;
+    const ts = values.ts === '' ? undefined : values.ts;
+    const torch = values.torch === '' ? undefined : values.torch;
+    if (ts === undefined && torch === undefined) throw new UsageError('expected --ts <out.ts>, the file to write, or --torch <dir>, the folder for the PyTorch package');
     // A run folder stands for the graph it was trained from: the code is the same, weights aside.
     const runGraph = await runFolderGraph(given);
     const file = runGraph ?? given;
@@ -32,13 +35,32 @@ export const exportCommand: Command = {
     }
 
     const version = await towerflowVersion();
-    const generated = await generateModelModule(opened.graph, { towerflowVersion: version });
-    if (!generated.ok) {
-      for (const d of generated.diagnostics) io.err(formatDiagnostic(d, file));
-      return EXIT.badInput;
+    if (ts !== undefined) {
+      const generated = await generateModelModule(opened.graph, { towerflowVersion: version });
+      if (!generated.ok) {
+        for (const d of generated.diagnostics) io.err(formatDiagnostic(d, file));
+        return EXIT.badInput;
+      }
+      if (!(await writeOutputFile(ts, generated.code, io))) return EXIT.badInput;
+      report(io, ts, generated.code);
     }
-    if (!(await writeOutputFile(out, generated.code, io))) return EXIT.badInput;
-    report(io, out, generated.code);
+    if (torch !== undefined) {
+      const generated = generateTorchPackage(opened.graph, { towerflowVersion: version });
+      if (!generated.ok) {
+        for (const d of generated.diagnostics) io.err(formatDiagnostic(d, file));
+        return EXIT.badInput;
+      }
+      try {
+        await mkdir(torch, { recursive: true });
+      } catch (error) {
+        io.err(`${torch}: cannot make the folder (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+        return EXIT.badInput;
+      }
+      for (const [name, text] of Object.entries(generated.files)) {
+        if (!(await writeOutputFile(join(torch, name), text, io))) return EXIT.badInput;
+      }
+      io.out(`wrote ${Object.keys(generated.files).join(', ')} to ${torch}: pip install -r requirements.txt, then python train.py or python predict.py (see its README.md)`);
+    }
     return EXIT.ok;
   },
 };

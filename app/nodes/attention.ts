@@ -7,6 +7,7 @@ import { formatShape } from './tensor';
 import { activation } from './shared/params';
 import { single } from './shared/infer-helpers';
 import { applied, literal, obj, str } from '../codegen/source';
+import { pyBool, pyLiteral, pyNum, pyStr } from '../codegen/python/source';
 
 /** DIN's attention: the candidate (query) weighs each history item (keys), then the history is pooled. */
 export const attention = defineNode({
@@ -92,5 +93,25 @@ export const attention = defineNode({
     const scores = ctx.declare(ctx.valueName('scores'), applied(unit, [query.tensor, keys.tensor, keys.mask]));
     const pool = `new ${ctx.customLayer(WeightedSum)}(${obj({ name: str(ctx.layerName('pool')) })})`;
     return { out: { tensor: ctx.declare(ctx.valueName(), applied(pool, [scores, keys.tensor])) }, scores: { tensor: scores } };
+  },
+  torch: (ctx) => {
+    const query = ctx.inputs.query?.[0];
+    const keys = ctx.inputs.keys?.[0];
+    if (!query || !keys?.mask) throw new Error('Bug: attention emitted without inputs or padding mask');
+    const { hidden, activation, softmax } = ctx.params;
+    const unit = ctx.layer(
+      ctx.layerName('unit'),
+      `${ctx.helper('DinActivationUnit')}(${pyNum(query.shape?.[0] ?? 0)}, ${pyLiteral(hidden)}, ${pyStr(activation)}, ${pyBool(softmax)})`,
+      {
+        // tfjs kernel_i [in, out] is the unit's i-th Linear, transposed.
+        weights: [...hidden, 1].flatMap((_, i) => [
+          { tfjs: `kernel_${i}`, torch: `layers.${i}.weight`, transpose: true },
+          { tfjs: `bias_${i}`, torch: `layers.${i}.bias` },
+        ]),
+      },
+    );
+    const scores = ctx.declare(ctx.valueName('scores'), `${unit}(${query.tensor}, ${keys.tensor}, ${keys.mask})`);
+    ctx.layerName('pool');
+    return { out: { tensor: ctx.declare(ctx.valueName(), `${ctx.helper('weighted_sum')}(${scores}, ${keys.tensor})`) }, scores: { tensor: scores } };
   },
 });

@@ -30,4 +30,10 @@ export const concat = defineNode({
     const layer = `tf.layers.concatenate({ name: ${str(ctx.layerName())}, axis: -1 })`;
     return { out: { tensor: ctx.declare(ctx.valueName(), applied(layer, parts)) } };
   },
+  torch: (ctx) => {
+    const parts = (ctx.inputs.inputs ?? []).map((v) => v.tensor);
+    if (parts.length === 1 && parts[0]) return { out: { tensor: parts[0] } };
+    ctx.layerName();
+    return { out: { tensor: ctx.declare(ctx.valueName(), `torch.cat([${parts.join(', ')}], dim=-1)`) } };
+  },
 });

@@ -131,6 +131,66 @@ export interface EmitContext<P> {
   declare(hint: string, expression: string): string;
 }
 
+/**
+ * A tensor in the generated PyTorch module (app/codegen/python): the Python expression of the tensor
+ * in `forward` (a local name, or `inputs["…"]`), mirroring BuiltValue.
+ */
+export interface TorchValue {
+  tensor: string;
+  /** The inferred shape (without batch): what a layer's in_features are sized from. */
+  shape?: number[];
+  /** float [B, L] of 1 (real position) / 0 (padding), for sequence tensors. */
+  mask?: string;
+  fields?: { column: string; vocabSize: number; tensor: string }[];
+}
+
+/** How one tfjs weight of a layer loads into the PyTorch module: `kernel` → `weight`, transposed. */
+export interface TorchWeight {
+  /** The weight's name inside its tfjs layer (`kernel`, `bias`, `embeddings`, `moving_mean`, `kernel_0`). */
+  tfjs: string;
+  /** The parameter or buffer path inside the PyTorch layer (`weight`, `running_mean`, `layers.0.weight`). */
+  torch: string;
+  /** tfjs stores dense kernels [in, out], torch.nn.Linear [out, in]. */
+  transpose?: boolean;
+}
+
+/** A Python helper the generated model.py can include (app/codegen/python/runtime.ts). */
+export type TorchHelperName = 'FusedEmbedding' | 'DinActivationUnit' | 'gate_mixture' | 'masked_pooling' | 'weighted_sum' | 'padding_mask' | 'activation';
+
+/**
+ * What the PyTorch emitter is handed: the same naming as BuildContext, in the same call order, so an
+ * emitter that asks for what its builder asks for gives submodules named as the compiled model's
+ * layers (`income_50k_tower_dense_0` → `self.income_50k_tower_dense_0`), and trained tfjs weights
+ * load into them by name. Layers go into `__init__`, the computation into `forward`.
+ */
+export interface TorchContext<P> {
+  node: GraphNode;
+  params: P;
+  inputs: Record<string, TorchValue[]>;
+  outputs: Record<string, TensorInfo>;
+  /** The layer name the builder gets from the same call (BuildContext.layerName). */
+  layerName(suffix?: string): string;
+  /** Declares a model input (BuildContext.modelInput); returns its expression, `inputs["name"]`. */
+  modelInput(name: string, shape: number[], dtype: 'int32' | 'float32', columns: string[]): string;
+  /** The submodule of a shared embedding table (BuildContext.embeddingTable), declared on first use. */
+  embeddingTable(table: string, vocabSize: number, dim: number, l2: number): string;
+  /** The submodule of a FusedEmbedding (BuildContext.fusedTables), or undefined when the builder gets none. */
+  fusedTables(tables: { table: string; vocabSize: number }[], dim: number, l2: number): string | undefined;
+  /**
+   * Declares `self.<layer> = <constructor>` in `__init__`, followed by its initialisation statements
+   * (`{}` stands for the submodule), records how the tfjs layer `layer`'s weights load into it, and
+   * which of its parameters carry an L2 penalty (train.py adds them to the loss, as tfjs regularizers do).
+   * Returns the submodule's expression, `self.<attribute>`.
+   */
+  layer(layer: string, constructor: string, options?: { init?: string[]; weights?: TorchWeight[]; l2?: { torch: string; l2: number }[] }): string;
+  /** The identifier of a Python helper; model.py then carries it. */
+  helper(name: TorchHelperName): string;
+  /** A name for a value of this node: its base name, with `_suffix` when given. Claims nothing. */
+  valueName(suffix?: string): string;
+  /** Writes `<name> = <expression>` into forward, the name derived from `hint` and unique; returns it. */
+  declare(hint: string, expression: string): string;
+}
+
 export interface NodeKind<Schema extends z.ZodObject = z.ZodObject> {
   kind: string;
   title: string;
@@ -158,6 +218,12 @@ export interface NodeKind<Schema extends z.ZodObject = z.ZodObject> {
    * its code export. It must ask for layer names, seeds, inputs and tables exactly as `build` does.
    */
   emit(ctx: EmitContext<z.output<Schema>>): Record<string, EmittedValue>;
+  /**
+   * Writes what `build` builds as a PyTorch module (app/codegen/python): the same math, submodules
+   * named as `build`'s layers. Required, like `emit`. It must ask for layer names, inputs and tables
+   * exactly as `build` does (seeds aside: PyTorch draws its own initial weights).
+   */
+  torch(ctx: TorchContext<z.output<Schema>>): Record<string, TorchValue>;
 }
 
 /** Identity function that fixes the param type of a kind; every node module goes through it. */

@@ -90,6 +90,30 @@ export const embedding = defineNode({
     const concat = `tf.layers.concatenate({ name: ${str(ctx.layerName('concat'))}, axis: -1 })`;
     return { vectors: { tensor: ctx.declare(ctx.valueName(), applied(concat, flat)) } };
   },
+  torch: (ctx) => {
+    const ids = ctx.inputs.ids?.[0];
+    if (!ids?.fields) throw new Error('Bug: embedding emitted without id fields');
+    const fused = ids.mask ? undefined : ctx.fusedTables(fusable(ids.fields, ctx.params.table), ctx.params.dim, ctx.params.l2);
+    if (fused) return { vectors: { tensor: ctx.declare(ctx.valueName(), `${fused}([${ids.fields.map((f) => f.tensor).join(', ')}])`) } };
+    const lookups = ids.fields.map((field) => ({
+      field,
+      table: ctx.embeddingTable(ctx.params.table || field.column, field.vocabSize, ctx.params.dim, ctx.params.l2),
+    }));
+    if (ids.mask) {
+      const seq = lookups[0];
+      if (!seq) throw new Error('Bug: sequence embedding without a field');
+      return { vectors: { tensor: ctx.declare(ctx.valueName(), `${seq.table}(${seq.field.tensor})`), mask: ids.mask } };
+    }
+    // [B, 1] ids → [B, 1, dim] → [B, dim], as the builder's Flatten layers.
+    const flat = lookups.map(({ field, table }) => {
+      ctx.layerName(`${field.column}_flat`);
+      return `${table}(${field.tensor}).flatten(1)`;
+    });
+    const [only, ...more] = flat;
+    if (only !== undefined && more.length === 0) return { vectors: { tensor: ctx.declare(ctx.valueName(), only) } };
+    ctx.layerName('concat');
+    return { vectors: { tensor: ctx.declare(ctx.valueName(), `torch.cat([${flat.join(', ')}], dim=-1)`) } };
+  },
 });
 
 /** The tables of a sparse lookup's columns: each column's own (fusable when private), or one shared table. */

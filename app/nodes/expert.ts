@@ -6,6 +6,8 @@ import { applyMlp, emitMlp, mlpWeights } from './shared/mlp-stack';
 import { applied, literal, obj, str } from '../codegen/source';
 import { activation, batchNorm, dropout, l2, unitsList } from './shared/params';
 import { single, vectorWidth } from './shared/infer-helpers';
+import { torchMlp } from '../codegen/python/layers';
+import { pyNum } from '../codegen/python/source';
 
 /**
  * One or more experts with the same architecture. With `count` > 1 the experts come out stacked,
@@ -71,6 +73,22 @@ export const expert = defineNode({
     const experts = Array.from({ length: ctx.params.count }, (_, i) => emitMlp(ctx, x.tensor, ctx.params, `${i}_`, ctx.valueName(String(i))));
     const stack = `new ${ctx.customLayer(StackExperts)}(${obj({ name: str(ctx.layerName('stack')) })})`;
     return { out: { tensor: ctx.declare(ctx.valueName(), applied(stack, experts)) } };
+  },
+  torch: (ctx) => {
+    const x = ctx.inputs.in?.[0];
+    if (!x) throw new Error('Bug: expert emitted without input');
+    const width = x.shape?.[0] ?? 0;
+    if (ctx.params.count === 1) return { out: { tensor: torchMlp(ctx, x.tensor, width, ctx.params, '', ctx.valueName()) } };
+    const fused = fusedLayout(ctx.params, x.shape?.at(-1));
+    if (fused) {
+      // One Linear of count × units, each expert its slice of the outputs: [B, count · units] → [B, count, units].
+      const wide = torchMlp(ctx, x.tensor, width, fused.spec, '', ctx.valueName('all'));
+      ctx.layerName('stack');
+      return { out: { tensor: ctx.declare(ctx.valueName(), `${wide}.reshape(-1, ${pyNum(fused.shape[0])}, ${pyNum(fused.shape[1])})`) } };
+    }
+    const experts = Array.from({ length: ctx.params.count }, (_, i) => torchMlp(ctx, x.tensor, width, ctx.params, `${i}_`, ctx.valueName(String(i))));
+    ctx.layerName('stack');
+    return { out: { tensor: ctx.declare(ctx.valueName(), `torch.stack([${experts.join(', ')}], dim=1)`) } };
   },
 });
 

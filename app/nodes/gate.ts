@@ -5,6 +5,7 @@ import { GateMixture } from '../compile/layers/gate-mixture';
 import { applied, num, obj, str } from '../codegen/source';
 import { formatShape } from './tensor';
 import { single, vectorWidth } from './shared/infer-helpers';
+import { torchLinear } from '../codegen/python/layers';
 
 /**
  * A gating network: softmax(W·selector) weighs the experts, output Σ_i w_i · expert_i.
@@ -99,6 +100,17 @@ export const gate = defineNode({
     const weights = ctx.declare(ctx.valueName('weights'), applied(dense, selector.tensor));
     const mix = `new ${ctx.customLayer(GateMixture)}(${obj({ name: str(ctx.layerName('mix')) })})`;
     const mixture = ctx.declare(ctx.valueName(), applied(mix, [weights, ...experts.map((e) => e.tensor)]));
+    return { out: { tensor: mixture }, weights: { tensor: weights } };
+  },
+  torch: (ctx) => {
+    const selector = ctx.inputs.selector?.[0];
+    const experts = ctx.inputs.experts ?? [];
+    const total = ctx.outputs.weights?.shape[0];
+    if (!selector || total === undefined) throw new Error('Bug: gate emitted without selector or experts');
+    const dense = torchLinear(ctx, ctx.layerName('weights'), selector.shape?.[0] ?? 0, total, { bias: ctx.params.useBias });
+    const weights = ctx.declare(ctx.valueName('weights'), `torch.softmax(${dense}(${selector.tensor}), dim=-1)`);
+    ctx.layerName('mix');
+    const mixture = ctx.declare(ctx.valueName(), `${ctx.helper('gate_mixture')}(${weights}, [${experts.map((e) => e.tensor).join(', ')}])`);
     return { out: { tensor: mixture }, weights: { tensor: weights } };
   },
 });

@@ -21,4 +21,7 @@ export const inputDense = defineNode({
   emit: (ctx) => ({
     values: { tensor: ctx.modelInput(ctx.node.label, [ctx.params.columns.length], 'float32', ctx.params.columns) },
   }),
+  torch: (ctx) => ({
+    values: { tensor: ctx.modelInput(ctx.node.label, [ctx.params.columns.length], 'float32', ctx.params.columns) },
+  }),
 });

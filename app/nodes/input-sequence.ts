@@ -40,4 +40,10 @@ export const inputSequence = defineNode({
     const mask = ctx.declare(ctx.valueName('mask'), applied(layer, tensor));
     return { ids: { tensor, mask, fields: [{ column: ctx.params.column, vocabSize: ctx.params.vocabSize, tensor }] } };
   },
+  torch: (ctx) => {
+    const tensor = ctx.modelInput(ctx.params.column, [ctx.params.maxLength], 'int32', [ctx.params.column]);
+    ctx.layerName('mask');
+    const mask = ctx.declare(ctx.valueName('mask'), `${ctx.helper('padding_mask')}(${tensor})`);
+    return { ids: { tensor, mask, fields: [{ column: ctx.params.column, vocabSize: ctx.params.vocabSize, tensor }] } };
+  },
 });

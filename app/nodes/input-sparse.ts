@@ -50,4 +50,17 @@ export const inputSparse = defineNode({
     if (more.length > 0) ctx.layerName('ids');
     return { ids: { tensor: first.tensor, fields } };
   },
+  torch: (ctx) => {
+    const fields = ctx.params.columns.map((column) => ({
+      column,
+      vocabSize: ctx.params.vocabSize,
+      tensor: ctx.modelInput(column, [1], 'int32', [column]),
+    }));
+    const [first, ...more] = fields;
+    if (!first) throw new Error('Bug: sparse input without columns');
+    // As in the TypeScript export: embeddings read each column on its own, so the joined ids feed
+    // nothing; the builder's layer name for them is still taken, to keep later names the same.
+    if (more.length > 0) ctx.layerName('ids');
+    return { ids: { tensor: first.tensor, fields } };
+  },
 });

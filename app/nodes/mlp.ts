@@ -3,6 +3,7 @@ import { defineNode } from './define-node';
 import { applyMlp, emitMlp, mlpWeights } from './shared/mlp-stack';
 import { activation, batchNorm, dropout, l2, unitsList } from './shared/params';
 import { single, vectorWidth } from './shared/infer-helpers';
+import { torchMlp } from '../codegen/python/layers';
 
 /** A stack of dense layers: the shared bottom of Shared-Bottom, or any hidden block. */
 export const mlp = defineNode({
@@ -28,5 +29,10 @@ export const mlp = defineNode({
     const x = ctx.inputs.in?.[0];
     if (!x) throw new Error('Bug: mlp emitted without input');
     return { out: { tensor: emitMlp(ctx, x.tensor, ctx.params, '', ctx.valueName()) } };
+  },
+  torch: (ctx) => {
+    const x = ctx.inputs.in?.[0];
+    if (!x) throw new Error('Bug: mlp emitted without input');
+    return { out: { tensor: torchMlp(ctx, x.tensor, x.shape?.[0] ?? 0, ctx.params, '', ctx.valueName()) } };
   },
 });

@@ -37,4 +37,9 @@ export const multiply = defineNode({
     const layer = `tf.layers.multiply({ name: ${str(ctx.layerName())} })`;
     return { out: { tensor: ctx.declare(ctx.valueName(), applied(layer, parts)) } };
   },
+  torch: (ctx) => {
+    const parts = (ctx.inputs.inputs ?? []).map((v) => v.tensor);
+    ctx.layerName();
+    return { out: { tensor: ctx.declare(ctx.valueName(), parts.join(' * ')) } };
+  },
 });

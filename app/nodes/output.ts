@@ -49,4 +49,10 @@ export const output = defineNode({
     const layer = `tf.layers.activation({ name: ${str(name)}, activation: 'linear' })`;
     return { prediction: { tensor: ctx.declare(name, applied(layer, x.tensor)) } };
   },
+  torch: (ctx) => {
+    const x = ctx.inputs.prediction?.[0];
+    if (!x) throw new Error('Bug: output emitted without prediction');
+    // The prediction under its output name, as the model's output carries it.
+    return { prediction: { tensor: ctx.declare(ctx.layerName(), x.tensor) } };
+  },
 });

@@ -5,6 +5,7 @@ import { MaskedPooling } from '../compile/layers/masked-pooling';
 import { formatShape } from './tensor';
 import { single } from './shared/infer-helpers';
 import { applied, obj, str } from '../codegen/source';
+import { pyStr } from '../codegen/python/source';
 
 /** Sum or mean over the real positions of a sequence: the base model DIN is compared with. */
 export const pooling = defineNode({
@@ -37,5 +38,11 @@ export const pooling = defineNode({
     if (!input?.mask) throw new Error('Bug: pooling emitted without a masked sequence');
     const layer = `new ${ctx.customLayer(MaskedPooling)}(${obj({ name: str(ctx.layerName()), mode: str(ctx.params.mode) })})`;
     return { out: { tensor: ctx.declare(ctx.valueName(), applied(layer, [input.tensor, input.mask])) } };
+  },
+  torch: (ctx) => {
+    const input = ctx.inputs.in?.[0];
+    if (!input?.mask) throw new Error('Bug: pooling emitted without a masked sequence');
+    ctx.layerName();
+    return { out: { tensor: ctx.declare(ctx.valueName(), `${ctx.helper('masked_pooling')}(${input.tensor}, ${input.mask}, ${pyStr(ctx.params.mode)})`) } };
   },
 });

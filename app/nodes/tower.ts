@@ -5,6 +5,7 @@ import { applyMlp, emitMlp, mlpWeights } from './shared/mlp-stack';
 import { applied, obj, str } from '../codegen/source';
 import { activation, batchNorm, dropout, l2 } from './shared/params';
 import { single, vectorWidth } from './shared/infer-helpers';
+import { applyActivation, torchLinear, torchMlp } from '../codegen/python/layers';
 
 /** A task tower: hidden layers then a one-unit head (sigmoid for probabilities, linear for regression). */
 export const tower = defineNode({
@@ -59,5 +60,13 @@ export const tower = defineNode({
       kernelInitializer: `tf.initializers.glorotUniform(${seed})`,
     })})`;
     return { out: { tensor: ctx.declare(ctx.valueName(), applied(head, hidden)) } };
+  },
+  torch: (ctx) => {
+    const x = ctx.inputs.in?.[0];
+    if (!x) throw new Error('Bug: tower emitted without input');
+    const width = x.shape?.[0] ?? 0;
+    const hidden = torchMlp(ctx, x.tensor, width, ctx.params, '', ctx.valueName('hidden'));
+    const head = torchLinear(ctx, ctx.layerName('head'), ctx.params.units.at(-1) ?? width, 1);
+    return { out: { tensor: ctx.declare(ctx.valueName(), applyActivation(ctx.params.head, `${head}(${hidden})`)) } };
   },
 });

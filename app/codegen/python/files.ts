@@ -1,0 +1,812 @@
+/**
+ * The fixed files of an exported PyTorch package: data.py, predict.py and train.py are the same for
+ * every graph (they read what they need from model.py's INPUTS and OUTPUTS), so they are kept here
+ * as text. Written with String.raw: Python's backslashes stay as typed (none of them holds a
+ * backtick or a dollar-brace). The Python tests compile, lint and run them.
+ */
+
+export const DATA_PY = String.raw`"""Reads CSV/TSV files (gzip or not) and encodes them for model.py, by Towerflow's rules.
+
+The same rules as Towerflow's data pipeline (app/data in the Towerflow source), so a model trained
+in Towerflow and one trained here see identical inputs:
+  - the separator is detected from the first lines (, tab ; |), gzip from the bytes, and a header
+    row from its cells (or set by the binding's "header"); "?" and empty cells are missing;
+  - categorical ids: a vocabulary of the most frequent values (then by value), id 0 for missing or
+    unseen, or FNV-1a hashing into the table ("encoding": "hash");
+  - numbers: standardised (population std), optionally of log1p(x); missing is the mean (0);
+  - id lists: the most recent max_length known ids, left-padded with 0;
+  - labels by rule: equals / atLeast / 0-1 column / numeric / all / any.
+Encoders come from a Towerflow run's encoders.json, or are fitted here on the training rows
+(fit_encoders) and saved in the same format.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+MISSING = ("?", "")
+SEPARATORS = (",", "\t", ";", "|")
+DECIMAL = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
+FLOAT32_MAX = 3.4028234663852886e38
+
+
+class DataError(Exception):
+    """A problem with the data, with a stable code and the place: file, line and column."""
+
+    def __init__(self, code: str, message: str, file: str | None = None, line: int | None = None, column: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.file = file
+        self.line = line
+        self.column = column
+
+    def __str__(self) -> str:
+        place = ":".join(str(p) for p in (self.file, self.line) if p is not None)
+        column = f'column "{self.column}": ' if self.column is not None else ""
+        return f"{place + ': ' if place else ''}{column}{self.message} [{self.code}]"
+
+
+def parse_number(text: str) -> float | None:
+    """The finite number written in plain decimal notation, else None (no 'inf', '0x1f', '1_000')."""
+    if not DECIMAL.match(text):
+        return None
+    value = float(text)
+    return value if math.isfinite(value) else None
+
+
+# ------------------------------------------------------------------ reading tables
+
+
+@dataclass
+class Table:
+    file: str
+    columns: list[str]
+    separator: str
+    has_header: bool
+
+    def rows(self) -> Iterator[tuple[int, dict[str, str | None]]]:
+        """(line, values by column) for every data row; values trimmed, missing markers as None."""
+        with _open_text(self.file) as handle:
+            reader = csv.reader(handle, delimiter=self.separator)
+            first = True
+            for fields in reader:
+                line = reader.line_num
+                if len(fields) == 0 or (len(fields) == 1 and fields[0].strip() == ""):
+                    continue
+                if first:
+                    first = False
+                    if self.has_header:
+                        continue
+                fields = [f.strip() for f in fields]
+                if len(fields) != len(self.columns):
+                    raise DataError("E_DATA_COLUMN_COUNT", f"expected {len(self.columns)} fields, got {len(fields)}", self.file, line)
+                yield line, {c: (None if v in MISSING else v) for c, v in zip(self.columns, fields)}
+
+
+def _open_text(file: str):
+    with open(file, "rb") as raw:
+        magic = raw.read(2)
+    opener = gzip.open if magic == b"\x1f\x8b" else open
+    # utf-8-sig drops a byte order mark; newline="" lets csv see CR, LF and CRLF line endings.
+    return opener(file, "rt", encoding="utf-8-sig", newline="")
+
+
+def open_table(file: str, header: bool | str = "auto", columns: list[str] | None = None) -> Table:
+    """Opens a table: separator, header and column names as Towerflow decides them."""
+    if not Path(file).is_file():
+        raise DataError("E_DATA_FILE_NOT_FOUND", "file not found or not a regular file", file)
+    with _open_text(file) as handle:
+        head = handle.read(64 * 1024)
+    if head.strip() == "":
+        raise DataError("E_DATA_EMPTY", "the file is empty", file)
+    separator = _detect_separator(head, truncated=len(head) >= 64 * 1024)
+    sample = []
+    for fields in csv.reader(head.splitlines(), delimiter=separator):
+        if fields and not (len(fields) == 1 and fields[0].strip() == ""):
+            sample.append([f.strip() for f in fields])
+        if len(sample) >= 20:
+            break
+    first = sample[0]
+    has_header = _looks_like_header(first, sample[1:]) if header == "auto" else bool(header)
+    names = list(columns) if columns is not None else (first if has_header else [f"c{i + 1}" for i in range(len(first))])
+    if len(set(names)) != len(names):
+        raise DataError("E_DATA_DUPLICATE_COLUMN", "a column name appears more than once", file, 1)
+    if len(names) != len(first):
+        raise DataError("E_DATA_COLUMN_COUNT", f"{len(names)} column names were given but the first row has {len(first)} fields", file, 1)
+    return Table(file, names, separator, has_header)
+
+
+def _count_outside_quotes(line: str, separator: str) -> int:
+    count, quoted = 0, False
+    for ch in line:
+        if ch == '"':
+            quoted = not quoted
+        elif ch == separator and not quoted:
+            count += 1
+    return count
+
+
+def _detect_separator(text: str, truncated: bool) -> str:
+    lines = re.split(r"\r\n|\n|\r", text)
+    if truncated and len(lines) > 1:
+        lines.pop()
+    sampled = [line for line in lines if line.strip() != ""][:20]
+    best, best_score, best_consistent = ",", 0, False
+    for candidate in SEPARATORS:
+        counts = [_count_outside_quotes(line, candidate) for line in sampled]
+        low = min(counts) if counts else 0
+        if low == 0:
+            continue
+        consistent = all(c == low for c in counts)
+        better = True if consistent and not best_consistent else (consistent == best_consistent and low > best_score)
+        if better:
+            best, best_score, best_consistent = candidate, low, consistent
+    return best
+
+
+def _looks_like_header(first: list[str], rest: list[list[str]]) -> bool:
+    if any(cell in ("", "?") or parse_number(cell) is not None for cell in first):
+        return False
+    if len(set(first)) != len(first):
+        return False
+    for c in range(len(first)):
+        below = [row[c] for row in rest if c < len(row) and row[c] not in ("", "?")]
+        if below and all(parse_number(v) is not None for v in below):
+            return True
+    return all(all(c >= len(row) or row[c] != cell for row in rest) for c, cell in enumerate(first))
+
+
+# ------------------------------------------------------------------ encoders
+
+
+def fnv1a32(text: str) -> int:
+    """FNV-1a, 32 bits, over the UTF-8 bytes: the buckets Towerflow's hash encoder gives."""
+    h = 0x811C9DC5
+    for byte in text.encode("utf-8", "surrogatepass"):
+        h = ((h ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return h
+
+
+def split_ids(value: str | None, separator: str) -> list[str]:
+    if value is None:
+        return []
+    return [t.strip() for t in value.split(separator) if t.strip() != ""]
+
+
+class Vocabulary:
+    """values[i] encodes to i + 1; 0 is missing or unseen."""
+
+    def __init__(self, values: list[str]) -> None:
+        self.values = list(values)
+        self.index = {v: i + 1 for i, v in enumerate(self.values)}
+
+    @staticmethod
+    def fit(counts: dict[str, int], table_size: int, min_frequency: int = 1) -> Vocabulary:
+        # By count (descending), then by value in UTF-16 code-unit order, as JavaScript sorts strings.
+        kept = sorted((v for v, n in counts.items() if n >= min_frequency), key=lambda v: (-counts[v], v.encode("utf-16-be", "surrogatepass")))
+        return Vocabulary(kept[: max(0, table_size - 1)])
+
+    def encode(self, value: str | None) -> int:
+        return 0 if value is None else self.index.get(value, 0)
+
+    def to_json(self) -> dict:
+        return {"type": "vocabulary", "values": self.values}
+
+
+class Hashing:
+    def __init__(self, buckets: int) -> None:
+        self.buckets = buckets
+
+    def encode(self, value: str | None) -> int:
+        if value is None or value == "":
+            return 0
+        return 1 + fnv1a32(value) % (self.buckets - 1)
+
+    def to_json(self) -> dict:
+        return {"type": "hash", "buckets": self.buckets}
+
+
+class Numeric:
+    """(x - mean) / std, of log1p(x) when log1p; missing encodes to 0 (the mean)."""
+
+    def __init__(self, mean: float, std: float, log1p: bool) -> None:
+        self.mean = mean
+        self.std = std if std > 0 else 1.0
+        self.log1p = log1p
+
+    @staticmethod
+    def read(raw: str | None, log1p: bool, where: tuple) -> float | None:
+        if raw is None:
+            return None
+        value = parse_number(raw)
+        if value is None:
+            raise DataError("E_DATA_NOT_NUMERIC", f"expected a number, got {raw!r}", *where)
+        if log1p:
+            if value < 0:
+                raise DataError("E_DATA_NEGATIVE_FOR_LOG", f"log1p needs values >= 0, got {raw!r}", *where)
+            value = math.log1p(value)
+        return value
+
+    def encode(self, raw: str | None, where: tuple) -> float:
+        value = Numeric.read(raw, self.log1p, where)
+        if value is None:
+            return 0.0
+        z = (value - self.mean) / self.std
+        if abs(z) > FLOAT32_MAX:
+            raise DataError("E_DATA_NUMBER_OUT_OF_RANGE", f"{raw!r} standardises beyond the float32 range", *where)
+        return z
+
+    def to_json(self) -> dict:
+        return {"type": "numeric", "mean": self.mean, "std": self.std, "log1p": self.log1p}
+
+
+class RunningStats:
+    """Welford's mean and population std, on values scaled by a power of two so squares never overflow."""
+
+    def __init__(self) -> None:
+        self.count, self.scale, self.mean_scaled, self.m2_scaled = 0, 1.0, 0.0, 0.0
+
+    def add(self, value: float) -> None:
+        magnitude = abs(value)
+        if magnitude > self.scale:
+            scale = 2.0 ** min(1023, math.ceil(math.log2(magnitude)))
+            ratio = self.scale / scale
+            self.mean_scaled *= ratio
+            self.m2_scaled *= ratio * ratio
+            self.scale = scale
+        self.count += 1
+        x = value / self.scale
+        delta = x - self.mean_scaled
+        self.mean_scaled += delta / self.count
+        self.m2_scaled += delta * (x - self.mean_scaled)
+
+    def encoder(self, log1p: bool) -> Numeric:
+        mean = self.mean_scaled * self.scale if self.count > 0 else 0.0
+        std = math.sqrt(self.m2_scaled / self.count) * self.scale if self.count > 0 else 0.0
+        return Numeric(mean, std, log1p)
+
+
+class IdList:
+    """An id list as max_length ids: the most recent known ids, left-padded with 0."""
+
+    def __init__(self, ids: Vocabulary | Hashing, separator: str, max_length: int) -> None:
+        self.ids, self.separator, self.max_length = ids, separator, max_length
+
+    def encode(self, raw: str | None) -> list[int]:
+        codes = [c for c in (self.ids.encode(t) for t in split_ids(raw, self.separator)) if c != 0]
+        kept = codes[max(0, len(codes) - self.max_length):]
+        return [0] * (self.max_length - len(kept)) + kept
+
+    def to_json(self) -> dict:
+        return {"type": "idlist", "separator": self.separator, "maxLength": self.max_length, "padding": "left", "ids": self.ids.to_json()}
+
+
+def encoder_from_json(spec: dict):
+    kind = spec.get("type")
+    if kind == "vocabulary":
+        return Vocabulary(spec["values"])
+    if kind == "hash":
+        return Hashing(int(spec["buckets"]))
+    if kind == "numeric":
+        return Numeric(float(spec["mean"]), float(spec["std"]), bool(spec["log1p"]))
+    if kind == "idlist":
+        return IdList(encoder_from_json(spec["ids"]), spec["separator"], int(spec["maxLength"]))
+    raise DataError("E_DATA_BAD_ENCODER_JSON", f"unknown encoder type {kind!r}")
+
+
+# ------------------------------------------------------------------ labels
+
+
+def label_value(rule: dict, values: dict[str, str | None], where: tuple) -> float:
+    """A row's label by its rule (see the module docstring); a missing label is an error, never a 0."""
+    if "all" in rule:
+        return min(label_value(r, values, where) for r in rule["all"])
+    if "any" in rule:
+        return max(label_value(r, values, where) for r in rule["any"])
+    column = rule["column"]
+    place = (where[0], where[1], column)
+    if column not in values:
+        raise DataError("E_DATA_MISSING_COLUMN", "the label column is not in the table", *place)
+    raw = values[column]
+    if raw is None:
+        raise DataError("E_DATA_MISSING_LABEL", "the label value is missing", *place)
+    if "equals" in rule:
+        return 1.0 if raw.strip() == str(rule["equals"]).strip() else 0.0
+    value = parse_number(raw)
+    if value is None:
+        raise DataError("E_DATA_NOT_NUMERIC", f"expected a numeric label, got {raw!r}", *place)
+    if "atLeast" in rule:
+        return 1.0 if value >= rule["atLeast"] else 0.0
+    if rule.get("numeric"):
+        return value
+    if value not in (0, 1):
+        raise DataError("E_DATA_LABEL_NOT_BINARY", f"labels outside {{0,1}}: got {raw!r}", *place)
+    return value
+
+
+def label_rules(binding: dict, outputs: list[dict]) -> dict[str, dict]:
+    """The rule of each trained output: the binding's, else its label column (0/1, or raw for MSE)."""
+    rules = {}
+    for output in outputs:
+        if output["label"] is None:
+            continue
+        default = {"column": output["label"], "numeric": True} if output["loss"] == "mse" else {"column": output["label"]}
+        rules[output["name"]] = binding.get("labels", {}).get(output["name"], default)
+    return rules
+
+
+# ------------------------------------------------------------------ fitting and encoding
+
+
+def data_column(binding: dict, graph_column: str) -> str:
+    return binding.get("features", {}).get(graph_column, {}).get("column", graph_column)
+
+
+def open_bound(file: str, binding: dict) -> Table:
+    return open_table(file, binding.get("header", "auto"), binding.get("columns"))
+
+
+def fit_encoders(file: str, binding: dict, inputs: list[dict], outputs: list[dict]) -> dict:
+    """Fits the encoders on the rows of file, as Towerflow does; returns them as encoders.json holds them."""
+    table = open_bound(file, binding)
+    features = binding.get("features", {})
+    counts: dict[str, dict[str, int]] = {}
+    stats: dict[str, RunningStats] = {}
+    for line, values in table.rows():
+        for spec in inputs:
+            if spec["kind"] == "numeric":
+                for column in spec["columns"]:
+                    source = data_column(binding, column)
+                    value = Numeric.read(values.get(source), features.get(column, {}).get("log", False), (file, line, source))
+                    if value is not None:
+                        stats.setdefault(column, RunningStats()).add(value)
+                continue
+            column = spec["columns"][0]
+            raw = values.get(data_column(binding, column))
+            counter = counts.setdefault(spec["vocab"], {})
+            tokens = split_ids(raw, features.get(column, {}).get("separator", "|")) if spec["kind"] == "sequence" else ([] if raw is None else [raw])
+            for token in tokens:
+                counter[token] = counter.get(token, 0) + 1
+    vocabularies: dict[str, Vocabulary | Hashing] = {}
+    fitted: dict[str, dict] = {}
+    for spec in inputs:
+        if spec["kind"] == "numeric":
+            encoders = [stats.get(c, RunningStats()).encoder(features.get(c, {}).get("log", False)).to_json() for c in spec["columns"]]
+            fitted[spec["name"]] = {"columns": [data_column(binding, c) for c in spec["columns"]], "encoders": encoders}
+            continue
+        column = spec["columns"][0]
+        options = features.get(column, {})
+        if spec["vocab"] not in vocabularies:
+            vocabularies[spec["vocab"]] = (
+                Hashing(spec["vocab_size"]) if options.get("encoding") == "hash"
+                else Vocabulary.fit(counts.get(spec["vocab"], {}), spec["vocab_size"], options.get("minFrequency", 1))
+            )
+        ids = vocabularies[spec["vocab"]]
+        encoder = IdList(ids, options.get("separator", "|"), spec["max_length"]) if spec["kind"] == "sequence" else ids
+        fitted[spec["name"]] = {"columns": [data_column(binding, column)], "encoders": [encoder.to_json()]}
+    result = {"format": "towerflow.encoders", "version": 1, "inputs": fitted, "labels": label_rules(binding, outputs)}
+    if binding.get("group"):
+        result["group"] = binding["group"]
+    return result
+
+
+def encode_file(file: str, binding: dict, encoders: dict, inputs: list[dict], with_labels: bool) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Every row of file as model inputs (int64 ids, float32 values, by INPUTS name) and labels (float32, by output)."""
+    table = open_bound(file, binding)
+    built = []
+    for spec in inputs:
+        entry = encoders["inputs"].get(spec["name"])
+        if entry is None:
+            raise DataError("E_DATA_BAD_ENCODER_JSON", f'the encoders have nothing for model input "{spec["name"]}"; the graph changed since they were fitted')
+        built.append((spec, entry["columns"], [encoder_from_json(e) for e in entry["encoders"]]))
+    missing = [c for _, columns, _ in built for c in columns if c not in table.columns]
+    if missing:
+        raise DataError("E_DATA_MISSING_COLUMN", "the file has no such column; map it in the dataset binding", file, None, missing[0])
+    rules = encoders.get("labels", {}) if with_labels else {}
+    rows: dict[str, list] = {spec["name"]: [] for spec, _, _ in built}
+    labels: dict[str, list] = {name: [] for name in rules}
+    for line, values in table.rows():
+        for spec, columns, coders in built:
+            if spec["kind"] == "numeric":
+                rows[spec["name"]].append([coder.encode(values.get(c), (file, line, c)) for c, coder in zip(columns, coders)])
+            elif spec["kind"] == "sequence":
+                rows[spec["name"]].append(coders[0].encode(values.get(columns[0])))
+            else:
+                rows[spec["name"]].append([coders[0].encode(values.get(columns[0]))])
+        for name, rule in rules.items():
+            labels[name].append(label_value(rule, values, (file, line)))
+    arrays = {
+        spec["name"]: np.asarray(rows[spec["name"]], dtype=np.float32 if spec["dtype"] == "float32" else np.int64).reshape(-1, *spec["shape"])
+        for spec, _, _ in built
+    }
+    return arrays, {name: np.asarray(v, dtype=np.float32) for name, v in labels.items()}
+
+
+def read_json(path: str | Path) -> dict:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+`;
+
+export const PREDICT_PY = String.raw`"""Predicts every output of the model for each row of a data file, as 'towerflow predict' does.
+
+    python predict.py --run <towerflow run folder> --data new.csv --out predictions.csv
+    python predict.py --checkpoint <train.py --out folder> --data new.csv --out predictions.csv
+
+The run's trained weights (run/model, tfjs layers format) load into model.Model; its encoders.json
+and binding.json encode the file exactly as Towerflow encoded the training data. The CSV has one
+column per output, in the model's output order, numbers written as Towerflow writes them (7
+significant digits).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from data import DataError, encode_file, read_json
+from model import INPUTS, OUTPUTS, Model, load_tfjs_weights
+
+
+def js_number(value: float) -> str:
+    """A float32 prediction as 'towerflow predict' writes it: 7 significant digits, JavaScript's notation."""
+    if not np.isfinite(value):
+        return "NaN" if np.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    rounded = float(f"{value:.7g}")
+    if rounded == 0:
+        return "0"
+    sign = "-" if rounded < 0 else ""
+    # repr gives the shortest digits that read back as the same double, as JavaScript's String(number).
+    shortest, _, exp = repr(abs(rounded)).partition("e")
+    whole, _, fraction = shortest.partition(".")
+    every = whole + fraction
+    mantissa = every.lstrip("0")
+    point = len(whole) + int(exp or 0) - (len(every) - len(mantissa))  # value = 0.<mantissa> * 10 ** point
+    mantissa = mantissa.rstrip("0")
+    if 0 < point <= 21:
+        if len(mantissa) <= point:
+            return sign + mantissa + "0" * (point - len(mantissa))
+        return f"{sign}{mantissa[:point]}.{mantissa[point:]}"
+    if -6 < point <= 0:
+        return f"{sign}0.{'0' * -point}{mantissa}"
+    e = point - 1
+    body = mantissa[0] + (f".{mantissa[1:]}" if len(mantissa) > 1 else "")
+    return f"{sign}{body}e{'+' if e > 0 else '-'}{abs(e)}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--run", help="a Towerflow run folder (graph.json, binding.json, encoders.json, model/)")
+    source.add_argument("--checkpoint", help="a train.py output folder (model.pt, binding.json, encoders.json)")
+    parser.add_argument("--data", required=True, help="the CSV/TSV file to predict, gzip or not")
+    parser.add_argument("--out", help="the CSV to write (default: standard output)")
+    parser.add_argument("--batch-size", type=int, default=4096)
+    args = parser.parse_args(argv)
+
+    folder = Path(args.run or args.checkpoint)
+    try:
+        binding = read_json(folder / "binding.json")
+        encoders = read_json(folder / "encoders.json")
+        # Neither labels nor the GAUC group are needed to predict.
+        binding = {**binding, "labels": {}}
+        inputs, _ = encode_file(args.data, binding, encoders, INPUTS, with_labels=False)
+    except (DataError, OSError, ValueError, KeyError) as error:
+        print(f"predict.py: {error}", file=sys.stderr)
+        return 1
+
+    model = Model()
+    try:
+        if args.run:
+            load_tfjs_weights(model, folder / "model")
+        else:
+            model.load_state_dict(torch.load(folder / "model.pt", map_location="cpu", weights_only=True))
+    except (OSError, ValueError, RuntimeError) as error:
+        print(f"predict.py: {error}", file=sys.stderr)
+        return 1
+    model.eval()
+
+    rows = len(next(iter(inputs.values()))) if inputs else 0
+    columns: dict[str, list[np.ndarray]] = {o["name"]: [] for o in OUTPUTS}
+    with torch.no_grad():
+        for start in range(0, rows, args.batch_size):
+            batch = {name: torch.from_numpy(values[start:start + args.batch_size]) for name, values in inputs.items()}
+            for name, prediction in model(batch).items():
+                columns[name].append(prediction.reshape(-1).numpy())
+    values = {name: np.concatenate(parts) if parts else np.zeros(0, np.float32) for name, parts in columns.items()}
+    lines = [",".join(columns)]
+    lines += [",".join(js_number(float(values[name][r])) for name in columns) for r in range(rows)]
+    text = "\n".join(lines) + "\n"
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"wrote {rows} predictions of {', '.join(columns)} to {args.out}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+`;
+
+export const TRAIN_PY = String.raw`"""Trains the model with PyTorch, on one process or many (torchrun), CPU or GPU.
+
+    python train.py --data train.csv --valid valid.csv --binding binding.json --epochs 5 --batch-size 256 --out out/
+    torchrun --nproc-per-node 4 train.py --data train.csv --valid valid.csv --binding binding.json --out out/
+
+Under torchrun every process trains a replica (DistributedDataParallel: gloo on CPU, nccl on GPU)
+on its share of each epoch (DistributedSampler); gradients are averaged, so the replicas stay
+equal. Process 0 evaluates the validation file after each epoch (per-task loss and AUC), writes
+metrics.csv, a checkpoint per epoch, and at the end model.pt, encoders.json, binding.json and
+summary.json in --out: 'python predict.py --checkpoint <out>' predicts with them.
+
+Encoders are fitted on the training file with Towerflow's rules (data.py); --encoders reuses the
+encoders.json of a Towerflow run instead, so both see identical inputs. The losses are the graph's:
+binary cross-entropy (or MSE) per output with a label, weighted by the graph's loss weights
+(--loss-weights overrides them), plus the graph's L2 penalties; Adam, as Towerflow trains.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data.distributed import DistributedSampler
+
+from data import DataError, encode_file, fit_encoders, read_json
+from model import GRAPH_NAME, INPUTS, OUTPUTS, Model, l2_penalty
+
+
+def auc(labels: np.ndarray, scores: np.ndarray) -> float | None:
+    """Exact ROC AUC, ties counted half (Mann-Whitney U); None without both classes."""
+    positive = labels > 0.5
+    n_pos = int(positive.sum())
+    n_neg = len(labels) - n_pos
+    if n_pos == 0 or n_neg == 0:
+        return None
+    order = np.argsort(scores, kind="mergesort")
+    _, first, counts = np.unique(scores[order], return_index=True, return_counts=True)
+    ranks = np.empty(len(scores))
+    ranks[order] = np.repeat(first + (counts + 1) / 2, counts)
+    return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def task_loss(output: dict, prediction: torch.Tensor, label: torch.Tensor) -> torch.Tensor:
+    prediction = prediction.reshape(-1)
+    if output["loss"] == "mse":
+        return F.mse_loss(prediction, label)
+    # tfjs clips probabilities to [1e-7, 1 - 1e-7] before the logarithm; so does this.
+    return F.binary_cross_entropy(prediction.clamp(1e-7, 1 - 1e-7), label)
+
+
+def batch_of(arrays: dict[str, np.ndarray], index: np.ndarray, device: torch.device) -> dict[str, torch.Tensor]:
+    return {name: torch.from_numpy(values[index]).to(device) for name, values in arrays.items()}
+
+
+def evaluate(model: Model, inputs: dict, labels: dict, device: torch.device, batch_size: int) -> dict[str, dict]:
+    """Per-task loss and AUC on a whole split."""
+    model.eval()
+    rows = len(next(iter(labels.values())))
+    predictions: dict[str, list[np.ndarray]] = {o["name"]: [] for o in OUTPUTS}
+    with torch.no_grad():
+        for start in range(0, rows, batch_size):
+            index = np.arange(start, min(rows, start + batch_size))
+            for name, p in model(batch_of(inputs, index, device)).items():
+                predictions[name].append(p.reshape(-1).cpu().numpy())
+    model.train()
+    metrics = {}
+    for output in OUTPUTS:
+        if output["name"] not in labels:
+            continue
+        p = np.concatenate(predictions[output["name"]])
+        y = labels[output["name"]]
+        loss = task_loss(output, torch.from_numpy(p), torch.from_numpy(y)).item()
+        metrics[output["name"]] = {"loss": loss, "auc": auc(y, p) if output["loss"] != "mse" else None}
+    return metrics
+
+
+def parse_loss_weights(text: str | None) -> dict[str, float]:
+    weights = {o["name"]: float(o["loss_weight"]) for o in OUTPUTS if o["label"] is not None}
+    for part in filter(None, (text or "").split(",")):
+        name, _, value = part.partition("=")
+        if name not in weights:
+            raise SystemExit(f"train.py: --loss-weights names {name!r}; the trained outputs are {', '.join(weights)}")
+        weights[name] = float(value)
+    return weights
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", required=True, help="training file (CSV/TSV, gzip or not)")
+    parser.add_argument("--valid", help="validation file, evaluated by process 0 after each epoch")
+    parser.add_argument("--binding", required=True, help="the dataset binding (JSON), as Towerflow takes it")
+    parser.add_argument("--encoders", help="encoders.json of a Towerflow run, instead of fitting them on --data")
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--batch-size", type=int, default=256, help="rows per step on each process")
+    parser.add_argument("--lr", type=float, default=0.001)
+    parser.add_argument("--loss-weights", help="task=weight,... overriding the graph's loss weights")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--out", required=True, help="folder for checkpoints, model.pt, metrics.csv, summary.json")
+    parser.add_argument("--torchrec", action="store_true", help="shard the embedding tables with TorchRec (see README)")
+    args = parser.parse_args(argv)
+
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    distributed = world > 1
+    cuda = torch.cuda.is_available()
+    if distributed:
+        dist.init_process_group("nccl" if cuda else "gloo")
+    rank = dist.get_rank() if distributed else 0
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    device = torch.device(f"cuda:{local_rank}" if cuda else "cpu")
+    if cuda:
+        torch.cuda.set_device(device)
+    say = print if rank == 0 else (lambda *a, **k: None)
+
+    if args.torchrec:
+        try:
+            import torchrec  # noqa: F401
+
+            say("--torchrec: torchrec imports, but this package does not shard tables with it yet: nn.Embedding under DDP")
+        except (ImportError, OSError) as error:  # fbgemm raises OSError when its library does not load
+            say(f"--torchrec: torchrec does not load here ({type(error).__name__}: {error}); nn.Embedding under DDP")
+
+    binding = read_json(args.binding)
+    try:
+        # Every process fits the same encoders from the same file (deterministic), so none waits for another.
+        encoders = read_json(args.encoders) if args.encoders else fit_encoders(args.data, binding, INPUTS, OUTPUTS)
+        train_x, train_y = encode_file(args.data, binding, encoders, INPUTS, with_labels=True)
+        valid = encode_file(args.valid, binding, encoders, INPUTS, with_labels=True) if args.valid and rank == 0 else None
+    except DataError as error:
+        print(f"train.py: {error}", file=sys.stderr)
+        return 1
+    loss_weights = parse_loss_weights(args.loss_weights)
+    rows = len(next(iter(train_y.values())))
+
+    torch.manual_seed(args.seed)  # every process starts from the same weights (DDP also broadcasts them)
+    model = Model().to(device)
+    trained = DistributedDataParallel(model, device_ids=[local_rank] if cuda else None) if distributed else model
+    optimizer = torch.optim.Adam(trained.parameters(), lr=args.lr, eps=1e-7)  # tfjs Adam's epsilon
+    sampler = DistributedSampler(range(rows), num_replicas=world, rank=rank, shuffle=True, seed=args.seed) if distributed else None
+    out = Path(args.out)
+    if rank == 0:
+        out.mkdir(parents=True, exist_ok=True)
+    say(f"{GRAPH_NAME}: {sum(p.numel() for p in model.parameters())} parameters, {rows} training rows, "
+        f"{world} process{'es' if world > 1 else ''} ({'nccl' if cuda else 'gloo'} on {device.type})" if distributed else
+        f"{GRAPH_NAME}: {sum(p.numel() for p in model.parameters())} parameters, {rows} training rows on {device}")
+
+    metrics_rows = []
+    generator = np.random.default_rng(args.seed)
+    for epoch in range(1, args.epochs + 1):
+        started = time.time()
+        if sampler is not None:
+            sampler.set_epoch(epoch)
+            order = np.fromiter(iter(sampler), dtype=np.int64)
+        else:
+            order = generator.permutation(rows)
+        total, steps = 0.0, 0
+        for start in range(0, len(order), args.batch_size):
+            index = order[start:start + args.batch_size]
+            predictions = trained(batch_of(train_x, index, device))
+            loss = sum(
+                loss_weights[o["name"]] * task_loss(o, predictions[o["name"]], torch.from_numpy(train_y[o["name"]][index]).to(device))
+                for o in OUTPUTS if o["name"] in loss_weights
+            ) + l2_penalty(model).to(device)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total += loss.item()
+            steps += 1
+        seconds = time.time() - started
+        samples = len(order) * world / max(seconds, 1e-9)
+        line = f"epoch {epoch}/{args.epochs}: train loss {total / max(steps, 1):.4f}, {seconds:.1f} s, {samples:.0f} samples/s"
+        if valid is not None:
+            scores = evaluate(model, valid[0], valid[1], device, 4096)
+            for name, m in scores.items():
+                metrics_rows.append({"epoch": epoch, "task": name, "loss": m["loss"], "auc": m["auc"]})
+            line += "; " + ", ".join(f"{n} AUC {m['auc']:.4f}" if m["auc"] is not None else f"{n} loss {m['loss']:.4f}" for n, m in scores.items())
+        say(line)
+        if rank == 0:
+            torch.save({"epoch": epoch, "model": model.state_dict(), "optimizer": optimizer.state_dict()}, out / f"checkpoint-{epoch}.pt")
+
+    identical = None
+    if distributed:
+        # Each replica's parameters and buffers as one vector; process 0 compares them.
+        flat = torch.cat([v.detach().float().reshape(-1) for v in model.state_dict().values()]).to(device)
+        gathered = [torch.empty_like(flat) for _ in range(world)]
+        dist.all_gather(gathered, flat)
+        identical = max(float((g - gathered[0]).abs().max()) for g in gathered)
+        say(f"weights of the {world} processes: max |difference| {identical}")
+    if rank == 0:
+        torch.save(model.state_dict(), out / "model.pt")
+        (out / "encoders.json").write_text(json.dumps(encoders), encoding="utf-8")
+        (out / "binding.json").write_text(json.dumps(binding, indent=2), encoding="utf-8")
+        with open(out / "metrics.csv", "w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=["epoch", "task", "loss", "auc"])
+            writer.writeheader()
+            writer.writerows(metrics_rows)
+        last = {r["task"]: {"loss": r["loss"], "auc": r["auc"]} for r in metrics_rows if r["epoch"] == args.epochs}
+        summary = {"graph": GRAPH_NAME, "epochs": args.epochs, "processes": world, "device": device.type, "trainRows": rows,
+                   "valid": last, "maxWeightDifference": identical}
+        (out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+        say(f"saved {out}")
+    if distributed:
+        dist.destroy_process_group()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+`;
+
+export const REQUIREMENTS_TXT = `# PyTorch's wheel from PyPI is the CUDA build (it also runs on CPU); numpy reads and encodes the data.
+torch>=2.2
+numpy>=1.24
+`;
+
+/** The package's README.md: what each file is and the commands. Graph text goes in as inert Markdown code. */
+export function packageReadme(graphName: string, outputs: readonly string[], towerflowVersion: string): string {
+  const fence = (text: string) => text.replace(/[`\r\n]/g, ' ');
+  return `# ${fence(graphName) || 'Untitled model'} in PyTorch
+
+Exported by Towerflow ${fence(towerflowVersion)}: the same model as the graph, to train on many processes and
+machines with PyTorch. Outputs: ${outputs.map((o) => `\`${fence(o)}\``).join(', ')}.
+
+| file | what |
+| --- | --- |
+| \`model.py\` | the model as an \`nn.Module\`: one submodule per tfjs layer, named as in Towerflow; \`load_tfjs_weights\` loads a Towerflow run's weights |
+| \`data.py\` | reads CSV/TSV (gzip or not) with a dataset binding and encodes it by Towerflow's rules, with a run's \`encoders.json\` or fitted here |
+| \`predict.py\` | predictions for a file, from a Towerflow run or a \`train.py\` checkpoint: the columns \`towerflow predict\` writes |
+| \`train.py\` | training on one process or under \`torchrun\` (DistributedDataParallel) |
+
+\`\`\`sh
+python -m venv .venv && .venv/bin/pip install -r requirements.txt
+
+# Predict with a model trained in Towerflow (the same numbers as towerflow predict, within 1e-5)
+python predict.py --run <towerflow run folder> --data new.csv --out predictions.csv
+
+# Train on one process
+python train.py --data train.csv --valid valid.csv --binding binding.json --epochs 5 --batch-size 256 --out out/
+
+# Train on 4 processes of this machine (gloo on CPU, nccl on GPUs: one process per GPU)
+torchrun --nproc-per-node 4 train.py --data train.csv --valid valid.csv --binding binding.json --out out/
+
+# Train on 2 machines of 8 GPUs each: run this on both, with --node-rank 0 and 1
+torchrun --nnodes 2 --node-rank 0 --nproc-per-node 8 --rdzv-backend c10d --rdzv-endpoint <host of rank 0>:29500 \\
+    train.py --data train.csv --valid valid.csv --binding binding.json --out out/
+
+python predict.py --checkpoint out/ --data new.csv --out predictions.csv
+\`\`\`
+
+\`--batch-size\` is per process: K processes step on K × B rows. Every process reads the whole training
+file and keeps its share of each epoch (DistributedSampler); for files larger than one machine's
+memory, split the file per machine first. \`--encoders <run>/encoders.json\` trains on exactly the ids
+and scaling of a Towerflow run; \`--loss-weights task=w,…\` overrides the graph's loss weights. Process 0
+writes \`metrics.csv\`, \`checkpoint-N.pt\` per epoch, \`model.pt\`, \`encoders.json\`, \`binding.json\` and
+\`summary.json\` into \`--out\`.
+
+\`--torchrec\` asks for TorchRec sharding of the embedding tables; this version reports whether TorchRec
+loads and trains with \`nn.Embedding\` under DDP either way.
+`;
+}
