@@ -52,6 +52,17 @@ describe('wasm kernels', () => {
     });
   }
 
+  it('aᵀ·b of tall operands (a weight gradient) and of a narrow a equals the triple loop', () => {
+    for (const [k, m, n] of [[64, 30, 3], [64, 3, 20]] as const) {
+      const a = tf.randomNormal([1, k, m], 0, 1, 'float32', k + m);
+      const b = tf.randomNormal([1, k, n], 0, 1, 'float32', n);
+      const got = tf.matMul(a, b, true, false);
+      expect(got.shape).toEqual([1, m, n]);
+      close(got.arraySync() as number[][][], product(a.arraySync() as number[][][], b.arraySync() as number[][][], true, false));
+      tf.dispose([a, b, got]);
+    }
+  });
+
   it('fused matMul with bias and relu, B transposed, equals the loop then bias then relu', () => {
     const a = tf.randomNormal([6, 9], 0, 1, 'float32', 3);
     const b = tf.randomNormal([4, 9], 0, 1, 'float32', 4);
