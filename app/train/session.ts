@@ -10,6 +10,15 @@ import { GroupedAdam } from './grouped-adam';
  * The training loop: a custom loop rather than model.fit, so it can report per-task running losses,
  * stop within one batch when cancelled, stop on a NaN loss with a clear message, keep the best
  * weights, and run unchanged in Node and in a Chromium renderer (no Node APIs here).
+ *
+ * No NaN from a diverging batch stays in the weights. Where losses are read every step (CPU
+ * backends) the update is applied only after its loss is seen to be finite. On a GPU, reading each
+ * step would stall the queue, so updates go in at once and the losses are read per group of steps
+ * (readsEvery); the weights from before the group are kept (as clones, which share data: no copy)
+ * and put back when a loss in the group was not finite. A masked update on the device was the
+ * other way, but a zero gradient still moves Adam's and Adagrad's weights and state, so it would
+ * need its own optimizer code; restoring needs none, and loses at most one group of good steps of
+ * a run that stops anyway.
  */
 export const OPTIMIZERS = ['adam', 'adagrad', 'sgd'] as const;
 export type OptimizerName = (typeof OPTIMIZERS)[number];
@@ -22,6 +31,11 @@ export interface TrainOptions {
   seed: number;
   /** Overrides of the graph's per-task loss weights, by output name. */
   lossWeights?: Record<string, number>;
+  /**
+   * Most training steps between two reads of the losses from the backend; by default 1 on the CPU
+   * backends and up to 64 on WebGPU/WebGL (see readsEvery).
+   */
+  readEvery?: number;
   /** Stop when `metric` has not improved for `patience` epochs; the best epoch's weights are kept. */
   earlyStopping?: { metric: string; patience: number };
   /** Minimum time between progress events (default 250 ms). */
@@ -109,6 +123,14 @@ export async function trainModel(
   let totalSamples = 0;
   const started = now();
 
+  // How often the losses come back from the backend (see readsEvery): `limit` steps at most per read.
+  const reads = { limit: readsEvery(options.readEvery), size: 1, msPerStep: 0 };
+  /** Steps whose update is applied but whose losses are still on the device (deferred reads only). */
+  let pending: { step: number; rows: number; losses: tf.Tensor1D }[] = [];
+  // The weights before the pending steps: what the model goes back to when one of them diverged.
+  // Clones share the weights' data (tfjs counts references and the optimizers assign new tensors),
+  // so keeping them costs no copy.
+  let lastFinite: tf.Tensor[] | undefined;
   try {
     epochs: for (let epoch = 1; epoch <= options.epochs; epoch++) {
       const order = permutation(data.train.rows, rng);
@@ -116,31 +138,88 @@ export async function trainModel(
       const epochStart = now();
       let lastEvent = epochStart;
       let lastYield = epochStart;
+      let groupStart = epochStart;
+      /** Reads the pending steps' losses in one transfer and adds them up; a message if one was not finite. */
+      const settle = async (): Promise<string | undefined> => {
+        if (pending.length === 0) return undefined;
+        const stacked = tf.stack(pending.map((p) => p.losses));
+        const values = (await stacked.data()) as Float32Array;
+        stacked.dispose();
+        const width = tasks.length + 1;
+        let diverged: string | undefined;
+        for (let i = 0; i < pending.length && diverged === undefined; i++) {
+          const entry = pending[i] as (typeof pending)[number];
+          diverged = addStep(values.subarray(i * width, (i + 1) * width), entry.step, entry.rows);
+        }
+        tf.dispose(pending.map((p) => p.losses));
+        pending = [];
+        if (diverged !== undefined && lastFinite) model.setWeights(lastFinite);
+        tf.dispose(lastFinite ?? []);
+        lastFinite = undefined;
+        const t = now();
+        reads.msPerStep = (t - groupStart) / Math.max(1, reads.size);
+        groupStart = t;
+        return diverged;
+      };
+      /** Adds one step's [total, ...per task] to the epoch's sums, or says how it diverged. */
+      const addStep = (values: Float32Array, step: number, rowCount: number): string | undefined => {
+        const totalValue = values[0] as number;
+        if (!Number.isFinite(totalValue)) {
+          const detail = tasks.map((t, i) => `${t.name} ${values[i + 1]}`).join(', ');
+          return `the loss became ${totalValue} at epoch ${epoch}, step ${step + 1} (${detail}); training stopped — lower the learning rate, or look for extreme values in the inputs`;
+        }
+        sums.loss += totalValue * rowCount;
+        tasks.forEach((t, i) => (sums.tasks[t.name] = (sums.tasks[t.name] ?? 0) + (values[i + 1] as number) * rowCount));
+        sums.rows += rowCount;
+        totalSamples += rowCount;
+        return undefined;
+      };
       for (let step = 0; step < steps; step++) {
         if (hooks.signal?.aborted) {
-          stopReason = 'cancelled';
-          message = `cancelled during epoch ${epoch}, step ${step}`;
+          // The steps already applied are checked before stopping, so a cancelled run never keeps NaN weights.
+          const diverged = await settle();
+          stopReason = diverged === undefined ? 'cancelled' : 'diverged';
+          message = diverged ?? `cancelled during epoch ${epoch}, step ${step}`;
           break epochs;
         }
         const rows = order.subarray(step * options.batchSize, Math.min(data.train.rows, (step + 1) * options.batchSize));
         const { total, perTask, grads } = computeStep(model, optimizer, specs.inputs, tasks, outputIndex, weightOf, data.train, rows);
-        const values = await Promise.all([total.data(), ...perTask.map((t) => t.data())]);
-        tf.dispose([total, ...perTask]);
-        const totalValue = (values[0] as Float32Array)[0] as number;
-        if (Number.isFinite(totalValue)) optimizer.applyGradients(grads);
-        tf.dispose(Object.values(grads));
-        if (!Number.isFinite(totalValue)) {
-          const detail = tasks.map((t, i) => `${t.name} ${(values[i + 1] as Float32Array)[0]}`).join(', ');
-          stopReason = 'diverged';
-          message = `the loss became ${totalValue} at epoch ${epoch}, step ${step + 1} (${detail}); training stopped — lower the learning rate, or look for extreme values in the inputs`;
-          break epochs;
+        if (reads.limit === 1) {
+          // Read before the update, which is made only when the loss is finite: a diverging batch never
+          // reaches the weights. On the CPU backends the read costs nothing (the step is done by now).
+          const values = await Promise.all([total.data(), ...perTask.map((t) => t.data())]);
+          tf.dispose([total, ...perTask]);
+          const diverged = addStep(Float32Array.from(values, (v) => (v as Float32Array)[0] as number), step, rows.length);
+          if (diverged === undefined) optimizer.applyGradients(grads);
+          tf.dispose(Object.values(grads));
+          if (diverged !== undefined) {
+            stopReason = 'diverged';
+            message = diverged;
+            break epochs;
+          }
+        } else {
+          // Deferred: the update goes in at once and the losses stay on the device until the group's read.
+          if (pending.length === 0) lastFinite = model.getWeights().map((w) => w.clone());
+          pending.push({ step, rows: rows.length, losses: tf.tidy(() => tf.stack([total, ...perTask]) as tf.Tensor1D) });
+          tf.dispose([total, ...perTask]);
+          optimizer.applyGradients(grads);
+          tf.dispose(Object.values(grads));
         }
-        sums.loss += totalValue * rows.length;
-        tasks.forEach((t, i) => (sums.tasks[t.name] = (sums.tasks[t.name] ?? 0) + ((values[i + 1] as Float32Array)[0] as number) * rows.length));
-        sums.rows += rows.length;
-        totalSamples += rows.length;
-        const t = now();
-        if (t - lastEvent >= interval || step === steps - 1) {
+        let t = now();
+        const last = step === steps - 1;
+        if (reads.limit > 1 && (last || pending.length >= reads.size || t - groupStart >= interval)) {
+          const diverged = await settle();
+          if (diverged !== undefined) {
+            stopReason = 'diverged';
+            message = diverged;
+            break epochs;
+          }
+          // The next group takes about half a progress interval (so an event falls due at every other
+          // read and cancel stays prompt), at most `limit` steps.
+          reads.size = Math.max(1, Math.min(reads.limit, Math.floor(interval / 2 / Math.max(reads.msPerStep, 1e-3))));
+          t = now();
+        }
+        if (pending.length === 0 && (t - lastEvent >= interval || last)) {
           lastEvent = t;
           const rate = sums.rows / Math.max(1e-9, (t - epochStart) / 1000);
           const remaining = (options.epochs - epoch) * data.train.rows + (data.train.rows - sums.rows);
@@ -199,7 +278,7 @@ export async function trainModel(
     if (best) model.setWeights(best.weights);
     else if (initial && !(await allFinite(model.getWeights()))) model.setWeights(initial);
   } finally {
-    tf.dispose([...(best?.weights ?? []), ...(initial ?? [])]);
+    tf.dispose([...(best?.weights ?? []), ...(initial ?? []), ...(lastFinite ?? []), ...pending.map((p) => p.losses)]);
     optimizer.dispose();
   }
   const seconds = (now() - started) / 1000;
@@ -216,8 +295,20 @@ export async function trainModel(
 }
 
 /**
- * One batch: gradients first, then (only if the loss is finite) the update, so a diverging batch
- * never writes NaN into the weights. The caller owns the returned tensors.
+ * Steps per loss read at most. On cpu, wasm and tfjs-node a kernel has run when it returns, so a
+ * read each step costs nothing and lets each update wait for its loss to be finite. On WebGPU and
+ * WebGL a read waits for the queue to drain: the GPU then idles while the CPU waits and encodes
+ * the next step. Reading once per group lets the CPU encode ahead; groups are sized to about one
+ * progress interval, so cancel and progress stay prompt. 64 bounds the work queued.
+ */
+export function readsEvery(option?: number): number {
+  if (option !== undefined) return Math.max(1, Math.floor(option));
+  return tf.getBackend() === 'webgpu' || tf.getBackend() === 'webgl' ? 64 : 1;
+}
+
+/**
+ * One batch's losses and gradients, without the update: the caller applies it (after reading the
+ * loss, or deferred with the weights kept to go back to). The caller owns the returned tensors.
  */
 function computeStep(
   model: tf.LayersModel,
