@@ -89,7 +89,7 @@ class DinActivationUnit(nn.Module):
     def __init__(self, dim: int, hidden: list[int], activation: str, softmax: bool) -> None:
         super().__init__()
         widths = [4 * dim, *hidden, 1]
-        self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(widths, widths[1:]))
+        self.layers = nn.ModuleList(nn.Linear(widths[i], widths[i + 1]) for i in range(len(widths) - 1))
         self.activation = activation
         self.softmax = softmax
         for layer in self.layers:
