@@ -3,12 +3,17 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
+import * as tf from '@tensorflow/tfjs';
+import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EXIT, main, type CliIO } from '../../../app/cli/main';
 import { generateTorchPackage } from '../../../app/codegen/python/package';
+import { NN_MODULE_ATTRIBUTES } from '../../../app/codegen/python/source';
+import { compileGraph } from '../../../app/compile/to-tfjs';
+import { fileSaveHandler } from '../../../app/train/model-files';
 import type { Graph } from '../../../app/graph/schema';
 import { ALI_CCP, CENSUS_GZ, movielensSequences, template } from '../train/helpers';
-import { scratchDir, VERSION } from './support';
+import { ALL_KINDS_NODES, allKindsGraph, BENIGN_TEXTS, scratchDir, VERSION, type GraphTexts } from './support';
 
 /**
  * The PyTorch export (app/codegen/python), run with real Python: every template's package compiles
@@ -166,4 +171,129 @@ describe.skipIf(!env.python)('PyTorch export: train.py under torchrun', () => {
     await py(['predict.py', '--checkpoint', out, '--data', '../tr-valid.csv', '--out', '../tr-pred.csv'], dir);
     expect(readFileSync(path.join(tmp.dir, 'tr-pred.csv'), 'utf8').split('\n')[0]).toBe('income,marital');
   }, 360_000);
+});
+
+/**
+ * Every node kind and emitter path (batch norm, dropout, L2, stacked and fused experts, a gate with
+ * bias, DIN attention with softmax, sum pooling, a shared table, multiply, an unlabelled output):
+ * random weights — moving statistics included — saved from the compiled tfjs model load into the
+ * generated module, which then predicts what tfjs predicts on random inputs.
+ */
+describe.skipIf(!env.python)('PyTorch export: every node kind', () => {
+  it('the all-kinds graph predicts as the compiled tfjs model (random weights, inference mode) within 1e-5', async () => {
+    const graph = allKindsGraph();
+    const dir = exportPackage(graph, path.join(tmp.dir, 'pkg-all-kinds'));
+    const compiled = compileGraph(graph, { seed: 3 });
+    if (!compiled.ok) throw new Error('test bug: the all-kinds graph does not compile');
+    const { model, inputs } = compiled.compiled;
+    let state = 11;
+    const random = () => (state = (state * 16807) % 2147483647) / 2147483647;
+    model.setWeights(
+      model.weights.map((w) => {
+        // Weight shapes are fully known (only a batch dimension could be null, and weights have none).
+        const shape = w.shape.map((d) => d ?? 1);
+        const size = shape.reduce((a, b) => a * b, 1);
+        return tf.tensor(Array.from({ length: size }, () => (w.originalName.endsWith('moving_variance') ? 0.5 + random() : random() - 0.5)), shape);
+      }),
+    );
+    await model.save(fileSaveHandler(path.join(dir, 'model')));
+    const rows = 64;
+    const feed = inputs.map((spec) => {
+      const width = spec.shape.reduce((a, b) => a * b, 1);
+      // Ids stay inside the smallest table (30 rows); every third is 0, so masks and missing ids matter.
+      const values = Array.from({ length: rows * width }, (_, i) => (spec.dtype === 'int32' ? (i % 3 === 0 ? 0 : Math.floor(random() * 30)) : random() * 4 - 2));
+      return { name: spec.name, dtype: spec.dtype, shape: [rows, ...spec.shape], values };
+    });
+    const predicted = model.predict(feed.map((f) => tf.tensor(f.values, f.shape, f.dtype))) as tf.Tensor[];
+    const expected = Object.fromEntries(model.outputNames.map((name, i) => [name, Array.from(predicted[i]?.dataSync() ?? [])]));
+    writeFileSync(path.join(dir, 'case.json'), JSON.stringify({ feed, expected }));
+    const script = [
+      'import json',
+      'import numpy as np',
+      'import torch',
+      'from model import Model, load_tfjs_weights',
+      'case = json.load(open("case.json"))',
+      'model = Model()',
+      'load_tfjs_weights(model, "model")',
+      'model.eval()',
+      'batch = {f["name"]: torch.tensor(np.array(f["values"]).reshape(f["shape"]), dtype=torch.int64 if f["dtype"] == "int32" else torch.float32) for f in case["feed"]}',
+      'with torch.no_grad():',
+      '    out = model(batch)',
+      'assert list(out) == list(case["expected"]), (list(out), list(case["expected"]))',
+      'print(max(float(np.abs(out[k].reshape(-1).numpy() - np.array(v)).max()) for k, v in case["expected"].items()))',
+    ].join('\n');
+    const { stdout } = await py(['-c', script], dir);
+    console.info(`all-kinds graph: predict.py vs tfjs, max |Δ| ${stdout.trim()}`);
+    expect(Number(stdout.trim())).toBeLessThan(1e-5);
+  }, 120_000);
+
+  it('NN_MODULE_ATTRIBUTES covers every public attribute of torch.nn.Module, so no layer replaces one', async () => {
+    const { stdout } = await py(['-c', 'import torch.nn as nn; print(" ".join(n for n in dir(nn.Module) if not n.startswith("_")))'], tmp.dir);
+    expect(stdout.trim().split(' ').filter((n) => !NN_MODULE_ATTRIBUTES.includes(n))).toEqual([]);
+  });
+});
+
+/**
+ * Whatever users type as labels, names, columns and descriptions, model.py means the same code: the
+ * text lands only in string literals, comment-safe text and derived identifiers. Each hostile
+ * export's syntax tree has the shape of the benign export's (string values aside), compiles, passes
+ * ruff, and builds and runs (an injected statement would change the tree or fail the run).
+ */
+const HOSTILE = [
+  '', ' ', '"""', "'''", '"', "'", '\\', '\\n', '\n', '\r\n', '\r', '\u2028', '\u202e', '# noqa', '# ruff: noqa', '# type: ignore',
+  '# -*- coding: latin-1 -*-', 'import os; os._exit(1)', '__import__("os")', 'class', 'def', 'lambda', 'None', 'self', 'forward', 'training',
+  'torch', 'nn', 'F', 'inputs', 'Model', 'INPUTS', '__init__', '__class__', '0', '123abc', '😀', 'ünïcödé', '用户', 'x'.repeat(120), '\u0000',
+  '\t', '\f', '{', '}', '{x}', '%s', 'f"{x}"', ':', 'print(1)', '\\x00', '\ud800',
+];
+const hostile: fc.Arbitrary<string> = fc.oneof(
+  fc.constantFrom(...HOSTILE),
+  fc.string({ unit: 'binary', maxLength: 24 }),
+  fc.array(fc.constantFrom(...HOSTILE), { minLength: 2, maxLength: 4 }).map((parts) => parts.join('')),
+);
+const many = (n: number) => fc.array(hostile, { minLength: n, maxLength: n });
+const hostileTexts: fc.Arbitrary<GraphTexts> = fc
+  .record({ name: hostile, description: hostile, labels: many(ALL_KINDS_NODES.length), ids: many(ALL_KINDS_NODES.length), outputNames: many(3), columns: many(6), labelColumns: many(2), table: hostile })
+  .map((t) => ({
+    ...t,
+    ids: t.ids.map((id, i) => `${id}#${i}`),
+    outputNames: t.outputNames.map((n, i) => `${n.slice(0, 80)} ${i}`),
+    columns: t.columns.map((c, i) => `${c.slice(0, 150)}#${i}`),
+    labelColumns: t.labelColumns.map((c, i) => `${c.slice(0, 150)}@${i}`),
+    table: `${t.table.slice(0, 150)}~table`,
+  }));
+
+describe.skipIf(!env.python)('PyTorch export: hostile names', () => {
+  it('40 graphs of hostile texts: model.py keeps the benign syntax tree, compiles, passes ruff, builds and runs', async () => {
+    const cases = fc.sample(hostileTexts, { numRuns: 40, seed: 1313 });
+    const base = path.join(tmp.dir, 'hostile');
+    const dirs = [BENIGN_TEXTS, ...cases].map((texts, i) => exportPackage(allKindsGraph(texts), path.join(base, `case-${i}`)));
+    const script = [
+      'import ast',
+      'import importlib.util',
+      'import sys',
+      'import torch',
+      'def shape(tree):',
+      '    # The kind of every node in order; a constant counts by its type, whatever it holds.',
+      '    return [type(n).__name__ + (":" + type(n.value).__name__ if isinstance(n, ast.Constant) else "") for n in ast.walk(tree)]',
+      'dirs = sys.argv[1:]',
+      'benign = shape(ast.parse(open(dirs[0] + "/model.py", encoding="utf-8").read()))',
+      'for d in dirs:',
+      '    assert shape(ast.parse(open(d + "/model.py", encoding="utf-8").read())) == benign, d',
+      '    spec = importlib.util.spec_from_file_location("model_" + d.rsplit("-", 1)[1], d + "/model.py")',
+      '    module = importlib.util.module_from_spec(spec)',
+      '    spec.loader.exec_module(module)',
+      '    model = module.Model().eval()',
+      '    batch = {i["name"]: torch.ones([2, *i["shape"]], dtype=torch.int64 if i["dtype"] == "int32" else torch.float32) for i in module.INPUTS}',
+      '    with torch.no_grad():',
+      '        out = model(batch)',
+      '    assert [o["name"] for o in module.OUTPUTS] == list(out), d',
+      'print(len(dirs))',
+    ].join('\n');
+    const { stdout } = await py(['-c', script, ...dirs], base);
+    expect(stdout.trim()).toBe(String(dirs.length));
+    for (const dir of dirs) {
+      const lint = await run(path.join(BIN, 'ruff'), ['check', '--isolated', '--no-cache', 'model.py'], { cwd: dir }).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? String(e) }));
+      expect(lint.stdout.trim(), dir).toBe('All checks passed!');
+    }
+  }, 240_000);
 });
