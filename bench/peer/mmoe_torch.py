@@ -8,6 +8,8 @@ Towerflow's rounds and a slow spell of a shared machine hits both alike:
   {"op": "train", "batch": 512, "epochs": 1, "seed": 1}  ->  {"samplesPerSecond": ..., "cpuSeconds": ..., "loss": ...}
   {"op": "peak"}                                         ->  {"gflops": {"1": ..., "N": ...}}
   {"op": "quit"}
+
+`--device cuda` (after the folder) trains on that device instead of the CPU: bench/gpu.ts.
 """
 
 import json
@@ -55,10 +57,10 @@ def load(folder):
     return manifest, torch.from_numpy(ids.astype(np.int64)), torch.from_numpy(numeric), torch.from_numpy(labels)
 
 
-def train(manifest, ids, numeric, labels, batch, epochs, seed):
+def train(manifest, ids, numeric, labels, batch, epochs, seed, device=torch.device("cpu")):
     torch.manual_seed(seed)
     m = manifest["model"]
-    model = MMoE(m["vocabSizes"], m["embeddingDim"], m["numericWidth"], m["experts"], m["expertUnits"], m["towerUnits"], labels.shape[1])
+    model = MMoE(m["vocabSizes"], m["embeddingDim"], m["numericWidth"], m["experts"], m["expertUnits"], m["towerUnits"], labels.shape[1]).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=manifest["learningRate"])
     loss_fn = nn.BCELoss()
     rows = ids.shape[0]
@@ -66,7 +68,7 @@ def train(manifest, ids, numeric, labels, batch, epochs, seed):
     started = time.perf_counter()
     total = 0.0
     for _ in range(epochs):
-        order = torch.randperm(rows)
+        order = torch.randperm(rows, device=device)
         for start in range(0, rows, batch):
             idx = order[start : start + batch]
             predictions = model(ids[idx], numeric[idx])
@@ -75,7 +77,11 @@ def train(manifest, ids, numeric, labels, batch, epochs, seed):
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            total = loss.item()
+            # On a GPU, .item() each step would wait for the queue to drain; read once at the end.
+            total = loss.item() if device.type == "cpu" else loss.detach()
+    total = float(total)
+    if device.type == "cuda":
+        torch.cuda.synchronize()
     seconds = time.perf_counter() - started
     return {"samplesPerSecond": rows * epochs / seconds, "cpuSeconds": time.process_time() - cpu, "loss": total}
 
@@ -93,10 +99,12 @@ def matmul_gflops(threads, size=1024, repeats=20):
 
 def main():
     folder = sys.argv[1]
+    device = torch.device(sys.argv[sys.argv.index("--device") + 1] if "--device" in sys.argv else "cpu")
     threads = os.cpu_count() or 1
     manifest, ids, numeric, labels = load(folder)
+    ids, numeric, labels = ids.to(device), numeric.to(device), labels.to(device)
     torch.set_num_threads(threads)
-    print(json.dumps({"ready": True, "torch": torch.__version__, "threads": threads}), flush=True)
+    print(json.dumps({"ready": True, "torch": torch.__version__, "threads": threads, "device": str(device)}), flush=True)
     for line in sys.stdin:
         request = json.loads(line)
         if request["op"] == "quit":
@@ -105,7 +113,7 @@ def main():
             reply = {"gflops": {"1": matmul_gflops(1), str(threads): matmul_gflops(threads)}}
             torch.set_num_threads(threads)
         else:
-            reply = train(manifest, ids, numeric, labels, request["batch"], request["epochs"], request["seed"])
+            reply = train(manifest, ids, numeric, labels, request["batch"], request["epochs"], request["seed"], device)
         print(json.dumps(reply), flush=True)
 
 
