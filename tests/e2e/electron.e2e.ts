@@ -16,7 +16,7 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const binary = electronBinary();
 if (!binary.path) {
   console.warn(`[electron smoke test skipped] no Electron binary in this install: ${binary.reason}. ` +
-    'Reinstall electron without ELECTRON_SKIP_BINARY_DOWNLOAD, or set ELECTRON_OVERRIDE_DIST_PATH, to run it.');
+    '`npm start` fetches it where the download is allowed (npm ci leaves it out), or set ELECTRON_OVERRIDE_DIST_PATH, to run it.');
 }
 
 describe.skipIf(!binary.path)('desktop app in Electron', () => {
