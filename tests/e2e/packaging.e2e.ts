@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -60,6 +61,16 @@ describe('packaging (electron-builder --linux dir, stand-in Electron)', () => {
       expect(files, file).toContain(file);
     }
     expect(files.filter((f) => /^\/templates\/[\w-]+\.json$/.test(f))).toHaveLength(7);
+  });
+
+  // The webgpu backend: Electron loads a native addon only from app.asar.unpacked (asarUnpack).
+  it.skipIf(!existsSync(join(ROOT, 'node_modules/webgpu/package.json')))('keeps Dawn’s dawn.node for this platform outside app.asar, and no other platform’s', async () => {
+    expect(files).toContain('/node_modules/webgpu/index.js');
+    const platform = `${process.platform}-${process.platform === 'darwin' ? 'universal' : process.arch}`;
+    const unpacked = join(appDir, 'resources', 'app.asar.unpacked', 'node_modules', 'webgpu', 'dist', platform, 'dawn.node');
+    expect((await stat(unpacked)).size).toBeGreaterThan(1_000_000);
+    const otherPlatforms = files.filter((f) => /^\/node_modules\/webgpu\/dist\/(darwin|win32)-/.test(f));
+    expect(otherPlatforms).toEqual([]);
   });
 
   it('ships no sources, tests, data or dependencies vite already bundled', () => {
