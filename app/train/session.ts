@@ -36,6 +36,11 @@ export interface TrainOptions {
    * backends and up to 64 on WebGPU/WebGL (see readsEvery).
    */
   readEvery?: number;
+  /**
+   * Keep the training split on the device and gather each batch there (by default on WebGPU, for
+   * splits up to 512 MiB); otherwise each batch is gathered in JS and uploaded (see DeviceSplit).
+   */
+  deviceData?: boolean;
   /** Stop when `metric` has not improved for `patience` epochs; the best epoch's weights are kept. */
   earlyStopping?: { metric: string; patience: number };
   /** Minimum time between progress events (default 250 ms). */
@@ -131,9 +136,14 @@ export async function trainModel(
   // Clones share the weights' data (tfjs counts references and the optimizers assign new tensors),
   // so keeping them costs no copy.
   let lastFinite: tf.Tensor[] | undefined;
+  const onDevice = useDeviceData(options.deviceData, data.train, specs.inputs, tasks) ? new DeviceSplit(data.train, specs.inputs, tasks) : undefined;
+  let epochOrder: tf.Tensor1D | undefined;
   try {
     epochs: for (let epoch = 1; epoch <= options.epochs; epoch++) {
       const order = permutation(data.train.rows, rng);
+      // On the device the epoch's order goes up once; each batch is a slice of it.
+      tf.dispose(epochOrder ?? []);
+      epochOrder = onDevice ? tf.tensor1d(order, 'int32') : undefined;
       const sums = { loss: 0, tasks: Object.fromEntries(tasks.map((t) => [t.name, 0])) as Record<string, number>, rows: 0 };
       const epochStart = now();
       let lastEvent = epochStart;
@@ -142,6 +152,7 @@ export async function trainModel(
       /** Reads the pending steps' losses in one transfer and adds them up; a message if one was not finite. */
       const settle = async (): Promise<string | undefined> => {
         if (pending.length === 0) return undefined;
+        const groupSteps = pending.length;
         const stacked = tf.stack(pending.map((p) => p.losses));
         const values = (await stacked.data()) as Float32Array;
         stacked.dispose();
@@ -157,7 +168,7 @@ export async function trainModel(
         tf.dispose(lastFinite ?? []);
         lastFinite = undefined;
         const t = now();
-        reads.msPerStep = (t - groupStart) / Math.max(1, reads.size);
+        reads.msPerStep = (t - groupStart) / groupSteps;
         groupStart = t;
         return diverged;
       };
@@ -183,7 +194,11 @@ export async function trainModel(
           break epochs;
         }
         const rows = order.subarray(step * options.batchSize, Math.min(data.train.rows, (step + 1) * options.batchSize));
-        const { total, perTask, grads } = computeStep(model, optimizer, specs.inputs, tasks, outputIndex, weightOf, data.train, rows);
+        const start = step * options.batchSize;
+        const batch = onDevice
+          ? () => onDevice.batch(epochOrder as tf.Tensor1D, start, rows.length)
+          : () => ({ xs: batchInputs(data.train, specs.inputs, rows), ys: tasks.map((t) => batchLabels(data.train, t.name, rows)) });
+        const { total, perTask, grads } = computeStep(model, optimizer, tasks, outputIndex, weightOf, batch);
         if (reads.limit === 1) {
           // Read before the update, which is made only when the loss is finite: a diverging batch never
           // reaches the weights. On the CPU backends the read costs nothing (the step is done by now).
@@ -207,7 +222,7 @@ export async function trainModel(
         }
         let t = now();
         const last = step === steps - 1;
-        if (reads.limit > 1 && (last || pending.length >= reads.size || t - groupStart >= interval)) {
+        if (reads.limit > 1 && (last || pending.length >= reads.size || t - groupStart >= interval / 2)) {
           const diverged = await settle();
           if (diverged !== undefined) {
             stopReason = 'diverged';
@@ -278,7 +293,8 @@ export async function trainModel(
     if (best) model.setWeights(best.weights);
     else if (initial && !(await allFinite(model.getWeights()))) model.setWeights(initial);
   } finally {
-    tf.dispose([...(best?.weights ?? []), ...(initial ?? []), ...(lastFinite ?? []), ...pending.map((p) => p.losses)]);
+    tf.dispose([...(best?.weights ?? []), ...(initial ?? []), ...(lastFinite ?? []), ...pending.map((p) => p.losses), ...(epochOrder ? [epochOrder] : [])]);
+    onDevice?.dispose();
     optimizer.dispose();
   }
   const seconds = (now() - started) / 1000;
@@ -306,6 +322,51 @@ export function readsEvery(option?: number): number {
   return tf.getBackend() === 'webgpu' || tf.getBackend() === 'webgl' ? 64 : 1;
 }
 
+/** Byte size past which the training split stays in host memory even on WebGPU. */
+const DEVICE_DATA_MAX_BYTES = 512 * 2 ** 20;
+
+function useDeviceData(option: boolean | undefined, split: EncodedSplit, inputs: readonly ModelInputSpec[], tasks: readonly ModelOutputSpec[]): boolean {
+  if (option !== undefined) return option;
+  if (tf.getBackend() !== 'webgpu') return false;
+  const bytes = inputs.reduce((n, spec) => n + (split.inputs[spec.name]?.byteLength ?? 0), 0) + tasks.reduce((n, t) => n + (split.labels[t.name]?.byteLength ?? 0), 0);
+  return bytes <= DEVICE_DATA_MAX_BYTES;
+}
+
+/**
+ * The training split uploaded once, each batch gathered on the device from a slice of the epoch's
+ * order. Per step that is one slice and one gather per input and label, instead of gathering every
+ * row in JS and uploading it: at batch 32768 the census inputs are 1.3 M values a step, host work
+ * and a transfer the GPU waits for. WebGPU only by default: WebGL keeps int32 ids in float
+ * textures (exact only below 2^24) and has texture size limits; the CPU backends gain nothing.
+ */
+class DeviceSplit {
+  private readonly inputs: tf.Tensor[];
+  private readonly labels: tf.Tensor[];
+
+  constructor(split: EncodedSplit, specs: readonly ModelInputSpec[], tasks: readonly ModelOutputSpec[]) {
+    this.inputs = specs.map((spec) => {
+      const source = split.inputs[spec.name];
+      if (!source) throw new Error(`Bug: encoded data has no input "${spec.name}"`);
+      return tf.tensor(source, [split.rows, ...spec.shape], spec.dtype);
+    });
+    this.labels = tasks.map((task) => {
+      const source = split.labels[task.name];
+      if (!source) throw new Error(`Bug: encoded data has no labels for "${task.name}"`);
+      return tf.tensor2d(source, [split.rows, 1]);
+    });
+  }
+
+  /** The batch of `size` rows from `start` in `order`: call inside a tidy. */
+  batch(order: tf.Tensor1D, start: number, size: number): { xs: tf.Tensor[]; ys: tf.Tensor[] } {
+    const rows = tf.slice(order, [start], [size]);
+    return { xs: this.inputs.map((t) => tf.gather(t, rows)), ys: this.labels.map((t) => tf.gather(t, rows)) };
+  }
+
+  dispose(): void {
+    tf.dispose([...this.inputs, ...this.labels]);
+  }
+}
+
 /**
  * One batch's losses and gradients, without the update: the caller applies it (after reading the
  * loss, or deferred with the weights kept to go back to). The caller owns the returned tensors.
@@ -313,16 +374,13 @@ export function readsEvery(option?: number): number {
 function computeStep(
   model: tf.LayersModel,
   optimizer: tf.Optimizer,
-  inputs: readonly ModelInputSpec[],
   tasks: readonly ModelOutputSpec[],
   outputIndex: Map<string, number>,
   weightOf: (o: ModelOutputSpec) => number,
-  split: EncodedSplit,
-  rows: Int32Array,
+  batch: () => { xs: tf.Tensor[]; ys: tf.Tensor[] },
 ): { total: tf.Scalar; perTask: tf.Scalar[]; grads: tf.NamedTensorMap } {
   return tf.tidy(() => {
-    const xs = batchInputs(split, inputs, rows);
-    const ys = tasks.map((t) => batchLabels(split, t.name, rows));
+    const { xs, ys } = batch();
     const perTask: tf.Scalar[] = [];
     const { value, grads } = optimizer.computeGradients(() => {
       const raw = model.apply(xs, { training: true });
