@@ -11,7 +11,7 @@ import { EXIT, UsageError, type CliIO, type Command } from './io';
 export const exportCommand: Command = {
   name: 'export',
   usage:
-    'export <graph.json> --ts <out.ts> | --torch <dir>\n                                        Write the model as a standalone TypeScript module for tfjs, or as a PyTorch package\n                                        (model.py, data.py, predict.py, train.py; given a run folder: its graph).',
+    'export <graph.json> --ts <out.ts> | --torch <dir>\n                                        Write the model as a standalone TypeScript module for tfjs, or as a PyTorch package\n                                        (model.py, data.py, predict.py, train.py, to_towerflow.py; given a run folder: its graph).',
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs({ args: argv, allowPositionals: true, options: { ts: { type: 'string' }, torch: { type: 'string' } } });
     const [given, ...extra] = positionals;
@@ -45,7 +45,7 @@ export const exportCommand: Command = {
       report(io, ts, generated.code);
     }
     if (torch !== undefined) {
-      const generated = generateTorchPackage(opened.graph, { towerflowVersion: version });
+      const generated = await generateTorchPackage(opened.graph, { towerflowVersion: version });
       if (!generated.ok) {
         for (const d of generated.diagnostics) io.err(formatDiagnostic(d, file));
         return EXIT.badInput;
@@ -59,7 +59,7 @@ export const exportCommand: Command = {
       for (const [name, text] of Object.entries(generated.files)) {
         if (!(await writeOutputFile(join(torch, name), text, io))) return EXIT.badInput;
       }
-      io.out(`wrote ${Object.keys(generated.files).join(', ')} to ${torch}: pip install -r requirements.txt, then python train.py or python predict.py (see its README.md)`);
+      io.out(`wrote ${Object.keys(generated.files).join(', ')} to ${torch}: pip install -r requirements.txt, then python train.py, python predict.py or python to_towerflow.py (see its README.md)`);
     }
     return EXIT.ok;
   },

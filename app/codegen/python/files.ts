@@ -549,8 +549,10 @@ export const TRAIN_PY = String.raw`"""Trains the model with PyTorch, on one proc
 Under torchrun every process trains a replica (DistributedDataParallel: gloo on CPU, nccl on GPU)
 on its share of each epoch (DistributedSampler); gradients are averaged, so the replicas stay
 equal. Process 0 evaluates the validation file after each epoch (per-task loss and AUC), writes
-metrics.csv, a checkpoint per epoch, and at the end model.pt, encoders.json, binding.json and
-summary.json in --out: 'python predict.py --checkpoint <out>' predicts with them.
+metrics.csv (Towerflow's columns), a checkpoint per epoch, and at the end model.pt, encoders.json,
+binding.json, summary.json and log.txt in --out: 'python predict.py --checkpoint <out>' predicts
+with them, and 'python to_towerflow.py --checkpoint <out> --out <run folder>' writes them as a
+Towerflow run, which 'towerflow predict' and the app's Runs view open.
 
 Encoders are fitted on the training file with Towerflow's rules (data.py); --encoders reuses the
 encoders.json of a Towerflow run instead, so both see identical inputs. The losses are the graph's:
@@ -577,6 +579,9 @@ from torch.utils.data.distributed import DistributedSampler
 
 from data import DataError, encode_file, fit_encoders, read_json
 from model import GRAPH_NAME, INPUTS, OUTPUTS, Model, l2_penalty
+
+# metrics.csv's columns, as a Towerflow run writes them: a row per epoch, split and task.
+METRIC_COLUMNS = ["epoch", "split", "task", "loss", "auc", "logloss", "gauc", "mse"]
 
 
 def auc(labels: np.ndarray, scores: np.ndarray) -> float | None:
@@ -623,8 +628,17 @@ def evaluate(model: Model, inputs: dict, labels: dict, device: torch.device, bat
         p = np.concatenate(predictions[output["name"]])
         y = labels[output["name"]]
         loss = task_loss(output, torch.from_numpy(p), torch.from_numpy(y)).item()
-        metrics[output["name"]] = {"loss": loss, "auc": auc(y, p) if output["loss"] != "mse" else None}
+        if output["loss"] == "mse":
+            metrics[output["name"]] = {"loss": loss, "auc": None, "mse": loss}
+        else:
+            metrics[output["name"]] = {"loss": loss, "auc": auc(y, p), "logloss": loss}
     return metrics
+
+
+def now() -> str:
+    """The time as Towerflow's run folders write it: UTC, ISO 8601 with milliseconds."""
+    seconds = time.time()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{int(seconds % 1 * 1000):03d}Z"
 
 
 def parse_loss_weights(text: str | None) -> dict[str, float]:
@@ -662,7 +676,15 @@ def main(argv: list[str] | None = None) -> int:
     device = torch.device(f"cuda:{local_rank}" if cuda else "cpu")
     if cuda:
         torch.cuda.set_device(device)
-    say = print if rank == 0 else (lambda *a, **k: None)
+    log: list[str] = []
+
+    def say(line: str) -> None:
+        """Process 0 prints the line and keeps it for log.txt; the others stay quiet."""
+        if rank == 0:
+            print(line)
+            log.append(f"{now()} {line}")
+
+    started_at = now()
 
     if args.torchrec:
         try:
@@ -692,11 +714,12 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     if rank == 0:
         out.mkdir(parents=True, exist_ok=True)
-    say(f"{GRAPH_NAME}: {sum(p.numel() for p in model.parameters())} parameters, {rows} training rows, "
-        f"{world} process{'es' if world > 1 else ''} ({'nccl' if cuda else 'gloo'} on {device.type})" if distributed else
-        f"{GRAPH_NAME}: {sum(p.numel() for p in model.parameters())} parameters, {rows} training rows on {device}")
+    engine = f"PyTorch {torch.__version__}, " + (
+        f"{world} processes ({'nccl' if cuda else 'gloo'} on {device.type})" if distributed else f"one process on {device}")
+    say(f"{GRAPH_NAME}: {sum(p.numel() for p in model.parameters())} parameters, {rows} training rows; {engine}")
 
-    metrics_rows = []
+    metrics_rows: list[dict] = []
+    samples_per_second = 0.0
     generator = np.random.default_rng(args.seed)
     for epoch in range(1, args.epochs + 1):
         started = time.time()
@@ -706,25 +729,31 @@ def main(argv: list[str] | None = None) -> int:
         else:
             order = generator.permutation(rows)
         total, steps = 0.0, 0
+        task_totals = dict.fromkeys(loss_weights, 0.0)
         for start in range(0, len(order), args.batch_size):
             index = order[start:start + args.batch_size]
             predictions = trained(batch_of(train_x, index, device))
-            loss = sum(
-                loss_weights[o["name"]] * task_loss(o, predictions[o["name"]], torch.from_numpy(train_y[o["name"]][index]).to(device))
+            losses = {
+                o["name"]: task_loss(o, predictions[o["name"]], torch.from_numpy(train_y[o["name"]][index]).to(device))
                 for o in OUTPUTS if o["name"] in loss_weights
-            ) + l2_penalty(model).to(device)
+            }
+            loss = sum(loss_weights[name] * value for name, value in losses.items()) + l2_penalty(model).to(device)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             total += loss.item()
+            for name, value in losses.items():
+                task_totals[name] += value.item()
             steps += 1
         seconds = time.time() - started
-        samples = len(order) * world / max(seconds, 1e-9)
-        line = f"epoch {epoch}/{args.epochs}: train loss {total / max(steps, 1):.4f}, {seconds:.1f} s, {samples:.0f} samples/s"
+        samples_per_second = len(order) * world / max(seconds, 1e-9)
+        line = f"epoch {epoch}/{args.epochs}: train loss {total / max(steps, 1):.4f}, {seconds:.1f} s, {samples_per_second:.0f} samples/s"
+        for name, value in task_totals.items():
+            metrics_rows.append({"epoch": epoch, "split": "train", "task": name, "loss": value / max(steps, 1)})
         if valid is not None:
             scores = evaluate(model, valid[0], valid[1], device, 4096)
             for name, m in scores.items():
-                metrics_rows.append({"epoch": epoch, "task": name, "loss": m["loss"], "auc": m["auc"]})
+                metrics_rows.append({"epoch": epoch, "split": "valid", "task": name, **m})
             line += "; " + ", ".join(f"{n} AUC {m['auc']:.4f}" if m["auc"] is not None else f"{n} loss {m['loss']:.4f}" for n, m in scores.items())
         say(line)
         if rank == 0:
@@ -743,14 +772,23 @@ def main(argv: list[str] | None = None) -> int:
         (out / "encoders.json").write_text(json.dumps(encoders), encoding="utf-8")
         (out / "binding.json").write_text(json.dumps(binding, indent=2), encoding="utf-8")
         with open(out / "metrics.csv", "w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=["epoch", "task", "loss", "auc"])
+            writer = csv.DictWriter(handle, fieldnames=METRIC_COLUMNS, restval="")
             writer.writeheader()
-            writer.writerows(metrics_rows)
-        last = {r["task"]: {"loss": r["loss"], "auc": r["auc"]} for r in metrics_rows if r["epoch"] == args.epochs}
-        summary = {"graph": GRAPH_NAME, "epochs": args.epochs, "processes": world, "device": device.type, "trainRows": rows,
-                   "valid": last, "maxWeightDifference": identical}
+            writer.writerows({k: ("" if v is None else v) for k, v in r.items()} for r in metrics_rows)
+        last = {r["task"]: {k: v for k, v in r.items() if k not in ("epoch", "split", "task")}
+                for r in metrics_rows if r["epoch"] == args.epochs and r["split"] == "valid"}
+        summary = {
+            "graph": GRAPH_NAME, "epochs": args.epochs, "processes": world, "device": device.type, "engine": engine,
+            "trainRows": rows, "validRows": len(next(iter(valid[1].values()))) if valid and valid[1] else 0,
+            "data": {"train": str(Path(args.data).resolve()), **({"valid": str(Path(args.valid).resolve())} if args.valid else {})},
+            "options": {"optimizer": "adam", "learningRate": args.lr, "batchSize": args.batch_size * world, "epochs": args.epochs,
+                        "seed": args.seed, "lossWeights": loss_weights},
+            "samplesPerSecond": samples_per_second, "valid": last, "maxWeightDifference": identical,
+            "startedAt": started_at, "finishedAt": now(),
+        }
         (out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
-        say(f"saved {out}")
+        say(f"saved {out}: 'python to_towerflow.py --checkpoint {out} --out <run folder>' writes it as a Towerflow run")
+        (out / "log.txt").write_text("".join(f"{line}\n" for line in log), encoding="utf-8")
     if distributed:
         dist.destroy_process_group()
     return 0
@@ -779,6 +817,7 @@ machines with PyTorch. Outputs: ${outputs.map((o) => `\`${fence(o)}\``).join(', 
 | \`data.py\` | reads CSV/TSV (gzip or not) with a dataset binding and encodes it by Towerflow's rules, with a run's \`encoders.json\` or fitted here |
 | \`predict.py\` | predictions for a file, from a Towerflow run or a \`train.py\` checkpoint: the columns \`towerflow predict\` writes |
 | \`train.py\` | training on one process or under \`torchrun\` (DistributedDataParallel) |
+| \`to_towerflow.py\` | a \`train.py\` checkpoint written back as a Towerflow run folder (\`graph.json\` and \`tfjs_model.json\`: the graph and its tfjs topology) |
 
 \`\`\`sh
 python -m venv .venv && .venv/bin/pip install -r requirements.txt
@@ -797,6 +836,9 @@ torchrun --nnodes 2 --node-rank 0 --nproc-per-node 8 --rdzv-backend c10d --rdzv-
     train.py --data train.csv --valid valid.csv --binding binding.json --out out/
 
 python predict.py --checkpoint out/ --data new.csv --out predictions.csv
+
+# Back to Towerflow: a run folder that towerflow predict and the app's Runs view open
+python to_towerflow.py --checkpoint out/ --out <Towerflow workspace>/runs/<name>
 \`\`\`
 
 \`--batch-size\` is per process: K processes step on K × B rows. Every process reads the whole training

@@ -7,6 +7,9 @@ import { emitTorchModel, type TorchInput, type TorchModel } from './model';
 import { TORCH_HELPERS } from './runtime';
 import { pyComment, pyLiteral, pyNum, pyStr } from './source';
 import { DATA_PY, PREDICT_PY, TRAIN_PY, REQUIREMENTS_TXT, packageReadme } from './files';
+import { TO_TOWERFLOW_PY } from './to-towerflow';
+import { tfjsModelJson } from './tfjs-model';
+import { serializeGraph } from '../../graph/serialize';
 
 export interface TorchPackageOptions {
   /** Towerflow's version, for the headers (the caller reads package.json, so this runs in a browser too). */
@@ -18,14 +21,18 @@ export type TorchPackageResult = { ok: true; files: Record<string, string> } | {
 
 /**
  * Graph → a small Python package that trains and serves the same model with PyTorch: model.py (the
- * generated nn.Module), data.py, predict.py, train.py, requirements.txt, README.md. An invalid graph
- * gives its diagnostics instead. The same graph always gives the same bytes.
+ * generated nn.Module), data.py, predict.py, train.py, to_towerflow.py (a checkpoint back to a
+ * Towerflow run folder, with graph.json and tfjs_model.json: the graph and its compiled tfjs
+ * topology), requirements.txt, README.md. An invalid graph gives its diagnostics instead. The same
+ * graph always gives the same bytes. Async: the tfjs topology comes from compiling the graph.
  */
-export function generateTorchPackage(graph: Graph, options: TorchPackageOptions): TorchPackageResult {
+export async function generateTorchPackage(graph: Graph, options: TorchPackageOptions): Promise<TorchPackageResult> {
   const validation = validateGraph(graph);
   if (hasErrors(validation.diagnostics)) return { ok: false, diagnostics: validation.diagnostics };
   const plan = planBuild(validation, graph.name);
   const model = emitTorchModel(plan);
+  const tfjs = await tfjsModelJson(graph);
+  if (!tfjs.ok) return { ok: false, diagnostics: tfjs.diagnostics };
   return {
     ok: true,
     files: {
@@ -33,6 +40,9 @@ export function generateTorchPackage(graph: Graph, options: TorchPackageOptions)
       'data.py': DATA_PY,
       'predict.py': PREDICT_PY,
       'train.py': TRAIN_PY,
+      'to_towerflow.py': TO_TOWERFLOW_PY,
+      'graph.json': serializeGraph(graph),
+      'tfjs_model.json': `${JSON.stringify(tfjs.model)}\n`,
       'requirements.txt': REQUIREMENTS_TXT,
       'README.md': packageReadme(graph.name, model.outputs.map((o) => o.name), options.towerflowVersion),
     },

@@ -1,11 +1,9 @@
-import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT, main, type CliIO } from '../../../app/cli/main';
 import { generateTorchPackage } from '../../../app/codegen/python/package';
 import { NN_MODULE_ATTRIBUTES } from '../../../app/codegen/python/source';
@@ -14,6 +12,7 @@ import { fileSaveHandler } from '../../../app/train/model-files';
 import type { Graph } from '../../../app/graph/schema';
 import { ALI_CCP, CENSUS_GZ, movielensSequences, template } from '../train/helpers';
 import { ALL_KINDS_NODES, allKindsGraph, BENIGN_TEXTS, scratchDir, VERSION, type GraphTexts } from './support';
+import { pythonEnv, run, runPython } from './python-support';
 
 /**
  * The PyTorch export (app/codegen/python), run with real Python: every template's package compiles
@@ -25,20 +24,7 @@ import { ALL_KINDS_NODES, allKindsGraph, BENIGN_TEXTS, scratchDir, VERSION, type
  * python3, no network to PyPI), or TOWERFLOW_PYTHON_TESTS=skip, these tests are skipped with the
  * reason printed.
  */
-const run = promisify(execFile);
 const ROOT = process.cwd();
-
-async function pythonEnv(): Promise<{ python?: string; reason?: string }> {
-  if (process.env.TOWERFLOW_PYTHON_TESTS === 'skip') return { reason: 'TOWERFLOW_PYTHON_TESTS=skip' };
-  try {
-    const { stdout } = await run('bash', [path.join(ROOT, 'scripts/python-env.sh')], { timeout: 15 * 60_000, maxBuffer: 1 << 20 });
-    const python = stdout.trim().split('\n').at(-1);
-    return python && existsSync(python) ? { python } : { reason: `scripts/python-env.sh printed no python (${stdout.trim()})` };
-  } catch (error) {
-    const e = error as { code?: number; stderr?: string; message: string };
-    return { reason: `scripts/python-env.sh failed (exit ${e.code ?? '?'}): ${(e.stderr ?? e.message).trim().split('\n').slice(-3).join(' / ')}` };
-  }
-}
 
 const env = await pythonEnv();
 if (!env.python) console.warn(`Skipping the PyTorch export tests: ${env.reason ?? 'no Python environment'}`);
@@ -47,14 +33,7 @@ const BIN = path.dirname(PYTHON);
 const tmp = scratchDir('towerflow-torch-');
 afterAll(() => tmp.remove());
 
-async function py(args: string[], cwd: string, timeout = 120_000): Promise<{ stdout: string; stderr: string }> {
-  try {
-    return await run(PYTHON, args, { cwd, timeout, maxBuffer: 16 << 20 });
-  } catch (error) {
-    const e = error as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`python ${args.join(' ')} failed: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`);
-  }
-}
+const py = (args: string[], cwd: string, timeout = 120_000) => runPython(PYTHON, args, cwd, timeout);
 
 async function cli(argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
   const out: string[] = [];
@@ -63,8 +42,8 @@ async function cli(argv: string[]): Promise<{ code: number; out: string[]; err: 
   return { code: await main(argv, io), out, err };
 }
 
-function exportPackage(graph: Graph, dir: string): string {
-  const generated = generateTorchPackage(graph, { towerflowVersion: VERSION });
+async function exportPackage(graph: Graph, dir: string): Promise<string> {
+  const generated = await generateTorchPackage(graph, { towerflowVersion: VERSION });
   if (!generated.ok) throw new Error(`test bug: ${generated.diagnostics.map((d) => d.message).join('; ')}`);
   mkdirSync(dir, { recursive: true });
   for (const [name, text] of Object.entries(generated.files)) writeFileSync(path.join(dir, name), text);
@@ -107,10 +86,13 @@ function readCsv(file: string): { header: string[]; rows: number[][] } {
 }
 
 describe.skipIf(!env.python)('PyTorch export: every template', () => {
-  const dirs = Object.fromEntries(TEMPLATES.map((t) => [t, exportPackage(template(t), path.join(tmp.dir, `pkg-${t}`))]));
+  let dirs: Record<string, string> = {};
+  beforeAll(async () => {
+    dirs = Object.fromEntries(await Promise.all(TEMPLATES.map(async (t) => [t, await exportPackage(template(t), path.join(tmp.dir, `pkg-${t}`))] as const)));
+  });
 
   it('compiles (python -m py_compile) and passes ruff check with no findings', async () => {
-    const files = Object.values(dirs).flatMap((d) => ['model.py', 'data.py', 'predict.py', 'train.py'].map((f) => path.join(d, f)));
+    const files = Object.values(dirs).flatMap((d) => ['model.py', 'data.py', 'predict.py', 'train.py', 'to_towerflow.py'].map((f) => path.join(d, f)));
     await py(['-m', 'py_compile', ...files], tmp.dir);
     // From inside each package, as a user runs it: ruff then knows data and model as the package's own modules.
     for (const dir of Object.values(dirs)) {
@@ -154,7 +136,7 @@ describe.skipIf(!env.python)('PyTorch export: train.py under torchrun', () => {
       console.warn(`skipped: ${CENSUS_GZ} is not here`);
       return;
     }
-    const dir = exportPackage(template('mmoe'), path.join(tmp.dir, 'pkg-torchrun'));
+    const dir = await exportPackage(template('mmoe'), path.join(tmp.dir, 'pkg-torchrun'));
     writeFileSync(path.join(tmp.dir, 'tr-train.csv'), censusLines(0, 20_000));
     writeFileSync(path.join(tmp.dir, 'tr-valid.csv'), censusLines(20_000, 5000));
     const out = path.join(tmp.dir, 'torchrun-out');
@@ -182,7 +164,7 @@ describe.skipIf(!env.python)('PyTorch export: train.py under torchrun', () => {
 describe.skipIf(!env.python)('PyTorch export: every node kind', () => {
   it('the all-kinds graph predicts as the compiled tfjs model (random weights, inference mode) within 1e-5', async () => {
     const graph = allKindsGraph();
-    const dir = exportPackage(graph, path.join(tmp.dir, 'pkg-all-kinds'));
+    const dir = await exportPackage(graph, path.join(tmp.dir, 'pkg-all-kinds'));
     const compiled = compileGraph(graph, { seed: 3 });
     if (!compiled.ok) throw new Error('test bug: the all-kinds graph does not compile');
     const { model, inputs } = compiled.compiled;
@@ -266,7 +248,7 @@ describe.skipIf(!env.python)('PyTorch export: hostile names', () => {
   it('40 graphs of hostile texts: model.py keeps the benign syntax tree, compiles, passes ruff, builds and runs', async () => {
     const cases = fc.sample(hostileTexts, { numRuns: 40, seed: 1313 });
     const base = path.join(tmp.dir, 'hostile');
-    const dirs = [BENIGN_TEXTS, ...cases].map((texts, i) => exportPackage(allKindsGraph(texts), path.join(base, `case-${i}`)));
+    const dirs = await Promise.all([BENIGN_TEXTS, ...cases].map((texts, i) => exportPackage(allKindsGraph(texts), path.join(base, `case-${i}`))));
     const script = [
       'import ast',
       'import importlib.util',
