@@ -28,6 +28,7 @@ export function electronDialogs(window: () => BrowserWindow | undefined): HostDi
         properties: ['openFile'],
         filters: purpose === 'data' ? [{ name: 'Tables', extensions: ['csv', 'tsv', 'txt', 'gz'] }, { name: 'All files', extensions: ['*'] }] : [{ name: 'JSON', extensions: ['json'] }],
       }),
-    pickFolder: (_purpose, defaultPath) => open({ title: 'Export the trained model to…', defaultPath, properties: ['openDirectory', 'createDirectory'] }),
+    pickFolder: (purpose, defaultPath) =>
+      open({ title: purpose === 'torch' ? 'Export to PyTorch: choose a folder for the package' : 'Export the trained model to…', defaultPath, properties: ['openDirectory', 'createDirectory'] }),
   };
 }

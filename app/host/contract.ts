@@ -186,6 +186,13 @@ export const HOST_CHANNELS = {
   'graph:code': z.strictObject({ graph }),
   /** The file must be named .ts; `overwrite` as graph:save's, and only a .ts file Towerflow generated is replaced. */
   'code:save': z.strictObject({ code: z.string().max(10_000_000), path: path.optional(), overwrite: z.boolean().default(false) }),
+  /**
+   * The graph as a PyTorch package (model.py, data.py, predict.py, train.py, to_towerflow.py, …)
+   * written into the folder `dir` (made if missing; without it, the desktop app asks with a folder
+   * dialog). Files already there are replaced only with `overwrite` (E_WOULD_OVERWRITE, `where`
+   * the folder), and only in a folder whose model.py an earlier export wrote (E_WONT_REPLACE).
+   */
+  'code:torch': z.strictObject({ graph, dir: path.optional(), overwrite: z.boolean().default(false) }),
   'files:list': z.strictObject({ dir: path.optional() }),
   'files:pick': z.strictObject({ purpose: z.enum(['data', 'graph', 'binding']) }),
   /** With a graph, the answer also shows which data column feeds each graph column and label. */
@@ -296,6 +303,13 @@ export interface OpenedGraphResponse {
 
 export interface SavedFile {
   path: string;
+  bytes: number;
+}
+
+/** code:torch's answer: the folder and the files written into it, in the package's order. */
+export interface SavedPackage {
+  dir: string;
+  files: string[];
   bytes: number;
 }
 
@@ -567,6 +581,7 @@ export interface HostResponses {
   'graph:summary': SummaryResponse;
   'graph:code': CodeResponse;
   'code:save': SavedFile | Cancelled;
+  'code:torch': SavedPackage | Cancelled;
   'files:list': FileListing;
   'files:pick': PickedFile | Cancelled;
   'dataset:inspect': DatasetInspection;
@@ -656,8 +671,8 @@ export const HOST_ERROR_CODES = {
   E_NOT_A_RUN: 'The folder is not a run folder, or its model is missing.',
   E_INSPECT: 'The run has nothing to show in that view (no gates, or no attention).',
   E_EXISTS: 'The target already exists.',
-  E_WOULD_OVERWRITE: 'graph:save / code:save: a file is there already; ask the user, then send the request again with overwrite: true.',
-  E_WONT_REPLACE: 'graph:save / code:save: the file there is not one this save may replace (a graph replaces only a Towerflow graph, code only a .ts file Towerflow generated), overwrite or not.',
+  E_WOULD_OVERWRITE: 'graph:save / code:save / code:torch: a file is there already; ask the user, then send the request again with overwrite: true.',
+  E_WONT_REPLACE: 'graph:save / code:save / code:torch: the file there is not one this save may replace (a graph replaces only a Towerflow graph, code only a .ts file Towerflow generated, a PyTorch package only one whose model.py Towerflow generated), overwrite or not.',
   E_BAD_NAME: 'The file name cannot be used: an upload name with folders or odd characters, or code saved under a name that is not .ts.',
   E_INTERNAL: 'A bug in the host; the message says what failed.',
 } as const;

@@ -1,7 +1,7 @@
 import { loadGraph } from '../../app/graph/load';
 import type { Graph } from '../../app/graph/schema';
 import { formatDiagnostic } from '../../app/validate/diagnostics';
-import { isCancelled } from '../../app/host/contract';
+import { isCancelled, type HostResponse } from '../../app/host/contract';
 import { callHost, hostMode, type HostOutcome } from '../api/host';
 import { editorStore } from './editor';
 import { emptyGraph, isDirty } from './editor-store';
@@ -131,6 +131,38 @@ export async function saveGeneratedCode(code: string, graphName: string): Promis
   if (!result.ok) return void toast('error', result.error.message), false;
   if (isCancelled(result.value)) return false;
   toast('success', `Saved ${result.value.path}`);
+  return true;
+}
+
+/**
+ * The Code tab's "Export to PyTorch…": the graph as a Python package (model.py, data.py, predict.py,
+ * train.py, to_towerflow.py, …) in a folder named in the workspace browser (web mode) or chosen in
+ * the native folder dialog (desktop). An earlier export there is replaced only once the user agrees;
+ * a folder with other files of those names is refused by the host, with the reason shown.
+ */
+export async function exportTorchPackage(graph: Graph): Promise<boolean> {
+  let dir: string | undefined;
+  if (hostMode() === 'web') {
+    dir = await useUi.getState().askFile({ mode: 'export-run', title: 'Export to PyTorch: folder for the package', suggestedName: fileNameFor(graph.name, '-torch') });
+    if (!dir) return false;
+  }
+  const first = await callHost('code:torch', { graph, ...(dir ? { dir } : {}) });
+  let result: HostOutcome<HostResponse<'code:torch'>> | undefined = first;
+  if (!first.ok && first.error.code === 'E_WOULD_OVERWRITE' && first.error.where) {
+    // Desktop: the folder came from the dialog; the question and the second request name it.
+    const folder = first.error.where;
+    const replace = await useUi.getState().confirm({
+      title: 'Replace the earlier export?',
+      message: `${first.error.message}. Replace its files? Changes made to them will be lost.`,
+      confirm: 'Replace',
+    });
+    result = replace ? await callHost('code:torch', { graph, dir: folder, overwrite: true }) : undefined;
+  }
+  if (!result) return false;
+  if (!result.ok) return void toast('error', result.error.message), false;
+  const value = result.value;
+  if (isCancelled(value)) return false;
+  toast('success', `Exported the PyTorch package to ${value.dir} (${value.files.join(', ')}); see its README.md`);
   return true;
 }
 

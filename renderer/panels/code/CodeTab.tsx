@@ -1,12 +1,12 @@
 import { lazy, Suspense } from 'react';
-import { fileNameFor, saveGeneratedCode } from '../../state/document-actions';
+import { exportTorchPackage, fileNameFor, saveGeneratedCode } from '../../state/document-actions';
 import { useEditor } from '../../state/editor';
 import { toast, useUi } from '../../state/ui-store';
 import { useGeneratedCode } from './use-generated-code';
 
 const MonacoView = lazy(() => import('./MonacoView'));
 
-/** The generated TypeScript for the current graph, read-only, with copy and save-as. */
+/** The generated TypeScript for the current graph, read-only, with copy, save-as and the PyTorch export. */
 export default function CodeTab({ active }: { active: boolean }) {
   const graph = useEditor((s) => s.graph);
   const theme = useUi((s) => s.theme);
@@ -41,6 +41,16 @@ export default function CodeTab({ active }: { active: boolean }) {
         </button>
         <button type="button" className="btn" disabled={!code} onClick={() => void save()} data-testid="code-save">
           Save as…
+        </button>
+        <button
+          type="button"
+          className="btn"
+          disabled={!code}
+          onClick={() => void exportTorchPackage(graph)}
+          title="A Python package of this model: train it with torchrun (DDP) on many machines, predict, and write the weights back as a Towerflow run"
+          data-testid="code-export-torch"
+        >
+          Export to PyTorch…
         </button>
       </div>
       {generated.state === 'invalid' && (
