@@ -27,7 +27,7 @@ export interface TrainOptionsDraft {
   /** 'node': a Node training process on the host; 'browser': this window's GPU. */
   engine: 'node' | 'browser';
   /** The Node backend (engine 'node'). */
-  backend: 'auto' | 'node-gpu' | 'node' | 'wasm' | 'cpu';
+  backend: 'auto' | 'webgpu' | 'node-gpu' | 'node' | 'wasm' | 'cpu';
   /** The window's backend (engine 'browser'): auto is WebGPU where available, else WebGL. */
   browserBackend: 'auto' | 'webgpu' | 'webgl';
 }

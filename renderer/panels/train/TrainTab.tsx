@@ -99,6 +99,7 @@ export default function TrainTab() {
                   Backend
                   <select value={options.backend} onChange={(e) => setOptions({ backend: e.target.value as typeof options.backend })} data-testid="opt-backend">
                     <option value="auto">fastest available</option>
+                    <option value="webgpu">WebGPU (Dawn: this machine’s GPU)</option>
                     <option value="node-gpu">tfjs-node-gpu (CUDA)</option>
                     <option value="node">tfjs-node (native CPU)</option>
                     <option value="wasm">wasm</option>
