@@ -7,7 +7,7 @@
  * batch: samples/s, wall ms per step, the GPU's kernel time per step (WebGPU timestamp queries
  * through tf.profile, where the adapter has them), the rest of the step — the loop's overhead:
  * gathering the batch in JS, uploading it, encoding kernels, reading losses — and the host CPU
- * time per step. Then, where `python3 -c "import torch"` works and CUDA is there, the same MMoE in
+ * time per step (all of the process's threads, Dawn's included). Then, where `python3 -c "import torch"` works and CUDA is there, the same MMoE in
  * plain PyTorch (bench/peer/mmoe_torch.py --device cuda) on the same encoded arrays and batches.
  * Sized to finish in well under 5 minutes on a real GPU.
  *
@@ -88,6 +88,13 @@ function positive(flag: string, text: string): number {
 }
 
 const log = (line: string) => console.error(line);
+
+/** The check must end within 5 minutes whatever happens on the device (a lost device can hang a read). */
+const WATCHDOG_MS = 280_000;
+setTimeout(() => {
+  log(`bench/gpu.ts: gave up after ${WATCHDOG_MS / 1000} s (a step or a read never finished); the lines above are what was measured`);
+  process.exit(3);
+}, WATCHDOG_MS).unref();
 
 async function main(): Promise<number> {
   const options = parseOptions(process.argv.slice(2));
