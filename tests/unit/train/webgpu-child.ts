@@ -2,7 +2,7 @@
  * Run by webgpu-node.test.ts in a child process (Dawn finds its Vulkan loader and SwiftShader only
  * through the environment the process starts with): trains each template asked for a few steps on
  * one backend and prints one JSON line — the backend choice, and per template the running loss at
- * every step and the trained model's predictions on the first rows.
+ * every step, the trained model's predictions on the first rows, and the tensors training left behind.
  *
  *   node --import tsx tests/unit/train/webgpu-child.ts <webgpu|cpu|default> <data.json> [template …]
  *
@@ -22,7 +22,7 @@ if ('error' in choice) {
   console.log(JSON.stringify({ error: choice.error }));
   process.exit(0);
 }
-const out: { backend: string; note: string; adapter?: unknown; templates: Record<string, { losses: number[][]; predictions: number[][] }> } = {
+const out: { backend: string; note: string; adapter?: unknown; templates: Record<string, { losses: number[][]; predictions: number[][]; leaked: number }> } = {
   backend: choice.name,
   note: describeChoice(choice),
   ...(choice.adapter ? { adapter: choice.adapter } : {}),
@@ -35,12 +35,14 @@ for (const name of mode === 'default' ? [] : templates) {
   const compiled = compile(template(name), 11);
   const prepared = await prepare(compiled, exampleBinding(spec.binding), { train: spec.file }, { validation: 0, seed: 1 });
   const losses: number[][] = [];
+  const tensorsBefore = tf.memory().numTensors;
   await trainModel(compiled.model, compiled, { train: prepared.train }, { optimizer: 'adam', learningRate: 0.001, batchSize: spec.batchSize, epochs: 1, seed: 3, progressIntervalMs: 0 }, {
     onEvent: (e) => void (e.type === 'progress' && losses.push([e.loss, ...Object.values(e.taskLoss)])),
   });
+  const leaked = tf.memory().numTensors - tensorsBefore;
   const head = { ...prepared.train, rows: Math.min(64, prepared.train.rows) };
   const predictions = (await predictSplitAsync(compiled.model, compiled.inputs, head, 64)).map((p) => Array.from(p.subarray(0, head.rows)));
-  out.templates[name] = { losses, predictions };
+  out.templates[name] = { losses, predictions, leaked };
   compiled.model.dispose();
 }
 releaseBackend();

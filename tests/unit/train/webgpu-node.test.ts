@@ -69,7 +69,7 @@ interface ChildResult {
   backend: string;
   note: string;
   adapter?: { vendor: string; architecture: string; description: string; isFallbackAdapter: boolean };
-  templates: Record<string, { losses: number[][]; predictions: number[][] }>;
+  templates: Record<string, { losses: number[][]; predictions: number[][]; leaked: number }>;
 }
 
 async function child(mode: string, templates: readonly string[] = []): Promise<ChildResult> {
@@ -111,7 +111,7 @@ describe.skipIf(missing !== undefined)('webgpu backend in Node (Dawn on SwiftSha
     expect(cpu.backend).toBe('cpu');
   });
 
-  it.each(TEMPLATES)('%s: per-step losses and the trained model’s predictions equal cpu’s within 1e-3', (name) => {
+  it.each(TEMPLATES)('%s: per-step losses and the trained model’s predictions equal cpu’s within 1e-3, and no tensor is left behind', (name) => {
     const ours = gpu.templates[name];
     const theirs = cpu.templates[name];
     expect(ours?.losses.length).toBe(4);
@@ -122,6 +122,8 @@ describe.skipIf(missing !== undefined)('webgpu backend in Node (Dawn on SwiftSha
     ours?.predictions.forEach((output) => expect(output.length).toBeGreaterThan(0));
     const predictionGap = Math.max(...(ours?.predictions ?? []).flatMap((output, i) => output.map((v, j) => Math.abs(v - (theirs?.predictions[i]?.[j] ?? Number.NaN)))));
     expect(predictionGap).toBeLessThan(1e-3);
+    // The device-resident split, the epoch's order and the pending losses are all given back.
+    expect(ours?.leaked).toBe(0);
     console.info(`${name} on SwiftShader vs cpu: losses within ${lossGap.toExponential(1)}, predictions within ${predictionGap.toExponential(1)}`);
   });
 
