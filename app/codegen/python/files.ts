@@ -686,20 +686,24 @@ def main(argv: list[str] | None = None) -> int:
 
     started_at = now()
 
-    if args.torchrec:
+    torchrec = None
+    if args.torchrec and not distributed:
+        say("--torchrec shards the tables across processes, and this is one: start it with torchrun; training with nn.Embedding")
+    elif args.torchrec:
         try:
-            import torchrec  # noqa: F401
-
-            say("--torchrec: torchrec imports, but this package does not shard tables with it yet: nn.Embedding under DDP")
+            import torchrec_tables as torchrec
         except (ImportError, OSError) as error:  # fbgemm raises OSError when its library does not load
-            say(f"--torchrec: torchrec does not load here ({type(error).__name__}: {error}); nn.Embedding under DDP")
+            say(f"--torchrec: TorchRec does not load here ({type(error).__name__}: {error}); "
+                "falling back to nn.Embedding under DDP (see the README for the versions that load together)")
 
     binding = read_json(args.binding)
     try:
         # Every process fits the same encoders from the same file (deterministic), so none waits for another.
         encoders = read_json(args.encoders) if args.encoders else fit_encoders(args.data, binding, INPUTS, OUTPUTS)
         train_x, train_y = encode_file(args.data, binding, encoders, INPUTS, with_labels=True)
-        valid = encode_file(args.valid, binding, encoders, INPUTS, with_labels=True) if args.valid and rank == 0 else None
+        # Sharded tables answer only when every process asks, so under TorchRec every process evaluates.
+        evaluates = rank == 0 or torchrec is not None
+        valid = encode_file(args.valid, binding, encoders, INPUTS, with_labels=True) if args.valid and evaluates else None
     except DataError as error:
         print(f"train.py: {error}", file=sys.stderr)
         return 1
@@ -708,15 +712,28 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.manual_seed(args.seed)  # every process starts from the same weights (DDP also broadcasts them)
     model = Model().to(device)
-    trained = DistributedDataParallel(model, device_ids=[local_rank] if cuda else None) if distributed else model
-    optimizer = torch.optim.Adam(trained.parameters(), lr=args.lr, eps=1e-7)  # tfjs Adam's epsilon
+    parameters = sum(p.numel() for p in model.parameters())
+    sharded = torchrec.shard(model, device, args.lr) if torchrec is not None else None
+    if sharded is not None and sharded.tables:
+        say(sharded.description)
+        trained, optimizer = sharded.model, sharded.optimizer
+    else:
+        if sharded is not None:
+            say("--torchrec: the model has no private embedding tables to shard (shared tables stay nn.Embedding): DDP")
+            sharded = None
+        trained = DistributedDataParallel(model, device_ids=[local_rank] if cuda else None) if distributed else model
+        optimizer = torch.optim.Adam(trained.parameters(), lr=args.lr, eps=1e-7)  # tfjs Adam's epsilon
+
+    def full_state() -> dict | None:
+        """model.py's state dict on process 0 (the sharded tables gathered there); every process calls it."""
+        return torchrec.full_state_dict(sharded) if sharded is not None else (model.state_dict() if rank == 0 else None)
     sampler = DistributedSampler(range(rows), num_replicas=world, rank=rank, shuffle=True, seed=args.seed) if distributed else None
     out = Path(args.out)
     if rank == 0:
         out.mkdir(parents=True, exist_ok=True)
     engine = f"PyTorch {torch.__version__}, " + (
         f"{world} processes ({'nccl' if cuda else 'gloo'} on {device.type})" if distributed else f"one process on {device}")
-    say(f"{GRAPH_NAME}: {sum(p.numel() for p in model.parameters())} parameters, {rows} training rows; {engine}")
+    say(f"{GRAPH_NAME}: {parameters} parameters, {rows} training rows; {engine}")
 
     metrics_rows: list[dict] = []
     samples_per_second = 0.0
@@ -756,19 +773,25 @@ def main(argv: list[str] | None = None) -> int:
                 metrics_rows.append({"epoch": epoch, "split": "valid", "task": name, **m})
             line += "; " + ", ".join(f"{n} AUC {m['auc']:.4f}" if m["auc"] is not None else f"{n} loss {m['loss']:.4f}" for n, m in scores.items())
         say(line)
-        if rank == 0:
-            torch.save({"epoch": epoch, "model": model.state_dict(), "optimizer": optimizer.state_dict()}, out / f"checkpoint-{epoch}.pt")
+        state = full_state()
+        if state is not None:
+            # The optimizer's state too, except TorchRec's fused one, which stays in its shards.
+            extra = {"optimizer": optimizer.state_dict()} if sharded is None else {}
+            torch.save({"epoch": epoch, "model": state, **extra}, out / f"checkpoint-{epoch}.pt")
 
     identical = None
     if distributed:
         # Each replica's parameters and buffers as one vector; process 0 compares them.
-        flat = torch.cat([v.detach().float().reshape(-1) for v in model.state_dict().values()]).to(device)
+        # Under TorchRec only the data-parallel part is replicated: the tables live in one process each.
+        replicated = torchrec.dense_state(sharded) if sharded is not None else model.state_dict()
+        flat = torch.cat([v.detach().float().reshape(-1) for v in replicated.values()]).to(device)
         gathered = [torch.empty_like(flat) for _ in range(world)]
         dist.all_gather(gathered, flat)
         identical = max(float((g - gathered[0]).abs().max()) for g in gathered)
         say(f"weights of the {world} processes: max |difference| {identical}")
-    if rank == 0:
-        torch.save(model.state_dict(), out / "model.pt")
+    state = full_state()
+    if state is not None:
+        torch.save(state, out / "model.pt")
         (out / "encoders.json").write_text(json.dumps(encoders), encoding="utf-8")
         (out / "binding.json").write_text(json.dumps(binding, indent=2), encoding="utf-8")
         with open(out / "metrics.csv", "w", newline="", encoding="utf-8") as handle:
@@ -778,7 +801,8 @@ def main(argv: list[str] | None = None) -> int:
         last = {r["task"]: {k: v for k, v in r.items() if k not in ("epoch", "split", "task")}
                 for r in metrics_rows if r["epoch"] == args.epochs and r["split"] == "valid"}
         summary = {
-            "graph": GRAPH_NAME, "epochs": args.epochs, "processes": world, "device": device.type, "engine": engine,
+            "graph": GRAPH_NAME, "epochs": args.epochs, "processes": world, "device": device.type,
+            "engine": engine + (", embedding tables sharded by TorchRec" if sharded is not None else ""), "torchrec": sharded is not None,
             "trainRows": rows, "validRows": len(next(iter(valid[1].values()))) if valid and valid[1] else 0,
             "data": {"train": str(Path(args.data).resolve()), **({"valid": str(Path(args.valid).resolve())} if args.valid else {})},
             "options": {"optimizer": "adam", "learningRate": args.lr, "batchSize": args.batch_size * world, "epochs": args.epochs,
@@ -817,6 +841,7 @@ machines with PyTorch. Outputs: ${outputs.map((o) => `\`${fence(o)}\``).join(', 
 | \`data.py\` | reads CSV/TSV (gzip or not) with a dataset binding and encodes it by Towerflow's rules, with a run's \`encoders.json\` or fitted here |
 | \`predict.py\` | predictions for a file, from a Towerflow run or a \`train.py\` checkpoint: the columns \`towerflow predict\` writes |
 | \`train.py\` | training on one process or under \`torchrun\` (DistributedDataParallel) |
+| \`torchrec_tables.py\` | \`train.py --torchrec\`: the embedding tables sharded by TorchRec |
 | \`to_towerflow.py\` | a \`train.py\` checkpoint written back as a Towerflow run folder (\`graph.json\` and \`tfjs_model.json\`: the graph and its tfjs topology) |
 
 \`\`\`sh
@@ -848,7 +873,12 @@ and scaling of a Towerflow run; \`--loss-weights task=w,…\` overrides the grap
 writes \`metrics.csv\`, \`checkpoint-N.pt\` per epoch, \`model.pt\`, \`encoders.json\`, \`binding.json\` and
 \`summary.json\` into \`--out\`.
 
-\`--torchrec\` asks for TorchRec sharding of the embedding tables; this version reports whether TorchRec
-loads and trains with \`nn.Embedding\` under DDP either way.
+\`--torchrec\` (under \`torchrun\`) shards the embedding tables with TorchRec (\`torchrec_tables.py\`): each
+node's private tables become an \`EmbeddingBagCollection\` that \`DistributedModelParallel\` places table by
+table on the processes (fused Adagrad there), the rest of the model data-parallel (Adam); tables shared
+between nodes stay \`nn.Embedding\`. \`model.pt\` gathers them back under model.py's names. TorchRec needs
+\`pip install torchrec --no-deps\` with a matching \`fbgemm-gpu\` (\`fbgemm-gpu-cpu\` on CPU) and torch: torch
+2.14.1 + fbgemm-gpu-cpu 1.9.0 + torchrec 1.9.2 load together. Where TorchRec does not load, \`--torchrec\`
+says why and trains with \`nn.Embedding\` under DDP.
 `;
 }

@@ -8,6 +8,7 @@ import { TORCH_HELPERS } from './runtime';
 import { pyComment, pyLiteral, pyNum, pyStr } from './source';
 import { DATA_PY, PREDICT_PY, TRAIN_PY, REQUIREMENTS_TXT, packageReadme } from './files';
 import { TO_TOWERFLOW_PY } from './to-towerflow';
+import { TORCHREC_TABLES_PY } from './torchrec';
 import { tfjsModelJson } from './tfjs-model';
 import { serializeGraph } from '../../graph/serialize';
 
@@ -41,6 +42,7 @@ export async function generateTorchPackage(graph: Graph, options: TorchPackageOp
       'predict.py': PREDICT_PY,
       'train.py': TRAIN_PY,
       'to_towerflow.py': TO_TOWERFLOW_PY,
+      'torchrec_tables.py': TORCHREC_TABLES_PY,
       'graph.json': serializeGraph(graph),
       'tfjs_model.json': `${JSON.stringify(tfjs.model)}\n`,
       'requirements.txt': REQUIREMENTS_TXT,

@@ -92,7 +92,7 @@ describe.skipIf(!env.python)('PyTorch export: every template', () => {
   });
 
   it('compiles (python -m py_compile) and passes ruff check with no findings', async () => {
-    const files = Object.values(dirs).flatMap((d) => ['model.py', 'data.py', 'predict.py', 'train.py', 'to_towerflow.py'].map((f) => path.join(d, f)));
+    const files = Object.values(dirs).flatMap((d) => ['model.py', 'data.py', 'predict.py', 'train.py', 'to_towerflow.py', 'torchrec_tables.py'].map((f) => path.join(d, f)));
     await py(['-m', 'py_compile', ...files], tmp.dir);
     // From inside each package, as a user runs it: ruff then knows data and model as the package's own modules.
     for (const dir of Object.values(dirs)) {
