@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 
 /**
@@ -60,6 +62,9 @@ let installed: { names: string[]; navigator: 'created' | 'extended'; device?: De
  */
 export async function loadWebgpu(options: { allowFallback: boolean }): Promise<WebgpuLoad> {
   const dawn = (await import(/* @vite-ignore */ DAWN_MODULE)) as DawnModule;
+  // Without a Vulkan loader Dawn finds no adapter anyway, and prints "Couldn't load Vulkan" to
+  // stderr on every backend choice: say why here instead, without asking it.
+  if (process.platform === 'linux' && !hasVulkanLoader()) return { unavailable: `Dawn found no GPU adapter (${noAdapterHint()})` };
   const gpu = installGlobals(dawn);
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) {
@@ -149,4 +154,20 @@ function noAdapterHint(): string {
   if (process.platform === 'linux') return 'no Vulkan driver found: it needs libvulkan.so.1 (Debian/Ubuntu: libvulkan1) and the GPU’s Vulkan driver (NVIDIA: the driver’s Vulkan ICD)';
   if (process.platform === 'win32') return 'no Direct3D 12 or Vulkan GPU';
   return 'no Metal GPU';
+}
+
+/** Where the dynamic loader would find libvulkan.so.1: LD_LIBRARY_PATH, then the usual library folders. */
+function hasVulkanLoader(): boolean {
+  const folders = [
+    ...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean),
+    '/usr/lib/x86_64-linux-gnu',
+    '/usr/lib/aarch64-linux-gnu',
+    '/usr/lib64',
+    '/usr/lib',
+    '/lib/x86_64-linux-gnu',
+    '/lib/aarch64-linux-gnu',
+    '/lib64',
+    '/usr/local/lib',
+  ];
+  return folders.some((folder) => existsSync(join(folder, 'libvulkan.so.1')));
 }
