@@ -5,6 +5,7 @@ import { readTextFile } from '../io/files';
 import { openGraphFile } from './graph-file';
 import { formatDiagnostic, hasErrors } from '../validate/diagnostics';
 import { runTraining } from '../train/run';
+import { largeBatchHint } from '../train/batch-hint';
 import { DEFAULT_TRAIN_OPTIONS, OPTIMIZERS, type TrainOptions } from '../train/session';
 import { choiceOption, intOption, numberOption, parseCommandArgs, weightsOption } from './args';
 import { EXIT, UsageError, type CliIO, type Command } from './io';
@@ -52,6 +53,8 @@ export const trainCommand: Command = {
       ...(lossWeights ? { lossWeights } : {}),
       ...(values['early-stopping'] ? { earlyStopping: { metric: values['early-stopping'], patience: intOption('patience', values.patience, 2, 1, 1000) } } : {}),
     };
+    const hint = largeBatchHint(options.batchSize, options.learningRate, options.optimizer);
+    if (hint) io.out(`hint: ${hint} (--lr)`);
     const validationShare = numberOption('validation', values.validation, 0.2, 0, 0.9);
     const backend = values.backend === undefined ? undefined : choiceOption('backend', values.backend, NODE_BACKENDS, 'cpu');
 

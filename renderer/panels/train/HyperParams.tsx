@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { largeBatchHint } from '../../../app/train/batch-hint';
 import type { TrainedOutput } from '../../state/train-outputs';
 import { stoppingMetrics } from '../../state/train-outputs';
 import { useTrain, type TrainOptionsDraft } from '../../state/train-store';
@@ -33,6 +34,8 @@ export function HyperParams({ outputs }: { outputs: TrainedOutput[] }) {
   const set = <K extends keyof TrainOptionsDraft>(key: K) => (value: TrainOptionsDraft[K]) => setOptions({ [key]: value } as Partial<TrainOptionsDraft>);
   const trained = outputs.filter((o) => o.label);
   const metrics = stoppingMetrics(outputs);
+  // Large batches (GPU runs) want a larger learning rate: say how much, change nothing.
+  const batchHint = largeBatchHint(options.batchSize, options.learningRate, options.optimizer);
   return (
     <section className="card">
       <h3>Hyperparameters</h3>
@@ -53,6 +56,11 @@ export function HyperParams({ outputs }: { outputs: TrainedOutput[] }) {
         <NumberField label="Seed" value={options.seed} min={0} max={2 ** 31 - 1} integer onChange={set('seed')} testId="opt-seed" />
         <NumberField label="Validation share" value={options.validationShare} min={0} max={0.9} onChange={set('validationShare')} testId="opt-valid" help="Share of rows held out for validation" />
       </div>
+      {batchHint && (
+        <p className="field-note" data-testid="batch-hint">
+          {batchHint}
+        </p>
+      )}
       <div className="field field-inline">
         <input type="checkbox" id="early-stop" checked={options.earlyStopping.enabled} onChange={(e) => setOptions({ earlyStopping: { ...options.earlyStopping, enabled: e.target.checked } })} />
         <label htmlFor="early-stop">Early stopping (keeps the best epoch's weights)</label>
