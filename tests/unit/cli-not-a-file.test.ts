@@ -3,9 +3,10 @@ import { closeSync, constants, mkdirSync, mkdtempSync, openSync, rmSync, writeFi
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { EXIT, main, type CliIO } from '../../app/cli/main';
+import { EXIT } from '../../app/cli/main';
 import { openTable } from '../../app/data/table-reader';
 import { twoTaskCsv, twoTaskGraph } from './train/helpers';
+import { runCli } from '../helpers/cli';
 
 /**
  * A named pipe, a folder or a device given where a file is read. Opening a named pipe waits for a
@@ -35,12 +36,7 @@ afterAll(() => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-async function run(argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIO = { out: (t) => void out.push(t), err: (t) => void err.push(t) };
-  return { code: await main(argv, io), out, err };
-}
+const run = runCli;
 
 describe('paths that are not regular files', () => {
   it.each([

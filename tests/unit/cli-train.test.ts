@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { EXIT, main, type CliIO } from '../../app/cli/main';
+import { EXIT } from '../../app/cli/main';
 import { mmoeSynthetic } from '../../app/data/synthetic';
 import { loadRun, predictFile, type RunSummary } from '../../app/train/run';
 import { twoTaskCsv, twoTaskGraph } from './train/helpers';
+import { runCli } from '../helpers/cli';
 
 /** `towerflow train | predict | synth | sequences` through main(argv, io), as the bin script runs them. */
 const tmp = mkdtempSync(path.join(tmpdir(), 'towerflow-cli-train-'));
@@ -19,13 +20,7 @@ function writeTemp(name: string, text: string): string {
   return file;
 }
 
-async function run(argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIO = { out: (t) => void out.push(t), err: (t) => void err.push(t) };
-  const code = await main(argv, io);
-  return { code, out, err };
-}
+const run = runCli;
 
 const GRAPH = writeTemp('two-tasks.json', JSON.stringify(twoTaskGraph({ name: 'Two tasks' })));
 const TRAIN = writeTemp('train.csv', twoTaskCsv(600, 1));

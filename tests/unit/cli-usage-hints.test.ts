@@ -2,8 +2,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { EXIT, main, type CliIO } from '../../app/cli/main';
+import { EXIT } from '../../app/cli/main';
 import { twoTaskGraph } from './train/helpers';
+import { runCli } from '../helpers/cli';
 
 /**
  * Mistakes a person makes on the command line, answered with what to do: a mistyped option names
@@ -14,12 +15,7 @@ const tmp = mkdtempSync(path.join(tmpdir(), 'towerflow-usage-hints-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const CENSUS = path.resolve(process.cwd(), '../shared/data/census-income-kdd/census-income.test.gz');
 
-async function run(argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIO = { out: (t) => void out.push(t), err: (t) => void err.push(t) };
-  return { code: await main(argv, io), out, err };
-}
+const run = runCli;
 
 describe('a mistyped option: exit 2 and the option meant, for every command', () => {
   it.each([

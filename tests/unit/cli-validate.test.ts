@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { EXIT, main, type CliIO } from '../../app/cli/main';
+import { EXIT } from '../../app/cli/main';
 import { loadGraph } from '../../app/graph/load';
+import { runCli } from '../helpers/cli';
 
 const ROOT = process.cwd();
 const FIXTURES = path.resolve(ROOT, 'tests/fixtures/graphs');
@@ -18,13 +19,7 @@ function writeTemp(name: string, text: string): string {
   return file;
 }
 
-async function run(argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIO = { out: (t) => void out.push(t), err: (t) => void err.push(t) };
-  const code = await main(argv, io);
-  return { code, out, err };
-}
+const run = runCli;
 
 function counts(file: string): string {
   const graph = loadGraph(readFileSync(file, 'utf8')).graph;

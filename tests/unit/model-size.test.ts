@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { EXIT, main, type CliIO } from '../../app/cli/main';
+import { EXIT } from '../../app/cli/main';
 import { GraphBuilder } from '../../app/graph/builder';
 import type { Graph } from '../../app/graph/schema';
 import { LARGE_PARAMETERS, MAX_PARAMETERS, modelSize } from '../../app/validate/model-size';
@@ -11,6 +11,7 @@ import { validateGraph } from '../../app/validate/validate';
 import { TEMPLATES } from '../../scripts/template-definitions';
 import { compileOrThrow, loadTemplate } from '../helpers/plain';
 import { allKindsGraph } from './codegen/support';
+import { runCli } from '../helpers/cli';
 
 /** Validation sizes the model from the graph alone (issue #10, item 5): exact, and refused past what can be built. */
 
@@ -126,12 +127,7 @@ describe('the command line (train and validate) on graphs that used to crash', (
     writeFileSync(file, text);
     return file;
   };
-  async function run(argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-    const out: string[] = [];
-    const err: string[] = [];
-    const io: CliIO = { out: (t) => void out.push(t), err: (t) => void err.push(t) };
-    return { code: await main(argv, io), out, err };
-  }
+  const run = runCli;
 
   it('train on a graph with a 100,000,000 × 4,096 table: exit 1 with the figure and the node, nothing allocated', async () => {
     const graph = write('big.json', JSON.stringify(tableGraph(100_000_000, 4096), null, 2));

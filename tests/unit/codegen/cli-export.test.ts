@@ -2,17 +2,13 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { EXIT, main, type CliIO } from '../../../app/cli/main';
+import { EXIT } from '../../../app/cli/main';
+import { runCli } from '../../helpers/cli';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'towerflow-export-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-async function run(argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIO = { out: (t) => void out.push(t), err: (t) => void err.push(t) };
-  return { code: await main(argv, io), out, err };
-}
+const run = runCli;
 
 describe('towerflow export', () => {
   it('writes the module of templates/mmoe.json: the golden file, byte for byte, and no temporary file left', async () => {
