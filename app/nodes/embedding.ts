@@ -45,7 +45,7 @@ export const embedding = defineNode({
     return { vectors: { type: 'float', shape: [(ids.shape[0] ?? 1) * params.dim], masked: false } };
   },
   weights: ({ params, inputs }) =>
-    (inputs.ids?.[0]?.fields ?? []).map((field) => ({ table: params.table || field.column, shape: [field.vocabSize, params.dim] })),
+    fusable(inputs.ids?.[0]?.fields ?? [], params.table).map(({ table, vocabSize }) => ({ table, shape: [vocabSize, params.dim] })),
   build: (ctx) => {
     const ids = ctx.inputs.ids?.[0];
     if (!ids?.fields) throw new Error('Bug: embedding built without id fields');
