@@ -153,3 +153,54 @@ describe('sequences', () => {
     expect(edgeTensor(v, 'reduce.out->tower.in').shape).toEqual([dim]);
   });
 });
+
+describe('concat of sequences, position by position', () => {
+  const grid = cartesian([1, 5, 20], [[4], [4, 2], [8, 1, 3]], [true, false]);
+
+  it.each(grid)('maxLength %i, embedding dims %j (own inputs per sequence: %s) → [length, Σd], masked', (length, dims, ownInputs) => {
+    const b = new GraphBuilder('Sequence concat');
+    b.node('behaviours', 'concat', 'Behaviours');
+    dims.forEach((dim, i) => {
+      // One sequence input per embedding, or one history looked up in several tables.
+      const input = ownInputs || i === 0 ? `s${i}` : 's0';
+      if (input === `s${i}`) b.node(input, 'input.sequence', `S${i}`, { column: `hist${i}`, maxLength: length, vocabSize: 30 });
+      b.node(`e${i}`, 'embedding', `E${i}`, { dim, table: `t${i}` });
+      b.connect(input, 'ids', `e${i}`, 'ids');
+      b.connect(`e${i}`, 'vectors', 'behaviours', 'inputs');
+    });
+    b.node('pool', 'pooling', 'Pool', { mode: 'mean' });
+    b.connect('behaviours', 'out', 'pool', 'in');
+    head(b, 'pool', 'out');
+    const v = validOnly(b.build(false));
+    const total = dims.reduce((s, d) => s + d, 0);
+    expect(outputOf(v, 'behaviours', 'out')).toEqual({ type: 'float', shape: [length, total], masked: true });
+    expect(edgeTensor(v, 'behaviours.out->pool.in')).toEqual({ type: 'float', shape: [length, total], masked: true });
+    expect(outputOf(v, 'pool', 'out').shape).toEqual([total]);
+  });
+
+  it.each([[2, 3], [4, 4], [8, 5]])('DIN: candidate item ⊕ genre [%i + %i] queries history item ⊕ genre', (itemDim, genreDim) => {
+    const b = new GraphBuilder('DIN categories');
+    b.node('item', 'input.sparse', 'Item', { columns: ['item'], vocabSize: 50 });
+    b.node('genre', 'input.sparse', 'Genre', { columns: ['genre'], vocabSize: 9 });
+    b.node('hist', 'input.sequence', 'Hist', { column: 'hist', maxLength: 7, vocabSize: 50 });
+    b.node('hist_genre', 'input.sequence', 'Hist genre', { column: 'hist_genre', maxLength: 7, vocabSize: 9 });
+    b.node('item_emb', 'embedding', 'Item emb', { dim: itemDim, table: 'item' });
+    b.node('genre_emb', 'embedding', 'Genre emb', { dim: genreDim, table: 'genre' });
+    b.node('hist_emb', 'embedding', 'Hist emb', { dim: itemDim, table: 'item' });
+    b.node('hist_genre_emb', 'embedding', 'Hist genre emb', { dim: genreDim, table: 'genre' });
+    b.node('query', 'concat', 'Query');
+    b.node('keys', 'concat', 'Keys');
+    b.node('att', 'attention', 'Attention', { hidden: [4] });
+    b.connect('item', 'ids', 'item_emb', 'ids').connect('genre', 'ids', 'genre_emb', 'ids');
+    b.connect('hist', 'ids', 'hist_emb', 'ids').connect('hist_genre', 'ids', 'hist_genre_emb', 'ids');
+    b.connect('item_emb', 'vectors', 'query', 'inputs').connect('genre_emb', 'vectors', 'query', 'inputs');
+    b.connect('hist_emb', 'vectors', 'keys', 'inputs').connect('hist_genre_emb', 'vectors', 'keys', 'inputs');
+    b.connect('query', 'out', 'att', 'query').connect('keys', 'out', 'att', 'keys');
+    head(b, 'att', 'out');
+    const v = validOnly(b.build(false));
+    expect(outputOf(v, 'query', 'out')).toEqual({ type: 'float', shape: [itemDim + genreDim], masked: false });
+    expect(outputOf(v, 'keys', 'out')).toEqual({ type: 'float', shape: [7, itemDim + genreDim], masked: true });
+    expect(outputOf(v, 'att', 'out').shape).toEqual([itemDim + genreDim]);
+    expect(outputOf(v, 'att', 'scores').shape).toEqual([7]);
+  });
+});

@@ -156,6 +156,41 @@ function multiplyGraph(inputs: number[]): Graph {
   return b.build(false);
 }
 
+/**
+ * Two sequences (lengths `lengths`, dims 4 and 2) joined by concat "feat" and mean-pooled; `extra`
+ * adds a third input to the concat: the candidate's vector [4], or stacked experts [2, 4].
+ */
+function sequenceConcatGraph(lengths: [number, number], extra?: 'vector' | 'experts'): Graph {
+  const b = new GraphBuilder('Sequence concat');
+  b.node('hist', 'input.sequence', 'History', { column: 'hist', maxLength: lengths[0], vocabSize: 10 });
+  b.node('genres', 'input.sequence', 'Genres', { column: 'genres', maxLength: lengths[1], vocabSize: 5 });
+  b.node('hist_emb', 'embedding', 'History emb', { dim: 4 });
+  b.node('genre_emb', 'embedding', 'Genre emb', { dim: 2 });
+  b.node('feat', 'concat', 'Behaviours');
+  b.node('pool', 'pooling', 'Pool', { mode: 'mean' });
+  b.node('t', 'tower', 'Tower');
+  b.node('o', 'output', 'Like', { label: 'like' });
+  b.connect('hist', 'ids', 'hist_emb', 'ids');
+  b.connect('genres', 'ids', 'genre_emb', 'ids');
+  b.connect('hist_emb', 'vectors', 'feat', 'inputs');
+  b.connect('genre_emb', 'vectors', 'feat', 'inputs');
+  if (extra === 'vector') {
+    b.node('cand', 'input.sparse', 'Candidate', { columns: ['item'], vocabSize: 10 });
+    b.node('cand_emb', 'embedding', 'Candidate emb', { dim: 4 });
+    b.connect('cand', 'ids', 'cand_emb', 'ids');
+    b.connect('cand_emb', 'vectors', 'feat', 'inputs');
+  } else if (extra === 'experts') {
+    b.node('x', 'input.dense', 'X', { columns: ['x'] });
+    b.node('e', 'expert', 'Experts', { count: 2, units: [4] });
+    b.connect('x', 'values', 'e', 'in');
+    b.connect('e', 'out', 'feat', 'inputs');
+  }
+  b.connect('feat', 'out', 'pool', 'in');
+  b.connect('pool', 'out', 't', 'in');
+  b.connect('t', 'out', 'o', 'prediction');
+  return b.build(false);
+}
+
 interface Expected {
   code: DiagnosticCode;
   message: string;
@@ -259,6 +294,62 @@ const FIXTURES: Fixture[] = [
         nodeId: 'm',
         portId: 'in',
         message: 'port "in" takes a vector [n] but receives [5, 4] — pool the sequence first',
+      },
+    ],
+  },
+  {
+    name: 'a sequence embedding into a concat of vectors',
+    graph: () =>
+      edit((g) => {
+        addNode(g, 'hist', 'input.sequence', { column: 'hist', maxLength: 5, vocabSize: 10 }, 'History');
+        addNode(g, 'hist_emb', 'embedding', { dim: 3 }, 'History emb');
+        addEdge(g, 'hist', 'ids', 'hist_emb', 'ids');
+        addEdge(g, 'hist_emb', 'vectors', 'feat', 'inputs');
+      }),
+    expect: [
+      {
+        code: 'E_SHAPE_MISMATCH',
+        nodeId: 'feat',
+        portId: 'inputs',
+        message:
+          'concat joins vectors, or sequences position by position, not both; got vector [8], vector [2], sequence [5, 3] — pool the sequence first (attention or pooling node) to join it to vectors, or join the vectors in a concat of their own',
+      },
+    ],
+  },
+  {
+    name: 'a candidate vector into a concat of sequences',
+    graph: () => sequenceConcatGraph([5, 5], 'vector'),
+    expect: [
+      {
+        code: 'E_SHAPE_MISMATCH',
+        nodeId: 'feat',
+        portId: 'inputs',
+        message: 'not both; got sequence [5, 4], sequence [5, 2], vector [4] — pool the sequence first',
+      },
+    ],
+  },
+  {
+    name: 'sequences of lengths 5 and 7 into one concat',
+    graph: () => sequenceConcatGraph([5, 7]),
+    expect: [
+      {
+        code: 'E_SHAPE_MISMATCH',
+        nodeId: 'feat',
+        portId: 'inputs',
+        message:
+          'concat joins sequences position by position, so they need one length; got sequence [5, 4], sequence [7, 2] — give the sequence inputs the same maxLength',
+      },
+    ],
+  },
+  {
+    name: 'stacked experts into a concat of sequences',
+    graph: () => sequenceConcatGraph([5, 5], 'experts'),
+    expect: [
+      {
+        code: 'E_SHAPE_RANK',
+        nodeId: 'feat',
+        portId: 'inputs',
+        message: 'port "inputs" takes a vector [n] but receives [2, 4] — mix the stacked experts with a Gate node first',
       },
     ],
   },
@@ -483,7 +574,7 @@ function matcher(e: Expected) {
 
 describe('validateGraph on broken graphs', () => {
   it('starts from valid graphs (the fixtures break exactly what they say)', () => {
-    for (const g of [base(), attentionGraph(8, 8), sharedTableGraph(8, 8), gateGraph(8, 8), multiplyGraph([1, 1])]) {
+    for (const g of [base(), attentionGraph(8, 8), sharedTableGraph(8, 8), sequenceConcatGraph([5, 5]), gateGraph(8, 8), multiplyGraph([1, 1])]) {
       expect(validateGraph(g).diagnostics).toEqual([]);
     }
   });
