@@ -13,7 +13,7 @@ import type { Graph } from '../../../app/graph/schema';
 import { TEMPLATES } from '../../../scripts/template-definitions';
 import { compileOrThrow, loadTemplate, predictAll, randomBatch } from '../../helpers/plain';
 import {
-  allKindsGraph, generate, importModule, passThroughGraph, scratchDir, typeCheck, unlabelledGraph, writeModules, type GeneratedModule,
+  allKindsGraph, dinCategoriesGraph, generate, importModule, passThroughGraph, scratchDir, typeCheck, unlabelledGraph, writeModules, type GeneratedModule,
 } from './support';
 
 /**
@@ -25,6 +25,7 @@ import {
 const GRAPHS: Record<string, () => Graph> = {
   ...Object.fromEntries(Object.keys(TEMPLATES).map((name) => [name, () => loadTemplate(name)])),
   'all-kinds': () => allKindsGraph(),
+  'din-categories': dinCategoriesGraph,
   unlabelled: unlabelledGraph,
   'pass-through': passThroughGraph,
 };
@@ -122,7 +123,7 @@ describe('saved models cross over', () => {
   const custom = (model: tf.LayersModel) => model.layers.filter((l) => l.getClassName().startsWith('Towerflow'));
   const isTowerflowClass = (layer: tf.layers.Layer) => TOWERFLOW_LAYERS.some((cls) => layer instanceof cls);
 
-  it.each(['din', 'all-kinds'])('%s: a model saved by Towerflow reloads with the generated classes, and the reverse', async (name) => {
+  it.each(['din', 'all-kinds', 'din-categories'])('%s: a model saved by Towerflow reloads with the generated classes, and the reverse', async (name) => {
     const reference = compiled(name);
     const generated = await load(name, true); // evaluating it registers its classes under Towerflow's class names
     const { tensors } = randomBatch(reference, 4, 9);

@@ -11,7 +11,7 @@ import { compileGraph } from '../../../app/compile/to-tfjs';
 import { fileSaveHandler } from '../../../app/train/model-files';
 import type { Graph } from '../../../app/graph/schema';
 import { ALI_CCP, CENSUS_GZ, movielensSequences, template } from '../train/helpers';
-import { ALL_KINDS_NODES, allKindsGraph, BENIGN_TEXTS, scratchDir, VERSION, type GraphTexts } from './support';
+import { ALL_KINDS_NODES, allKindsGraph, BENIGN_TEXTS, dinCategoriesGraph, scratchDir, VERSION, type GraphTexts } from './support';
 import { pythonEnv, run, runPython } from './python-support';
 
 /**
@@ -161,52 +161,73 @@ describe.skipIf(!env.python)('PyTorch export: train.py under torchrun', () => {
  * random weights — moving statistics included — saved from the compiled tfjs model load into the
  * generated module, which then predicts what tfjs predicts on random inputs.
  */
+/**
+ * Exports `graph`, loads random weights saved from its compiled tfjs model (moving statistics
+ * included) into the generated module, and returns the largest |Δ| between what it and tfjs predict
+ * (inference mode) on 64 random rows. `id` draws input `input`'s i-th id (0 is padding).
+ */
+async function torchVersusTfjs(graph: Graph, name: string, id: (random: () => number, i: number, input: number) => number): Promise<number> {
+  const dir = await exportPackage(graph, path.join(tmp.dir, `pkg-${name}`));
+  const compiled = compileGraph(graph, { seed: 3 });
+  if (!compiled.ok) throw new Error(`test bug: the ${name} graph does not compile`);
+  const { model, inputs } = compiled.compiled;
+  let state = 11;
+  const random = () => (state = (state * 16807) % 2147483647) / 2147483647;
+  model.setWeights(
+    model.weights.map((w) => {
+      // Weight shapes are fully known (only a batch dimension could be null, and weights have none).
+      const shape = w.shape.map((d) => d ?? 1);
+      const size = shape.reduce((a, b) => a * b, 1);
+      return tf.tensor(Array.from({ length: size }, () => (w.originalName.endsWith('moving_variance') ? 0.5 + random() : random() - 0.5)), shape);
+    }),
+  );
+  await model.save(fileSaveHandler(path.join(dir, 'model')));
+  const rows = 64;
+  const feed = inputs.map((spec, input) => {
+    const width = spec.shape.reduce((a, b) => a * b, 1);
+    const values = Array.from({ length: rows * width }, (_, i) => (spec.dtype === 'int32' ? id(random, i, input) : random() * 4 - 2));
+    return { name: spec.name, dtype: spec.dtype, shape: [rows, ...spec.shape], values };
+  });
+  const out = model.predict(feed.map((f) => tf.tensor(f.values, f.shape, f.dtype)));
+  const predicted = Array.isArray(out) ? out : [out]; // one output comes back as a tensor, not a list
+  const expected = Object.fromEntries(model.outputNames.map((output, i) => [output, Array.from(predicted[i]?.dataSync() ?? [])]));
+  writeFileSync(path.join(dir, 'case.json'), JSON.stringify({ feed, expected }));
+  const script = [
+    'import json',
+    'import numpy as np',
+    'import torch',
+    'from model import Model, load_tfjs_weights',
+    'case = json.load(open("case.json"))',
+    'model = Model()',
+    'load_tfjs_weights(model, "model")',
+    'model.eval()',
+    'batch = {f["name"]: torch.tensor(np.array(f["values"]).reshape(f["shape"]), dtype=torch.int64 if f["dtype"] == "int32" else torch.float32) for f in case["feed"]}',
+    'with torch.no_grad():',
+    '    out = model(batch)',
+    'assert list(out) == list(case["expected"]), (list(out), list(case["expected"]))',
+    'print(max(float(np.abs(out[k].reshape(-1).numpy() - np.array(v)).max()) for k, v in case["expected"].items()))',
+  ].join('\n');
+  const { stdout } = await py(['-c', script], dir);
+  console.info(`${name} graph: predict.py vs tfjs, max |Δ| ${stdout.trim()}`);
+  return Number(stdout.trim());
+}
+
+/**
+ * Every node kind and emitter path (batch norm, dropout, L2, stacked and fused experts, a gate with
+ * bias, DIN attention with softmax, sum pooling, a shared table, multiply, an unlabelled output):
+ * the generated module predicts what tfjs predicts on random inputs, from the same random weights.
+ */
 describe.skipIf(!env.python)('PyTorch export: every node kind', () => {
   it('the all-kinds graph predicts as the compiled tfjs model (random weights, inference mode) within 1e-5', async () => {
-    const graph = allKindsGraph();
-    const dir = await exportPackage(graph, path.join(tmp.dir, 'pkg-all-kinds'));
-    const compiled = compileGraph(graph, { seed: 3 });
-    if (!compiled.ok) throw new Error('test bug: the all-kinds graph does not compile');
-    const { model, inputs } = compiled.compiled;
-    let state = 11;
-    const random = () => (state = (state * 16807) % 2147483647) / 2147483647;
-    model.setWeights(
-      model.weights.map((w) => {
-        // Weight shapes are fully known (only a batch dimension could be null, and weights have none).
-        const shape = w.shape.map((d) => d ?? 1);
-        const size = shape.reduce((a, b) => a * b, 1);
-        return tf.tensor(Array.from({ length: size }, () => (w.originalName.endsWith('moving_variance') ? 0.5 + random() : random() - 0.5)), shape);
-      }),
-    );
-    await model.save(fileSaveHandler(path.join(dir, 'model')));
-    const rows = 64;
-    const feed = inputs.map((spec) => {
-      const width = spec.shape.reduce((a, b) => a * b, 1);
-      // Ids stay inside the smallest table (30 rows); every third is 0, so masks and missing ids matter.
-      const values = Array.from({ length: rows * width }, (_, i) => (spec.dtype === 'int32' ? (i % 3 === 0 ? 0 : Math.floor(random() * 30)) : random() * 4 - 2));
-      return { name: spec.name, dtype: spec.dtype, shape: [rows, ...spec.shape], values };
-    });
-    const predicted = model.predict(feed.map((f) => tf.tensor(f.values, f.shape, f.dtype))) as tf.Tensor[];
-    const expected = Object.fromEntries(model.outputNames.map((name, i) => [name, Array.from(predicted[i]?.dataSync() ?? [])]));
-    writeFileSync(path.join(dir, 'case.json'), JSON.stringify({ feed, expected }));
-    const script = [
-      'import json',
-      'import numpy as np',
-      'import torch',
-      'from model import Model, load_tfjs_weights',
-      'case = json.load(open("case.json"))',
-      'model = Model()',
-      'load_tfjs_weights(model, "model")',
-      'model.eval()',
-      'batch = {f["name"]: torch.tensor(np.array(f["values"]).reshape(f["shape"]), dtype=torch.int64 if f["dtype"] == "int32" else torch.float32) for f in case["feed"]}',
-      'with torch.no_grad():',
-      '    out = model(batch)',
-      'assert list(out) == list(case["expected"]), (list(out), list(case["expected"]))',
-      'print(max(float(np.abs(out[k].reshape(-1).numpy() - np.array(v)).max()) for k, v in case["expected"].items()))',
-    ].join('\n');
-    const { stdout } = await py(['-c', script], dir);
-    console.info(`all-kinds graph: predict.py vs tfjs, max |Δ| ${stdout.trim()}`);
-    expect(Number(stdout.trim())).toBeLessThan(1e-5);
+    // Ids stay inside the smallest table (30 rows); every third is 0, so masks and missing ids matter.
+    const delta = await torchVersusTfjs(allKindsGraph(), 'all-kinds', (random, i) => (i % 3 === 0 ? 0 : Math.floor(random() * 30)));
+    expect(delta).toBeLessThan(1e-5);
+  }, 120_000);
+
+  it('DIN with categories (sequence concats: a mask product into attention, a shared mask into mean pooling) predicts as tfjs within 1e-5', async () => {
+    // Ids inside the smallest table (12 genres); each input pads other positions, so the joined mask is the product.
+    const delta = await torchVersusTfjs(dinCategoriesGraph(), 'din-categories', (random, i, input) => ((i + input) % 4 === 0 ? 0 : Math.floor(random() * 12)));
+    expect(delta).toBeLessThan(1e-5);
   }, 120_000);
 
   it('NN_MODULE_ATTRIBUTES covers every public attribute of torch.nn.Module, so no layer replaces one', async () => {

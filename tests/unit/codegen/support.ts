@@ -195,3 +195,51 @@ export function passThroughGraph(): Graph {
   b.connect('x', 'values', 'out', 'prediction');
   return b.build();
 }
+
+/**
+ * DIN with categories (Zhou et al. 2018): each behaviour is the item embedding joined to its
+ * category's, for the candidate (a vector concat, the attention's query) and at every history
+ * position (a sequence concat, the keys: two sequences with masks of their own, so their product).
+ * A second branch joins two lookups of the same history (one mask, passed on) and mean-pools them.
+ */
+export function dinCategoriesGraph(): Graph {
+  const b = new GraphBuilder('DIN with categories', 'Candidate and history behaviours as item ⊕ category embeddings.');
+  b.node('user', 'input.sparse', 'User', { columns: ['user_id'], vocabSize: 30 });
+  b.node('item', 'input.sparse', 'Candidate item', { columns: ['item_id'], vocabSize: 40 });
+  b.node('genre', 'input.sparse', 'Candidate genre', { columns: ['genre'], vocabSize: 12 });
+  b.node('hist', 'input.sequence', 'Watched items', { column: 'hist_item_id', maxLength: 5, vocabSize: 40 });
+  b.node('hist_genre', 'input.sequence', 'Watched genres', { column: 'hist_genre', maxLength: 5, vocabSize: 12 });
+  b.node('user_emb', 'embedding', 'User embedding', { dim: 3 });
+  b.node('item_emb', 'embedding', 'Item embedding', { dim: 4, table: 'item' });
+  b.node('genre_emb', 'embedding', 'Genre embedding', { dim: 2, table: 'genre' });
+  b.node('hist_emb', 'embedding', 'History embedding', { dim: 4, table: 'item' });
+  b.node('hist_genre_emb', 'embedding', 'History genre embedding', { dim: 2, table: 'genre' });
+  b.node('hist_bias', 'embedding', 'History item bias', { dim: 1, table: 'item_bias' });
+  b.node('candidate', 'concat', 'Candidate');
+  b.node('behaviours', 'concat', 'Behaviours');
+  b.node('history_items', 'concat', 'History items');
+  b.node('attention', 'attention', 'Interest', { hidden: [6, 3] });
+  b.node('pooling', 'pooling', 'Mean history', { mode: 'mean' });
+  b.node('features', 'concat', 'Features');
+  b.node('tower', 'tower', 'Tower', { units: [8] });
+  b.node('out', 'output', 'Click', { name: 'ctr', label: 'click' });
+  b.connect('user', 'ids', 'user_emb', 'ids');
+  b.connect('item', 'ids', 'item_emb', 'ids');
+  b.connect('genre', 'ids', 'genre_emb', 'ids');
+  b.connect('hist', 'ids', 'hist_emb', 'ids');
+  b.connect('hist_genre', 'ids', 'hist_genre_emb', 'ids');
+  b.connect('hist', 'ids', 'hist_bias', 'ids');
+  b.connect('item_emb', 'vectors', 'candidate', 'inputs');
+  b.connect('genre_emb', 'vectors', 'candidate', 'inputs');
+  b.connect('hist_emb', 'vectors', 'behaviours', 'inputs');
+  b.connect('hist_genre_emb', 'vectors', 'behaviours', 'inputs');
+  b.connect('hist_emb', 'vectors', 'history_items', 'inputs');
+  b.connect('hist_bias', 'vectors', 'history_items', 'inputs');
+  b.connect('candidate', 'out', 'attention', 'query');
+  b.connect('behaviours', 'out', 'attention', 'keys');
+  b.connect('history_items', 'out', 'pooling', 'in');
+  for (const [n, p] of [['user_emb', 'vectors'], ['candidate', 'out'], ['attention', 'out'], ['pooling', 'out']] as const) b.connect(n, p, 'features', 'inputs');
+  b.connect('features', 'out', 'tower', 'in');
+  b.connect('tower', 'out', 'out', 'prediction');
+  return b.build();
+}
