@@ -1,4 +1,4 @@
-import { jStat } from 'jstat';
+import jStat from 'jstat';
 
 /**
  * The statistics the studies report. Each finding is a paired comparison: the two models share the

@@ -23,6 +23,21 @@ export function gauc(
   scores: ArrayLike<number>,
   groups: ArrayLike<number | string>,
 ): number {
+  let weighted = 0;
+  let weight = 0;
+  for (const { auc: value, rows } of groupAucs(labels, scores, groups).values()) {
+    weighted += rows * value;
+    weight += rows;
+  }
+  return weight > 0 ? weighted / weight : Number.NaN;
+}
+
+/** Each group's AUC and row count, for the groups that contain both classes (what GAUC averages). */
+export function groupAucs(
+  labels: ArrayLike<number>,
+  scores: ArrayLike<number>,
+  groups: ArrayLike<number | string>,
+): Map<number | string, { auc: number; rows: number }> {
   sameLength(labels, scores);
   sameLength(labels, groups);
   const members = new Map<number | string, number[]>();
@@ -32,15 +47,12 @@ export function gauc(
     if (list === undefined) members.set(key, [i]);
     else list.push(i);
   }
-  let weighted = 0;
-  let weight = 0;
-  for (const indices of members.values()) {
+  const result = new Map<number | string, { auc: number; rows: number }>();
+  for (const [key, indices] of members) {
     const value = aucOf(labels, scores, indices);
-    if (Number.isNaN(value)) continue;
-    weighted += indices.length * value;
-    weight += indices.length;
+    if (!Number.isNaN(value)) result.set(key, { auc: value, rows: indices.length });
   }
-  return weight > 0 ? weighted / weight : Number.NaN;
+  return result;
 }
 
 /**
