@@ -91,6 +91,48 @@ export async function readEventLog(file: string, options: EventLogOptions): Prom
 }
 
 /**
+ * Side features of items (DIN's category next to the goods id): per item id, one value per feature.
+ * A feature is a column of the item file, or the names of the flag columns set to 1 joined with '+'
+ * (MovieLens lists a movie's genres as 19 flag columns; "Animation+Children's+Comedy" is one value).
+ */
+export type ItemFeatureSpec = { readonly column: string } | { readonly flags: readonly string[] };
+
+export interface ItemFeatureOptions extends TableOptions {
+  /** The column holding the item id, as in the event log. */
+  readonly key: string;
+  readonly features: Readonly<Record<string, ItemFeatureSpec>>;
+}
+
+export interface ItemFeatures {
+  readonly names: readonly string[];
+  readonly of: ReadonlyMap<string, Readonly<Record<string, string>>>;
+}
+
+export async function readItemFeatures(file: string, options: ItemFeatureOptions): Promise<ItemFeatures | DataError> {
+  const table = await openTable(file, options);
+  if (isDataError(table)) return table;
+  const names = Object.keys(options.features);
+  const specs = Object.values(options.features);
+  const absent = requireColumns(table, [options.key, ...specs.flatMap((f) => ('column' in f ? [f.column] : f.flags))]);
+  if (absent !== undefined) return absent;
+  const of = new Map<string, Record<string, string>>();
+  for await (const row of table.rows()) {
+    if (isDataError(row)) return row;
+    const { line, values } = row;
+    const item = own(values, options.key) ?? null;
+    if (item === null) return dataError('E_DATA_MISSING_VALUE', 'an item id is required here', { file, line, column: options.key });
+    if (of.has(item)) return dataError('E_DATA_DUPLICATE_ID', `item ${showValue(item)} is listed twice in the item file`, { file, line, column: options.key });
+    const record: Record<string, string> = Object.create(null) as Record<string, string>;
+    names.forEach((name, i) => {
+      const spec = specs[i] as ItemFeatureSpec;
+      record[name] = 'column' in spec ? (own(values, spec.column) ?? '?') : spec.flags.filter((flag) => parseNumber(own(values, flag) ?? '0') === 1).join('+') || '?';
+    });
+    of.set(item, record);
+  }
+  return { names, of };
+}
+
+/**
  * Users in order of first appearance; each user's events by time, ties kept in log order.
  * Events sharing the candidate's timestamp are NOT in its history: with second or day
  * resolution their true order is unknown, and including them would leak the future.
@@ -139,10 +181,15 @@ export const SEQUENCE_COLUMNS = ['user', 'history', 'candidate', 'label', 'times
 export async function writeSequenceRows(
   rows: Iterable<SequenceRow> | AsyncIterable<SequenceRow>,
   file: string,
+  items?: ItemFeatures,
 ): Promise<DataError | undefined> {
+  // Each item feature adds candidate_<name> and history_<name> (aligned with history; '?' where the
+  // item file has no such item, which encodes as "missing" and so masks that position downstream).
+  const sides = items?.names ?? [];
+  const feature = (item: string, name: string) => items?.of.get(item)?.[name] ?? '?';
   let problem: DataError | undefined;
   async function* chunks(): AsyncGenerator<string> {
-    let chunk = SEQUENCE_COLUMNS.join(',') + '\n';
+    let chunk = [...SEQUENCE_COLUMNS, ...sides.flatMap((name) => [`candidate_${name}`, `history_${name}`])].join(',') + '\n';
     let count = 0;
     for await (const row of rows) {
       count++;
@@ -155,8 +202,14 @@ export async function writeSequenceRows(
         });
         return;
       }
+      const sideValues = sides.flatMap((name) => [feature(row.candidate, name), row.history.map((item) => feature(item, name)).join('|')]);
+      const pipeFeature = sides.flatMap((name) => row.history.map((item) => feature(item, name))).find((value) => value.includes('|'));
+      if (pipeFeature !== undefined) {
+        problem = dataError('E_DATA_BAD_ID', `an item feature value contains the list separator '|': ${showValue(pipeFeature)}`, { file, line: count + 1 });
+        return;
+      }
       chunk +=
-        [row.user, row.history.join('|'), row.candidate, String(row.label), String(row.timestamp), row.split]
+        [row.user, row.history.join('|'), row.candidate, String(row.label), String(row.timestamp), row.split, ...sideValues]
           .map(csvField)
           .join(',') + '\n';
       // Batching keeps per-write overhead low without holding more than ~64 KB.
