@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import { activationFn, shapeList, toList, type BaseLayerArgs } from './layer-base';
+import { activationFn, dice, PARAMETRIC_ACTIVATION_NAMES, shapeList, toList, type BaseLayerArgs, type Kwargs } from './layer-base';
 
 export interface DinActivationUnitArgs extends BaseLayerArgs {
   hidden: number[];
+  /** Of the hidden layers: a tfjs activation name, or 'prelu' / 'dice' (α per unit, weights of this layer). */
   activation: string;
   softmax: boolean;
   /** undefined: random initial weights (allowed explicitly, so a caller can pass an optional seed on). */
@@ -14,6 +15,11 @@ export interface DinActivationUnitArgs extends BaseLayerArgs {
  * mask [B, L]]; each position is scored from [q, k, q − k, q ⊙ k] by a small MLP, giving [B, L].
  * Padding positions score 0. The paper keeps raw scores (no softmax) so the pooled vector keeps the
  * intensity of the user's interest; `softmax` normalises over the real positions instead.
+ *
+ * Weights: `kernel_i`, `bias_i` per dense layer; with the paper's PReLU or Dice on the hidden layers,
+ * also `alpha_i` per hidden layer, and for Dice `moving_mean_i`, `moving_variance_i` (not trained by
+ * gradients; moved by training calls, used in inference). Dice's statistics run over the batch and
+ * every position, padding included, as DeepCTR's Dice in its attention unit.
  */
 export class DinActivationUnit extends tf.layers.Layer {
   static readonly className = 'TowerflowDinActivationUnit';
@@ -23,13 +29,18 @@ export class DinActivationUnit extends tf.layers.Layer {
   readonly seed: number | undefined;
   private kernels: tf.LayerVariable[] = [];
   private biases: tf.LayerVariable[] = [];
+  /** Per hidden layer, with prelu or dice. */
+  private alphas: tf.LayerVariable[] = [];
+  /** Per hidden layer, with dice. */
+  private movingMeans: tf.LayerVariable[] = [];
+  private movingVariances: tf.LayerVariable[] = [];
 
   constructor(args: DinActivationUnitArgs) {
     super(args);
     if (!Array.isArray(args.hidden) || args.hidden.some((u) => !Number.isInteger(u) || u < 1)) {
       throw new Error(`DinActivationUnit hidden must be a list of positive integers, got ${JSON.stringify(args.hidden)}`);
     }
-    activationFn(args.activation);
+    if (!PARAMETRIC_ACTIVATION_NAMES.includes(args.activation)) activationFn(args.activation);
     this.hidden = [...args.hidden];
     this.activation = args.activation;
     this.softmax = Boolean(args.softmax);
@@ -46,6 +57,14 @@ export class DinActivationUnit extends tf.layers.Layer {
       const seed = this.seed === undefined ? {} : { seed: this.seed + i };
       this.kernels.push(this.addWeight(`kernel_${i}`, [width, units], 'float32', tf.initializers.glorotUniform(seed)));
       this.biases.push(this.addWeight(`bias_${i}`, [units], 'float32', tf.initializers.zeros()));
+      // Only PReLU and Dice add weights: a unit with another activation keeps the weights, names and order it always had.
+      if (i < this.hidden.length && PARAMETRIC_ACTIVATION_NAMES.includes(this.activation)) {
+        this.alphas.push(this.addWeight(`alpha_${i}`, [units], 'float32', tf.initializers.zeros()));
+        if (this.activation === 'dice') {
+          this.movingMeans.push(this.addWeight(`moving_mean_${i}`, [units], 'float32', tf.initializers.zeros(), undefined, false));
+          this.movingVariances.push(this.addWeight(`moving_variance_${i}`, [units], 'float32', tf.initializers.ones(), undefined, false));
+        }
+      }
       width = units;
     });
     this.built = true;
@@ -56,26 +75,41 @@ export class DinActivationUnit extends tf.layers.Layer {
     return [keys[0] ?? null, keys[1] ?? null];
   }
 
-  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
     return tf.tidy(() => {
       const [query, keys, mask] = toList(inputs);
       if (!query || !keys || !mask) throw new Error('DinActivationUnit expects [query, keys, mask]');
       const [batch, length, d] = keys.shape as [number, number, number];
       const q = tf.tile(tf.expandDims(query, 1), [1, length, 1]);
       const features = tf.concat([q, keys, tf.sub(q, keys), tf.mul(q, keys)], 2);
-      const act = activationFn(this.activation);
+      const act = this.hiddenActivation(kwargs.training === true);
       let h: tf.Tensor = tf.reshape(features, [batch * length, 4 * d]);
       this.kernels.forEach((kernel, i) => {
         const bias = this.biases[i];
         if (!bias) throw new Error('Bug: DinActivationUnit bias missing');
         h = tf.add(tf.matMul(h as tf.Tensor2D, kernel.read() as tf.Tensor2D), bias.read());
-        if (i < this.kernels.length - 1) h = act(h);
+        if (i < this.kernels.length - 1) h = act(h, i);
       });
       const scores = tf.reshape(h, [batch, length]);
       if (!this.softmax) return tf.mul(scores, mask);
       const masked = tf.where(tf.greater(mask, 0), scores, tf.fill(scores.shape, -1e9));
       return tf.mul(tf.softmax(masked), mask);
     });
+  }
+
+  /** The activation of hidden layer i on [B·L, units]: a function, or PReLU / Dice with that layer's weights. */
+  private hiddenActivation(training: boolean): (h: tf.Tensor, i: number) => tf.Tensor {
+    const weight = (list: tf.LayerVariable[], i: number): tf.LayerVariable => {
+      const variable = list[i];
+      if (!variable) throw new Error(`Bug: DinActivationUnit has no ${this.activation} weights for hidden layer ${i}`);
+      return variable;
+    };
+    if (this.activation === 'prelu') return (h, i) => tf.prelu(h, weight(this.alphas, i).read());
+    if (this.activation === 'dice') {
+      return (h, i) => dice(h, weight(this.alphas, i), weight(this.movingMeans, i), weight(this.movingVariances, i), training);
+    }
+    const fn = activationFn(this.activation);
+    return (h) => fn(h);
   }
 
   override getConfig(): tf.serialization.ConfigDict {

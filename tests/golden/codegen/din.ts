@@ -78,6 +78,8 @@ interface BaseLayerArgs {
   trainable?: boolean;
 }
 
+type Kwargs = Record<string, unknown>;
+
 const toList = (inputs: tf.Tensor | tf.Tensor[]): tf.Tensor[] =>
   Array.isArray(inputs) ? inputs : [inputs];
 
@@ -97,7 +99,15 @@ const ACTIVATION_FNS: Record<string, (x: tf.Tensor) => tf.Tensor> = {
   swish: (x) => tf.mul(x, tf.sigmoid(x)),
 };
 
+/** The activations with a learned α per unit (DIN's PReLU and Dice): layers with weights, never an entry of ACTIVATION_FNS. */
+const PARAMETRIC_ACTIVATION_NAMES: readonly string[] = ['prelu', 'dice'];
+
 function activationFn(name: string): (x: tf.Tensor) => tf.Tensor {
+  if (PARAMETRIC_ACTIVATION_NAMES.includes(name)) {
+    throw new Error(
+      `Bug: activation "${name}" learns α per unit, so it is a layer with weights (tf.layers.prelu, Dice), not a function of the values`,
+    );
+  }
   const fn = ACTIVATION_FNS[name];
   if (!fn)
     throw new Error(
@@ -106,8 +116,56 @@ function activationFn(name: string): (x: tf.Tensor) => tf.Tensor {
   return fn;
 }
 
+/** Dice's ε, as DeepCTR's Dice (BatchNormalization(epsilon=1e-9)). */
+const DICE_EPSILON = 1e-9;
+
+/** Dice's moving averages keep this much of their value at each training call (Keras BatchNormalization's momentum). */
+const DICE_MOMENTUM = 0.99;
+
+/**
+ * Dice (Zhou et al. 2018), per unit of the last axis: p(s)·s + (1 − p(s))·α·s with
+ * p(s) = sigmoid((s − E[s]) / √(Var[s] + ε)). Training: E and Var are the batch's, over every axis
+ * but the last (biased variance, as batch norm), and the moving averages step toward them,
+ * moving ← moving·0.99 + batch·0.01, written in place as tfjs's BatchNormalization writes its own.
+ * Inference: the moving averages stand in for E and Var. Call it inside tf.tidy.
+ */
+function dice(
+  x: tf.Tensor,
+  alpha: tf.LayerVariable,
+  movingMean: tf.LayerVariable,
+  movingVariance: tf.LayerVariable,
+  training: boolean,
+): tf.Tensor {
+  let mean: tf.Tensor;
+  let variance: tf.Tensor;
+  if (training) {
+    const moments = tf.moments(
+      x,
+      Array.from({ length: x.rank - 1 }, (_, axis) => axis),
+    );
+    mean = moments.mean;
+    variance = moments.variance;
+    for (const [moving, batch] of [
+      [movingMean, mean],
+      [movingVariance, variance],
+    ] as const) {
+      tf.tidy(() => {
+        moving.write(
+          tf.add(tf.mul(moving.read(), DICE_MOMENTUM), tf.mul(batch, 1 - DICE_MOMENTUM)),
+        );
+      });
+    }
+  } else {
+    mean = movingMean.read();
+    variance = movingVariance.read();
+  }
+  const p = tf.sigmoid(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, DICE_EPSILON))));
+  return tf.add(tf.mul(p, x), tf.mul(tf.mul(tf.sub(1, p), alpha.read()), x));
+}
+
 interface DinActivationUnitArgs extends BaseLayerArgs {
   hidden: number[];
+  /** Of the hidden layers: a tfjs activation name, or 'prelu' / 'dice' (α per unit, weights of this layer). */
   activation: string;
   softmax: boolean;
   /** undefined: random initial weights (allowed explicitly, so a caller can pass an optional seed on). */
@@ -119,6 +177,11 @@ interface DinActivationUnitArgs extends BaseLayerArgs {
  * mask [B, L]]; each position is scored from [q, k, q − k, q ⊙ k] by a small MLP, giving [B, L].
  * Padding positions score 0. The paper keeps raw scores (no softmax) so the pooled vector keeps the
  * intensity of the user's interest; `softmax` normalises over the real positions instead.
+ *
+ * Weights: `kernel_i`, `bias_i` per dense layer; with the paper's PReLU or Dice on the hidden layers,
+ * also `alpha_i` per hidden layer, and for Dice `moving_mean_i`, `moving_variance_i` (not trained by
+ * gradients; moved by training calls, used in inference). Dice's statistics run over the batch and
+ * every position, padding included, as DeepCTR's Dice in its attention unit.
  */
 class DinActivationUnit extends tf.layers.Layer {
   static readonly className = 'TowerflowDinActivationUnit';
@@ -128,6 +191,11 @@ class DinActivationUnit extends tf.layers.Layer {
   readonly seed: number | undefined;
   private kernels: tf.LayerVariable[] = [];
   private biases: tf.LayerVariable[] = [];
+  /** Per hidden layer, with prelu or dice. */
+  private alphas: tf.LayerVariable[] = [];
+  /** Per hidden layer, with dice. */
+  private movingMeans: tf.LayerVariable[] = [];
+  private movingVariances: tf.LayerVariable[] = [];
 
   constructor(args: DinActivationUnitArgs) {
     super(args);
@@ -136,7 +204,7 @@ class DinActivationUnit extends tf.layers.Layer {
         `DinActivationUnit hidden must be a list of positive integers, got ${JSON.stringify(args.hidden)}`,
       );
     }
-    activationFn(args.activation);
+    if (!PARAMETRIC_ACTIVATION_NAMES.includes(args.activation)) activationFn(args.activation);
     this.hidden = [...args.hidden];
     this.activation = args.activation;
     this.softmax = Boolean(args.softmax);
@@ -160,6 +228,32 @@ class DinActivationUnit extends tf.layers.Layer {
         ),
       );
       this.biases.push(this.addWeight(`bias_${i}`, [units], 'float32', tf.initializers.zeros()));
+      // Only PReLU and Dice add weights: a unit with another activation keeps the weights, names and order it always had.
+      if (i < this.hidden.length && PARAMETRIC_ACTIVATION_NAMES.includes(this.activation)) {
+        this.alphas.push(this.addWeight(`alpha_${i}`, [units], 'float32', tf.initializers.zeros()));
+        if (this.activation === 'dice') {
+          this.movingMeans.push(
+            this.addWeight(
+              `moving_mean_${i}`,
+              [units],
+              'float32',
+              tf.initializers.zeros(),
+              undefined,
+              false,
+            ),
+          );
+          this.movingVariances.push(
+            this.addWeight(
+              `moving_variance_${i}`,
+              [units],
+              'float32',
+              tf.initializers.ones(),
+              undefined,
+              false,
+            ),
+          );
+        }
+      }
       width = units;
     });
     this.built = true;
@@ -170,7 +264,7 @@ class DinActivationUnit extends tf.layers.Layer {
     return [keys[0] ?? null, keys[1] ?? null];
   }
 
-  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
     return tf.tidy(() => {
       const [query, keys, mask] = toList(inputs);
       if (!query || !keys || !mask)
@@ -178,19 +272,44 @@ class DinActivationUnit extends tf.layers.Layer {
       const [batch, length, d] = keys.shape as [number, number, number];
       const q = tf.tile(tf.expandDims(query, 1), [1, length, 1]);
       const features = tf.concat([q, keys, tf.sub(q, keys), tf.mul(q, keys)], 2);
-      const act = activationFn(this.activation);
+      const act = this.hiddenActivation(kwargs.training === true);
       let h: tf.Tensor = tf.reshape(features, [batch * length, 4 * d]);
       this.kernels.forEach((kernel, i) => {
         const bias = this.biases[i];
         if (!bias) throw new Error('Bug: DinActivationUnit bias missing');
         h = tf.add(tf.matMul(h as tf.Tensor2D, kernel.read() as tf.Tensor2D), bias.read());
-        if (i < this.kernels.length - 1) h = act(h);
+        if (i < this.kernels.length - 1) h = act(h, i);
       });
       const scores = tf.reshape(h, [batch, length]);
       if (!this.softmax) return tf.mul(scores, mask);
       const masked = tf.where(tf.greater(mask, 0), scores, tf.fill(scores.shape, -1e9));
       return tf.mul(tf.softmax(masked), mask);
     });
+  }
+
+  /** The activation of hidden layer i on [B·L, units]: a function, or PReLU / Dice with that layer's weights. */
+  private hiddenActivation(training: boolean): (h: tf.Tensor, i: number) => tf.Tensor {
+    const weight = (list: tf.LayerVariable[], i: number): tf.LayerVariable => {
+      const variable = list[i];
+      if (!variable)
+        throw new Error(
+          `Bug: DinActivationUnit has no ${this.activation} weights for hidden layer ${i}`,
+        );
+      return variable;
+    };
+    if (this.activation === 'prelu') return (h, i) => tf.prelu(h, weight(this.alphas, i).read());
+    if (this.activation === 'dice') {
+      return (h, i) =>
+        dice(
+          h,
+          weight(this.alphas, i),
+          weight(this.movingMeans, i),
+          weight(this.movingVariances, i),
+          training,
+        );
+    }
+    const fn = activationFn(this.activation);
+    return (h) => fn(h);
   }
 
   override getConfig(): tf.serialization.ConfigDict {

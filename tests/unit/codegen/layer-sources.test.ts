@@ -15,6 +15,7 @@ describe('layer sources', () => {
 
   it('hold every custom layer under the className it registers with', () => {
     expect(Object.keys(CUSTOM_LAYERS).sort()).toEqual([
+      'TowerflowDice',
       'TowerflowDinActivationUnit',
       'TowerflowFusedEmbedding',
       'TowerflowGateMixture',
@@ -32,9 +33,12 @@ describe('layer sources', () => {
 
   it('know which helpers of layer-base each layer needs, transitively', () => {
     const units = usedLayerUnits(new Set(['TowerflowDinActivationUnit']));
-    expect(units.map((u) => u.identifier)).toEqual(['BaseLayerArgs', 'toList', 'shapeList', 'ACTIVATION_FNS', 'activationFn', 'DinActivationUnit']);
+    expect(units.map((u) => u.identifier)).toEqual([
+      'BaseLayerArgs', 'Kwargs', 'toList', 'shapeList', 'ACTIVATION_FNS', 'PARAMETRIC_ACTIVATION_NAMES', 'activationFn', 'DICE_EPSILON', 'DICE_MOMENTUM', 'dice', 'DinActivationUnit',
+    ]);
+    expect(usedLayerUnits(new Set(['TowerflowDice'])).map((u) => u.identifier)).toEqual(['BaseLayerArgs', 'Kwargs', 'toList', 'shapeList', 'DICE_EPSILON', 'DICE_MOMENTUM', 'dice', 'Dice']);
     expect(usedLayerUnits(new Set(['TowerflowPaddingMask'])).map((u) => u.identifier)).toEqual(['BaseLayerArgs', 'PaddingMask']);
-    expect(Object.keys(LAYER_HELPERS)).toContain('Kwargs'); // extracted, but no layer needs it, so no module carries it
+    expect(Object.keys(LAYER_HELPERS)).toContain('Kwargs');
   });
 });
 
