@@ -4,10 +4,11 @@ import { defineNode } from './define-node';
 import { DinActivationUnit } from '../compile/layers/din-activation-unit';
 import { WeightedSum } from '../compile/layers/weighted-sum';
 import { formatShape } from './tensor';
-import { activation } from './shared/params';
+import { hiddenActivation, isParametric } from './shared/params';
 import { single } from './shared/infer-helpers';
 import { applied, literal, obj, str } from '../codegen/source';
 import { pyBool, pyLiteral, pyNum, pyStr } from '../codegen/python/source';
+import { torchActivation, torchActivationWeights } from '../codegen/python/layers';
 
 /** DIN's attention: the candidate (query) weighs each history item (keys), then the history is pooled. */
 export const attention = defineNode({
@@ -17,7 +18,7 @@ export const attention = defineNode({
   description: 'Scores each history item against the candidate with a small MLP on [q, k, q−k, q⊙k] and pools the history by those scores.',
   params: z.object({
     hidden: z.array(z.number().int().min(1).max(4096)).min(1).max(8).default([80, 40]).describe('Hidden widths of the activation unit.'),
-    activation: activation('sigmoid'),
+    activation: hiddenActivation('sigmoid'),
     softmax: z.boolean().default(false).describe('Normalise scores with a softmax over real positions (the DIN paper does not).'),
   }),
   inputs: [
@@ -56,10 +57,12 @@ export const attention = defineNode({
   },
   weights: ({ params, inputs }) => {
     let width = 4 * (inputs.query?.[0]?.shape[0] ?? 0);
-    return [...params.hidden, 1].flatMap((units) => {
+    // Per hidden layer, PReLU's α, or Dice's α, moving mean and moving variance.
+    const vectors = params.activation === 'prelu' ? 1 : params.activation === 'dice' ? 3 : 0;
+    return [...params.hidden, 1].flatMap((units, i) => {
       const layer = [{ shape: [width, units] }, { shape: [units] }];
       width = units;
-      return layer;
+      return i < params.hidden.length ? [...layer, ...Array.from({ length: vectors }, () => ({ shape: [units] }))] : layer;
     });
   },
   build: (ctx) => {
@@ -99,14 +102,17 @@ export const attention = defineNode({
     const keys = ctx.inputs.keys?.[0];
     if (!query || !keys?.mask) throw new Error('Bug: attention emitted without inputs or padding mask');
     const { hidden, activation, softmax } = ctx.params;
+    // A plain activation goes by name; PReLU and Dice as one module per hidden layer, holding its α (and Dice's statistics).
+    const activations = isParametric(activation) ? `[${hidden.map((units) => torchActivation(ctx, activation, units)).join(', ')}]` : pyStr(activation);
     const unit = ctx.layer(
       ctx.layerName('unit'),
-      `${ctx.helper('DinActivationUnit')}(${pyNum(query.shape?.[0] ?? 0)}, ${pyLiteral(hidden)}, ${pyStr(activation)}, ${pyBool(softmax)})`,
+      `${ctx.helper('DinActivationUnit')}(${pyNum(query.shape?.[0] ?? 0)}, ${pyLiteral(hidden)}, ${activations}, ${pyBool(softmax)})`,
       {
-        // tfjs kernel_i [in, out] is the unit's i-th Linear, transposed.
+        // tfjs kernel_i [in, out] is the unit's i-th Linear, transposed; alpha_i etc. the i-th activation module's.
         weights: [...hidden, 1].flatMap((_, i) => [
           { tfjs: `kernel_${i}`, torch: `layers.${i}.weight`, transpose: true },
           { tfjs: `bias_${i}`, torch: `layers.${i}.bias` },
+          ...(i < hidden.length && isParametric(activation) ? torchActivationWeights(activation, `_${i}`, `activations.${i}.`) : []),
         ]),
       },
     );

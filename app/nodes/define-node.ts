@@ -155,7 +155,7 @@ export interface TorchWeight {
 }
 
 /** A Python helper the generated model.py can include (app/codegen/python/runtime.ts). */
-export type TorchHelperName = 'FusedEmbedding' | 'DinActivationUnit' | 'gate_mixture' | 'masked_pooling' | 'weighted_sum' | 'padding_mask' | 'activation';
+export type TorchHelperName = 'FusedEmbedding' | 'DinActivationUnit' | 'Dice' | 'gate_mixture' | 'masked_pooling' | 'weighted_sum' | 'padding_mask' | 'activation';
 
 /**
  * What the PyTorch emitter is handed: the same naming as BuildContext, in the same call order, so an

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineNode } from './define-node';
 import { applyMlp, emitMlp, mlpWeights } from './shared/mlp-stack';
-import { activation, batchNorm, dropout, l2, unitsList } from './shared/params';
+import { batchNorm, dropout, hiddenActivation, l2, unitsList } from './shared/params';
 import { single, vectorWidth } from './shared/infer-helpers';
 import { torchMlp } from '../codegen/python/layers';
 
@@ -11,7 +11,7 @@ export const mlp = defineNode({
   title: 'MLP',
   category: 'Layers',
   description: 'Fully connected layers, e.g. the shared bottom of a Shared-Bottom model.',
-  params: z.object({ units: unitsList([64, 32]), activation: activation(), dropout, batchNorm, l2 }),
+  params: z.object({ units: unitsList([64, 32]), activation: hiddenActivation(), dropout, batchNorm, l2 }),
   inputs: [{ id: 'in', label: 'in', type: 'float', description: 'Input vector [n].' }],
   outputs: [{ id: 'out', label: 'out', type: 'float', description: 'Last layer output [units].' }],
   infer: (ctx) => {

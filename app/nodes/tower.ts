@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { defineNode } from './define-node';
 import { applyMlp, emitMlp, mlpWeights } from './shared/mlp-stack';
 import { applied, obj, str } from '../codegen/source';
-import { activation, batchNorm, dropout, l2 } from './shared/params';
+import { batchNorm, dropout, hiddenActivation, l2 } from './shared/params';
 import { single, vectorWidth } from './shared/infer-helpers';
 import { applyActivation, torchLinear, torchMlp } from '../codegen/python/layers';
 
@@ -15,7 +15,7 @@ export const tower = defineNode({
   description: 'Task-specific MLP ending in one unit: a probability (sigmoid) or a value (linear).',
   params: z.object({
     units: z.array(z.number().int().min(1).max(8192)).max(16).default([32]).describe('Hidden layer widths (may be empty).'),
-    activation: activation(),
+    activation: hiddenActivation(),
     dropout,
     batchNorm,
     l2,

@@ -24,6 +24,8 @@ def activation(name: str, x: torch.Tensor) -> torch.Tensor:
         return F.silu(x)
     if name == "linear":
         return x
+    if name in ("prelu", "dice"):
+        raise ValueError(f"activation {name!r} learns alpha per unit: it is a module (nn.PReLU, Dice), not a function")
     raise ValueError(f"unknown activation {name!r}")`,
   padding_mask: String.raw`
 def padding_mask(ids: torch.Tensor) -> torch.Tensor:
@@ -76,6 +78,40 @@ class FusedEmbedding(nn.Module):
     def forward(self, ids: list[torch.Tensor]) -> torch.Tensor:
         rows = torch.cat([i.reshape(-1, 1).long() for i in ids], dim=1) + self.offsets
         return F.embedding(rows, self.weight).flatten(1)`,
+  Dice: String.raw`
+class Dice(nn.Module):
+    """DIN's data-adaptive activation (Zhou et al. 2018; tfjs: Dice), per unit of the last axis.
+
+    p(s) * s + (1 - p(s)) * alpha * s with p(s) = sigmoid((s - mean) / sqrt(var + eps)): a PReLU whose
+    bend follows the data. Training: the batch's mean and variance over every axis but the last, and
+    the running averages step toward them (running = 0.99 * running + 0.01 * batch, BatchNorm1d's
+    momentum=0.01 without affine weights); the running variance takes the batch's biased variance, as
+    tfjs does (BatchNorm1d would take the unbiased one). Eval: the running averages. alpha starts at 0.
+    """
+
+    def __init__(self, units: int, eps: float = 1e-9, momentum: float = 0.01) -> None:
+        super().__init__()
+        self.alpha = nn.Parameter(torch.zeros(units))
+        self.register_buffer("running_mean", torch.zeros(units))
+        self.register_buffer("running_var", torch.ones(units))
+        self.eps = eps
+        self.momentum = momentum
+
+    def extra_repr(self) -> str:
+        return f"{self.alpha.numel()}, eps={self.eps}, momentum={self.momentum}"
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.training:
+            dims = tuple(range(x.dim() - 1))
+            mean = x.mean(dim=dims)
+            var = x.var(dim=dims, correction=0)
+            with torch.no_grad():
+                self.running_mean.lerp_(mean, self.momentum)
+                self.running_var.lerp_(var, self.momentum)
+        else:
+            mean, var = self.running_mean, self.running_var
+        p = torch.sigmoid((x - mean) * torch.rsqrt(var + self.eps))
+        return p * x + (1 - p) * self.alpha * x`,
   DinActivationUnit: String.raw`
 class DinActivationUnit(nn.Module):
     """DIN's local activation unit (Zhou et al. 2018; tfjs: DinActivationUnit).
@@ -84,13 +120,18 @@ class DinActivationUnit(nn.Module):
     keys [B, L, d], mask [B, L] -> scores [B, L]. Padding positions score 0. The paper keeps raw
     scores (no softmax), so the pooled vector keeps the intensity of the user's interest; with
     softmax=True the scores are normalised over the real positions instead.
+
+    activation: the hidden layers' activation by name, or one module per hidden layer (nn.PReLU or
+    Dice, each with its alpha) applied to [B * L, units], so Dice's statistics span the batch and
+    every position, padding included (as tfjs's DinActivationUnit and DeepCTR's Dice).
     """
 
-    def __init__(self, dim: int, hidden: list[int], activation: str, softmax: bool) -> None:
+    def __init__(self, dim: int, hidden: list[int], activation: str | list[nn.Module], softmax: bool) -> None:
         super().__init__()
         widths = [4 * dim, *hidden, 1]
         self.layers = nn.ModuleList(nn.Linear(widths[i], widths[i + 1]) for i in range(len(widths) - 1))
-        self.activation = activation
+        self.activation = activation if isinstance(activation, str) else None
+        self.activations = None if isinstance(activation, str) else nn.ModuleList(activation)
         self.softmax = softmax
         for layer in self.layers:
             nn.init.xavier_uniform_(layer.weight)
@@ -102,7 +143,10 @@ class DinActivationUnit(nn.Module):
         for i, layer in enumerate(self.layers):
             h = layer(h)
             if i < len(self.layers) - 1:
-                h = activation(self.activation, h)
+                if self.activations is None:
+                    h = activation(self.activation, h)
+                else:
+                    h = self.activations[i](h.reshape(-1, h.shape[-1])).reshape(h.shape)
         scores = h.squeeze(2)
         if not self.softmax:
             return scores * mask
@@ -110,8 +154,8 @@ class DinActivationUnit(nn.Module):
         return torch.softmax(masked, dim=1) * mask`,
 };
 
-/** The order helpers appear in model.py, whichever node asked first; DinActivationUnit calls activation. */
-export const TORCH_HELPER_ORDER: readonly TorchHelperName[] = ['activation', 'padding_mask', 'gate_mixture', 'weighted_sum', 'masked_pooling', 'FusedEmbedding', 'DinActivationUnit'];
+/** The order helpers appear in model.py, whichever node asked first; DinActivationUnit calls activation (and may hold Dice modules). */
+export const TORCH_HELPER_ORDER: readonly TorchHelperName[] = ['activation', 'padding_mask', 'gate_mixture', 'weighted_sum', 'masked_pooling', 'FusedEmbedding', 'Dice', 'DinActivationUnit'];
 
 /** Helpers a helper needs. */
 export const TORCH_HELPER_NEEDS: Partial<Record<TorchHelperName, TorchHelperName[]>> = { DinActivationUnit: ['activation'] };

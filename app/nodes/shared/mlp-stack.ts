@@ -1,11 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Activation } from './params';
+import { isParametric, type HiddenActivation, type ParametricActivation } from './params';
 import type { BuildContext, EmitContext, WeightSpec } from '../define-node';
+import { Dice } from '../../compile/layers/dice';
 import { applied, num, obj, str } from '../../codegen/source';
 
 export interface MlpSpec {
   units: number[];
-  activation: Activation;
+  /** prelu and dice are layers of their own (`act_i`), after the linear dense layer (and batch norm). */
+  activation: HiddenActivation;
   dropout: number;
   batchNorm: boolean;
   l2?: number;
@@ -16,20 +18,34 @@ export interface MlpSpec {
   uniformLimit?: number;
 }
 
-/** The weights applyMlp creates on an input `width` wide: kernel and bias per layer, four vectors per batch norm. */
-export function mlpWeights(width: number, spec: Pick<MlpSpec, 'units' | 'batchNorm'>): WeightSpec[] {
+/** Vectors [units] a parametric activation layer holds: PReLU its α; Dice its α, moving mean and moving variance. */
+const ACTIVATION_VECTORS: Record<ParametricActivation, number> = { prelu: 1, dice: 3 };
+
+/**
+ * The weights applyMlp creates on an input `width` wide: kernel and bias per layer, four vectors per
+ * batch norm, and those of a PReLU or Dice activation.
+ */
+export function mlpWeights(width: number, spec: Pick<MlpSpec, 'units' | 'batchNorm' | 'activation'>): WeightSpec[] {
   let previous = width;
+  const vectors = (spec.batchNorm ? 4 : 0) + (isParametric(spec.activation) ? ACTIVATION_VECTORS[spec.activation] : 0);
   return spec.units.flatMap((units) => {
     const layer: WeightSpec[] = [{ shape: [previous, units] }, { shape: [units] }];
     previous = units;
-    // gamma, beta, moving mean, moving variance
-    return spec.batchNorm ? [...layer, ...Array.from({ length: 4 }, () => ({ shape: [units] }))] : layer;
+    // gamma, beta, moving mean, moving variance; then alpha (and Dice's moving mean and variance)
+    return [...layer, ...Array.from({ length: vectors }, () => ({ shape: [units] }))];
   });
+}
+
+/** The layer of a parametric activation: tfjs's PReLU (α per unit, from 0, as Keras/DeepCTR) or Towerflow's Dice. */
+function activationLayer(activation: ParametricActivation, name: string): tf.layers.Layer {
+  return activation === 'prelu' ? tf.layers.prelu({ name, alphaInitializer: 'zeros' }) : new Dice({ name });
 }
 
 /**
  * Dense → (batch norm) → activation → (dropout), per layer. Batch norm sits between the affine map
- * and the activation, as in the DeepCTR/Keras recipes the templates are compared with.
+ * and the activation, as in the DeepCTR/Keras recipes the templates are compared with. A plain
+ * activation is the dense layer's own unless batch norm comes between; PReLU and Dice are always a
+ * layer `act_i` of their own, after a linear dense layer (DeepCTR's DNN does the same).
  */
 export function applyMlp(
   ctx: BuildContext<unknown>,
@@ -38,12 +54,13 @@ export function applyMlp(
   prefix: string,
 ): tf.SymbolicTensor {
   let h = x;
+  const { activation } = spec;
   spec.units.forEach((units, i) => {
     const seed = ctx.nextSeed();
     h = tf.layers
       .dense({
         units,
-        activation: spec.batchNorm ? 'linear' : spec.activation,
+        activation: spec.batchNorm || isParametric(activation) ? 'linear' : activation,
         kernelInitializer:
           spec.uniformLimit === undefined
             ? tf.initializers.glorotUniform({ seed })
@@ -54,9 +71,11 @@ export function applyMlp(
       .apply(h) as tf.SymbolicTensor;
     if (spec.batchNorm) {
       h = tf.layers.batchNormalization({ name: ctx.layerName(`${prefix}bn_${i}`) }).apply(h) as tf.SymbolicTensor;
-      if (spec.activation !== 'linear') {
-        h = tf.layers.activation({ activation: spec.activation, name: ctx.layerName(`${prefix}act_${i}`) }).apply(h) as tf.SymbolicTensor;
-      }
+    }
+    if (isParametric(activation)) {
+      h = activationLayer(activation, ctx.layerName(`${prefix}act_${i}`)).apply(h) as tf.SymbolicTensor;
+    } else if (spec.batchNorm && activation !== 'linear') {
+      h = tf.layers.activation({ activation, name: ctx.layerName(`${prefix}act_${i}`) }).apply(h) as tf.SymbolicTensor;
     }
     if (spec.dropout > 0) {
       h = tf.layers.dropout({ rate: spec.dropout, seed: ctx.nextSeed(), name: ctx.layerName(`${prefix}dropout_${i}`) }).apply(h) as tf.SymbolicTensor;
@@ -71,13 +90,14 @@ export function applyMlp(
  */
 export function emitMlp(ctx: EmitContext<unknown>, x: string, spec: MlpSpec, prefix: string, finalName: string): string {
   const layers: { name: string; code: string }[] = [];
+  const { activation } = spec;
   spec.units.forEach((units, i) => {
     const seed = ctx.seedOptions();
     const dense = ctx.layerName(`${prefix}dense_${i}`);
     const options = obj({
       name: str(dense),
       units: num(units),
-      activation: str(spec.batchNorm ? 'linear' : spec.activation),
+      activation: str(spec.batchNorm || isParametric(activation) ? 'linear' : activation),
       kernelInitializer:
         spec.uniformLimit === undefined
           ? `tf.initializers.glorotUniform(${seed})`
@@ -88,10 +108,14 @@ export function emitMlp(ctx: EmitContext<unknown>, x: string, spec: MlpSpec, pre
     if (spec.batchNorm) {
       const bn = ctx.layerName(`${prefix}bn_${i}`);
       layers.push({ name: bn, code: `tf.layers.batchNormalization({ name: ${str(bn)} })` });
-      if (spec.activation !== 'linear') {
-        const act = ctx.layerName(`${prefix}act_${i}`);
-        layers.push({ name: act, code: `tf.layers.activation({ name: ${str(act)}, activation: ${str(spec.activation)} })` });
-      }
+    }
+    if (isParametric(activation)) {
+      const act = ctx.layerName(`${prefix}act_${i}`);
+      const code = activation === 'prelu' ? `tf.layers.prelu({ name: ${str(act)}, alphaInitializer: 'zeros' })` : `new ${ctx.customLayer(Dice)}({ name: ${str(act)} })`;
+      layers.push({ name: act, code });
+    } else if (spec.batchNorm && activation !== 'linear') {
+      const act = ctx.layerName(`${prefix}act_${i}`);
+      layers.push({ name: act, code: `tf.layers.activation({ name: ${str(act)}, activation: ${str(activation)} })` });
     }
     if (spec.dropout > 0) {
       const dropoutSeed = ctx.seedOptions();

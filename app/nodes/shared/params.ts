@@ -1,8 +1,23 @@
 import { z } from 'zod';
 
 /** Param fragments that several kinds share, so a bound or a description is written once. */
+
+/** Activations that are functions of each value alone: every kind with hidden layers takes them. */
 export const ACTIVATIONS = ['relu', 'elu', 'selu', 'tanh', 'sigmoid', 'linear', 'swish'] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
+
+/**
+ * The DIN paper's (Zhou et al. 2018) activations with a learned α per unit, so layers with weights
+ * rather than functions: mlp, tower and attention take them. Expert layers do not, because several
+ * experts are fused into one dense layer side by side (app/nodes/expert.ts).
+ */
+export const PARAMETRIC_ACTIVATIONS = ['prelu', 'dice'] as const;
+export type ParametricActivation = (typeof PARAMETRIC_ACTIVATIONS)[number];
+
+export const HIDDEN_ACTIVATIONS = [...ACTIVATIONS, ...PARAMETRIC_ACTIVATIONS] as const;
+export type HiddenActivation = (typeof HIDDEN_ACTIVATIONS)[number];
+
+export const isParametric = (name: string): name is ParametricActivation => (PARAMETRIC_ACTIVATIONS as readonly string[]).includes(name);
 
 export const columnName = z
   .string()
@@ -20,6 +35,17 @@ export const unitsList = (defaults: number[], min = 1) =>
 
 export const activation = (defaultValue: Activation = 'relu') =>
   z.enum(ACTIVATIONS).default(defaultValue).describe('Activation of the hidden layers.');
+
+/** The activation of kinds whose hidden layers may also be PReLU or Dice. */
+export const hiddenActivation = (defaultValue: Activation = 'relu') =>
+  z
+    .enum(HIDDEN_ACTIVATIONS)
+    .default(defaultValue)
+    .describe(
+      'Activation of the hidden layers. prelu: s if s > 0, else α·s, with α learned per unit (starting at 0). ' +
+        'dice (DIN paper): p·s + (1 − p)·α·s with p = sigmoid((s − mean) / √(variance + 1e-9)), the mean and variance ' +
+        "of the batch while training and their moving averages when predicting, α learned per unit: a PReLU whose bend follows the data.",
+    );
 
 export const dropout = z.number().min(0).max(0.95).default(0).describe('Dropout rate after each hidden layer (0 = off).');
 

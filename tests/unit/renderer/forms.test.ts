@@ -16,6 +16,11 @@ describe('inspector form from the param declarations', () => {
     expect(field('expert', 'count')).toMatchObject({ control: 'number', integer: true, min: 1, max: 256, label: 'Count', help: 'How many experts of this architecture.' });
     expect(field('expert', 'units')).toMatchObject({ control: 'numbers', minItems: 1, maxItems: 16, min: 1, max: 8192 });
     expect(field('expert', 'activation')).toMatchObject({ control: 'select', options: ['relu', 'elu', 'selu', 'tanh', 'sigmoid', 'linear', 'swish'] });
+    // The DIN paper's PReLU and Dice: for mlp, tower and the attention unit, not for experts (fused side by side).
+    for (const kind of ['mlp', 'tower', 'attention']) {
+      expect(field(kind, 'activation')).toMatchObject({ control: 'select', options: ['relu', 'elu', 'selu', 'tanh', 'sigmoid', 'linear', 'swish', 'prelu', 'dice'] });
+      expect(field(kind, 'activation').help).toMatch(/dice \(DIN paper\)/);
+    }
     expect(field('expert', 'batchNorm')).toMatchObject({ control: 'checkbox', defaultValue: false });
     expect(field('input.sparse', 'columns')).toMatchObject({ control: 'strings', minItems: 1 });
     expect(field('output', 'lossWeight')).toMatchObject({ control: 'number', integer: false, min: 0, max: 1000 });
