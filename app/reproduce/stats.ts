@@ -76,11 +76,11 @@ export const outcomeText: Record<Outcome, string> = {
   'within noise': '**not reproduced** (the difference is within seed noise)',
 };
 
-/** A p value as a reader expects it: three significant figures, small ones as "< 0.001". */
-export const formatP = (p: number): string => (p < 0.001 ? '< 0.001' : p.toFixed(3));
+/** "p = 0.013", or "p < 0.001" for small ones: how a reader expects a p value. */
+export const formatP = (p: number): string => (p < 0.001 ? '< 0.001' : `= ${p.toFixed(3)}`);
 
 /** "−0.0012 ± 0.0004 (95 % CI −0.0021 … −0.0003; t = −3.1, p = 0.013; 8 of 10 below)" */
 export function describePaired(c: PairedComparison, digits = 4): string {
   const f = (x: number) => (Number.isFinite(x) ? x.toFixed(digits).replace('-', '−') : String(x));
-  return `${f(c.mean)} ± ${f(c.se)} (95 % CI ${f(c.ci95[0])} … ${f(c.ci95[1])}; t = ${Number.isFinite(c.t) ? c.t.toFixed(2).replace('-', '−') : c.t}, p = ${formatP(c.p)}; ${c.below} of ${c.n} below, sign test p = ${formatP(c.signP)})`;
+  return `${f(c.mean)} ± ${f(c.se)} (95 % CI ${f(c.ci95[0])} … ${f(c.ci95[1])}; t = ${Number.isFinite(c.t) ? c.t.toFixed(2).replace('-', '−') : c.t}, p ${formatP(c.p)}; ${c.below} of ${c.n} below, sign test p ${formatP(c.signP)})`;
 }

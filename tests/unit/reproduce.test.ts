@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileGraph } from '../../app/compile/to-tfjs';
 import { validateGraph } from '../../app/validate/validate';
-import { basePoolingGraph } from '../../app/reproduce/din';
+import { basePoolingGraph, dinPaperGraph } from '../../app/reproduce/din';
 import { syntheticGraph } from '../../app/reproduce/mmoe-synthetic';
 import { reproduce } from '../../app/reproduce/run';
 import { loadTemplate } from '../helpers/plain';
@@ -33,6 +33,23 @@ describe('reproduce', () => {
     expect(base.nodes.length).toBe(din.nodes.length);
   });
 
+  it('builds the paper-setting DIN: item ⊕ genres behaviours in shared tables, PReLU unit, Dice MLP; its base swaps only the attention', () => {
+    const din = dinPaperGraph({ users: 945, items: 1684, genres: 218 });
+    expect(validateGraph(din).diagnostics).toEqual([]);
+    const compiled = compileGraph(din);
+    if (!compiled.ok) throw new Error(compiled.diagnostics[0]?.message);
+    const names = compiled.compiled.model.weights.map((w) => w.name);
+    // One item table and one genre table, each shared by candidate and history.
+    expect(names.filter((n) => /item/.test(n) && /embeddings/.test(n))).toHaveLength(1);
+    expect(names.filter((n) => /genre/.test(n) && /embeddings/.test(n))).toHaveLength(1);
+    expect(names.some((n) => /alpha_0/.test(n))).toBe(true);
+    expect(names.filter((n) => /moving_mean/.test(n))).toHaveLength(2);
+    compiled.compiled.model.dispose();
+    const base = basePoolingGraph(din);
+    expect(validateGraph(base).diagnostics).toEqual([]);
+    expect(base.nodes.map((n) => n.kind)).toEqual(din.nodes.map((n) => (n.kind === 'attention' ? 'pooling' : n.kind)));
+  });
+
   it('--quick runs every study and writes its table and figures', async () => {
     const out = mkdtempSync(join(tmpdir(), 'towerflow-repro-'));
     try {
@@ -43,10 +60,13 @@ describe('reproduce', () => {
       const md = readFileSync(join(out, 'results.md'), 'utf8');
       for (const heading of ['## MMoE paper, synthetic data', '## Census-income (KDD)', '## DIN vs a base model', '## ESMM on the Ali-CCP sample']) expect(md).toContain(heading);
       expect(md).toContain('| p | Shared-Bottom | OMoE | MMoE |');
-      expect(md).toContain('| model | test AUC income | test AUC never married | parameters | samples/s |');
-      expect(md).toContain('| model | test AUC | test GAUC | parameters |');
+      expect(md).toContain('| model | test AUC income | test AUC never married | parameters | samples/s | best epoch per seed |');
+      expect(md).toContain('| p | Shared-Bottom | OMoE | MMoE | best epoch (median) |');
+      // Each study states its paired comparisons, with their interval and tests.
+      expect(md.match(/\(95 % CI .+; t = .+, p [=<] .+; \d+ of \d+ below, sign test p [=<] .+\)/g)?.length).toBeGreaterThanOrEqual(8 + 10 + 3);
+      expect(md).toContain('| model | test AUC | test GAUC | GAUC ± SE over users (seed 1) | parameters | best epoch per seed |');
       expect(md).toContain('| row | pCTR | pCVR | pCTCVR | click | purchase |');
-      for (const svg of ['mmoe-synthetic.svg', 'census.svg', 'din.svg']) {
+      for (const svg of ['mmoe-synthetic.svg', 'mmoe-synthetic-paired.svg', 'census.svg', 'census-paired.svg', 'din.svg', 'din-paired.svg']) {
         expect(readFileSync(join(out, 'img', svg), 'utf8')).toMatch(/^<svg[\s\S]*<\/svg>$/);
       }
       expect(existsSync(join(out, 'results.json'))).toBe(true);
