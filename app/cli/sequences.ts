@@ -1,5 +1,5 @@
-import { formatDataError, isDataError } from '../data/errors';
-import { readEventLog, sequenceRows, writeSequenceRows, type SequenceRow } from '../data/sequences';
+import { formatDataError, isDataError, type DataError } from '../data/errors';
+import { readEventLog, readItemFeatures, sequenceRows, writeSequenceRows, type ItemFeatureSpec, type ItemFeatures, type SequenceRow } from '../data/sequences';
 import { intOption, numberOption, parseCommandArgs } from './args';
 import { EXIT, UsageError, type Command } from './io';
 
@@ -10,7 +10,11 @@ export const sequencesCommand: Command = {
                                         previous items (never later ones) as a '|'-separated history.
       --columns user,item,rating,timestamp (names for a header-less file)  --user C --item C --time C
       --label-column C --label-at-least X (e.g. rating ≥ 4; default: every event is a positive)
-      --max-length N (20)  --min-history N (1)`,
+      --max-length N (20)  --min-history N (1)
+      --items FILE: item side features (DIN's category), written as candidate_<f> and history_<f>
+        --item-key C (the item id column; default: --item)  --item-columns a,b,… (names, header-less file)
+        --item-feature f=C (a column)  --item-flags f=C1,C2,… (the names of the flag columns set to 1,
+        joined with '+', e.g. MovieLens genres); both may be repeated`,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs({
       args: argv,
@@ -27,6 +31,11 @@ export const sequencesCommand: Command = {
         'label-at-least': { type: 'string' },
         'max-length': { type: 'string' },
         'min-history': { type: 'string' },
+        items: { type: 'string' },
+        'item-key': { type: 'string' },
+        'item-columns': { type: 'string' },
+        'item-feature': { type: 'string', multiple: true },
+        'item-flags': { type: 'string', multiple: true },
       },
     });
     const [file, ...extra] = positionals;
@@ -39,6 +48,11 @@ export const sequencesCommand: Command = {
     if (atLeast !== undefined && labelColumn === undefined) throw new UsageError('--label-at-least needs --label-column');
     const label = labelColumn === undefined ? undefined : atLeast === undefined ? { column: labelColumn } : { column: labelColumn, atLeast: numberOption('label-at-least', atLeast, 0, -1e12, 1e12) };
     const columns = values.columns?.split(',').map((c) => c.trim());
+    const items = await itemFeatures(values, values.item);
+    if (isDataError(items)) {
+      io.err(formatDataError(items));
+      return EXIT.badInput;
+    }
     const events = await readEventLog(file, {
       user: values.user,
       item: values.item,
@@ -59,13 +73,13 @@ export const sequencesCommand: Command = {
         yield row;
       }
     };
-    const trainError = await writeSequenceRows(only('train'), values.out);
+    const trainError = await writeSequenceRows(only('train'), values.out, items);
     if (trainError) {
       io.err(formatDataError(trainError));
       return EXIT.badInput;
     }
     if (values['test-out'] !== undefined) {
-      const testError = await writeSequenceRows(only('test'), values['test-out']);
+      const testError = await writeSequenceRows(only('test'), values['test-out'], items);
       if (testError) {
         io.err(formatDataError(testError));
         return EXIT.badInput;
@@ -75,3 +89,26 @@ export const sequencesCommand: Command = {
     return EXIT.ok;
   },
 };
+
+/** The --items options as item features, or undefined without --items. */
+async function itemFeatures(
+  values: { items?: string | undefined; 'item-key'?: string | undefined; 'item-columns'?: string | undefined; 'item-feature'?: string[] | undefined; 'item-flags'?: string[] | undefined },
+  itemColumn: string,
+): Promise<ItemFeatures | DataError | undefined> {
+  const given = [...(values['item-feature'] ?? []).map((v) => ['item-feature', v] as const), ...(values['item-flags'] ?? []).map((v) => ['item-flags', v] as const)];
+  if (values.items === undefined) {
+    if (given.length || values['item-key'] !== undefined || values['item-columns'] !== undefined) throw new UsageError('--item-feature, --item-flags, --item-key and --item-columns need --items <file>');
+    return undefined;
+  }
+  if (!given.length) throw new UsageError('--items needs at least one --item-feature f=column or --item-flags f=col1,col2,…');
+  const features: Record<string, ItemFeatureSpec> = Object.create(null) as Record<string, ItemFeatureSpec>;
+  for (const [option, value] of given) {
+    const match = /^([A-Za-z_][\w-]*)=(.+)$/.exec(value);
+    if (!match) throw new UsageError(`--${option} ${value}: expected name=${option === 'item-flags' ? 'col1,col2,…' : 'column'}`);
+    const [, name, rest] = match as unknown as [string, string, string];
+    if (name in features) throw new UsageError(`--${option} ${value}: feature "${name}" is given twice`);
+    features[name] = option === 'item-flags' ? { flags: rest.split(',').map((c) => c.trim()) } : { column: rest.trim() };
+  }
+  const columns = values['item-columns']?.split(',').map((c) => c.trim());
+  return readItemFeatures(values.items, { key: values['item-key'] ?? itemColumn, features, ...(columns ? { columns, header: false } : {}) });
+}

@@ -242,6 +242,37 @@ describe('towerflow sequences on MovieLens-100k', () => {
     expect(trainRows.slice(0, 500).every((r) => r.label === ((rating.get(`${r.user}/${r.candidate}`) ?? 0) >= 4 ? 1 : 0))).toBe(true);
   });
 
+  it('--items adds each movie\'s genres to candidate and history, from u.item\'s flag columns', async () => {
+    const genres = ['unknown', 'Action', 'Adventure', 'Animation', "Children's", 'Comedy', 'Crime', 'Documentary', 'Drama', 'Fantasy', 'Film-Noir', 'Horror', 'Musical', 'Mystery', 'Romance', 'Sci-Fi', 'Thriller', 'War', 'Western'];
+    const out = path.join(tmp, 'seq-genres.csv');
+    const ml = path.join(DATA, 'movielens-100k');
+    const { code, err } = await run(['sequences', path.join(ml, 'u.data.gz'), '--columns', 'user,item,rating,timestamp', '--out', out, '--max-length', '5', '--items', path.join(ml, 'u.item.gz'), '--item-columns', ['movie', 'title', 'release', 'video', 'url', ...genres].join(','), '--item-key', 'movie', '--item-flags', `genres=${genres.join(',')}`]);
+    expect(err).toEqual([]);
+    expect(code).toBe(EXIT.ok);
+    // Independently: u.item's genre flags (latin-1, '|'-separated), as names joined with '+'.
+    const genreOf = new Map(
+      gunzipSync(readFileSync(path.join(ml, 'u.item.gz')))
+        .toString('latin1')
+        .trim()
+        .split('\n')
+        .map((line) => {
+          const fields = line.split('|');
+          return [fields[0] as string, genres.filter((_, i) => fields[5 + i] === '1').join('+')];
+        }),
+    );
+    const [header, ...lines] = readFileSync(out, 'utf8').trimEnd().split('\n');
+    expect(header).toBe('user,history,candidate,label,timestamp,split,candidate_genres,history_genres');
+    const problems = lines.slice(0, 2000).flatMap((line) => {
+      const f = line.split(',');
+      const history = (f[1] ?? '').split('|');
+      const expected = [genreOf.get(f[2] as string), history.map((item) => genreOf.get(item)).join('|')];
+      return expected[0] === f[6] && expected[1] === f[7] ? [] : [`${line} → expected ${expected.join(' / ')}`];
+    });
+    expect(problems.slice(0, 3)).toEqual([]);
+    expect((await run(['sequences', 'x', '--out', 'y', '--item-flags', 'g=a,b'])).code).toBe(EXIT.usage);
+    expect((await run(['sequences', 'x', '--out', 'y', '--items', 'i.csv'])).code).toBe(EXIT.usage);
+  });
+
   it('usage errors exit 2: --test-last without --test-out, --label-at-least without --label-column', async () => {
     expect((await run(['sequences', 'x', '--out', 'y', '--test-last', '1'])).code).toBe(EXIT.usage);
     expect((await run(['sequences', 'x', '--out', 'y', '--label-at-least', '4'])).code).toBe(EXIT.usage);
