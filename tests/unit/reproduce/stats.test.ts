@@ -40,7 +40,7 @@ describe('study statistics', () => {
     expect(judge(lower, 'higher')).toBe('opposite');
     const noisy = pairedComparison([1, 2, 1, 2], [2, 1, 2, 1.1]);
     expect(judge(noisy, 'lower')).toBe('within noise');
-    expect(describePaired(lower)).toMatch(/^−1\.0000 ± 0\.\d{4} \(95 % CI −1\.\d{4} … −0\.\d{4}; t = −\d+\.\d\d, p = < 0\.001; 4 of 4 below, sign test p = 0\.125\)$/);
+    expect(describePaired(lower)).toMatch(/^−1\.0000 ± 0\.\d{4} \(95 % CI −1\.\d{4} … −0\.\d{4}; t = −\d+\.\d\d, p < 0\.001; 4 of 4 below, sign test p = 0\.125\)$/);
   });
 
   it('refuses pairs that do not line up', () => {
