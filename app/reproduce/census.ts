@@ -135,7 +135,10 @@ export function censusStudy(root: string): Study {
         'Published reproductions, for scale (trained on the 199,523-row training file, which is not available here, so our training split is about a quarter of theirs):',
         ...PUBLISHED.map((p) => `- ${p}`),
       ].join('\n');
-      return { markdown, figures: [{ file: 'census.svg', svg }, { file: 'census-paired.svg', svg: diffSvg }], table: results };
+      const findings = pairedLines
+        .filter((l) => (l.a === 'MMoE' || l.a === 'PLE') && (l.b === base || l.b === 'MMoE'))
+        .map((l) => ({ claim: `${l.a} above ${l.b} on ${l.label} (test AUC, ${l.a} − ${l.b})`, outcome: l.outcome, evidence: describePaired(l.comparison) }));
+      return { markdown, findings, figures: [{ file: 'census.svg', svg }, { file: 'census-paired.svg', svg: diffSvg }], table: results };
     },
   };
 }

@@ -236,7 +236,12 @@ export function dinStudy(root: string): Study {
         '',
         `The paper's finding (DIN above the base model): on GAUC, its metric, ${outcomeText[gaucOutcome]} by seed and ${outcomeText[userOutcome]} by user; on AUC ${outcomeText[aucOutcome]}.`,
       ].join('\n');
-      return { markdown, figures: [{ file: 'din.svg', svg }, { file: 'din-paired.svg', svg: diffSvg }], table: results };
+      const findings = [
+        { claim: 'DIN above the base model on test GAUC, paired by seed (DIN − base)', outcome: gaucOutcome, evidence: describePaired(gaucPaired) },
+        { claim: 'DIN above the base model on each user\'s test AUC, paired by user (DIN − base)', outcome: userOutcome, evidence: describePaired(userPaired) },
+        { claim: 'DIN above the base model on test AUC, paired by seed (DIN − base)', outcome: aucOutcome, evidence: describePaired(aucPaired) },
+      ];
+      return { markdown, findings, figures: [{ file: 'din.svg', svg }, { file: 'din-paired.svg', svg: diffSvg }], table: results };
     },
   };
 }

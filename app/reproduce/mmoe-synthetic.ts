@@ -5,7 +5,7 @@ import type { EncodedSplit } from '../train/encoded';
 import { fitAndTest, pmSe } from './fit';
 import { intervalChart, meanSeRow, renderSvg } from './plot';
 import { describePaired, judge, outcomeText, pairedComparison, summarize, type Outcome, type PairedComparison } from './stats';
-import type { Study, StudyResult } from './study';
+import type { Finding, Study, StudyResult } from './study';
 
 /**
  * Ma et al. 2018 §3.2 / Fig. 4: two regression tasks whose correlation p is controlled. As in the
@@ -171,6 +171,7 @@ export const mmoeSyntheticStudy: Study = {
     const tuning: Awaited<ReturnType<typeof tuneRates>>['trials'] = [];
     const sections: string[] = [];
     const figures: StudyResult['figures'] = [];
+    const findings: Finding[] = [];
     for (const [index, regime] of budget.regimes.entries()) {
       const tuned = await tuneRates(budget, regime, log);
       tuning.push(...tuned.trials);
@@ -187,6 +188,7 @@ export const mmoeSyntheticStudy: Study = {
       const report = await regimeReport(budget, regime, runs.filter((r) => r.c === regime.c), tuned, index === 0);
       sections.push(report.markdown);
       figures.push(...report.figures);
+      findings.push(...report.findings);
     }
     const all = runs.length;
     const notLast = runs.filter((r) => r.bestEpoch < r.epochsRun).length;
@@ -196,7 +198,7 @@ export const mmoeSyntheticStudy: Study = {
       `Training: Adam, batch ${budget.batch}, up to ${budget.maxEpochs} epochs, early stopping on validation loss with patience ${budget.patience}, the best epoch's weights kept. Learning rate per model from {${budget.rates.join(', ')}}, chosen by the lowest validation loss on seed ${TUNING_SEED} (a seed never scored) at the tuning correlation given with each data regime. Nothing is chosen on test rows.`,
       `Convergence: the best epoch came before the last one in ${notLast} of ${all} runs (${((100 * notLast) / Math.max(1, all)).toFixed(0)} %); ${capped.length} run${capped.length === 1 ? '' : 's'} stopped at the ${budget.maxEpochs}-epoch cap${capped.length ? ` (${listCapped(capped)})` : ''}.`,
     ].join('\n');
-    return { markdown: [header, ...sections].join('\n\n'), figures, table: [...runs, ...tuning.map((t) => ({ tuning: true, ...t }))] };
+    return { markdown: [header, ...sections].join('\n\n'), figures, findings, table: [...runs, ...tuning.map((t) => ({ tuning: true, ...t }))] };
   },
 };
 
@@ -206,7 +208,7 @@ async function regimeReport(
   runs: SyntheticRun[],
   tuned: Awaited<ReturnType<typeof tuneRates>>,
   primary: boolean,
-): Promise<{ markdown: string; figures: StudyResult['figures'] }> {
+): Promise<{ markdown: string; figures: StudyResult['figures']; findings: Finding[] }> {
   const { correlations, c } = regime;
   const values = (p: number, model: ModelName, key: 'testMse' | 'trainMse' = 'testMse') =>
     runs.filter((r) => r.p === p && r.model === model).sort((a, b) => a.seed - b.seed).map((r) => r[key]);
@@ -276,7 +278,11 @@ async function regimeReport(
     '',
     ...findings.map((f) => `- ${f.claim}: ${describePaired(f.comparison)} → ${outcomeText[f.outcome]}.`),
   ].join('\n');
-  return { markdown, figures: [{ file: `${slug}.svg`, svg: chart }, { file: `${slug}-paired.svg`, svg: diffChart }] };
+  return {
+    markdown,
+    figures: [{ file: `${slug}.svg`, svg: chart }, { file: `${slug}-paired.svg`, svg: diffChart }],
+    findings: findings.map((f) => ({ claim: `c = ${c}: ${f.claim}`, outcome: f.outcome, evidence: describePaired(f.comparison) })),
+  };
 }
 
 /** The capped runs by name when few, else counted per (c, p, model). */
