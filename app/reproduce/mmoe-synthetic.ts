@@ -48,7 +48,7 @@ const FULL: Budget = {
   maxEpochs: 400,
   patience: 20,
   batch: 128,
-  rates: [0.0005, 0.001, 0.002, 0.005],
+  rates: [0.001, 0.002, 0.005, 0.01],
   regimes: [
     { c: 0.3, correlations: [1.0, 0.9, 0.7, 0.5, 0.3], tuneAt: [0.5] },
     // c = 1 makes the sinusoids matter (their argument spans ~±2 rad, not ±0.6): a harder, less
@@ -140,24 +140,38 @@ async function fit(budget: Budget, model: ModelName, splits: ReturnType<typeof d
   };
 }
 
-/** Per model, the rate with the lowest mean best-validation loss over the tuning correlations (tuning seed only). */
+/**
+ * Per model, the rate with the lowest mean best-validation loss over the tuning correlations (tuning
+ * seed only). A best rate at either end of the grid is not yet a choice, so the grid grows past that
+ * end (×2 or ÷2) until the best lies inside it, at most MAX_EXTENSIONS times per model.
+ */
+const MAX_EXTENSIONS = 3;
+
 async function tuneRates(budget: Budget, regime: Regime, log: (line: string) => void) {
   const trials: { c: number; model: ModelName; learningRate: number; p: number; validLoss: number; bestEpoch: number }[] = [];
-  for (const p of regime.tuneAt) {
-    const splits = dataset(budget, regime.c, p, TUNING_SEED);
-    for (const model of MODELS) {
-      for (const learningRate of budget.rates) {
-        const run = await fit(budget, model, splits, TUNING_SEED, learningRate);
-        trials.push({ c: regime.c, model, learningRate, p, validLoss: run.validLoss, bestEpoch: run.bestEpoch });
-        log(`  tuning c=${regime.c} p=${p} ${model} lr=${learningRate}: validation loss ${run.validLoss.toFixed(4)} (best epoch ${run.bestEpoch}/${run.epochsRun})`);
-      }
+  const splits = new Map(regime.tuneAt.map((p) => [p, dataset(budget, regime.c, p, TUNING_SEED)]));
+  const meanLoss = (model: ModelName, rate: number) => summarize(trials.filter((t) => t.model === model && t.learningRate === rate).map((t) => t.validLoss)).mean;
+  const tried = (model: ModelName) => [...new Set(trials.filter((t) => t.model === model).map((t) => t.learningRate))].sort((a, b) => a - b);
+  const tryRate = async (model: ModelName, learningRate: number) => {
+    for (const [p, data] of splits) {
+      const run = await fit(budget, model, data, TUNING_SEED, learningRate);
+      trials.push({ c: regime.c, model, learningRate, p, validLoss: run.validLoss, bestEpoch: run.bestEpoch });
+      log(`  tuning c=${regime.c} p=${p} ${model} lr=${learningRate}: validation loss ${run.validLoss.toFixed(4)} (best epoch ${run.bestEpoch}/${run.epochsRun})`);
+    }
+  };
+  const chosen = {} as Record<ModelName, number>;
+  for (const model of MODELS) {
+    for (const rate of budget.rates) await tryRate(model, rate);
+    for (let extension = 0; ; extension++) {
+      const rates = tried(model);
+      const best = rates.reduce((a, b) => (meanLoss(model, b) < meanLoss(model, a) ? b : a));
+      chosen[model] = best;
+      const atEdge = rates.length > 1 && (best === rates[0] || best === rates.at(-1));
+      if (!atEdge || extension >= MAX_EXTENSIONS) break;
+      await tryRate(model, best === rates[0] ? best / 2 : best * 2);
     }
   }
-  const meanLoss = (model: ModelName, rate: number) => summarize(trials.filter((t) => t.model === model && t.learningRate === rate).map((t) => t.validLoss)).mean;
-  const chosen = Object.fromEntries(
-    MODELS.map((model) => [model, budget.rates.reduce((best, rate) => (meanLoss(model, rate) < meanLoss(model, best) ? rate : best), budget.rates[0] as number)]),
-  ) as Record<ModelName, number>;
-  return { trials, chosen, meanLoss };
+  return { trials, chosen, meanLoss, tried };
 }
 
 const f4 = (x: number) => x.toFixed(4);
@@ -195,7 +209,7 @@ export const mmoeSyntheticStudy: Study = {
     const capped = runs.filter((r) => r.capped);
     const header = [
       `Data: \`towerflow synth mmoe\` (d = ${DIM}, m = 5 sinusoids, noise variance 0.01), ${budget.train} train / ${budget.valid} validation / ${budget.test} test rows per (c, p, seed); seeds 1–${budget.seeds}. A seed draws the data and the initial weights, so the three models of one seed see the same rows: each comparison below is paired by seed.`,
-      `Training: Adam, batch ${budget.batch}, up to ${budget.maxEpochs} epochs, early stopping on validation loss with patience ${budget.patience}, the best epoch's weights kept. Learning rate per model from {${budget.rates.join(', ')}}, chosen by the lowest validation loss on seed ${TUNING_SEED} (a seed never scored) at the tuning correlation given with each data regime. Nothing is chosen on test rows.`,
+      `Training: Adam, batch ${budget.batch}, up to ${budget.maxEpochs} epochs, early stopping on validation loss with patience ${budget.patience}, the best epoch's weights kept. Learning rate per model from {${budget.rates.join(', ')}} (the grid grows past an end that wins, ×2 or ÷2, up to ${MAX_EXTENSIONS} times), chosen by the lowest validation loss on seed ${TUNING_SEED} (a seed never scored) at the tuning correlation given with each data regime. Nothing is chosen on test rows.`,
       `Convergence: the best epoch came before the last one in ${notLast} of ${all} runs (${((100 * notLast) / Math.max(1, all)).toFixed(0)} %); ${capped.length} run${capped.length === 1 ? '' : 's'} stopped at the ${budget.maxEpochs}-epoch cap${capped.length ? ` (${listCapped(capped)})` : ''}.`,
     ].join('\n');
     return { markdown: [header, ...sections].join('\n\n'), figures, findings, table: [...runs, ...tuning.map((t) => ({ tuning: true, ...t }))] };
@@ -251,7 +265,9 @@ async function regimeReport(
   const tuningTable = [
     `| learning rate | ${MODELS.join(' | ')} |`,
     `|---|${MODELS.map(() => '---').join('|')}|`,
-    ...budget.rates.map((rate) => `| ${rate} | ${MODELS.map((m) => (tuned.meanLoss(m, rate) === Math.min(...budget.rates.map((r) => tuned.meanLoss(m, r))) ? `**${f4(tuned.meanLoss(m, rate))}**` : f4(tuned.meanLoss(m, rate)))).join(' | ')} |`),
+    ...[...new Set(MODELS.flatMap((m) => tuned.tried(m)))]
+      .sort((a, b) => a - b)
+      .map((rate) => `| ${rate} | ${MODELS.map((m) => (!tuned.tried(m).includes(rate) ? '—' : rate === tuned.chosen[m] ? `**${f4(tuned.meanLoss(m, rate))}**` : f4(tuned.meanLoss(m, rate)))).join(' | ')} |`),
   ];
   const markdown = [
     `### c = ${c}${primary ? ' (the data of the earlier rounds)' : ' (harder, less linear tasks)'}`,
