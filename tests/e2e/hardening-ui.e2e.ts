@@ -99,6 +99,8 @@ describe.skipIf(!existsSync(CHROMIUM))('the layout at 1,024 and 1,440 px, and re
     await openTemplate(page, 'mmoe');
     await page.locator('[data-testid="node-experts"] .node-label').click();
     const description = page.getByTestId('kind-description');
+    // allTextContents does not wait: under load the inspector renders after the click returns.
+    await description.locator('code').first().waitFor();
     await expect(description.locator('code').allTextContents()).resolves.toContain('count');
     await expect(description.textContent()).resolves.not.toContain('`');
     await page.close();
