@@ -13,7 +13,7 @@ import type { Graph } from '../../../app/graph/schema';
 import { TEMPLATES } from '../../../scripts/template-definitions';
 import { compileOrThrow, loadTemplate, predictAll, randomBatch } from '../../helpers/plain';
 import {
-  allKindsGraph, dinCategoriesGraph, generate, importModule, passThroughGraph, scratchDir, typeCheck, unlabelledGraph, writeModules, type GeneratedModule,
+  allKindsGraph, dinCategoriesGraph, generate, importModule, passThroughGraph, saveToMemory, scratchDir, typeCheck, unlabelledGraph, writeModules, type GeneratedModule,
 } from './support';
 
 /**
@@ -105,18 +105,6 @@ describe('generated modules', () => {
     });
   });
 });
-
-async function saveToMemory(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
-  let saved: tf.io.ModelArtifacts | undefined;
-  await model.save(
-    tf.io.withSaveHandler(async (artifacts) => {
-      saved = artifacts;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-  );
-  if (!saved) throw new Error('nothing saved');
-  return saved;
-}
 
 describe('saved models cross over', () => {
   const TOWERFLOW_LAYERS = [DinActivationUnit, FusedEmbedding, GateMixture, MaskedPooling, PaddingMask, StackExperts, WeightedSum];

@@ -6,7 +6,7 @@ import { PaddingMask } from '../../../app/compile/layers/padding-mask';
 import { WeightedSum } from '../../../app/compile/layers/weighted-sum';
 import { compileOrThrow, predictAll, randomBatch, rng } from '../../helpers/plain';
 import { parametricGraph } from './parametric-support';
-import { generate, importModule, scratchDir, typeCheck, writeModules, type GeneratedModule } from './support';
+import { generate, importModule, saveToMemory, scratchDir, typeCheck, writeModules, type GeneratedModule } from './support';
 
 /**
  * The generated TypeScript of a graph with PReLU and Dice (MLP, towers, DIN attention) rebuilds the
@@ -41,18 +41,6 @@ function randomize(model: tf.LayersModel, seed: number): void {
       return tf.tensor(Array.from({ length: size }, () => (variance ? 0.5 + random() : random() - 0.5)), shape);
     }),
   );
-}
-
-async function saveToMemory(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
-  let saved: tf.io.ModelArtifacts | undefined;
-  await model.save(
-    tf.io.withSaveHandler(async (artifacts) => {
-      saved = artifacts;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-  );
-  if (!saved) throw new Error('nothing saved');
-  return saved;
 }
 
 describe('generated module of a graph with PReLU and Dice', () => {

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import { GraphBuilder } from '../../../app/graph/builder';
 import type { Graph } from '../../../app/graph/schema';
 import { generateModelModule, STANDALONE_TSC_FLAGS } from '../../../app/codegen/module';
@@ -242,4 +242,17 @@ export function dinCategoriesGraph(): Graph {
   b.connect('features', 'out', 'tower', 'in');
   b.connect('tower', 'out', 'out', 'prediction');
   return b.build();
+}
+
+/** A model's saved artifacts, in memory: what a save/load round trip between two builders carries. */
+export async function saveToMemory(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
+  let saved: tf.io.ModelArtifacts | undefined;
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      saved = artifacts;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+  if (!saved) throw new Error('nothing saved');
+  return saved;
 }
