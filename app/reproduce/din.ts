@@ -78,7 +78,7 @@ export function basePoolingGraph(din: Graph): Graph {
   return { ...din, name: 'Base model (sum pooling)', nodes: din.nodes.map((n) => (n.id === attention.id ? pooling : n)), edges };
 }
 
-const BINDING = {
+export const DIN_MOVIELENS_BINDING = {
   header: true,
   features: {
     user_id: { column: 'user' },
@@ -127,7 +127,7 @@ export function dinStudy(root: string): Study {
       const genreSets = new Set([...items.of.values()].map((v) => v.genres)).size;
       const users = new Set(events.map((e) => e.user)).size;
       log(`  ${events.length} ratings → ${train.length} training rows, ${test.length} test rows (each user's last ${TEST_LAST} ratings); ${items.of.size} movies in ${genreSets} genre sets`);
-      const binding = parseBinding(BINDING);
+      const binding = parseBinding(DIN_MOVIELENS_BINDING);
       if (isDataError(binding)) throw new Error(formatDataError(binding));
 
       const din = dinPaperGraph({ users: users + 2, items: items.of.size + 2, genres: genreSets + 2 });

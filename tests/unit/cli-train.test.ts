@@ -269,6 +269,12 @@ describe('towerflow sequences on MovieLens-100k', () => {
       return expected[0] === f[6] && expected[1] === f[7] ? [] : [`${line} → expected ${expected.join(' / ')}`];
     });
     expect(problems.slice(0, 3)).toEqual([]);
+    // The example graph and binding of DIN with genres train on these rows as written (a 3,000-row slice).
+    const slice = path.join(tmp, 'seq-genres-slice.csv');
+    writeFileSync(slice, `${[header, ...lines.slice(0, 3000)].join('\n')}\n`);
+    const trained = await run(['train', 'examples/movielens-din-genres.graph.json', '--data', slice, '--binding', 'examples/movielens-din-genres.binding.json', '--epochs', '1', '--validation', '0.2', '--runs', runsDir('runs-din-genres')]);
+    expect(trained.err).toEqual([]);
+    expect(trained.code).toBe(EXIT.ok);
     expect((await run(['sequences', 'x', '--out', 'y', '--item-flags', 'g=a,b'])).code).toBe(EXIT.usage);
     expect((await run(['sequences', 'x', '--out', 'y', '--items', 'i.csv'])).code).toBe(EXIT.usage);
   });

@@ -4,7 +4,8 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileGraph } from '../../app/compile/to-tfjs';
 import { validateGraph } from '../../app/validate/validate';
-import { basePoolingGraph, dinPaperGraph } from '../../app/reproduce/din';
+import { basePoolingGraph, DIN_MOVIELENS_BINDING, dinPaperGraph } from '../../app/reproduce/din';
+import { serializeGraph } from '../../app/graph/serialize';
 import { syntheticGraph } from '../../app/reproduce/mmoe-synthetic';
 import { reproduce } from '../../app/reproduce/run';
 import { loadTemplate } from '../helpers/plain';
@@ -48,6 +49,11 @@ describe('reproduce', () => {
     const base = basePoolingGraph(din);
     expect(validateGraph(base).diagnostics).toEqual([]);
     expect(base.nodes.map((n) => n.kind)).toEqual(din.nodes.map((n) => (n.kind === 'attention' ? 'pooling' : n.kind)));
+  });
+
+  it('ships the study\'s DIN as an example users can open and train: examples/movielens-din-genres.*', () => {
+    expect(readFileSync('examples/movielens-din-genres.graph.json', 'utf8')).toBe(serializeGraph(dinPaperGraph({ users: 945, items: 1684, genres: 218 }), '../schema/graph.schema.json'));
+    expect(JSON.parse(readFileSync('examples/movielens-din-genres.binding.json', 'utf8'))).toEqual(DIN_MOVIELENS_BINDING);
   });
 
   it('--quick runs every study and writes its table and figures', async () => {
