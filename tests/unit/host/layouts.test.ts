@@ -13,7 +13,7 @@ describe('known data layouts', () => {
   });
 
   it('loads every shipped binding', () => {
-    expect(layouts.map((l) => l.id)).toEqual(['ali-ccp', 'census-income', 'movielens-din']);
+    expect(layouts.map((l) => l.id)).toEqual(['ali-ccp', 'census-income', 'movielens-din-genres', 'movielens-din']);
   });
 
   it('fits a header-less file by its column count, and a file with a header by the columns the binding names', () => {
@@ -26,6 +26,9 @@ describe('known data layouts', () => {
     // MovieLens sequences from `towerflow sequences`: user, candidate, history, label.
     expect(fittingLayouts(layouts, { hasHeader: true, columns: ['user', 'candidate', 'history', 'label', 'timestamp'] }).map((l) => l.id)).toEqual(['movielens-din']);
     expect(fittingLayouts(layouts, { hasHeader: true, columns: ['user', 'candidate', 'history'] })).toEqual([]);
+    // …and with `--items` genres: both fit, the genres one uses the extra columns.
+    const withGenres = ['user', 'history', 'candidate', 'label', 'timestamp', 'split', 'candidate_genres', 'history_genres'];
+    expect(fittingLayouts(layouts, { hasHeader: true, columns: withGenres }).map((l) => l.id)).toEqual(['movielens-din-genres', 'movielens-din']);
     // A binding that names no column (Ali-CCP's columns already have the graph's names) fits nothing.
     expect(fittingLayouts(layouts, { hasHeader: true, columns: ['click', 'purchase'] })).toEqual([]);
   });
