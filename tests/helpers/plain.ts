@@ -115,3 +115,16 @@ export function predictAll(model: tf.LayersModel, inputs: tf.Tensor[]): number[]
 export function probe(model: tf.LayersModel, layerName: string): tf.LayersModel {
   return tf.model({ inputs: model.inputs, outputs: model.getLayer(layerName).output as tf.SymbolicTensor });
 }
+
+/** Every weight of the model at a value drawn from `random` in [−0.5, 0.5), moving variances in [0.5, 1.5) so they stay positive. */
+export function randomizeWeights(model: tf.LayersModel, random: () => number): void {
+  model.setWeights(
+    model.weights.map((w) => {
+      // Weight shapes are fully known (only a batch dimension could be null, and weights have none).
+      const shape = w.shape.map((d) => d ?? 1);
+      const size = shape.reduce((a, b) => a * b, 1);
+      const variance = /moving_variance(_\d+)?$/.test(w.originalName);
+      return tf.tensor(Array.from({ length: size }, () => (variance ? 0.5 + random() : random() - 0.5)), shape);
+    }),
+  );
+}

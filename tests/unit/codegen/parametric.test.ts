@@ -4,7 +4,7 @@ import { Dice } from '../../../app/compile/layers/dice';
 import { DinActivationUnit } from '../../../app/compile/layers/din-activation-unit';
 import { PaddingMask } from '../../../app/compile/layers/padding-mask';
 import { WeightedSum } from '../../../app/compile/layers/weighted-sum';
-import { compileOrThrow, predictAll, randomBatch, rng } from '../../helpers/plain';
+import { compileOrThrow, predictAll, randomBatch, randomizeWeights, rng } from '../../helpers/plain';
 import { parametricGraph } from './parametric-support';
 import { generate, importModule, saveToMemory, scratchDir, typeCheck, writeModules, type GeneratedModule } from './support';
 
@@ -30,18 +30,6 @@ afterAll(() => scratch.remove());
 
 const load = (fresh = false, which: keyof typeof files = 'dropout'): Promise<GeneratedModule> => importModule(files[which], fresh);
 
-/** Every weight of the model at a random value (moving variances positive), so α and the statistics matter. */
-function randomize(model: tf.LayersModel, seed: number): void {
-  const random = rng(seed);
-  model.setWeights(
-    model.weights.map((w) => {
-      const shape = w.shape.map((d) => d ?? 1);
-      const size = shape.reduce((a, b) => a * b, 1);
-      const variance = /moving_variance(_\d+)?$/.test(w.originalName);
-      return tf.tensor(Array.from({ length: size }, () => (variance ? 0.5 + random() : random() - 0.5)), shape);
-    }),
-  );
-}
 
 describe('generated module of a graph with PReLU and Dice', () => {
   it('type-checks on its own (with and without dropout) and carries Dice and the DIN unit, registered', () => {
@@ -77,7 +65,7 @@ describe('generated module of a graph with PReLU and Dice', () => {
 
   it('predicts what the compiled model predicts from the same weights (within 1e-6), in inference and in a training call', async () => {
     const reference = compileOrThrow(parametricGraph({ dropout: 0 }), 3);
-    randomize(reference.model, 8);
+    randomizeWeights(reference.model, rng(8));
     const model = (await load(false, 'plain')).buildModel();
     for (const layer of reference.model.layers) model.getLayer(layer.name).setWeights(layer.getWeights());
     const { tensors } = randomBatch(reference, 16, 5);
@@ -93,7 +81,7 @@ describe('generated module of a graph with PReLU and Dice', () => {
 
   it('a model saved by Towerflow reloads with the generated classes, and the reverse; α and moving statistics travel', async () => {
     const reference = compileOrThrow(parametricGraph(), 11);
-    randomize(reference.model, 4);
+    randomizeWeights(reference.model, rng(4));
     const generated = await load(true); // evaluating it registers its classes under Towerflow's class names
     const { tensors } = randomBatch(reference, 4, 9);
     const custom = (model: tf.LayersModel) => model.layers.filter((l) => l.getClassName().startsWith('Towerflow'));
@@ -106,7 +94,7 @@ describe('generated module of a graph with PReLU and Dice', () => {
     expect(predictAll(fromTowerflow, tensors)).toEqual(predictAll(reference.model, tensors));
 
     const model = generated.buildModel(11);
-    randomize(model, 5);
+    randomizeWeights(model, rng(5));
     for (const cls of TOWERFLOW) tf.serialization.registerClass(cls);
     const fromGenerated = await tf.loadLayersModel(tf.io.fromMemory(await saveToMemory(model)));
     expect(custom(fromGenerated).every(ours)).toBe(true);

@@ -1,18 +1,18 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT, main, type CliIO } from '../../../app/cli/main';
-import { generateTorchPackage } from '../../../app/codegen/python/package';
 import { NN_MODULE_ATTRIBUTES } from '../../../app/codegen/python/source';
 import { compileGraph } from '../../../app/compile/to-tfjs';
 import { fileSaveHandler } from '../../../app/train/model-files';
+import { randomizeWeights } from '../../helpers/plain';
 import type { Graph } from '../../../app/graph/schema';
 import { ALI_CCP, CENSUS_GZ, movielensSequences, template } from '../train/helpers';
-import { ALL_KINDS_NODES, allKindsGraph, BENIGN_TEXTS, dinCategoriesGraph, scratchDir, VERSION, type GraphTexts } from './support';
-import { pythonEnv, run, runPython } from './python-support';
+import { ALL_KINDS_NODES, allKindsGraph, BENIGN_TEXTS, dinCategoriesGraph, scratchDir, type GraphTexts } from './support';
+import { exportPackage, pythonEnv, run, runPython } from './python-support';
 
 /**
  * The PyTorch export (app/codegen/python), run with real Python: every template's package compiles
@@ -40,14 +40,6 @@ async function cli(argv: string[]): Promise<{ code: number; out: string[]; err: 
   const err: string[] = [];
   const io: CliIO = { out: (t) => void out.push(t), err: (t) => void err.push(t) };
   return { code: await main(argv, io), out, err };
-}
-
-async function exportPackage(graph: Graph, dir: string): Promise<string> {
-  const generated = await generateTorchPackage(graph, { towerflowVersion: VERSION });
-  if (!generated.ok) throw new Error(`test bug: ${generated.diagnostics.map((d) => d.message).join('; ')}`);
-  mkdirSync(dir, { recursive: true });
-  for (const [name, text] of Object.entries(generated.files)) writeFileSync(path.join(dir, name), text);
-  return dir;
 }
 
 const TEMPLATES = ['mmoe', 'shared-bottom', 'ple', 'cgc', 'omoe', 'esmm', 'din'] as const;
@@ -173,14 +165,7 @@ async function torchVersusTfjs(graph: Graph, name: string, id: (random: () => nu
   const { model, inputs } = compiled.compiled;
   let state = 11;
   const random = () => (state = (state * 16807) % 2147483647) / 2147483647;
-  model.setWeights(
-    model.weights.map((w) => {
-      // Weight shapes are fully known (only a batch dimension could be null, and weights have none).
-      const shape = w.shape.map((d) => d ?? 1);
-      const size = shape.reduce((a, b) => a * b, 1);
-      return tf.tensor(Array.from({ length: size }, () => (w.originalName.endsWith('moving_variance') ? 0.5 + random() : random() - 0.5)), shape);
-    }),
-  );
+  randomizeWeights(model, random);
   await model.save(fileSaveHandler(path.join(dir, 'model')));
   const rows = 64;
   const feed = inputs.map((spec, input) => {

@@ -1,14 +1,13 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { generateTorchPackage } from '../../../app/codegen/python/package';
 import { compileGraph } from '../../../app/compile/to-tfjs';
-import type { Graph } from '../../../app/graph/schema';
 import { fileSaveHandler } from '../../../app/train/model-files';
+import { randomizeWeights } from '../../helpers/plain';
 import { parametricGraph } from './parametric-support';
-import { pythonEnv, run, runPython } from './python-support';
-import { scratchDir, VERSION } from './support';
+import { exportPackage, pythonEnv, run, runPython } from './python-support';
+import { scratchDir } from './support';
 
 /**
  * The PyTorch export of PReLU and Dice (nn.PReLU(units, init=0.0) and model.py's Dice helper, in
@@ -24,14 +23,6 @@ const PYTHON = env.python ?? 'python3';
 const BIN = path.dirname(PYTHON);
 const tmp = scratchDir('towerflow-torch-parametric-');
 afterAll(() => tmp.remove());
-
-async function exportPackage(graph: Graph, dir: string): Promise<string> {
-  const generated = await generateTorchPackage(graph, { towerflowVersion: VERSION });
-  if (!generated.ok) throw new Error(`test bug: ${generated.diagnostics.map((d) => d.message).join('; ')}`);
-  mkdirSync(dir, { recursive: true });
-  for (const [name, text] of Object.entries(generated.files)) writeFileSync(path.join(dir, name), text);
-  return dir;
-}
 
 /** The tfjs weights whose PyTorch twins the training call moves as tfjs does: Dice's statistics (batch norm's running variance is unbiased in torch). */
 const DICE_STATISTIC = /(_act_\d+\/moving_(mean|variance)|_unit\/moving_(mean|variance)_\d+)$/;
@@ -81,14 +72,7 @@ describe.skipIf(!env.python)('PyTorch export: PReLU and Dice', () => {
     const { model, inputs } = compiled.compiled;
     let state = 11;
     const random = () => (state = (state * 16807) % 2147483647) / 2147483647;
-    model.setWeights(
-      model.weights.map((w) => {
-        const shape = w.shape.map((d) => d ?? 1);
-        const size = shape.reduce((a, b) => a * b, 1);
-        const variance = /moving_variance(_\d+)?$/.test(w.originalName);
-        return tf.tensor(Array.from({ length: size }, () => (variance ? 0.5 + random() : random() - 0.5)), shape);
-      }),
-    );
+    randomizeWeights(model, random);
     await model.save(fileSaveHandler(path.join(dir, 'model')));
     const rows = 64;
     const feed = inputs.map((spec) => {

@@ -1,7 +1,10 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { generateTorchPackage } from '../../../app/codegen/python/package';
+import type { Graph } from '../../../app/graph/schema';
+import { VERSION } from './support';
 
 /**
  * The project-local Python the PyTorch export tests run in (scripts/python-env.sh: .venv-torch, or
@@ -32,4 +35,13 @@ export async function runPython(python: string, args: string[], cwd: string, tim
     const e = error as { stdout?: string; stderr?: string; message: string };
     throw new Error(`python ${args.join(' ')} failed: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`);
   }
+}
+
+/** Writes the PyTorch package Towerflow generates for `graph` into `dir`. */
+export async function exportPackage(graph: Graph, dir: string): Promise<string> {
+  const generated = await generateTorchPackage(graph, { towerflowVersion: VERSION });
+  if (!generated.ok) throw new Error(`test bug: ${generated.diagnostics.map((d) => d.message).join('; ')}`);
+  mkdirSync(dir, { recursive: true });
+  for (const [name, text] of Object.entries(generated.files)) writeFileSync(path.join(dir, name), text);
+  return dir;
 }
