@@ -4,7 +4,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHostHandlers, type Host } from '../../../app/host/handlers';
-import { electronBinary } from '../../../scripts/electron-binary.mjs';
+import { browserOpener, displayAvailable } from '../../../scripts/web-mode.mjs';
 import { call, censusBinding, makeWorkspace, ok, recordRuns, REPO, template, writeCensus } from './helpers';
 
 /**
@@ -56,17 +56,27 @@ describe('the electron-vite build', () => {
   });
 });
 
-describe('the desktop app', () => {
-  // The Electron smoke test itself is tests/e2e/electron.e2e.ts.
-  const electron = electronBinary();
+describe('where the desktop window can open', () => {
+  // npm start itself, falling back to web mode, is tested in tests/e2e/npm-start.e2e.ts; the Electron
+  // smoke test is tests/e2e/electron.e2e.ts.
+  it.each([
+    ['linux', {}, false],
+    ['linux', { DISPLAY: ':0' }, true],
+    ['linux', { WAYLAND_DISPLAY: 'wayland-0' }, true],
+    ['freebsd', {}, false],
+    ['darwin', {}, true],
+    ['win32', {}, true],
+  ] as const)('%s with %o: a display is %s', (platform, env, expected) => {
+    expect(displayAvailable(env, platform).ok).toBe(expected);
+  });
 
-  it.skipIf(Boolean(electron.path))('npm start tries to fetch the Electron binary, then says why there is none and offers web mode', () => {
-    const start = spawnSync(process.execPath, [join(REPO, 'scripts/desktop.mjs')], { cwd: REPO, encoding: 'utf8' });
-    expect(start.status).toBe(1);
-    expect(start.stderr).toContain('fetching the Electron binary');
-    expect(start.stderr).toMatch(/\((its download failed: .+|ELECTRON_SKIP_BINARY_DOWNLOAD is set.*)\)/);
-    expect(start.stderr).toContain('no Electron binary is available');
-    expect(start.stderr).toContain('npm run web');
-    expect(start.stderr).toContain('towerflow serve --workspace');
+  it('opens the address in the default browser only where there is a display and it is not turned off', () => {
+    const url = 'http://127.0.0.1:4870/?token=abc';
+    expect(browserOpener(url, { DISPLAY: ':0' }, 'linux')).toEqual({ command: 'xdg-open', args: [url] });
+    expect(browserOpener(url, {}, 'darwin')).toEqual({ command: 'open', args: [url] });
+    expect(browserOpener(url, {}, 'win32')).toEqual({ command: 'cmd', args: ['/c', 'start', '""', url] });
+    expect(browserOpener(url, {}, 'linux')).toBeUndefined();
+    expect(browserOpener(url, { DISPLAY: ':0', TOWERFLOW_OPEN_BROWSER: '0' }, 'linux')).toBeUndefined();
+    expect(browserOpener(url, { BROWSER: 'none' }, 'darwin')).toBeUndefined();
   });
 });
