@@ -2,7 +2,8 @@
 # Creates (or reuses) the project-local Python environment the PyTorch export is tested in, and
 # prints the path of its python on the last line of stdout.
 #
-#   scripts/python-env.sh              .venv-torch/: torch, numpy, ruff (latest from PyPI)
+#   scripts/python-env.sh              .venv-torch/: torch, numpy, ruff, pandas, pyarrow (latest from PyPI;
+#                                      pandas and pyarrow: the data bench's peer and Parquet fixtures)
 #   scripts/python-env.sh --torchrec   .venv-torchrec/: the versions that load together on CPU
 #                                      (torch 2.14.1 + fbgemm-gpu-cpu 1.9.0 + torchrec 1.9.2; see
 #                                      README "Scale out": torch 2.15 and fbgemm-gpu-cpu 1.9.0 do not)
@@ -28,8 +29,8 @@ if ! "$python" -c 'import sys, venv; sys.exit(0 if sys.version_info >= (3, 9) el
 fi
 
 if [ "$flavour" = torch ]; then
-  check='import torch, numpy; import ruff'
-  packages=(torch numpy ruff)
+  check='import torch, numpy; import ruff; import pandas, pyarrow'
+  packages=(torch numpy ruff pandas pyarrow)
 else
   check='import torch, fbgemm_gpu, torchrec, numpy; import ruff'
   packages=()
