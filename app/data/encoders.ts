@@ -325,13 +325,21 @@ export interface IdListJSON {
   readonly ids: VocabularyJSON | HashJSON;
 }
 
-/** Tokens of an id list, trimmed, empty tokens dropped. */
-export function splitIds(value: Raw, separator: IdSeparator): string[] {
+/**
+ * Tokens of an id list by position, trimmed; a missing token is null. Tokens follow the rule for
+ * cells: '' and '?' are missing (the sequences writer puts '?' where an item has no side feature).
+ */
+export function listTokens(value: Raw, separator: IdSeparator): (string | null)[] {
   if (value === null) return [];
-  return value
-    .split(separator)
-    .map((token) => token.trim())
-    .filter((token) => token !== '');
+  return value.split(separator).map((token) => {
+    const trimmed = token.trim();
+    return trimmed === '' || trimmed === '?' ? null : trimmed;
+  });
+}
+
+/** Tokens of an id list, trimmed, missing tokens dropped. */
+export function splitIds(value: Raw, separator: IdSeparator): string[] {
+  return listTokens(value, separator).filter((token): token is string => token !== null);
 }
 
 /**
@@ -342,7 +350,8 @@ export function splitIds(value: Raw, separator: IdSeparator): string[] {
  * and 0 marks padding (a mask is `id !== 0`). Ids that encode to 0 (out of vocabulary) are
  * dropped before truncation rather than kept as holes, so the window holds the most recent
  * known ids. Pass the same VocabularyEncoder instance to the candidate column's encoder to
- * share one id space (fit it with a VocabularyCounter over both columns).
+ * share one id space (fit it with a VocabularyCounter over both columns). Lists that describe one
+ * behaviour sequence together are encoded by an IdListGroup, which keeps their positions paired.
  */
 export class IdListEncoder {
   constructor(
@@ -386,6 +395,67 @@ export class IdListEncoder {
 
   toJSON(): IdListJSON {
     return { type: 'idlist', separator: this.separator, maxLength: this.maxLength, padding: 'left', ids: this.ids.toJSON() };
+  }
+}
+
+// ---------------------------------------------------------------- behaviour sequences
+
+/** Where a group's row came from, for error messages: columns[i] is the data column of list i. */
+export interface GroupSource {
+  readonly file?: string;
+  readonly line?: number;
+  readonly columns: readonly string[];
+}
+
+/**
+ * The id lists of one behaviour sequence, encoded together. Position p of every list describes one
+ * behaviour (DIN's item at p and that item's category at p), and the model joins the lists position
+ * by position, so a position is kept in all of them or in none: it is kept when every list has a
+ * known id there. Keeping a half-known behaviour would not help: padding id 0 is masked, and the
+ * joined mask is the product of the lists' masks, so the model would ignore it anyway while it took
+ * a slot of the window; dropping it lets the window hold the most recent complete behaviours, as a
+ * single list keeps its most recent known ids. A missing cell stands for a list of unknown ids;
+ * lists of different lengths in one row cannot be paired and are an error.
+ */
+export class IdListGroup {
+  constructor(readonly lists: readonly IdListEncoder[]) {
+    if (lists.length === 0) throw new RangeError('an id list group needs at least one list');
+  }
+
+  /** The kept positions of one row and every list's tokens, or the list whose length differs. */
+  behaviours(values: readonly Raw[]): { kept: number[]; tokens: (string | null)[][] } | { list: number; length: number; expected: number } {
+    const tokens = this.lists.map((list, i) => listTokens(values[i] ?? null, list.separator));
+    const present = tokens.map((t, i) => ({ i, length: t.length })).filter((t) => (values[t.i] ?? null) !== null);
+    const expected = present[0]?.length ?? 0;
+    const odd = present.find((t) => t.length !== expected);
+    if (odd) return { list: odd.i, length: odd.length, expected };
+    const kept: number[] = [];
+    for (let p = 0; p < expected; p++) {
+      if (this.lists.every((list, i) => list.ids.encode(tokens[i]?.[p] ?? null) !== 0)) kept.push(p);
+    }
+    return { kept, tokens };
+  }
+
+  /** Writes list i's padded row into outs[i] at offsets[i]; each list keeps its own maxLength most recent behaviours. */
+  encode(values: readonly Raw[], outs: readonly Int32Array[], offsets: readonly number[], where: GroupSource): DataError | undefined {
+    const found = this.behaviours(values);
+    if ('list' in found) {
+      const first = this.lists.findIndex((_, i) => (values[i] ?? null) !== null);
+      return dataError(
+        'E_DATA_SEQUENCE_LENGTHS',
+        `this id list has ${found.length} entries but ${showValue(where.columns[first] ?? '')} has ${found.expected}; the lists of one behaviour sequence hold one entry per behaviour, in the same order`,
+        { ...(where.file !== undefined ? { file: where.file } : {}), ...(where.line !== undefined ? { line: where.line } : {}), column: where.columns[found.list] ?? '' },
+      );
+    }
+    this.lists.forEach((list, i) => {
+      const out = outs[i] as Int32Array;
+      const offset = offsets[i] ?? 0;
+      const positions = found.kept.slice(Math.max(0, found.kept.length - list.maxLength));
+      const start = offset + list.maxLength - positions.length;
+      out.fill(0, offset, start);
+      positions.forEach((p, k) => (out[start + k] = list.ids.encode(found.tokens[i]?.[p] ?? null)));
+    });
+    return undefined;
   }
 }
 

@@ -7,7 +7,16 @@ import type { CompiledGraph, ModelInputSpec } from '../compile/to-tfjs';
  */
 export type InputPlan =
   | { kind: 'ids'; spec: ModelInputSpec; column: string; vocab: string; vocabSize: number }
-  | { kind: 'sequence'; spec: ModelInputSpec; column: string; vocab: string; vocabSize: number; maxLength: number }
+  | {
+      kind: 'sequence';
+      spec: ModelInputSpec;
+      column: string;
+      vocab: string;
+      vocabSize: number;
+      maxLength: number;
+      /** Set when the model joins this sequence position by position with others: the first input name of that group. */
+      group?: string;
+    }
   | { kind: 'numeric'; spec: ModelInputSpec; columns: string[] };
 
 export function planInputs(compiled: Pick<CompiledGraph, 'inputs' | 'validation'>): InputPlan[] {
@@ -20,15 +29,61 @@ export function planInputs(compiled: Pick<CompiledGraph, 'inputs' | 'validation'
     const table = typeof entry.params.table === 'string' ? entry.params.table : '';
     for (const column of columnsOf(input?.params)) tableOfColumn.set(column, table || column);
   }
+  const groups = new Map<string, string>();
+  for (const group of sequenceGroups(compiled)) for (const name of group) groups.set(name, group[0] as string);
   return compiled.inputs.map((spec): InputPlan => {
     const entry = nodes.get(spec.nodeId);
     const vocabSize = typeof entry?.params?.vocabSize === 'number' ? entry.params.vocabSize : 2;
     const column = spec.columns[0] ?? spec.name;
     if (spec.dtype === 'float32') return { kind: 'numeric', spec, columns: spec.columns };
     const vocab = tableOfColumn.get(column) ?? column;
-    if (entry?.node.kind === 'input.sequence') return { kind: 'sequence', spec, column, vocab, vocabSize, maxLength: spec.shape[0] ?? 1 };
+    if (entry?.node.kind === 'input.sequence') {
+      const group = groups.get(spec.name);
+      return { kind: 'sequence', spec, column, vocab, vocabSize, maxLength: spec.shape[0] ?? 1, ...(group !== undefined ? { group } : {}) };
+    }
     return { kind: 'ids', spec, column, vocab, vocabSize };
   });
+}
+
+/**
+ * Sequence inputs that the model joins position by position (a concat of DIN's item and category
+ * histories, or anything else that takes two masked sequences), as groups of input names in input
+ * order; a sequence used alone is in none. A masked tensor carries the positions of the sequence
+ * inputs it came from; a node that takes masked tensors from several of them pairs their positions.
+ */
+export function sequenceGroups(compiled: Pick<CompiledGraph, 'inputs' | 'validation'>): string[][] {
+  const { structure, order, edgeTensors } = compiled.validation;
+  const carries = new Map<string, Set<string>>();
+  const root = new Map<string, string>();
+  const find = (id: string): string => {
+    let at = id;
+    while (root.get(at) !== at) at = root.get(at) as string;
+    return at;
+  };
+  for (const id of order) {
+    if (structure.nodes.get(id)?.node.kind === 'input.sequence') {
+      carries.set(id, new Set([id]));
+      root.set(id, id);
+      continue;
+    }
+    const carried = new Set<string>();
+    for (const edges of structure.incoming.get(id)?.values() ?? []) {
+      for (const edge of edges) {
+        if (!edgeTensors.get(edge.id)?.masked) continue;
+        for (const source of carries.get(edge.source.node) ?? []) carried.add(source);
+      }
+    }
+    const [first, ...rest] = carried;
+    for (const other of rest) root.set(find(other), find(first as string));
+    carries.set(id, carried);
+  }
+  const members = new Map<string, string[]>();
+  for (const spec of compiled.inputs) {
+    if (!root.has(spec.nodeId)) continue;
+    const key = find(spec.nodeId);
+    members.set(key, [...(members.get(key) ?? []), spec.name]);
+  }
+  return [...members.values()].filter((names) => names.length > 1);
 }
 
 function columnsOf(params: Record<string, unknown> | undefined): string[] {

@@ -3,7 +3,7 @@ import type { EncodedSplit } from '../train/encoded';
 import { dataColumnOf, labelRules, type DatasetBinding } from './binding';
 import type { IdSeparator } from './column-kinds';
 import {
-  HashEncoder, IdListEncoder, NumericEncoder, NumericStats, VocabularyCounter, VocabularyEncoder, encoderFromJSON,
+  HashEncoder, IdListEncoder, IdListGroup, NumericEncoder, NumericStats, VocabularyCounter, VocabularyEncoder, encoderFromJSON,
   type EncoderJSON, type IdEncoder,
 } from './encoders';
 import { dataError, isDataError, type DataError } from './errors';
@@ -26,6 +26,11 @@ export interface FittedEncoders {
   inputs: Record<string, { columns: string[]; encoders: EncoderJSON[] }>;
   labels: Record<string, LabelRule>;
   group?: string;
+  /**
+   * Sequence inputs whose id lists are encoded together, one behaviour per position (IdListGroup).
+   * Absent in runs made before behaviours were kept aligned: their lists are encoded one by one, as they were trained.
+   */
+  sequences?: string[][];
 }
 
 export interface PreparedData {
@@ -152,13 +157,14 @@ async function encodeTable(table: Table, rowEncoder: RowEncoder, withLabels: boo
   return error ?? split;
 }
 
-interface RowEncoder {
+/** Encodes rows into splits with fitted encoders: training, prediction and runs:inspect all encode through it. */
+export interface RowEncoder {
   allocate(rows: number, withLabels: boolean): EncodedSplit;
   encode(row: TableRow, file: string, split: EncodedSplit, at: number, withLabels?: boolean): DataError | undefined;
 }
 
-function makeRowEncoder(compiled: Pick<CompiledGraph, 'inputs'>, fitted: FittedEncoders): RowEncoder | DataError {
-  type Built = { name: string; width: number; dtype: 'int32' | 'float32'; columns: string[]; encoders: ReturnType<typeof encoderFromJSON>[] };
+export function makeRowEncoder(compiled: Pick<CompiledGraph, 'inputs'>, fitted: FittedEncoders): RowEncoder | DataError {
+  type Built = { name: string; width: number; dtype: 'int32' | 'float32'; columns: string[]; encoders: ReturnType<typeof encoderFromJSON>[]; grouped: boolean };
   const built: Built[] = [];
   for (const spec of compiled.inputs) {
     const entry = own(fitted.inputs, spec.name);
@@ -166,7 +172,20 @@ function makeRowEncoder(compiled: Pick<CompiledGraph, 'inputs'>, fitted: FittedE
     const encoders = entry.encoders.map(encoderFromJSON);
     const bad = encoders.find(isDataError);
     if (bad) return bad;
-    built.push({ name: spec.name, width: spec.shape.reduce((a, b) => a * b, 1), dtype: spec.dtype, columns: entry.columns, encoders });
+    built.push({ name: spec.name, width: spec.shape.reduce((a, b) => a * b, 1), dtype: spec.dtype, columns: entry.columns, encoders, grouped: false });
+  }
+  const sequenceGroups: { group: IdListGroup; members: Built[] }[] = [];
+  for (const names of fitted.sequences ?? []) {
+    const members = names.map((name) => built.find((b) => b.name === name));
+    const bad = names.find((name, i) => {
+      const member = members[i];
+      return member === undefined || member.grouped || !(member.encoders[0] instanceof IdListEncoder);
+    });
+    if (bad !== undefined || members.length < 2) {
+      return dataError('E_DATA_BAD_ENCODER_JSON', `the saved encoders group ${JSON.stringify(names)} as one behaviour sequence, but ${bad === undefined ? 'a group needs two lists' : `"${bad}" is not a model input encoded as an id list, or is in two groups`}`);
+    }
+    for (const member of members as Built[]) member.grouped = true;
+    sequenceGroups.push({ group: new IdListGroup((members as Built[]).map((m) => m.encoders[0] as IdListEncoder)), members: members as Built[] });
   }
   const labelNames = Object.keys(fitted.labels);
   const groups = new Map<string, number>();
@@ -178,7 +197,17 @@ function makeRowEncoder(compiled: Pick<CompiledGraph, 'inputs'>, fitted: FittedE
       ...(fitted.group ? { groups: new Int32Array(rows) } : {}),
     }),
     encode: (row, file, split, at, withLabels = true) => {
+      for (const { group, members } of sequenceGroups) {
+        const error = group.encode(
+          members.map((m) => cell(row, m.columns[0] as string)),
+          members.map((m) => split.inputs[m.name] as Int32Array),
+          members.map((m) => at * m.width),
+          { file, line: row.line, columns: members.map((m) => m.columns[0] as string) },
+        );
+        if (error) return error;
+      }
       for (const b of built) {
+        if (b.grouped) continue;
         const out = split.inputs[b.name] as Int32Array | Float32Array;
         for (let c = 0; c < b.columns.length; c++) {
           const column = b.columns[c] as string;
@@ -249,12 +278,17 @@ function fitEncoders(
       inputs[plan.spec.name] = { columns: [dataColumnOf(binding, plan.column)], encoders: [idEncoder(plan).toJSON()] };
     }
   }
+  const sequences = new Map<string, string[]>();
+  for (const plan of plans) {
+    if (plan.kind === 'sequence' && plan.group !== undefined) sequences.set(plan.group, [...(sequences.get(plan.group) ?? []), plan.spec.name]);
+  }
   return {
     format: 'towerflow.encoders',
     version: 1,
     inputs,
     labels: Object.fromEntries(rules),
     ...(binding.group ? { group: binding.group } : {}),
+    ...(sequences.size > 0 ? { sequences: [...sequences.values()] } : {}),
   };
 }
 

@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { openTable, type TableRow } from '../data/table-reader';
-import { HashEncoder, IdListEncoder, NumericEncoder, VocabularyEncoder, encoderFromJSON, splitIds } from '../data/encoders';
+import { IdListEncoder, IdListGroup, encoderFromJSON } from '../data/encoders';
+import { makeRowEncoder } from '../data/prepare';
 import { formatDataError, isDataError } from '../data/errors';
 import { makeSplitter } from '../data/split';
-import { batchInputs, range, widthOf, type EncodedSplit } from '../train/encoded';
+import { batchInputs, range, type EncodedSplit } from '../train/encoded';
 import { loadRun, type LoadedRun } from '../train/run';
 import { hostError, type AttentionInspection, type GateInspection, type HostError, type RunInspection } from './contract';
 
@@ -78,23 +79,20 @@ async function inspectionRows(run: LoadedRun, data: string | undefined, limit: n
 /**
  * The first `limit` rows of `file` that `keep` takes (by data-row index), encoded with the run's
  * fitted encoders, inputs only; reading stops at the last row needed. encodeFile would read and
- * encode the whole file (twice: it counts first); this encodes as its row encoder does, with the
- * same encoder classes (tests/unit/host/inspect-rows.test.ts holds the two equal).
+ * encode the whole file (twice: it counts first); this encodes with the same row encoder
+ * (tests/unit/host/inspect-rows.test.ts holds the two equal).
  */
 export async function encodeRows(run: Pick<LoadedRun, 'binding' | 'encoders' | 'compiled'>, file: string, keep: (index: number) => boolean, limit: number): Promise<{ encoded: EncodedSplit; fileIndices: number[] } | HostError> {
   const table = await openTable(file, { header: run.binding.header, ...(run.binding.columns ? { columns: run.binding.columns } : {}) });
   if (isDataError(table)) return hostError(table.code, formatDataError(table), file);
-  const inputs = [];
   for (const spec of run.compiled.inputs) {
     const fitted = run.encoders.inputs[spec.name];
     if (!fitted) return hostError('E_DATA_BAD_ENCODER_JSON', `the saved encoders have nothing for model input "${spec.name}"; the graph changed since training`, file);
-    const encoders = fitted.encoders.map(encoderFromJSON);
-    const bad = encoders.find(isDataError);
-    if (bad) return hostError(bad.code, bad.message, file);
     const missing = fitted.columns.find((c) => !table.columns.includes(c));
     if (missing !== undefined) return hostError('E_DATA_MISSING_COLUMN', `model input "${spec.name}" needs column "${missing}", which ${file} does not have`, file);
-    inputs.push({ spec, width: widthOf(spec), columns: fitted.columns, encoders });
   }
+  const rowEncoder = makeRowEncoder(run.compiled, run.encoders);
+  if (isDataError(rowEncoder)) return hostError(rowEncoder.code, rowEncoder.message, file);
   const rows: TableRow[] = [];
   const fileIndices: number[] = [];
   let index = 0;
@@ -107,25 +105,10 @@ export async function encodeRows(run: Pick<LoadedRun, 'binding' | 'encoders' | '
     index++;
     if (rows.length >= limit) break;
   }
-  const encoded: EncodedSplit = { rows: rows.length, inputs: {}, labels: {} };
-  for (const { spec, width, columns, encoders } of inputs) {
-    const out = spec.dtype === 'int32' ? new Int32Array(rows.length * width) : new Float32Array(rows.length * width);
-    encoded.inputs[spec.name] = out;
-    for (const [at, row] of rows.entries()) {
-      for (const [c, column] of columns.entries()) {
-        const encoder = encoders[c];
-        const raw = row.values[column] ?? null;
-        if (encoder instanceof NumericEncoder) {
-          const value = encoder.encode(raw, { file, line: row.line, column });
-          if (isDataError(value)) return hostError(value.code, formatDataError(value), file);
-          out[at * width + c] = value;
-        } else if (encoder instanceof IdListEncoder) {
-          encoder.encode(raw, out as Int32Array, at * width);
-        } else if (encoder instanceof VocabularyEncoder || encoder instanceof HashEncoder) {
-          out[at * width + c] = encoder.encode(raw);
-        }
-      }
-    }
+  const encoded = rowEncoder.allocate(rows.length, false);
+  for (const [at, row] of rows.entries()) {
+    const error = rowEncoder.encode(row, file, encoded, at, false);
+    if (error) return hostError(error.code, formatDataError(error), file);
   }
   return { encoded, fileIndices };
 }
@@ -200,18 +183,26 @@ async function historyItems(run: LoadedRun, attentionId: string, file: string, f
   const embedding = incoming.get(attentionId)?.get('keys')?.[0]?.source.node;
   const sequence = embedding === undefined ? undefined : incoming.get(embedding)?.get('ids')?.[0]?.source.node;
   const spec = run.compiled.inputs.find((i) => i.nodeId === sequence);
-  const fitted = spec ? run.encoders.inputs[spec.name] : undefined;
-  const encoder = fitted?.encoders[0] ? encoderFromJSON(fitted.encoders[0]) : undefined;
-  const column = fitted?.columns[0];
+  // The lists encoded together with this one decide which of its positions are kept.
+  const names = run.encoders.sequences?.find((g) => spec !== undefined && g.includes(spec.name)) ?? (spec ? [spec.name] : []);
+  const lists = names.map((name) => {
+    const fitted = run.encoders.inputs[name];
+    const encoder = fitted?.encoders[0] ? encoderFromJSON(fitted.encoders[0]) : undefined;
+    return { name, column: fitted?.columns[0], encoder };
+  });
   const empty = Array.from({ length }, () => null);
-  if (!(encoder instanceof IdListEncoder) || column === undefined) return empty;
+  const at = lists.findIndex((l) => l.name === spec?.name);
+  if (at < 0 || lists.some((l) => !(l.encoder instanceof IdListEncoder) || l.column === undefined)) return empty;
+  const group = new IdListGroup(lists.map((l) => l.encoder as IdListEncoder));
   const table = await openTable(file, { header: run.binding.header, ...(run.binding.columns ? { columns: run.binding.columns } : {}) });
   if (isDataError(table)) return empty;
   let index = 0;
   for await (const row of table.rows()) {
     if (isDataError(row)) return empty;
     if (index++ !== fileIndex) continue;
-    const known = splitIds(row.values[column] ?? null, encoder.separator).filter((token) => encoder.ids.encode(token) !== 0);
+    const found = group.behaviours(lists.map((l) => row.values[l.column as string] ?? null));
+    if ('list' in found) return empty;
+    const known = found.kept.map((p) => found.tokens[at]?.[p] ?? null);
     const kept = known.slice(Math.max(0, known.length - length));
     return [...Array.from({ length: length - kept.length }, () => null), ...kept];
   }
