@@ -14,7 +14,10 @@ in Towerflow and one trained here see identical inputs:
   - categorical ids: a vocabulary of the most frequent values (then by value), id 0 for missing or
     unseen, or FNV-1a hashing into the table ("encoding": "hash");
   - numbers: standardised (population std), optionally of log1p(x); missing is the mean (0);
-  - id lists: the most recent max_length known ids, left-padded with 0;
+  - id lists: the most recent max_length known ids, left-padded with 0 ("?" and empty tokens are
+    missing); the lists of one behaviour sequence (INPUTS' "group", encoders.json's "sequences":
+    DIN's item history and the genres of those items) keep a position in all of them or in none,
+    kept only where every list has a known id, so item p stays paired with its own genres;
   - labels by rule: equals / atLeast / 0-1 column / numeric / all / any.
 Encoders come from a Towerflow run's encoders.json, or are fitted here on the training rows
 (fit_encoders) and saved in the same format.
@@ -177,10 +180,15 @@ def fnv1a32(text: str) -> int:
     return h
 
 
-def split_ids(value: str | None, separator: str) -> list[str]:
+def list_tokens(value: str | None, separator: str) -> list[str | None]:
+    """Tokens by position, trimmed; a missing token ("" or "?", as for cells) is None."""
     if value is None:
         return []
-    return [t.strip() for t in value.split(separator) if t.strip() != ""]
+    return [None if t.strip() in MISSING else t.strip() for t in value.split(separator)]
+
+
+def split_ids(value: str | None, separator: str) -> list[str]:
+    return [t for t in list_tokens(value, separator) if t is not None]
 
 
 class Vocabulary:
@@ -291,6 +299,28 @@ class IdList:
         return {"type": "idlist", "separator": self.separator, "maxLength": self.max_length, "padding": "left", "ids": self.ids.to_json()}
 
 
+class IdListGroup:
+    """The id lists of one behaviour sequence: a position is kept in every list when every list has a known id there, else in none."""
+
+    def __init__(self, lists: list[IdList]) -> None:
+        self.lists = lists
+
+    def encode(self, raws: list[str | None], where: tuple) -> list[list[int]]:
+        tokens = [list_tokens(raw, coder.separator) for raw, coder in zip(raws, self.lists)]
+        present = [i for i, raw in enumerate(raws) if raw is not None]
+        expected = len(tokens[present[0]]) if present else 0
+        for i in present:
+            if len(tokens[i]) != expected:
+                raise DataError("E_DATA_SEQUENCE_LENGTHS", f"this id list has {len(tokens[i])} entries but another list of its behaviour sequence has {expected}", where[0], where[1], where[2][i])
+        # A missing cell is a list of unknown ids.
+        kept = [p for p in range(expected) if all(coder.ids.encode(t[p] if p < len(t) else None) != 0 for t, coder in zip(tokens, self.lists))]
+        rows = []
+        for t, coder in zip(tokens, self.lists):
+            window = kept[max(0, len(kept) - coder.max_length):]
+            rows.append([0] * (coder.max_length - len(window)) + [coder.ids.encode(t[p]) for p in window])
+        return rows
+
+
 def encoder_from_json(spec: dict):
     kind = spec.get("type")
     if kind == "vocabulary":
@@ -397,6 +427,12 @@ def fit_encoders(file: str, binding: dict, inputs: list[dict], outputs: list[dic
     result = {"format": "towerflow.encoders", "version": 1, "inputs": fitted, "labels": label_rules(binding, outputs)}
     if binding.get("group"):
         result["group"] = binding["group"]
+    groups: dict[str, list[str]] = {}
+    for spec in inputs:
+        if spec["kind"] == "sequence" and spec.get("group") is not None:
+            groups.setdefault(spec["group"], []).append(spec["name"])
+    if groups:
+        result["sequences"] = list(groups.values())
     return result
 
 
@@ -412,11 +448,24 @@ def encode_file(file: str, binding: dict, encoders: dict, inputs: list[dict], wi
     missing = [c for _, columns, _ in built for c in columns if c not in table.columns]
     if missing:
         raise DataError("E_DATA_MISSING_COLUMN", "the file has no such column; map it in the dataset binding", file, None, missing[0])
+    # Runs saved without "sequences" encoded their lists one by one, and are read as they were trained.
+    by_name = {spec["name"]: (spec, columns, coders) for spec, columns, coders in built}
+    groups = []
+    for names in encoders.get("sequences", []):
+        if len(names) < 2 or any(n not in by_name or not isinstance(by_name[n][2][0], IdList) for n in names):
+            raise DataError("E_DATA_BAD_ENCODER_JSON", f"the encoders group {names!r} as one behaviour sequence, but not all of them are id-list inputs")
+        groups.append((names, [by_name[n][1][0] for n in names], IdListGroup([by_name[n][2][0] for n in names])))
+    grouped = {n for names, _, _ in groups for n in names}
     rules = encoders.get("labels", {}) if with_labels else {}
     rows: dict[str, list] = {spec["name"]: [] for spec, _, _ in built}
     labels: dict[str, list] = {name: [] for name in rules}
     for line, values in table.rows():
+        for names, columns, group in groups:
+            for name, encoded in zip(names, group.encode([values.get(c) for c in columns], (file, line, columns))):
+                rows[name].append(encoded)
         for spec, columns, coders in built:
+            if spec["name"] in grouped:
+                continue
             if spec["kind"] == "numeric":
                 rows[spec["name"]].append([coder.encode(values.get(c), (file, line, c)) for c, coder in zip(columns, coders)])
             elif spec["kind"] == "sequence":

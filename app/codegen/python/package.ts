@@ -75,7 +75,7 @@ a dict of tensors by INPUTS name and returns a dict of predictions [batch, 1] by
       p.kind === 'numeric'
         ? { kind: 'numeric' }
         : p.kind === 'sequence'
-          ? { kind: 'sequence', vocab: p.vocab, vocab_size: p.vocabSize, max_length: p.maxLength }
+          ? { kind: 'sequence', vocab: p.vocab, vocab_size: p.vocabSize, max_length: p.maxLength, ...(p.group !== undefined ? { group: p.group } : {}) }
           : { kind: 'ids', vocab: p.vocab, vocab_size: p.vocabSize };
     return `${INDENT}${pyLiteral({ name: input.name, dtype: input.dtype, shape: input.shape, columns: input.columns, ...extra })},`;
   });
