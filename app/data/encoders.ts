@@ -31,6 +31,12 @@ export class VocabularyCounter {
     this.counts.set(value, (this.counts.get(value) ?? 0) + 1);
   }
 
+  /** Adds `count` sightings of one value at once (counts taken from a histogram of a column's ids). */
+  addCount(value: string, count: number): void {
+    if (value === '' || count <= 0) return;
+    this.counts.set(value, (this.counts.get(value) ?? 0) + count);
+  }
+
   addIdList(value: Raw, separator: IdSeparator): void {
     for (const token of splitIds(value, separator)) this.add(token);
   }
