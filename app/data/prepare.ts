@@ -242,7 +242,7 @@ export function makeRowEncoder(compiled: Pick<CompiledGraph, 'inputs'>, fitted: 
   };
 }
 
-function fitEncoders(
+export function fitEncoders(
   plans: readonly InputPlan[],
   binding: DatasetBinding,
   counters: Map<string, VocabularyCounter>,
