@@ -34,19 +34,42 @@ export async function loadLayouts(dir: string): Promise<Layout[]> {
   return layouts;
 }
 
-/** The layouts a file fits, given what inspecting it found (columns as read, header or not). */
-export function fittingLayouts(layouts: readonly Layout[], file: { hasHeader: boolean; columns: readonly string[] }): KnownLayout[] {
-  const present = new Set(file.columns);
+/**
+ * What inspecting a file found: its columns as read, whether row 1 was taken as the header, the
+ * first rows, and (given a graph) the graph columns and label columns the file must have.
+ */
+export interface InspectedFile {
+  hasHeader: boolean;
+  columns: readonly string[];
+  rows?: readonly (readonly (string | null)[])[];
+  binding?: { features: readonly { graphColumn: string }[]; labels: readonly { columns: readonly string[] }[] };
+}
+
+/**
+ * The layouts a file fits. A header-less layout fits a header-less file with as many columns. A
+ * layout with a header row fits a file whose header has every column the layout names; a layout
+ * that names none (Ali-CCP's columns already carry the graph's names) fits a file whose header has
+ * every column the graph reads, offered where the file was read as header-less. The header is matched by its names even where the file was read as
+ * header-less: Ali-CCP's names are mostly numbers (`click,purchase,101,121,…`), so header detection
+ * takes its first row for data, and the layout's `"header": true` is what sets that right.
+ */
+export function fittingLayouts(layouts: readonly Layout[], file: InspectedFile): KnownLayout[] {
+  const firstRow = file.hasHeader ? file.columns : (file.rows?.[0] ?? []).filter((cell): cell is string => cell !== null);
+  const headerNames = new Set(firstRow);
+  const graphColumns = file.binding
+    ? [...file.binding.features.map((f) => f.graphColumn), ...file.binding.labels.flatMap((l) => l.columns)]
+    : [];
   return layouts
     .filter(({ binding }) => {
-      if (!file.hasHeader) return binding.header === false && binding.columns?.length === file.columns.length;
-      if (binding.header === false) return false;
+      if (binding.header === false) return !file.hasHeader && binding.columns?.length === file.columns.length;
       const named = [
         ...Object.values(binding.features).flatMap((f) => (f.column ? [f.column] : [])),
         ...Object.values(binding.labels).flatMap(labelColumns),
         ...(binding.group ? [binding.group] : []),
       ];
-      return named.length > 0 && named.every((column) => present.has(column));
+      // A layout that names nothing only says "row 1 is the header": worth offering where the file was read without one.
+      if (named.length === 0) return !file.hasHeader && graphColumns.length > 0 && graphColumns.every((column) => headerNames.has(column));
+      return named.every((column) => headerNames.has(column));
     })
     .map(({ id, file: path, json, binding }) => ({ id, file: path, columns: binding.columns?.length ?? file.columns.length, binding: json }));
 }

@@ -54,7 +54,7 @@ export function BindingEditor() {
         <div className="layout-offer" data-testid="layout-offer">
           {inspection.layouts.map((layout) => (
             <p key={layout.id} className="issue issue-info">
-              This file fits the <strong>{layout.id}</strong> layout that ships with Towerflow ({layout.columns} columns{inspection.hasHeader ? '' : ', no header row'}): its column names, encodings and label rules.{' '}
+              This file fits the <strong>{layout.id}</strong> layout that ships with Towerflow ({layoutFacts(layout.binding, layout.columns, inspection.hasHeader)}): its column names, encodings and label rules.{' '}
               <button type="button" className="btn btn-small" onClick={() => applyLayout(layout.binding)} data-testid={`layout-use-${layout.id}`}>
                 Use {layout.id}
               </button>
@@ -242,4 +242,15 @@ function BindingJsonDialog({ onClose }: { onClose(): void }) {
       </div>
     </Modal>
   );
+}
+
+/**
+ * How a shipped layout reads the file. A layout with a header row offered for a file read as
+ * header-less (Ali-CCP: its names are mostly numbers) says that its first row is the header after all.
+ */
+function layoutFacts(binding: unknown, columns: number, fileHasHeader: boolean): string {
+  const header = typeof binding === 'object' && binding !== null ? (binding as { header?: unknown }).header : undefined;
+  if (header === false) return `${columns} columns, no header row`;
+  if (!fileHasHeader) return `${columns} columns; its first row is the header`;
+  return `${columns} columns`;
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Host } from '../../../app/host/handlers';
 import { fittingLayouts, loadLayouts } from '../../../app/host/layouts';
+import { ALI_CCP } from '../train/helpers';
 import { call, CENSUS_FIXTURE, makeWorkspace, ok, readJson, REPO, template, webHost } from './helpers';
 
 /** Shipped bindings offered for the files they fit (examples/*.binding.json). */
@@ -31,6 +32,18 @@ describe('known data layouts', () => {
     expect(fittingLayouts(layouts, { hasHeader: true, columns: withGenres }).map((l) => l.id)).toEqual(['movielens-din-genres', 'movielens-din']);
     // A binding that names no column (Ali-CCP's columns already have the graph's names) fits nothing.
     expect(fittingLayouts(layouts, { hasHeader: true, columns: ['click', 'purchase'] })).toEqual([]);
+  });
+
+  it('fits Ali-CCP by its header names though its numeric names made the file read as header-less (#21.11)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const text = readFileSync(join(ALI_CCP, 'ali_ccp_train_sample.csv'), 'utf8').split('\n');
+    const names = (text[0] ?? '').split(',');
+    const graph = { features: ['101', '205', 'D508'].map((graphColumn) => ({ graphColumn })), labels: [{ columns: ['click'] }, { columns: ['purchase'] }] };
+    const readAsData = { hasHeader: false, columns: names.map((_, i) => `c${i + 1}`), rows: [names, (text[1] ?? '').split(',')], binding: graph };
+    expect(fittingLayouts(layouts, readAsData).map((l) => l.id)).toEqual(['ali-ccp']);
+    // A graph column the first row lacks: no fit; a file whose header was found needs no "header": true.
+    expect(fittingLayouts(layouts, { ...readAsData, binding: { ...graph, features: [{ graphColumn: 'age' }] } })).toEqual([]);
+    expect(fittingLayouts(layouts, { hasHeader: true, columns: names, binding: graph })).toEqual([]);
   });
 
   it('leaves out a damaged binding instead of failing', async () => {
