@@ -4,6 +4,8 @@ import { callHost, onHostEvent } from '../api/host';
 import type { BindingDraft } from './binding-editor';
 import { beginInspect, chooseDataFile, clearDataPreview, endInspect, initialDataFile, recheckDataFile, type DataFileState } from './data-file';
 import { reduceRun, runViewFromDetails, startRunView, type RunView } from './run-view';
+import { documentKey, renameDocument, switchDocument, type DataSetup } from './document-data';
+import { editorStore } from './editor';
 import { toast, useUi } from './ui-store';
 
 /** The toasts about a run: a newer one replaces the older, a new run clears them. */
@@ -48,6 +50,12 @@ export const DEFAULT_OPTIONS: TrainOptionsDraft = {
 
 interface TrainState extends DataFileState {
   binding: BindingDraft;
+  /** The open document (document-data.ts): the data file and binding above are its own. */
+  documentKey: string;
+  /** The data file and binding of the other documents opened in this session. */
+  setups: ReadonlyMap<string, DataSetup>;
+  /** "Check again" asked for: if the binding does not fit the file, it is derived again from the file. */
+  rederivePending: boolean;
   options: TrainOptionsDraft;
   live?: RunView;
   viewed?: RunView;
@@ -58,7 +66,12 @@ interface TrainState extends DataFileState {
   /** A data file chosen (typed, browsed, dropped): what was shown of the previous one goes at once. */
   setDataPath(path: string): void;
   /** The same file read again (after it was fixed, say), its preview kept until the answer comes. */
-  recheckData(): void;
+  recheckData(options?: { rederive?: boolean }): void;
+  /** Another document opened: this one's file and binding are kept, that one's brought back (or none). */
+  enterDocument(key: string): void;
+  /** The open document saved under another name. */
+  renameDocument(key: string): void;
+  clearRederive(): void;
   /** While a dropped file is copied: the previous file's preview and errors are no longer what will be used. */
   clearInspection(): void;
   beginInspect(): number;
@@ -77,11 +90,22 @@ interface TrainState extends DataFileState {
 export const useTrain = create<TrainState>()((set, get) => ({
   ...initialDataFile,
   binding: {},
+  documentKey: currentDocumentKey(),
+  setups: new Map(),
+  rederivePending: false,
   options: DEFAULT_OPTIONS,
   runs: [],
 
   setDataPath: (dataPath) => set(chooseDataFile(get(), dataPath)),
-  recheckData: () => set(recheckDataFile(get())),
+  recheckData: (options) => set({ ...recheckDataFile(get()), rederivePending: options?.rederive === true }),
+  enterDocument: (key) => {
+    const state = get();
+    if (key === state.documentKey) return;
+    const { setups, setup } = switchDocument(state.setups, { key: state.documentKey, setup: { dataPath: state.dataPath, binding: state.binding } }, key);
+    set({ ...chooseDataFile(state, setup.dataPath), binding: setup.binding, setups, documentKey: key, rederivePending: false });
+  },
+  renameDocument: (key) => set({ setups: renameDocument(get().setups, get().documentKey, key), documentKey: key }),
+  clearRederive: () => set({ rederivePending: false }),
   clearInspection: () => set(clearDataPreview(get())),
   beginInspect: () => {
     const { state, ticket } = beginInspect(get());
@@ -105,6 +129,18 @@ export const useTrain = create<TrainState>()((set, get) => ({
   setGates: (gates) => set({ gates }),
   setAttention: (attention) => set({ attention }),
 }));
+
+function currentDocumentKey(): string {
+  const { path, graph } = editorStore.getState();
+  return documentKey(path, graph.name);
+}
+
+// A new document (opened, a template, new) brings its own data setup; a Save As only renames it.
+editorStore.subscribe((state, previous) => {
+  // load() sets the new id before the new graph: the key is read once both are in.
+  if (state.documentId !== previous.documentId) queueMicrotask(() => useTrain.getState().enterDocument(currentDocumentKey()));
+  else if (state.path !== previous.path) useTrain.getState().renameDocument(documentKey(state.path, state.graph.name));
+});
 
 /** Events may arrive before train:start has answered; they wait here for their run id. */
 const early = new Map<string, TrainEventPayload['event'][]>();

@@ -2,6 +2,8 @@ import { useEffect, useState, type DragEvent } from 'react';
 import { isCancelled } from '../../../app/host/contract';
 import { callHost, dropFile, hostMode } from '../../api/host';
 import { useEditor } from '../../state/editor';
+import type { BindingDraft } from '../../state/binding-editor';
+import { isEmptyBinding } from '../../state/document-data';
 import { useTrain } from '../../state/train-store';
 import { toast, useUi } from '../../state/ui-store';
 import { structureKey } from '../../state/validation';
@@ -19,7 +21,19 @@ export function DataSource() {
     const timer = setTimeout(async () => {
       const store = useTrain.getState();
       const ticket = store.beginInspect();
-      const result = await callHost('dataset:inspect', { path: dataPath.trim(), binding: store.binding, graph, rows: 8 });
+      const inspect = (binding: BindingDraft) => callHost('dataset:inspect', { path: dataPath.trim(), binding, graph, rows: 8 });
+      let result = await inspect(store.binding);
+      // "Check again" on a file the binding does not fit (it was made for another file or graph):
+      // the binding is derived again from the file, if the file reads without it.
+      if (!result.ok && store.rederivePending && !isEmptyBinding(store.binding)) {
+        const fresh = await inspect({});
+        if (fresh.ok) {
+          result = fresh;
+          store.setBinding({});
+          toast('info', 'The binding did not fit this file: it was derived again from the file.');
+        }
+      }
+      if (store.rederivePending) store.clearRederive();
       if (result.ok) store.endInspect(ticket, result.value);
       else store.endInspect(ticket, undefined, result.error.message);
     }, 350);
@@ -105,7 +119,7 @@ export function DataSource() {
       {inspectError && (
         <p className="issue issue-error" data-testid="data-error">
           {inspectError}{' '}
-          <button type="button" className="btn btn-small" onClick={() => useTrain.getState().recheckData()} data-testid="data-recheck">
+          <button type="button" className="btn btn-small" onClick={() => useTrain.getState().recheckData({ rederive: true })} data-testid="data-recheck">
             Check again
           </button>
         </p>
