@@ -1,4 +1,4 @@
-import { findNodeAtLocation, parseTree, printParseErrorCode, type Node as JsonNode, type ParseError } from 'jsonc-parser';
+import { parseTree, printParseErrorCode, type Node as JsonNode, type ParseError } from 'jsonc-parser';
 import type { z } from 'zod';
 import { diagnostic, type Diagnostic } from '../validate/diagnostics';
 import { migrate } from './migrations';
@@ -21,7 +21,7 @@ export interface LoadResult {
 export const MAX_NESTING = 256;
 
 /** Parse → migrate → check structure → normalise. Never throws on user input. */
-export function loadGraph(source: string): LoadResult {
+export function loadGraph(source: string, counter?: { lookups: number }): LoadResult {
   // Editors on Windows save UTF-8 with a byte order mark; it is not part of the JSON, and no editor
   // counts it as a column, so positions are taken in the text after it.
   const text = source.charCodeAt(0) === 0xfeff ? source.slice(1) : source;
@@ -34,11 +34,13 @@ export function loadGraph(source: string): LoadResult {
   }
   const errors: ParseError[] = [];
   const tree = parseTree(text, errors, { disallowComments: true, allowTrailingComma: false });
+  const find = tree ? pathFinder(tree, counter) : () => undefined;
   const locate = (path: (string | number)[]) => {
-    const node = tree ? findNodeAtLocation(tree, path) : undefined;
+    const node = find(path);
     return node ? position(node.offset) : undefined;
   };
-  const fail = (d: Diagnostic): LoadResult => ({ diagnostics: [d], locate });
+  // Every diagnostic of a file has a place: one that names no field is put on the document's start.
+  const fail = (d: Diagnostic): LoadResult => ({ diagnostics: [placed(d, locate)], locate });
 
   const firstError = errors[0];
   if (firstError || !tree) {
@@ -66,7 +68,7 @@ export function loadGraph(source: string): LoadResult {
   }
   const parsed = GraphDocumentSchema.safeParse(migrated.doc);
   if (!parsed.success) {
-    return { diagnostics: parsed.error.issues.map((issue) => schemaDiagnostic(issue, locate)), locate };
+    return { diagnostics: parsed.error.issues.map((issue) => placed(schemaDiagnostic(issue, locate), locate)), locate };
   }
   return { graph: normalise(parsed.data, migrated.doc), diagnostics: [], locate };
 }
@@ -90,6 +92,45 @@ function normalise(doc: z.output<typeof GraphDocumentSchema>, raw: Record<string
       position: n.position ?? { x: 0, y: 0 },
     })),
     edges: doc.edges.map((e) => ({ id: e.id ?? edgeIdOf(e.source, e.target), source: e.source, target: e.target })),
+  };
+}
+
+/** `d`, on the line of its own field where it has one, else on the first line of the document. */
+export function placed(d: Diagnostic, locate: LoadResult['locate']): Diagnostic {
+  if (d.line !== undefined && d.column !== undefined) return d;
+  return { ...d, ...(locate([]) ?? { line: 1, column: 1 }) };
+}
+
+/**
+ * A lookup of JSON paths in the parse tree. jsonc-parser's findNodeAtLocation scans an object's
+ * properties for every lookup, so placing one diagnostic per key of a 40,000-key params object was
+ * quadratic (52 s); here each object's keys are indexed once, on its first lookup, and every later
+ * lookup is one map read per path segment. `counter` counts property visits, for the tests.
+ */
+function pathFinder(root: JsonNode, counter?: { lookups: number }): (path: (string | number)[]) => JsonNode | undefined {
+  const indexes = new WeakMap<JsonNode, Map<string, JsonNode>>();
+  const keysOf = (node: JsonNode): Map<string, JsonNode> => {
+    let keys = indexes.get(node);
+    if (!keys) {
+      keys = new Map();
+      for (const prop of node.children ?? []) {
+        if (counter) counter.lookups++;
+        const [key, value] = prop.children ?? [];
+        // The first of two equal keys, as findNodeAtLocation finds it.
+        if (key && value && !keys.has(String(key.value))) keys.set(String(key.value), value);
+      }
+      indexes.set(node, keys);
+    }
+    return keys;
+  };
+  return (path) => {
+    let node: JsonNode | undefined = root;
+    for (const segment of path) {
+      if (!node) return undefined;
+      if (typeof segment === 'string') node = node.type === 'object' ? keysOf(node).get(segment) : undefined;
+      else node = node.type === 'array' ? node.children?.[segment] : undefined;
+    }
+    return node;
   };
 }
 

@@ -1,6 +1,6 @@
 import type { Diagnostic } from '../validate/diagnostics';
 import { validateGraph, type Validation } from '../validate/validate';
-import { loadGraph } from './load';
+import { loadGraph, placed as placedOnDocument } from './load';
 import type { Graph } from './schema';
 
 export interface OpenedGraph {
@@ -11,8 +11,8 @@ export interface OpenedGraph {
 }
 
 /** Load = parse → migrate → validate, with every diagnostic placed on a line of the file. */
-export function openGraphText(text: string): OpenedGraph {
-  const loaded = loadGraph(text);
+export function openGraphText(text: string, counter?: { lookups: number }): OpenedGraph {
+  const loaded = loadGraph(text, counter);
   if (!loaded.graph) return { diagnostics: loaded.diagnostics };
   const graph = loaded.graph;
   const validation = validateGraph(graph);
@@ -20,14 +20,13 @@ export function openGraphText(text: string): OpenedGraph {
   const edgeIndex = new Map(graph.edges.map((e, i) => [e.id, i]));
   const placed = validation.diagnostics.map((d): Diagnostic => {
     if (d.line !== undefined) return d;
-    const where = d.path
-      ? loaded.locate(pathSegments(d.path))
-      : d.edgeId !== undefined && edgeIndex.has(d.edgeId)
-        ? loaded.locate(['edges', edgeIndex.get(d.edgeId) as number])
-        : d.nodeId !== undefined && nodeIndex.has(d.nodeId)
-          ? loaded.locate(['nodes', nodeIndex.get(d.nodeId) as number])
-          : undefined;
-    return where ? { ...d, ...where } : d;
+    const where =
+      (d.path ? loaded.locate(pathSegments(d.path)) : undefined) ??
+      (d.edgeId !== undefined && edgeIndex.has(d.edgeId) ? loaded.locate(['edges', edgeIndex.get(d.edgeId) as number]) : undefined) ??
+      (d.nodeId !== undefined && nodeIndex.has(d.nodeId) ? loaded.locate(['nodes', nodeIndex.get(d.nodeId) as number]) : undefined) ??
+      // A problem of the whole graph (no output, nothing to train) is put on its nodes array.
+      loaded.locate(['nodes']);
+    return placedOnDocument(where ? { ...d, ...where } : d, loaded.locate);
   });
   return { graph, validation, diagnostics: [...loaded.diagnostics, ...placed] };
 }

@@ -249,7 +249,12 @@ describe('loadGraph and openGraphText on arbitrary text', () => {
         const opened = openGraphText(text);
         checkDiagnostics(opened.diagnostics, opened.graph);
         const lines = text.split('\n').length;
-        for (const d of opened.diagnostics) if (d.line !== undefined) expect(d.line).toBeLessThanOrEqual(lines);
+        for (const d of opened.diagnostics) {
+          // Every diagnostic of a file has a place (#18.12): E_NO_OUTPUT, W_NOTHING_TO_TRAIN and E_UNKNOWN_VERSION had none.
+          expect(d.line, `${d.code} has no line`).toBeGreaterThanOrEqual(1);
+          expect(d.column, `${d.code} has no column`).toBeGreaterThanOrEqual(1);
+          expect(d.line).toBeLessThanOrEqual(lines);
+        }
         if (opened.graph) expect(opened.validation?.diagnostics.length).toBe(opened.diagnostics.length);
       }),
       { numRuns: RUNS },
