@@ -674,6 +674,10 @@ export const HOST_ERROR_CODES = {
   E_WOULD_OVERWRITE: 'graph:save / code:save / code:torch: a file is there already; ask the user, then send the request again with overwrite: true.',
   E_WONT_REPLACE: 'graph:save / code:save / code:torch: the file there is not one this save may replace (a graph replaces only a Towerflow graph, code only a .ts file Towerflow generated, a PyTorch package only one whose model.py Towerflow generated), overwrite or not.',
   E_BAD_NAME: 'The file name cannot be used: an upload name with folders or odd characters, or code saved under a name that is not .ts.',
+  E_NOT_A_FILE: 'The path names a folder, a named pipe, a device or a socket where a regular file is needed (nothing was read or written).',
+  E_HARD_LINK: 'Web mode: the file has more than one hard link; another name of it may lie outside the workspace, so it is not read.',
+  E_TOO_DEEP: 'The request nests arrays or objects deeper than a request may (HTTP 400 in web mode).',
+  E_BUSY: 'train:start: as many trainings as the host runs at once are running already; start this one when one ends.',
   E_INTERNAL: 'A bug in the host; the message says what failed.',
 } as const;
 

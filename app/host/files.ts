@@ -1,5 +1,4 @@
-import { readFile } from 'node:fs/promises';
-import { parseJsonOrUndefined, writeFileAtomic } from '../io/files';
+import { parseJsonOrUndefined, readTextFile, writeFileAtomic } from '../io/files';
 import { hostError, isHostError, type HostError } from './contract';
 import type { PathGuard } from './workspace';
 
@@ -17,22 +16,28 @@ export async function writeAtomic(path: string, data: string | Uint8Array): Prom
   }
 }
 
-export async function readText(path: string): Promise<string | HostError> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    return ioError(path, error, 'cannot read');
-  }
+/**
+ * Every text file the host reads comes through here (app/io/files.ts readTextFile): opened without
+ * blocking and looked at first, so a named pipe, a device or a folder is refused with what it is
+ * (E_NOT_A_FILE) instead of stalling the call for ever. `maxLinks` as there.
+ */
+export async function readText(path: string, options: { maxLinks?: number } = {}): Promise<string | HostError> {
+  const text = await readTextFile(path, options);
+  if (typeof text === 'string') return text;
+  if (text.code === 'ENOENT') return hostError('E_NOT_FOUND', `${path}: no such file or folder`, path);
+  if (text.code === 'E_NOT_A_FILE' || text.code === 'E_HARD_LINK') return hostError(text.code, `${path}: ${text.message}`, path);
+  return hostError('E_IO', `${path}: cannot read (${text.code})`, path);
 }
 
 /**
  * Reads a file the host opens on its own (one inside a folder the request named: a run's log.txt,
  * the recovery file): through the workspace guard first, so in web mode a link inside the
- * workspace that leads out of it is refused (E_OUTSIDE_WORKSPACE) instead of read.
+ * workspace that leads out of it is refused (E_OUTSIDE_WORKSPACE) instead of read, and so is a
+ * file with several hard links (one of them may be outside).
  */
 export async function readTextInside(guard: PathGuard, path: string): Promise<string | HostError> {
   const real = await guard.resolve(path);
-  return isHostError(real) ? real : readText(real);
+  return isHostError(real) ? real : readText(real, guard.enforced ? { maxLinks: 1 } : {});
 }
 
 /** writeAtomic through the guard: in web mode the target (and the folders made for it) stay in the workspace. */

@@ -1,5 +1,5 @@
 import { lstat, readFile, readdir, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { safeName } from '../compile/names';
 import { parseBinding } from '../data/binding';
@@ -20,8 +20,8 @@ import {
 } from './contract';
 import { inspectDataset } from './dataset';
 import { HostEventHub } from './events';
-import { ioError, readText, safeJson, writeAtomic, writeAtomicInside } from './files';
-import { removeStaleTempFiles } from '../io/files';
+import { ioError, readText, readTextInside, safeJson, writeAtomic, writeAtomicInside } from './files';
+import { notAFile, removeStaleTempFiles } from '../io/files';
 import { summarise, toGraph, validateDocument } from './graph-ops';
 import { inspectRun } from './inspect';
 import { fittingLayouts, loadLayouts } from './layouts';
@@ -71,7 +71,20 @@ export interface HostOptions {
    * hidden window trains; without (web mode), the page itself trains (train:prepare/complete).
    */
   trainerWindows?: TrainerLauncher;
+  /** How many node-engine trainings may run at once (default MAX_CONCURRENT_TRAININGS); train:start refuses more with E_BUSY. */
+  maxConcurrentTrainings?: number;
 }
+
+/**
+ * Each node-engine training is a process holding its encoded data and a tfjs backend (≈200 MB on
+ * census, more on bigger files), and two already share the machine's cores: a third is refused
+ * (E_BUSY, saying why) rather than queued, so the user sees at once that it did not start and no
+ * run waits unseen behind another that may take hours.
+ */
+export const MAX_CONCURRENT_TRAININGS = 2;
+
+/** Deeper requests are refused before any handler walks them (a graph document nests ≈6 levels). */
+export const MAX_REQUEST_DEPTH = 256;
 
 /**
  * Who called, as the transport knows it: an id per window (Electron: its webContents; web mode:
@@ -129,6 +142,7 @@ export async function createHostHandlers(options: HostOptions): Promise<Host> {
   const version = options.version ?? (await packageVersion());
   const dialogs = options.mode === 'electron' ? options.dialogs : undefined;
   const log = options.log ?? ((message: string) => process.stderr.write(`${message}\n`));
+  const maxTrainings = options.maxConcurrentTrainings ?? MAX_CONCURRENT_TRAININGS;
   await removeLeftoverTempFiles(guard, [guard.root, options.dataDir, runsDir, ...(await recent.list().catch(() => [])).map((f) => dirname(f.path))], runsDir);
 
   /** A path from the request, or one chosen in a dialog; web mode has no dialogs. */
@@ -167,7 +181,7 @@ export async function createHostHandlers(options: HostOptions): Promise<Host> {
     'graph:open': async ({ path }) => {
       const file = await pathOrDialog(path, dialogs && (() => dialogs.openGraph(guard.root)), 'open a graph');
       if (typeof file !== 'string') return file;
-      const text = await readText(file);
+      const text = await readText(file, guard.enforced ? { maxLinks: 1 } : {});
       if (typeof text !== 'string') return text;
       const opened = openGraphText(text);
       if (!opened.graph) return { path: file, diagnostics: opened.diagnostics };
@@ -183,7 +197,7 @@ export async function createHostHandlers(options: HostOptions): Promise<Host> {
       const file = await pathOrDialog(path, dialogs && (() => dialogs.saveGraph(suggested)), 'save a graph');
       if (typeof file !== 'string') return file;
       // The native Save dialog has asked about replacing already.
-      const refused = await mayReplace(file, 'graph', overwrite || path === undefined);
+      const refused = await mayReplace(file, 'graph', overwrite || path === undefined, guard);
       if (refused) return refused;
       const text = serializeGraph(loaded.graph, doc.$schema);
       const failed = await writeAtomic(file, text);
@@ -218,7 +232,7 @@ export async function createHostHandlers(options: HostOptions): Promise<Host> {
     'code:save': async ({ code, path, overwrite }) => {
       const file = await pathOrDialog(path, dialogs && (() => dialogs.saveCode(join(guard.root, 'model.ts'))), 'save the code');
       if (typeof file !== 'string') return file;
-      const refused = await mayReplace(file, 'code', overwrite || path === undefined);
+      const refused = await mayReplace(file, 'code', overwrite || path === undefined, guard);
       if (refused) return refused;
       return (await writeAtomic(file, code)) ?? { path: file, bytes: Buffer.byteLength(code) };
     },
@@ -280,6 +294,10 @@ export async function createHostHandlers(options: HostOptions): Promise<Host> {
         const { engine: _engine, backend: _backend, browserBackend, ...prepare } = request;
         return trainerJobs.start(prepare, browserBackend);
       }
+      const running = trainer.active().length;
+      if (running >= maxTrainings) {
+        return hostError('E_BUSY', `${running} training${running === 1 ? ' is' : 's are'} running, as many as this host runs at once (each is a process holding its data in memory); stop one or wait for it to end, then start this one`);
+      }
       return { runId: trainer.start({ ...run, ...(request.backend ? { backend: request.backend } : {}) }) };
     },
 
@@ -336,6 +354,12 @@ export async function createHostHandlers(options: HostOptions): Promise<Host> {
       if (leaving) return leaving;
       const file = data === undefined ? undefined : await guard.resolve(data);
       if (isHostError(file)) return file;
+      // Without a data file, inspectRun reads the files summary.json names: a file's contents are
+      // input, never authority, so those paths pass the same rule as a request's.
+      if (file === undefined) {
+        const refused = await summaryDataRefused(guard, folder);
+        if (refused) return refused;
+      }
       return inspectRun({ dir: folder, view, ...(file !== undefined ? { data: file } : {}), ...(row !== undefined ? { row } : {}) });
     },
 
@@ -369,6 +393,8 @@ export async function createHostHandlers(options: HostOptions): Promise<Host> {
     },
     async call(channel, request, caller = {}) {
       if (!isHostChannel(channel)) return hostError('E_IPC_CHANNEL', `unknown channel "${channel}"`);
+      const deep = tooDeep(channel, request);
+      if (deep) return deep;
       const parsed = parseRequest(channel, request);
       if (isHostError(parsed)) return parsed;
       try {
@@ -395,13 +421,18 @@ const GENERATED_MARK = /^\s*\*\s*Generated by Towerflow\b/m;
  * only with `confirmed` (else E_WOULD_OVERWRITE, for the UI to ask), and only when it is what this
  * save would have written — a Towerflow graph for a graph, a Towerflow-generated .ts module for code
  * — so a data set, a binding or someone's own source file is never replaced, asked or not
- * (E_WONT_REPLACE). A folder is left to the write, which fails with E_IO.
+ * (E_WONT_REPLACE). A folder, a named pipe or the workspace itself is refused (E_NOT_A_FILE).
  */
-async function mayReplace(file: string, kind: 'graph' | 'code', confirmed: boolean): Promise<HostError | undefined> {
+async function mayReplace(file: string, kind: 'graph' | 'code', confirmed: boolean, guard: PathGuard): Promise<HostError | undefined> {
+  // Refused before anything is written: the temp file goes beside the target, so a save to `.`
+  // would put it beside the workspace folder, outside it, before the rename failed.
+  if (guard.isRoot(file)) return hostError('E_NOT_A_FILE', `${file} is the workspace folder itself; save the ${kind} under a file name inside it`, file);
   if (kind === 'code' && !file.toLowerCase().endsWith('.ts')) {
     return hostError('E_BAD_NAME', `${basename(file)}: generated code is TypeScript; save it under a name ending in .ts`, file);
   }
   const info = await stat(file).catch(() => undefined);
+  const kindOf = info && notAFile(info);
+  if (kindOf !== undefined) return hostError('E_NOT_A_FILE', `${file} is ${kindOf}, not a file; save the ${kind} under a file name`, file);
   if (!info?.isFile()) return undefined;
   if (!(await isOwnKind(file, kind, info.size))) {
     const what = kind === 'graph' ? 'a Towerflow graph' : 'a module Towerflow generated';
@@ -463,6 +494,42 @@ async function removeLeftoverTempFiles(guard: PathGuard, folders: string[], runs
     if (typeof real === 'string') removed.push(...(await removeStaleTempFiles(real)));
   }
   return removed;
+}
+
+/**
+ * Why a request nests too deep, or undefined. Measured without recursion: validation, copying and
+ * JSON.stringify all recurse, and 50,000 levels overflow the stack (a RangeError, E_INTERNAL).
+ */
+export function tooDeep(channel: string, request: unknown, limit = MAX_REQUEST_DEPTH): HostError | undefined {
+  const stack: [object, number][] = request !== null && typeof request === 'object' ? [[request, 1]] : [];
+  while (stack.length > 0) {
+    const [value, depth] = stack.pop() as [object, number]; // the loop runs only while it has one
+    if (depth > limit) return hostError('E_TOO_DEEP', `${channel}: the request nests arrays or objects more than ${limit} levels deep`);
+    for (const inner of Object.values(value)) if (inner !== null && typeof inner === 'object') stack.push([inner, depth + 1]);
+  }
+  return undefined;
+}
+
+/**
+ * Refused when summary.json names a data file (data.valid, data.train) the workspace rule refuses,
+ * as it would refuse the same path in a request; inspectRun opens it as written (relative to the
+ * working folder), so that is the path checked.
+ */
+async function summaryDataRefused(guard: PathGuard, folder: string): Promise<HostError | undefined> {
+  if (!guard.enforced) return undefined;
+  const text = await readTextInside(guard, join(folder, 'summary.json'));
+  if (typeof text !== 'string') return undefined; // no summary: inspectRun says it needs a data file
+  const data = (safeJson(text) as { data?: { train?: unknown; valid?: unknown } } | undefined)?.data;
+  for (const key of ['valid', 'train'] as const) {
+    const path = data?.[key];
+    if (path === undefined) continue;
+    if (typeof path !== 'string') return hostError('E_NOT_A_RUN', `${join(folder, 'summary.json')}: data.${key} is not a path`, folder);
+    const checked = await guard.resolve(resolve(path));
+    if (isHostError(checked)) {
+      return hostError(checked.error.code, `${join(folder, 'summary.json')} names data.${key} "${path}", which web mode may not read: ${checked.error.message}`, folder);
+    }
+  }
+  return undefined;
 }
 
 const noDialog = (what: string): HostError =>

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -31,13 +31,23 @@ export function uploadName(given: string): string | HostError {
   return name;
 }
 
-/** `name`, or `stem (2).ext`, `stem (3).ext`, … — the first that does not exist in `folder`. */
+/**
+ * `name`, or `stem (2).ext`, `stem (3).ext`, … — the first free in `folder`, claimed by creating it
+ * empty with 'wx' (fails if it exists), so two uploads of one name at once can never pick the same
+ * path (a look-then-rename let both rename onto one name, and one file's contents were lost). The
+ * caller renames its complete temp file over the claimed empty one.
+ */
 export async function freePath(folder: string, name: string): Promise<string> {
   const extension = name.endsWith('.gz') ? `${extname(name.slice(0, -3))}.gz` : extname(name);
   const stem = name.slice(0, name.length - extension.length);
   for (let n = 1; ; n++) {
     const candidate = join(folder, n === 1 ? name : `${stem} (${n})${extension}`);
-    if (!(await stat(candidate).then(() => true, () => false))) return candidate;
+    try {
+      await (await open(candidate, 'wx')).close();
+      return candidate;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
   }
 }
 
@@ -49,6 +59,7 @@ export async function receiveUpload(folder: string, givenName: string, body: Rea
   await mkdir(folder, { recursive: true });
   const temporary = join(folder, `.${name}.${randomBytes(6).toString('hex')}.partial`);
   let bytes = 0;
+  let claimed: string | undefined;
   try {
     await pipeline(
       body,
@@ -61,11 +72,13 @@ export async function receiveUpload(folder: string, givenName: string, body: Rea
       },
       createWriteStream(temporary, { flags: 'wx' }),
     );
-    const target = await freePath(folder, name);
-    await rename(temporary, target);
-    return { path: target, bytes };
+    claimed = await freePath(folder, name);
+    await rename(temporary, claimed);
+    return { path: claimed, bytes };
   } catch (error) {
     await rm(temporary, { force: true });
+    // The empty file that claimed the name, when the rename over it failed.
+    if (claimed !== undefined) await rm(claimed, { force: true }).catch(() => undefined);
     if (error instanceof UploadTooLarge) return hostError('E_TOO_LARGE', `${name} is over the ${limit} bytes an upload may take`);
     return hostError('E_IO', `${name}: the upload did not complete (${error instanceof Error ? error.message : String(error)})`, join(folder, name));
   }

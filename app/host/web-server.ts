@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { hostError, isHostChannel, isHostError, requestByteLimit, type HostError } from './contract';
 import { CONTENT_SECURITY_POLICY, contentType, MISSING_RENDERER_HTML, staticFile } from './static';
-import type { Host } from './handlers';
+import { tooDeep, type Host } from './handlers';
 import { receiveUpload, UPLOADS_FOLDER } from './uploads';
 
 export { CONTENT_SECURITY_POLICY };
@@ -103,7 +103,13 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
 
   async function api(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     if (!authorised(req, url, token)) return sendJson(res, 401, hostError('E_UNAUTHORIZED', 'missing or wrong token: use the URL printed by `towerflow serve`'));
-    const channel = decodeURIComponent(url.pathname.slice('/api/'.length));
+    let channel: string;
+    try {
+      channel = decodeURIComponent(url.pathname.slice('/api/'.length));
+    } catch {
+      // A malformed escape (`/api/%E0%A4%A`) is the client's mistake, not the server's (URIError).
+      return sendJson(res, 400, hostError('E_IPC_CHANNEL', 'the channel name in the URL is not valid percent-encoding'));
+    }
     if (!isHostChannel(channel)) return sendJson(res, 404, hostError('E_IPC_CHANNEL', `unknown channel "${channel}"`));
     if (req.method !== 'POST') return sendJson(res, 405, hostError('E_METHOD', `use POST for /api/${channel}`));
     // 32 MiB, except train:complete, which carries a trained model's weights (contract.ts).
@@ -115,6 +121,8 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     } catch {
       return sendJson(res, 200, hostError('E_IPC_ARGUMENT', `${channel}: the request body is not valid JSON`));
     }
+    const deep = tooDeep(channel, request);
+    if (deep) return sendJson(res, 400, deep);
     const client = clientId(req.headers[CLIENT_HEADER]);
     sendJson(res, 200, await host.call(channel, request, client !== undefined ? { client } : {}));
   }

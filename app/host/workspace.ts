@@ -1,5 +1,6 @@
 import { lstat, readdir, realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { notAFile } from '../io/files';
 import { hostError, type HostError } from './contract';
 
 /**
@@ -38,6 +39,11 @@ export async function createPathGuard(root: string, enforced: boolean): Promise<
       const real = await realOf(absolute);
       if (real === 'dangling-link') return outside(input, ' (a link whose target does not exist)');
       if (!isInside(realRoot, real)) return outside(input, ` (it leads to ${real})`);
+      const info = await lstat(real).catch(() => undefined);
+      if (info?.isFile() && info.nlink > 1) return hardLink(input, info.nlink);
+      // A named pipe stalls whoever opens it (every reader, the data readers too); web mode has no use for one.
+      const kind = info && !info.isDirectory() ? notAFile(info) : undefined;
+      if (kind !== undefined) return hostError('E_NOT_A_FILE', `"${input}" is not a regular file but ${kind}`, input);
       return real;
     },
   };
@@ -48,7 +54,8 @@ export async function createPathGuard(root: string, enforced: boolean): Promise<
  * export): every entry down to `depth` levels must stay inside the workspace once links are
  * followed. A run folder inside the workspace whose log.txt or model/weights.bin is a link to
  * /etc/passwd would otherwise be read (or copied by an export) although the folder passed the guard.
- * Answers the first entry that leads out, as E_OUTSIDE_WORKSPACE; nothing when not enforced.
+ * Answers the first entry that leads out, as E_OUTSIDE_WORKSPACE, or that is no regular file
+ * (E_NOT_A_FILE: a named pipe) or a hard-linked one (E_HARD_LINK); nothing when not enforced.
  */
 export async function checkTree(guard: PathGuard, dir: string, depth = 3): Promise<HostError | undefined> {
   if (!guard.enforced) return undefined;
@@ -65,12 +72,32 @@ export async function checkTree(guard: PathGuard, dir: string, depth = 3): Promi
       if (typeof target !== 'string') return target;
       continue; // a link that stays inside: what it leads to is checked where it lies
     }
+    // A named pipe would stall the reader for ever; a hard link may be a file outside.
+    const refused = await unreadable(path);
+    if (refused) return refused;
     if (entry.isDirectory() && depth > 1) {
       const inner = await checkTree(guard, path, depth - 1);
       if (inner) return inner;
     }
   }
   return undefined;
+}
+
+/**
+ * A hard link is a second name of the same file, and nothing says where the other name lies: one
+ * made inside the workspace to /etc/shadow (same file system) passes every path check. Web mode
+ * reads no regular file with more than one link; a user who wants a file in the workspace copies it.
+ */
+const hardLink = (input: string, links: number): HostError =>
+  hostError('E_HARD_LINK', `"${input}" has ${links} hard links; web mode reads no file with more than one, since another name of it may lie outside the workspace (copy the file in instead)`, input);
+
+/** Why a folder entry may not be read in web mode (not a regular file or folder, or hard-linked), or undefined. */
+async function unreadable(path: string): Promise<HostError | undefined> {
+  const info = await lstat(path).catch(() => undefined);
+  if (!info || info.isDirectory()) return undefined;
+  const kind = notAFile(info);
+  if (kind !== undefined) return hostError('E_NOT_A_FILE', `${path} is not a regular file but ${kind}; nothing in a run folder may be one`, path);
+  return info.nlink > 1 ? hardLink(path, info.nlink) : undefined;
 }
 
 export function isInside(root: string, path: string): boolean {

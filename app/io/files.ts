@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { Stats } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { constants, type Stats } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /**
@@ -110,15 +110,32 @@ export interface FileProblem {
 }
 
 /**
- * Reads a user-given text file. The path is looked at before it is opened, because opening a named
- * pipe waits for a writer that may never come, and a device or a folder has no text to give.
+ * Reads a user-given file. Opened without blocking, then looked at through the open handle: a named
+ * pipe would otherwise wait for a writer that may never come (stat-then-open leaves a window in
+ * which the file can be swapped for one), and a device or a folder has nothing to give. The one
+ * place file reads go through (host, CLI, run loading). `maxLinks`: refuse a regular file with more
+ * hard links than that (web mode: a hard link inside the workspace can name a file outside it).
  */
-export async function readTextFile(path: string): Promise<string | FileProblem> {
+export async function readFileChecked(path: string, options: { maxLinks?: number } = {}): Promise<Buffer | FileProblem> {
+  let handle: FileHandle | undefined;
   try {
-    const kind = notAFile(await stat(path));
+    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    const info = await handle.stat();
+    const kind = notAFile(info);
     if (kind !== undefined) return { code: 'E_NOT_A_FILE', message: `not a regular file but ${kind}` };
-    return await readFile(path, 'utf8');
+    if (options.maxLinks !== undefined && info.nlink > options.maxLinks) {
+      return { code: 'E_HARD_LINK', message: `the file has ${info.nlink} hard links; web mode reads no file with more than one, since another name of it may lie outside the workspace` };
+    }
+    return await handle.readFile();
   } catch (error) {
     return { code: errorCode(error), message: `cannot read the file (${errorCode(error)})` };
+  } finally {
+    await handle?.close().catch(() => undefined);
   }
+}
+
+/** readFileChecked, as UTF-8 text. */
+export async function readTextFile(path: string, options: { maxLinks?: number } = {}): Promise<string | FileProblem> {
+  const bytes = await readFileChecked(path, options);
+  return Buffer.isBuffer(bytes) ? bytes.toString('utf8') : bytes;
 }

@@ -1,0 +1,209 @@
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { TextDecoder } from 'node:util';
+import { gunzipSync } from 'node:zlib';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { compileGraph, type CompiledGraph } from '../../../app/compile/to-tfjs';
+import { parseBinding, type DatasetBinding } from '../../../app/data/binding';
+import { FALLBACK, prepareColumnar } from '../../../app/data/columnar';
+import { isDataError } from '../../../app/data/errors';
+import { encodeFile, fitEncoders, prepareData, type PreparedData } from '../../../app/data/prepare';
+import { ByteDictionary } from '../../../app/data/scan/byte-dictionary';
+import { parseDecimalBytes } from '../../../app/data/scan/fast-number';
+import { loadGraph } from '../../../app/graph/load';
+import type { EncodedSplit } from '../../../app/train/encoded';
+import { FIXTURES, SHARED_DATA, tempDir } from './helpers';
+
+/**
+ * The one-pass reader (columnar.ts) must give what the row-by-row reader gives — the same encoders
+ * and the same arrays bit for bit — or hand over to it; and the pieces it is built from must agree
+ * with the string functions they replace.
+ */
+const tmp = tempDir();
+afterAll(() => tmp.cleanup());
+
+const bytes = (text: string) => Buffer.from(text, 'utf8');
+
+describe('numbers parsed from bytes', () => {
+  it('equal Number() wherever they parse, and leave everything else to the text parser', () => {
+    const cases = ['0', '-0', '+7', '38', '007', '1.5', '-1.25', '.5', '5.', '1e3', '1E-3', '2.5e+2', '123456789012345', '0.000001234', '1e22', '1e-22', '3.4028234663852886e38', '9007199254740993', '1e400', '', '+', '.', '-.', '1e', '1e+', '0x1f', '1_000', 'Infinity', 'NaN', ' 1', '1 ', '1.2.3', '--1', 'abc'];
+    for (const text of cases) {
+      const parsed = parseDecimalBytes(bytes(text), 0, bytes(text).length);
+      if (parsed !== undefined) expect(Object.is(parsed, Number(text)), text).toBe(true);
+    }
+    // Non-numbers are never taken for numbers.
+    for (const text of ['', '+', '.', '-.', '1e', '1e+', '0x1f', '1_000', 'Infinity', 'NaN', ' 1', '1.2.3', '--1', 'abc']) {
+      expect(parseDecimalBytes(bytes(text), 0, bytes(text).length), text).toBeUndefined();
+    }
+    expect(parseDecimalBytes(bytes('38'), 0, 2)).toBe(38);
+    expect(parseDecimalBytes(bytes('-1.25'), 0, 5)).toBe(-1.25);
+  });
+
+  it('are exact for any short decimal (property)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -999999999, max: 999999999 }), fc.integer({ min: 0, max: 12 }), fc.integer({ min: -20, max: 20 }), (digits, point, exponent) => {
+        const text = `${(digits / 10 ** point).toFixed(point)}e${exponent}`;
+        const parsed = parseDecimalBytes(bytes(text), 0, bytes(text).length);
+        expect(parsed === undefined || Object.is(parsed, Number(text))).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe('the byte dictionary', () => {
+  it('gives each distinct byte string one id, in order of first sight, across rehashes', () => {
+    const dictionary = new ByteDictionary();
+    const decoder = new TextDecoder();
+    const values = Array.from({ length: 5000 }, (_, i) => `value ${i % 1700} é`);
+    const ids = values.map((v) => {
+      const b = bytes(`,${v},`);
+      return dictionary.idOf(b, 1, b.length - 1);
+    });
+    expect(dictionary.size).toBe(1700);
+    values.forEach((v, i) => expect(ids[i]).toBe((i % 1700) + 1));
+    expect(dictionary.text(1, decoder)).toBe('value 0 é');
+    expect(dictionary.texts(decoder).slice(1)).toEqual(values.slice(0, 1700));
+  });
+});
+
+const graph = loadGraph(readFileSync(path.resolve('templates/mmoe.json'), 'utf8')).graph;
+const compiledResult = graph ? compileGraph(graph) : undefined;
+if (!compiledResult?.ok) throw new Error('the MMoE template does not compile');
+const compiled: CompiledGraph = compiledResult.compiled;
+const binding = parseBinding(JSON.parse(readFileSync(path.resolve('examples/census-income.binding.json'), 'utf8'))) as DatasetBinding;
+
+/** The first `rows` census lines (the shared file where present, else the 20-row fixture). */
+function censusLines(rows: number): string[] {
+  const full = path.join(SHARED_DATA, 'census-income-kdd/census-income.test.gz');
+  const text = existsSync(full) ? gunzipSync(readFileSync(full)).toString('utf8') : readFileSync(path.join(FIXTURES, 'census-income-test-head20.csv'), 'utf8');
+  return text.split('\n').filter((l) => l !== '').slice(0, rows);
+}
+
+function expectSameSplit(a: EncodedSplit | undefined, b: EncodedSplit | undefined): void {
+  expect(a?.rows).toBe(b?.rows);
+  if (!a || !b) return;
+  expect(Object.keys(a.inputs).sort()).toEqual(Object.keys(b.inputs).sort());
+  for (const [name, data] of Object.entries(b.inputs)) expect(Buffer.from((a.inputs[name] as typeof data).buffer).equals(Buffer.from(data.buffer)), name).toBe(true);
+  for (const [name, data] of Object.entries(b.labels)) expect(Buffer.from((a.labels[name] as Float32Array).buffer).equals(Buffer.from(data.buffer)), name).toBe(true);
+  expect(a.groups === undefined).toBe(b.groups === undefined);
+}
+
+function expectSame(fast: PreparedData | ReturnType<typeof Object>, slow: PreparedData | ReturnType<typeof Object>): void {
+  if (isDataError(slow)) {
+    expect(fast).toEqual(slow);
+    return;
+  }
+  const f = fast as PreparedData;
+  const s = slow as PreparedData;
+  expect(JSON.stringify(f.encoders)).toBe(JSON.stringify(s.encoders));
+  expectSameSplit(f.train, s.train);
+  expectSameSplit(f.valid, s.valid);
+}
+
+describe('one pass against row by row', () => {
+  const lines = censusLines(400);
+  const split = { validation: 0.25, seed: 3 };
+
+  it('reads a plain census file in one pass and gets the same encoders and arrays', async () => {
+    const file = tmp.write('census.csv', `${lines.join('\n')}\n`);
+    const fast = await prepareColumnar(compiled, binding, { train: file }, split, fitEncoders);
+    expect(fast).not.toBe(FALLBACK);
+    expect(isDataError(fast)).toBe(false);
+    expectSame(await prepareData(compiled, binding, { train: file }, split), await prepareData(compiled, binding, { train: file }, split, { rowByRow: true }));
+  });
+
+  it('encodes a prediction file the same way', async () => {
+    const file = tmp.write('predict.csv', `${lines.slice(0, 100).join('\n')}\n`);
+    const prepared = await prepareData(compiled, binding, { train: file }, split);
+    if (isDataError(prepared)) throw new Error(prepared.message);
+    const noLabels = { ...binding, labels: {} };
+    const fast = await encodeFile(compiled, prepared.encoders, noLabels, file, false);
+    const slow = await encodeFile(compiled, prepared.encoders, noLabels, file, false, { rowByRow: true });
+    if (isDataError(fast) || isDataError(slow)) throw new Error('encodeFile failed');
+    expectSameSplit(fast, slow);
+  });
+
+  // Files the two readers must agree on, made from real census rows: quoting, spaces, blank lines,
+  // CRLF, a BOM, gzip, missing values, a header row, and broken rows and numbers (where the one-pass
+  // reader hands over and the row-by-row reader's error is what the user gets).
+  const variant = fc.record({
+    rows: fc.integer({ min: 1, max: 60 }),
+    quote: fc.boolean(),
+    spaces: fc.boolean(),
+    blank: fc.boolean(),
+    crlf: fc.boolean(),
+    bom: fc.boolean(),
+    gzip: fc.boolean(),
+    missing: fc.boolean(),
+    ragged: fc.boolean(),
+    badNumber: fc.boolean(),
+    badLabel: fc.boolean(),
+    quoteInside: fc.boolean(),
+    noFinalNewline: fc.boolean(),
+    seed: fc.integer({ min: 0, max: 1000 }),
+  });
+
+  it('agree on mutated census files (property)', async () => {
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(variant, async (v) => {
+        const rows = lines.slice(v.seed % 300, (v.seed % 300) + v.rows).map((line) => line.split(','));
+        const pick = (i: number) => (v.seed * 31 + i * 17) % rows.length;
+        if (v.missing) (rows[pick(1)] as string[])[1] = '?';
+        if (v.quote) (rows[pick(2)] as string[])[4] = ` "${(rows[pick(2)] as string[])[4]?.trim()}, ""quoted"""`;
+        if (v.ragged) (rows[pick(3)] as string[]).push('extra');
+        if (v.badNumber) (rows[pick(4)] as string[])[0] = 'forty';
+        if (v.badLabel) (rows[pick(5)] as string[])[41] = '?';
+        if (v.quoteInside) (rows[pick(6)] as string[])[4] = 'a"b';
+        let text = rows.map((r) => r.map((c) => (v.spaces ? `  ${c} ` : c)).join(',')).join(v.crlf ? '\r\n' : '\n');
+        if (v.blank) text = text.replace(v.crlf ? '\r\n' : '\n', v.crlf ? '\r\n\r\n  \r\n' : '\n\n  \n');
+        if (!v.noFinalNewline) text += v.crlf ? '\r\n' : '\n';
+        if (v.bom) text = `\uFEFF${text}`;
+        const name = `variant-${n++}.csv${v.gzip ? '.gz' : ''}`;
+        const file = v.gzip ? tmp.writeGz(name, text) : tmp.write(name, text);
+        expectSame(await prepareData(compiled, binding, { train: file }, split), await prepareData(compiled, binding, { train: file }, split, { rowByRow: true }));
+      }),
+      { numRuns: 60 },
+    );
+  }, 120_000);
+});
+
+describe('reading stops cleanly', () => {
+  const lines = censusLines(400);
+  const big = () => {
+    const text = `${lines.join('\n')}\n`;
+    // Several megabytes, so the reader reports progress before the end.
+    return tmp.write(`big-${Math.random().toString(36).slice(2)}.csv`, text.repeat(Math.ceil(4e6 / text.length)));
+  };
+
+  it('a file that grows while it is read stops with E_DATA_FILE_CHANGED, not a run on half the rows', async () => {
+    const file = big();
+    let appended = false;
+    const result = await prepareColumnar(compiled, binding, { train: file }, { validation: 0.2, seed: 1 }, fitEncoders, {
+      onProgress: () => {
+        if (!appended) appendFileSync(file, `${lines.slice(0, 50).join('\n')}\n`);
+        appended = true;
+      },
+    });
+    expect(appended).toBe(true);
+    expect(isDataError(result) && result.code).toBe('E_DATA_FILE_CHANGED');
+    expect(isDataError(result) && result.file).toBe(file);
+  });
+
+  it('a cancelled read returns E_CANCELLED at the next chunk', async () => {
+    const file = big();
+    const controller = new AbortController();
+    let progress = 0;
+    const result = await prepareColumnar(compiled, binding, { train: file }, { validation: 0.2, seed: 1 }, fitEncoders, {
+      signal: controller.signal,
+      onProgress: () => {
+        progress++;
+        controller.abort();
+      },
+    });
+    expect(progress).toBe(1);
+    expect(isDataError(result) && result.code).toBe('E_CANCELLED');
+  });
+});
