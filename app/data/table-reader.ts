@@ -38,7 +38,21 @@ export interface TableOptions {
   readonly encoding?: 'utf8' | 'latin1';
   /** Values (after trimming) that mean "missing". Default ['?', '']. */
   readonly missing?: readonly string[];
+  /** Longest record read, in bytes (default MAX_LINE_BYTES). */
+  readonly maxLineBytes?: number;
+  /** Longest cell read, in characters (default MAX_CELL_CHARS). */
+  readonly maxCellChars?: number;
 }
+
+/**
+ * Every read is bounded: a record (a line, or the lines of one quoted field) longer than 1 MiB, or a
+ * cell longer than 256 Ki characters, is refused with its place instead of being buffered. One
+ * 200 MiB line (a 0.9 MB gzip) used to exhaust csv-parse's buffer ("Invalid array length") or V8's
+ * heap. The limits are far above real rows (a census row is ~400 bytes, a DIN row with 20-item
+ * histories ~300, a 10,000-item history ~80 KB) and far below what a process can hold.
+ */
+export const MAX_LINE_BYTES = 1 << 20;
+export const MAX_CELL_CHARS = 256 << 10;
 
 export interface Table {
   readonly file: string;
@@ -84,6 +98,8 @@ export async function openTable(file: string, options: TableOptions = {}): Promi
     encoding,
     separator: options.separator ?? detectSeparator(text, truncated),
     newline: detectNewline(text, truncated),
+    maxLineBytes: options.maxLineBytes ?? MAX_LINE_BYTES,
+    maxCellChars: options.maxCellChars ?? MAX_CELL_CHARS,
   };
   const sample = await firstRecords(layout, SNIFF_RECORDS);
   if (isDataError(sample)) return sample;
@@ -346,6 +362,8 @@ interface Layout {
   readonly encoding: 'utf8' | 'latin1';
   readonly separator: Separator;
   readonly newline: Newline;
+  readonly maxLineBytes: number;
+  readonly maxCellChars: number;
 }
 
 /**
@@ -363,6 +381,7 @@ function openParser(layout: Layout): { records: AsyncIterable<string[]>; close()
     trim: true,
     bom: true,
     encoding: layout.encoding,
+    max_record_size: layout.maxLineBytes,
   });
   pipeline(tail, parser, () => undefined);
   return {
@@ -415,9 +434,9 @@ function countNewlines(fields: readonly string[], newline: Newline): number {
  * helps is where the quote opened, found by reading the file again with the same quoting rules.
  */
 async function parseError(err: unknown, layout: Layout, line: number, columns?: readonly string[]): Promise<DataError> {
-  if (!(err instanceof CsvError) || err.code !== 'CSV_QUOTE_NOT_CLOSED') return streamError(err, layout.file, line);
+  if (!(err instanceof CsvError) || err.code !== 'CSV_QUOTE_NOT_CLOSED') return streamError(err, layout.file, line, layout.maxLineBytes);
   const open = await findUnclosedQuote(layout);
-  if (open === undefined) return streamError(err, layout.file, line);
+  if (open === undefined) return streamError(err, layout.file, line, layout.maxLineBytes);
   const column = columns?.[open.field - 1];
   return dataError(
     'E_DATA_UNCLOSED_QUOTE',
@@ -482,8 +501,16 @@ async function findUnclosedQuote(layout: Layout): Promise<{ line: number; charac
   return quoted && !quoteInQuotes ? open : undefined;
 }
 
-function streamError(err: unknown, file: string, line: number | undefined): DataError {
+function sizeText(bytes: number): string {
+  return bytes >= 1 << 20 && bytes % (1 << 20) === 0 ? `${bytes >> 20} MiB` : bytes >= 1024 && bytes % 1024 === 0 ? `${bytes >> 10} KiB` : `${bytes} bytes`;
+}
+
+function streamError(err: unknown, file: string, line: number | undefined, limit?: number): DataError {
   const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof CsvError && err.code === 'CSV_MAX_RECORD_SIZE') {
+    const at = typeof err.lines === 'number' ? err.lines : line;
+    return dataError('E_DATA_LINE_TOO_LONG', `a line longer than ${sizeText(limit ?? MAX_LINE_BYTES)}: not a table of records (the limit keeps one bad line from exhausting memory)`, at === undefined ? { file } : { file, line: at });
+  }
   if (err instanceof CsvError) {
     // csv-parse drops the records it had buffered when it fails, so our own line count may
     // lag; its count is the one its message quotes.
@@ -525,6 +552,10 @@ async function* tableRows(
       const values = nameRecord<string | null>();
       for (let i = 0; i < width; i++) {
         const value = fields[i] as string;
+        if (value.length > layout.maxCellChars) {
+          yield dataError('E_DATA_CELL_TOO_LONG', `a cell of ${value.length} characters, longer than the ${layout.maxCellChars} a cell may hold`, { file, line, column: columns[i] as string });
+          return;
+        }
         values[columns[i] as string] = missing.has(value) ? null : value;
       }
       yield { line, values };
