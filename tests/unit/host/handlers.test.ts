@@ -88,7 +88,8 @@ describe('graph files', () => {
   it('graph:save that cannot write leaves the old file and no temp file', async () => {
     await mkdir(join(ws.dir, 'is-a-dir.json'));
     const failed = await call(host, 'graph:save', { graph: loaded('omoe'), path: 'is-a-dir.json' });
-    expect(errorCode(failed)).toBe('E_IO');
+    // A folder is refused before any write now (issue 18 item 6), so no temp file is ever made.
+    expect(errorCode(failed)).toBe('E_NOT_A_FILE');
     expect((await readdir(ws.dir)).filter((n) => n.endsWith('.tmp'))).toEqual([]);
   });
 
