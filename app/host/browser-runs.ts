@@ -155,7 +155,7 @@ export class BrowserRuns {
           if (record.epoch !== run.epochsWritten + 1 || record.epoch > run.request.options.epochs) {
             return hostError('E_IPC_ARGUMENT', `train:report: run ${runId} expected epoch ${run.epochsWritten + 1}, got ${record.epoch}`);
           }
-          await run.folder.epoch(epochRecord(record));
+          await run.folder.epoch({ ...epochRecord(record), seconds: report.seconds });
           await settledOrThrow(run.folder);
           run.epochsWritten = record.epoch;
           const { train, valid } = epochRecord(record);

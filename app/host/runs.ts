@@ -2,6 +2,7 @@ import { cp, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { loadGraph } from '../graph/load';
 import { METRIC_COLUMNS, type RunSummary } from '../train/run';
+import { EPOCH_COLUMNS } from '../train/run-folder';
 import { aucUndefinedReason } from '../train/metrics';
 import type { TaskMetrics } from '../train/session';
 import { hostError, type ExportedRun, type HostError, type MaybeMetric, type MetricRow, type RunDetails, type RunListEntry, type RunStatus } from './contract';
@@ -143,10 +144,11 @@ export async function openRun(dir: string, active: readonly ActiveRunRef[], guar
   if (leaving) return leaving;
   const graphText = await readTextInside(guard, join(dir, 'graph.json'));
   if (typeof graphText !== 'string') return hostError('E_NOT_A_RUN', `${dir} is not a Towerflow run folder (it has no graph.json)`, dir);
-  const [summary, bindingText, metricsText, logText, hasModel] = await Promise.all([
+  const [summary, bindingText, metricsText, epochsText, logText, hasModel] = await Promise.all([
     readSummary(dir, guard),
     readTextInside(guard, join(dir, 'binding.json')),
     readTextInside(guard, join(dir, 'metrics.csv')),
+    readTextInside(guard, join(dir, 'epochs.csv')),
     readTextInside(guard, join(dir, 'log.txt')),
     stat(join(dir, 'model', 'model.json')).then(() => true, () => false),
   ]);
@@ -161,7 +163,7 @@ export async function openRun(dir: string, active: readonly ActiveRunRef[], guar
     ...(typeof bindingText === 'string' ? { binding: safeJson(bindingText) } : {}),
     ...(summary ? { summary } : {}),
     metrics,
-    history: groupMetrics(metrics),
+    history: withEpochFacts(groupMetrics(metrics), typeof epochsText === 'string' ? epochsText : '', summary?.bestEpoch),
     log: typeof logText === 'string' ? logText.split('\n').slice(-200).join('\n') : '',
     hasModel,
   };
@@ -192,6 +194,29 @@ export function parseMetrics(text: string): MetricRow[] {
     rows.push(row);
   }
   return rows;
+}
+
+/**
+ * Each epoch's seconds and ★ (best so far) from epochs.csv. A run written before epochs.csv
+ * existed still gets its best epoch's ★ from summary.json.
+ */
+function withEpochFacts(history: RunDetails['history'], text: string, bestEpoch: number | undefined): RunDetails['history'] {
+  const [header, ...lines] = text.split(/\r?\n/).filter((l) => l.trim() !== '');
+  const facts = new Map<number, { seconds?: number; improved?: boolean }>();
+  if (header === EPOCH_COLUMNS.join(',')) {
+    for (const line of lines) {
+      const [epoch, seconds, improved] = line.split(',');
+      const fact: { seconds?: number; improved?: boolean } = {};
+      if (seconds !== undefined && seconds !== '' && Number.isFinite(Number(seconds))) fact.seconds = Number(seconds);
+      if (improved === 'true' || improved === 'false') fact.improved = improved === 'true';
+      facts.set(Number(epoch), fact);
+    }
+  }
+  return history.map((entry) => {
+    const fact = facts.get(entry.epoch);
+    if (fact) return { ...entry, ...fact };
+    return facts.size === 0 && bestEpoch === entry.epoch ? { ...entry, improved: true } : entry;
+  });
 }
 
 function groupMetrics(rows: readonly MetricRow[]): RunDetails['history'] {

@@ -14,7 +14,8 @@ import type { EpochMetrics, TrainOptions, TrainResult } from './session';
  * (run.ts) or this window's GPU (the host writes what the window sends, app/host/browser-runs.ts).
  *
  *   graph.json, binding.json, encoders.json, metrics.csv (header)   createRunFolder, before training
- *   log.txt lines, metrics.csv rows per epoch                       RunFolder.log / .epoch
+ *   log.txt lines, metrics.csv rows per epoch,                      RunFolder.log / .epoch
+ *   epochs.csv rows (each epoch's seconds, and ★: best so far)
  *   model/ (model.json + weights.bin), summary.json                 finishRun, at the end
  *
  * A run without summary.json is listed as incomplete (it crashed, or its window went away).
@@ -43,12 +44,17 @@ export interface RunSummary {
 
 export const METRIC_COLUMNS = ['epoch', 'split', 'task', 'loss', 'auc', 'logloss', 'gauc', 'mse'] as const;
 
+/** epochs.csv: what the Train tab's epoch table shows besides metrics, so a reopened run shows it too. */
+export const EPOCH_COLUMNS = ['epoch', 'seconds', 'improved'] as const;
+
 /** One finished epoch as the folder records it (a row per split and task, a log line). */
 export interface EpochRecord {
   epoch: number;
   train: EpochMetrics;
   valid?: EpochMetrics;
   improved?: boolean;
+  /** How long the epoch took (training and validation). */
+  seconds?: number;
 }
 
 export interface RunFolder {
@@ -74,6 +80,7 @@ export async function createRunFolder(runsDir: string, contents: RunContents, st
   await writeFile(join(dir, 'binding.json'), `${JSON.stringify(contents.binding, null, 2)}\n`);
   await writeFile(join(dir, 'encoders.json'), JSON.stringify(contents.encoders));
   await writeFile(join(dir, 'metrics.csv'), `${METRIC_COLUMNS.join(',')}\n`);
+  await writeFile(join(dir, 'epochs.csv'), `${EPOCH_COLUMNS.join(',')}\n`);
   return openRunFolder(dir);
 }
 
@@ -91,6 +98,7 @@ export function openRunFolder(dir: string): RunFolder {
     log,
     epoch: async (record) => {
       void append('metrics.csv', metricRows(record));
+      void append('epochs.csv', `${record.epoch},${record.seconds ?? ''},${record.improved === undefined ? '' : String(record.improved)}\n`);
       await log(epochLine(record));
     },
     settled: async () => {
@@ -132,10 +140,19 @@ export async function finishRun(
   save: (handler: tf.io.IOHandler) => Promise<unknown>,
   facts: RunFacts,
 ): Promise<RunSummary> {
+  const pending = await folder.settled();
+  if (pending !== undefined) throw pending;
+  const modelDir = join(folder.dir, 'model');
+  try {
+    await save(fileSaveHandler(modelDir));
+  } catch (error) {
+    throw withPath(error, modelDir);
+  }
+  // The stop reason is logged only once the model is on disk: a log that ends "completed" while
+  // model/ is empty (disk full while saving) told the user a failed run had finished.
   await folder.log(`${result.stopReason}: ${result.message}`);
   const writeError = await folder.settled();
-  if (writeError !== undefined) throw writeError;
-  await save(fileSaveHandler(join(folder.dir, 'model')));
+  if (writeError !== undefined) throw withPath(writeError, join(folder.dir, 'log.txt'));
   const { best, ...rest } = facts;
   const summary: RunSummary = {
     format: 'towerflow.run',
@@ -158,14 +175,37 @@ export async function finishRun(
     startedAt: rest.startedAt,
     finishedAt: new Date().toISOString(),
   };
-  await atomicWrite(join(folder.dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  try {
+    await atomicWrite(join(folder.dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  } catch (error) {
+    throw withPath(error, join(folder.dir, 'summary.json'));
+  }
   return summary;
 }
+
+/** A write that failed, with the file it was writing: what finishRun throws and runTraining reports. */
+export class RunWriteError extends Error {
+  constructor(
+    readonly path: string,
+    readonly cause: unknown,
+  ) {
+    const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+    const reason = code === 'ENOSPC' ? 'the disk is full' : cause instanceof Error ? cause.message : String(cause);
+    super(`cannot write ${(cause as NodeJS.ErrnoException | undefined)?.path ?? path}: ${reason}`);
+  }
+}
+
+const withPath = (error: unknown, path: string): RunWriteError => (error instanceof RunWriteError ? error : new RunWriteError(path, error));
+
+/** How much of the graph's name a run folder's name carries. */
+export const MAX_NAME_IN_FOLDER = 80;
 
 /** A new folder per run; mkdir without `recursive` fails on an existing one, so two runs started together never share one. */
 async function makeRunDir(runsDir: string, graphName: string, at: Date): Promise<string> {
   const stamp = at.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  const base = join(runsDir, `${stamp}-${safeName(graphName, 'model')}`);
+  // File names stop at 255 bytes (ENAMETOOLONG): a 300-character graph name is cut, the graph keeps it.
+  const name = safeName(graphName, 'model').slice(0, MAX_NAME_IN_FOLDER).replace(/_+$/, '') || 'model';
+  const base = join(runsDir, `${stamp}-${name}`);
   await mkdir(runsDir, { recursive: true });
   for (let n = 1; ; n++) {
     const dir = n === 1 ? base : `${base}-${n}`;

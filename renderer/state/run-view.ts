@@ -1,4 +1,5 @@
 import type { RunDetails, TrainEventBody } from '../../app/host/contract';
+import type { Graph } from '../../app/graph/schema';
 import type { RunSummary } from '../../app/train/run';
 import type { TaskMetrics } from '../../app/train/session';
 
@@ -45,6 +46,8 @@ export interface RunView {
   batchSize?: number;
   dir?: string;
   name?: string;
+  /** The graph the run trained: what "Inside the model" looks into and what the title names, whatever graph is open now. */
+  graph?: Graph;
   status: RunStatus;
   /** Stage messages, e.g. which backend and why a faster one was not used. */
   stages: string[];
@@ -61,7 +64,7 @@ export interface RunView {
   logs: string[];
 }
 
-export const startRunView = (runId: string, batchSize?: number): RunView => ({ runId, ...(batchSize ? { batchSize } : {}), status: 'starting', stages: [], lossPoints: [], epochs: [], tasks: [], logs: [] });
+export const startRunView = (runId: string, batchSize?: number, graph?: Graph): RunView => ({ runId, ...(batchSize ? { batchSize } : {}), ...(graph ? { graph } : {}), status: 'starting', stages: [], lossPoints: [], epochs: [], tasks: [], logs: [] });
 
 const addTasks = (tasks: string[], names: Iterable<string>) => {
   const next = [...tasks];
@@ -109,11 +112,14 @@ export function runViewFromDetails(details: RunDetails): RunView {
     epoch: h.epoch,
     train: h.train,
     ...(h.valid ? { valid: h.valid } : {}),
+    ...(h.seconds !== undefined ? { seconds: h.seconds } : {}),
+    ...(h.improved !== undefined ? { improved: h.improved } : {}),
   }));
   const tasks = addTasks([], epochs.flatMap((e) => Object.keys(e.train)));
   return {
     dir: details.dir,
     name: details.name,
+    ...(details.graph ? { graph: details.graph } : {}),
     status: details.status === 'finished' ? 'finished' : details.status === 'running' ? 'running' : 'incomplete',
     stages: details.summary?.backendNote ? [details.summary.backendNote] : [],
     ...(details.summary ? { summary: details.summary, backend: details.summary.backend, trainRows: details.summary.trainRows, validRows: details.summary.validRows, parameters: details.summary.parameters, message: details.summary.message } : {}),
@@ -219,4 +225,16 @@ export function formatDuration(seconds: number): string {
   const m = Math.floor(seconds / 60);
   if (m < 60) return `${m} min ${Math.round(seconds % 60)} s`;
   return `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+/** The run panel's title: the run shown (an opened run by its folder, a live one by the graph it trains), never the open graph. */
+export function runTitle(view: RunView, opened: boolean): string {
+  if (opened) return `Run ${view.name ?? view.graph?.name ?? ''}`.trim();
+  return `Training ${view.graph?.name ?? ''}`.trim();
+}
+
+/** What "Inside the model" can show for the run's own graph. */
+export function insightsOf(view: RunView): { attention: boolean; gates: boolean } {
+  const kinds = new Set(view.graph?.nodes.map((n) => n.kind) ?? []);
+  return { attention: kinds.has('attention'), gates: kinds.has('gate') };
 }

@@ -1,4 +1,5 @@
 import { create } from 'zustand';
+import type { Graph } from '../../app/graph/schema';
 import type { DatasetInspection, GateInspection, AttentionInspection, RunListEntry, TrainEventPayload } from '../api/responses';
 import { callHost, onHostEvent } from '../api/host';
 import type { BindingDraft } from './binding-editor';
@@ -79,7 +80,7 @@ interface TrainState extends DataFileState {
   setBinding(binding: BindingDraft): void;
   setOptions(patch: Partial<TrainOptionsDraft>): void;
   /** `batchSize` lets the loss chart weigh an epoch's shorter last step exactly. */
-  startLive(runId: string, batchSize?: number): void;
+  startLive(runId: string, batchSize?: number, graph?: Graph): void;
   setStopping(): void;
   view(run: RunView | undefined): void;
   setRuns(runs: RunListEntry[]): void;
@@ -115,10 +116,10 @@ export const useTrain = create<TrainState>()((set, get) => ({
   endInspect: (ticket, inspection, inspectError) => set(endInspect(get(), ticket, inspection, inspectError)),
   setBinding: (binding) => set({ binding }),
   setOptions: (patch) => set({ options: { ...get().options, ...patch } }),
-  startLive: (runId, batchSize) => {
+  startLive: (runId, batchSize, graph) => {
     // What an earlier run's toast said (it failed, it finished) is no longer news once another starts.
     dismissTopic(TRAINING_TOPIC);
-    set({ live: startRunView(runId, batchSize), viewed: undefined, gates: undefined, attention: undefined });
+    set({ live: startRunView(runId, batchSize, graph), viewed: undefined, gates: undefined, attention: undefined });
   },
   setStopping: () => {
     const live = get().live;

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { callHost } from '../../api/host';
-import type { RunView } from '../../state/run-view';
+import { insightsOf, type RunView } from '../../state/run-view';
 import { useTrain } from '../../state/train-store';
 import { toast } from '../../state/ui-store';
 
@@ -8,7 +8,9 @@ import { toast } from '../../state/ui-store';
  * Inside a finished model: the mean gate weight per expert (MoE models) as a heatmap, and for DIN
  * the attention scores over one row's behaviour history.
  */
-export function ModelInsights({ view, isDin, hasGates }: { view: RunView; isDin: boolean; hasGates: boolean }) {
+export function ModelInsights({ view }: { view: RunView }) {
+  // The run's own graph decides what can be shown: the open graph may be another model.
+  const { attention: isDin, gates: hasGates } = insightsOf(view);
   const { gates, attention, setGates, setAttention } = useTrain();
   const [row, setRow] = useState(0);
   /** What is being worked out, said next to a spinner: the button alone greyed out said nothing. */

@@ -1,7 +1,7 @@
 import { useEffect, useMemo } from 'react';
 import { callHost } from '../../api/host';
 import { useEditor } from '../../state/editor';
-import { epochMetricChart, isActive, lossChart } from '../../state/run-view';
+import { epochMetricChart, isActive, lossChart, runTitle } from '../../state/run-view';
 import { outputsOf } from '../../state/train-outputs';
 import { adoptEarlyEvents, subscribeToTraining, TRAINING_TOPIC, useTrain } from '../../state/train-store';
 import { toast, useUi } from '../../state/ui-store';
@@ -60,7 +60,7 @@ export default function TrainTab() {
       : { engine: 'node' as const, ...(options.backend !== 'auto' ? { backend: options.backend } : {}) };
     const result = await callHost('train:start', { ...request, ...engine });
     if (!result.ok) return toast('error', result.error.message, { topic: TRAINING_TOPIC });
-    useTrain.getState().startLive(result.value.runId, options.batchSize);
+    useTrain.getState().startLive(result.value.runId, options.batchSize, graph);
     adoptEarlyEvents(result.value.runId);
   };
 
@@ -140,7 +140,7 @@ export default function TrainTab() {
         {shown ? (
           <>
             <div className="dash-head">
-              <h2>{viewed ? `Run ${viewed.name ?? ''}` : `Training ${graph.name}`}</h2>
+              <h2 data-testid="run-title">{runTitle(shown, viewed !== undefined)}</h2>
               {viewed && live && (
                 <button type="button" className="btn btn-small" onClick={() => useTrain.getState().view(undefined)}>
                   Back to the current run
@@ -153,7 +153,7 @@ export default function TrainTab() {
               <MetricChart key={`auc-${theme}`} title="Validation AUC per task" yLabel="AUC" data={auc} testId="chart-auc" />
             </div>
             <EpochTable view={shown} />
-            <ModelInsights view={shown} isDin={graph.nodes.some((n) => n.kind === 'attention')} hasGates={graph.nodes.some((n) => n.kind === 'gate')} />
+            <ModelInsights view={shown} />
           </>
         ) : (
           <div className="dash-empty">

@@ -110,7 +110,7 @@ describe('a run trained in the window', () => {
   }, 180_000);
 
   it('train:prepare makes the run folder, lists it as running, and answers the encoded data', () => {
-    expect(filesAtPrepare).toEqual(['binding.json', 'encoders.json', 'graph.json', 'metrics.csv']);
+    expect(filesAtPrepare).toEqual(['binding.json', 'encoders.json', 'epochs.csv', 'graph.json', 'metrics.csv']);
     expect(listedWhileTraining).toMatchObject({ status: 'running', runId: prepared.runId, graph: 'MMoE' });
     const lines = read(ws.dir, 'census.csv').trimEnd().split('\n').length;
     expect(prepared.trainRows + prepared.validRows).toBe(lines);
@@ -131,7 +131,7 @@ describe('a run trained in the window', () => {
 
   it('train:complete writes a folder with the files of a Node run, and a summary of the same shape', () => {
     expect(files(summary.dir)).toEqual(files(nodeSummary.dir));
-    expect(files(summary.dir)).toEqual(['binding.json', 'encoders.json', 'graph.json', 'log.txt', 'metrics.csv', 'model/model.json', 'model/weights.bin', 'summary.json']);
+    expect(files(summary.dir)).toEqual(['binding.json', 'encoders.json', 'epochs.csv', 'graph.json', 'log.txt', 'metrics.csv', 'model/model.json', 'model/weights.bin', 'summary.json']);
     expect(Object.keys(summary)).toEqual(Object.keys(nodeSummary));
     expect(JSON.parse(read(summary.dir, 'summary.json'))).toEqual(summary);
     expect(summary).toMatchObject({

@@ -69,6 +69,9 @@ describe('a full run', () => {
     expect(run.metrics.find((m) => m.split === 'valid')).toMatchObject({ epoch: 1, task: 'income', auc: expect.any(Number), logloss: expect.any(Number) });
     expect(run.history.map((h) => h.epoch)).toEqual([1, 2]);
     expect(Object.keys(run.history[1]?.valid ?? {})).toEqual(['income', 'marital']);
+    // Each epoch's time and ★ come back from epochs.csv (#21.12); the best epoch has its ★.
+    for (const h of run.history) expect(h).toMatchObject({ seconds: expect.any(Number), improved: expect.any(Boolean) });
+    expect(run.history.find((h) => h.epoch === run.summary?.bestEpoch)?.improved).toBe(true);
     expect(run.log).toContain('completed');
   });
 

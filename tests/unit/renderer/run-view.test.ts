@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RunDetails, TrainEventBody } from '../../../app/host/contract';
-import { epochMetricChart, formatDuration, lossChart, reduceRun, runViewFromDetails, startRunView } from '../../../renderer/state/run-view';
+import { epochMetricChart, formatDuration, insightsOf, lossChart, reduceRun, runTitle, runViewFromDetails, startRunView } from '../../../renderer/state/run-view';
 import { outputsOf, stoppingMetrics } from '../../../renderer/state/train-outputs';
 import { loadGraph } from '../../../app/graph/load';
 import { validateGraph } from '../../../app/validate/validate';
@@ -53,6 +53,35 @@ describe('a run as the dashboard shows it', () => {
     expect(lossChart(view).x).toEqual([1, 2]);
     expect(epochMetricChart(view).series).toEqual([{ label: 'income', values: [0.7, 0.75] }]);
     expect(view.logs).toEqual(['line 1', 'line 2']);
+  });
+
+  it('a reopened run keeps its epoch times, its ★ and its own graph, which names it and decides "Inside the model" (#21.12)', () => {
+    const template = (name: string) => {
+      const loaded = loadGraph(readFileSync(new URL(`../../../templates/${name}.json`, import.meta.url), 'utf8'));
+      if (!loaded.graph) throw new Error(name);
+      return loaded.graph;
+    };
+    const mmoe = template('mmoe');
+    const details: RunDetails = {
+      dir: '/w/runs/2026-mmoe',
+      name: '2026-mmoe',
+      status: 'finished',
+      graph: mmoe,
+      metrics: [],
+      history: [
+        { epoch: 1, train: { income: { loss: 0.4 } }, seconds: 2.5, improved: true },
+        { epoch: 2, train: { income: { loss: 0.5 } }, seconds: 2.25, improved: false },
+      ],
+      log: '',
+      hasModel: true,
+    };
+    const view = runViewFromDetails(details);
+    expect(view.epochs.map((e) => [e.seconds, e.improved])).toEqual([[2.5, true], [2.25, false]]);
+    expect(runTitle(view, true)).toBe('Run 2026-mmoe');
+    expect(insightsOf(view)).toEqual({ gates: true, attention: false });
+    expect(insightsOf(runViewFromDetails({ ...details, graph: template('din') }))).toEqual({ gates: false, attention: true });
+    // A live run is titled by the graph it trains, not by whatever graph is open later.
+    expect(runTitle(startRunView('r1', 256, mmoe), false)).toBe(`Training ${mmoe.name}`);
   });
 
   it('names outputs as the compiler does, for loss weights and early stopping', () => {
