@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cp, link, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { cp, link, mkdir, readdir, readFile, rename, symlink, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseBinding } from '../../../app/data/binding';
@@ -120,6 +120,14 @@ describe('paths read from inside workspace files (items 4, 5)', () => {
       expect(answer.json.error?.code).toBe('E_NOT_A_RUN');
       expect(answer.json.error?.message).toContain('not inside the model folder');
     }
+    // A link inside the model folder passes the workspace rule when it points elsewhere in the
+    // workspace, but the weights must still be the model folder's own.
+    await writeFile(join(work, 'elsewhere.bin'), await readFile(join(outside, 'model', 'weights.bin')));
+    await symlink(join(work, 'elsewhere.bin'), join(dir, 'model', 'linked.bin'));
+    modelJson.weightsManifest[0]!.paths = ['linked.bin'];
+    await writeFile(join(dir, 'model', 'model.json'), JSON.stringify(modelJson));
+    const linked = await api('runs:inspect', { dir, view: 'gates' });
+    expect(linked.json.error?.message).toContain('leads out of the model folder');
   });
 });
 
