@@ -15,6 +15,7 @@ import { CsvError, parse } from 'csv-parse';
 import { notAFile } from '../io/files';
 import { dataError, isDataError, showValue, type DataError } from './errors';
 import { isNumberText } from './numbers';
+import { isParquetPath, openParquet } from './parquet-source';
 import { nameRecord } from './records';
 
 export type Separator = ',' | '\t' | ';' | '|';
@@ -79,6 +80,8 @@ const SNIFF_LINES = 20;
 const SNIFF_RECORDS = 20;
 
 export async function openTable(file: string, options: TableOptions = {}): Promise<Table | DataError> {
+  // Parquet names its own columns: `header` and `columns` do not apply (parquet-source.ts).
+  if (isParquetPath(file)) return openParquet(file, options);
   const encoding = options.encoding ?? 'utf8';
   const compressed = await detectGzip(file);
   if (isDataError(compressed)) return compressed;
