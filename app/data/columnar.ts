@@ -30,6 +30,7 @@ import { labelColumns, labelValue, type LabelRule } from './labels';
 import { FLOAT32_MAX, parseNumber } from './numbers';
 import { own } from './records';
 import { scanColumns, type ScanColumnSpec, type ScanKind, type ScanResult, type ScannedColumn } from './scan/csv-scan';
+import { PARALLEL_MIN_BYTES, scanFileInTwo } from './scan/parallel';
 import { makeSplitter } from './split';
 import { detectNewline, openTable, type Table } from './table-reader';
 
@@ -44,6 +45,10 @@ export interface ReadOptions {
   readonly signal?: AbortSignal;
   /** Bytes of (decompressed) text and rows read so far, about every megabyte. */
   readonly onProgress?: (bytes: number, rows: number) => void;
+  /** One thread even for a large plain file (tests compare the two). */
+  readonly oneThread?: boolean;
+  /** File size from which a plain file is scanned by two threads (default PARALLEL_MIN_BYTES; tests lower it). */
+  readonly parallelFrom?: number;
   /** Skip the one-pass reader (tests compare the two paths; the bench times both). */
   readonly rowByRow?: boolean;
 }
@@ -86,17 +91,19 @@ export async function scanTable(table: Table & { readonly newline?: '\n' | '\r';
     raw.on('error', (error) => gunzip.destroy(error));
     chunks = raw.pipe(gunzip);
   }
+  const layout = {
+    separator: table.separator,
+    newline,
+    encoding,
+    width: table.columns.length,
+    hasHeader: table.hasHeader,
+    missing: ['?', ''],
+    maxRecordBytes: MAX_RECORD_BYTES,
+  };
   let scan: ScanResult;
   try {
-    scan = await scanColumns(chunks, {
-      separator: table.separator,
-      newline,
-      encoding,
-      width: table.columns.length,
-      hasHeader: table.hasHeader,
-      missing: ['?', ''],
-      maxRecordBytes: MAX_RECORD_BYTES,
-    }, columns, options);
+    const inTwo = !table.compressed && before.size >= (options.parallelFrom ?? PARALLEL_MIN_BYTES) && !options.oneThread ? await scanFileInTwo(table.file, before.size, layout, columns, options) : undefined;
+    scan = inTwo ?? (await scanColumns(chunks, layout, columns, options));
   } catch {
     // A damaged gzip stream or a read error: the row-by-row reader reports it with its place.
     return FALLBACK;

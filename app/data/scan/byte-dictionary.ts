@@ -50,6 +50,21 @@ export class ByteDictionary {
     return out;
   }
 
+  /** Where each value's bytes are, to merge another thread's dictionary into this one. */
+  parts(): { arena: Uint8Array; starts: Int32Array; lengths: Int32Array; size: number } {
+    return { arena: this.arena.slice(0, this.arenaUsed), starts: this.starts.slice(0, this.size + 1), lengths: this.lengths.slice(0, this.size + 1), size: this.size };
+  }
+
+  /** For each id of another dictionary (given by its parts), the id of the same bytes here, added where new. */
+  merge(other: { arena: Uint8Array; starts: Int32Array; lengths: Int32Array; size: number }): Int32Array {
+    const remap = new Int32Array(other.size + 1);
+    for (let id = 1; id <= other.size; id++) {
+      const start = other.starts[id] as number;
+      remap[id] = this.idOf(other.arena, start, start + (other.lengths[id] as number));
+    }
+    return remap;
+  }
+
   private sameBytes(id: number, bytes: Uint8Array, start: number, length: number): boolean {
     const arena = this.arena;
     const at = this.starts[id] as number;

@@ -38,6 +38,8 @@ export interface ScanLayout {
   readonly missing: readonly string[];
   /** Longest record accepted, in bytes; a longer one stops the scan (`tooLong`). */
   readonly maxRecordBytes: number;
+  /** False when the bytes start inside the file (a later part scanned by another thread): no BOM there. */
+  readonly atFileStart?: boolean;
 }
 
 export interface IdsColumn {
@@ -73,6 +75,8 @@ export interface ScanResult {
   readonly lines: RowLines;
   /** Bytes of (decompressed) text read. */
   readonly bytes: number;
+  /** Newlines passed (a part that ends after a newline spans this many lines). */
+  readonly lineCount: number;
   readonly stop?: ScanStop;
 }
 
@@ -83,6 +87,16 @@ export interface ScanResult {
 export class RowLines {
   private readonly rows: number[] = [];
   private readonly offsets: number[] = [];
+
+  /** The raw steps, to move a part's lines after another part's. */
+  steps(): { rows: number[]; offsets: number[] } {
+    return { rows: [...this.rows], offsets: [...this.offsets] };
+  }
+
+  /** Appends another part's steps, its rows and lines shifted past this part's. */
+  append(steps: { rows: readonly number[]; offsets: readonly number[] }, rowShift: number, lineShift: number): void {
+    steps.rows.forEach((row, i) => this.note(row + rowShift, row + (steps.offsets[i] as number) + lineShift));
+  }
 
   /** Records that from `row` on, line = row + offset (until the next change). */
   note(row: number, line: number): void {
@@ -184,7 +198,7 @@ class Scanner {
   private readonly encoder = new TextEncoder();
   private readonly lines = new RowLines();
   private pending: Uint8Array = new Uint8Array(0);
-  private atFileStart = true;
+  private atFileStart: boolean;
   private headerPending: boolean;
   // Per record: where each field's text is (after trimming), and whether it came from quotes.
   private readonly starts: Int32Array;
@@ -199,6 +213,7 @@ class Scanner {
     this.width = layout.width;
     this.decoder = new TextDecoder(layout.encoding === 'latin1' ? 'latin1' : 'utf-8');
     this.headerPending = layout.hasHeader;
+    this.atFileStart = layout.atFileStart ?? true;
     const markers = layout.missing.map((text) => Buffer.from(text, layout.encoding));
     this.emptyIsMissing = markers.some((m) => m.length === 0);
     this.oneByteMissing = markers.find((m) => m.length === 1)?.[0] ?? -1;
@@ -228,7 +243,7 @@ class Scanner {
       if (sink.kind === 'numbers') return { kind: 'numbers', name: sink.name, values: sink.out.done() };
       return { kind: 'text', name: sink.name, values: sink.out };
     });
-    return { rows: this.rows, columns, lines: this.lines, bytes: this.bytes, ...(stop ? { stop } : {}) };
+    return { rows: this.rows, columns, lines: this.lines, bytes: this.bytes, lineCount: this.line - 1, ...(stop ? { stop } : {}) };
   }
 
   /** Takes the next bytes; at the end (`final`) the last record needs no newline. */

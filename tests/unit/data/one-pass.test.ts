@@ -207,3 +207,34 @@ describe('reading stops cleanly', () => {
     expect(isDataError(result) && result.code).toBe('E_CANCELLED');
   });
 });
+
+describe('two threads on one file', () => {
+  const lines = censusLines(400);
+  const split = { validation: 0.2, seed: 5 };
+  const twoThreads = { parallelFrom: 0 };
+
+  it('give the one thread result bit for bit, where the halves meet mid-file', async () => {
+    const file = tmp.write('halves.csv', `${lines.join('\n')}\n`);
+    const one = await prepareColumnar(compiled, binding, { train: file }, split, fitEncoders, { oneThread: true });
+    const two = await prepareColumnar(compiled, binding, { train: file }, split, fitEncoders, twoThreads);
+    expect(one).not.toBe(FALLBACK);
+    expectSame(two, one);
+  });
+
+  it('hand over to one thread when the middle falls inside a quoted field, and agree', async () => {
+    const rows = lines.map((line) => line.split(','));
+    // A long quoted cell with newlines around the middle of the file.
+    const at = Math.floor(rows.length / 2);
+    (rows[at] as string[])[4] = `"${'x\n'.repeat(2000)}"`;
+    const file = tmp.write('quoted-middle.csv', `${rows.map((r) => r.join(',')).join('\n')}\n`);
+    expectSame(await prepareData(compiled, binding, { train: file }, split, twoThreads), await prepareData(compiled, binding, { train: file }, split, { rowByRow: true }));
+  });
+
+  it('report a broken row in the second half at its own line', async () => {
+    const broken = [...lines];
+    broken[350] = `${broken[350]},extra`;
+    const file = tmp.write('broken-second-half.csv', `${broken.join('\n')}\n`);
+    const result = await prepareData(compiled, binding, { train: file }, split, twoThreads);
+    expect(isDataError(result) && { code: result.code, line: result.line }).toEqual({ code: 'E_DATA_RAGGED_ROW', line: 351 });
+  });
+});

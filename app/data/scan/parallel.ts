@@ -1,0 +1,127 @@
+/**
+ * Both cores on one plain (uncompressed) file: the main thread scans the first half while a worker
+ * thread scans the second, then the second half's dictionaries are merged into the first's (one
+ * lookup per distinct value, not per row) and its rows appended. Rows, ids, lines and errors come
+ * out exactly as from one thread:
+ *   - the halves meet just after a newline; the first half is scanned from the true start of the
+ *     file with quotes understood, so if it ends cleanly (not inside a quoted field) the second
+ *     half starts at a true record — otherwise the first half hands over (`fallback`) and the caller
+ *     reads the file again in one thread;
+ *   - the second half's ids are remapped in order of first sight after the first half's, which is
+ *     the order one thread would have given them;
+ *   - its lines are shifted by the first half's line count.
+ * Where no worker can start (e.g. a bundle that does not ship the worker), it returns undefined
+ * and the caller scans in one thread.
+ */
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { RowLines, scanColumns, type ScanColumnSpec, type ScanLayout, type ScanResult, type ScanStop, type ScannedColumn } from './csv-scan';
+import type { ScanJob } from './scan-worker';
+
+/** Below this a second thread's start-up (~0.3 s to load the scanner) costs more than it saves. */
+export const PARALLEL_MIN_BYTES = 32 << 20;
+
+type WorkerColumn =
+  | { kind: 'ids'; name: string; ids: Int32Array; parts: { arena: Uint8Array; starts: Int32Array; lengths: Int32Array; size: number } }
+  | { kind: 'numbers'; name: string; values: Float64Array }
+  | { kind: 'text'; name: string; values: (string | null)[] };
+interface WorkerResult {
+  rows: number;
+  bytes: number;
+  lineCount: number;
+  lines: { rows: number[]; offsets: number[] };
+  stop?: ScanStop;
+  columns: WorkerColumn[];
+}
+
+export async function scanFileInTwo(
+  file: string,
+  size: number,
+  layout: ScanLayout,
+  columns: readonly ScanColumnSpec[],
+  options: { signal?: AbortSignal; onProgress?: (bytes: number, rows: number) => void } = {},
+): Promise<ScanResult | undefined> {
+  const middle = await recordStartAfter(file, Math.floor(size / 2), layout.newline.charCodeAt(0));
+  if (middle === undefined || middle >= size) return undefined;
+  const worker = startWorker({ file, start: middle, layout: { ...layout, hasHeader: false, atFileStart: false }, columns });
+  if (worker === undefined) return undefined;
+  const second = new Promise<WorkerResult | undefined>((resolve) => {
+    worker.once('message', (message: WorkerResult) => resolve(message));
+    worker.once('error', () => resolve(undefined));
+    worker.once('exit', () => resolve(undefined));
+  });
+  const cancel = () => void worker.terminate();
+  options.signal?.addEventListener('abort', cancel, { once: true });
+  try {
+    const first = await scanColumns(createReadStream(file, { start: 0, end: middle - 1, highWaterMark: 1 << 20 }), layout, columns, options);
+    if (first.stop) return first;
+    const rest = await second;
+    if (options.signal?.aborted) return { ...first, stop: { reason: 'cancelled', line: first.lineCount + 1 } };
+    if (rest === undefined) return undefined;
+    if (rest.stop) {
+      // Its places are the second half's: moved past the first half's rows and lines.
+      const stop = { ...rest.stop, line: rest.stop.line + first.lineCount, ...('row' in rest.stop ? { row: rest.stop.row + first.rows } : {}) } as ScanStop;
+      return { ...first, stop };
+    }
+    return join(first, rest);
+  } finally {
+    options.signal?.removeEventListener('abort', cancel);
+    await worker.terminate();
+  }
+}
+
+function join(first: ScanResult, rest: WorkerResult): ScanResult {
+  const rows = first.rows + rest.rows;
+  const columns = first.columns.map((column, c): ScannedColumn => {
+    const other = rest.columns[c] as WorkerColumn;
+    if (column.kind === 'ids' && other.kind === 'ids') {
+      const remap = column.dictionary.merge(other.parts);
+      const ids = new Int32Array(rows);
+      ids.set(column.ids);
+      for (let i = 0; i < other.ids.length; i++) ids[first.rows + i] = remap[other.ids[i] as number] as number;
+      return { ...column, ids };
+    }
+    if (column.kind === 'numbers' && other.kind === 'numbers') {
+      const values = new Float64Array(rows);
+      values.set(column.values);
+      values.set(other.values, first.rows);
+      return { ...column, values };
+    }
+    if (column.kind === 'text' && other.kind === 'text') return { ...column, values: [...column.values, ...other.values] };
+    throw new Error(`Bug: column ${column.name} came back from the worker as ${other.kind}`);
+  });
+  const lines = first.lines as RowLines;
+  lines.append(rest.lines, first.rows, first.lineCount);
+  return { rows, columns, lines, bytes: first.bytes + rest.bytes, lineCount: first.lineCount + rest.lineCount };
+}
+
+/** The byte after the first newline at or after `from`, or undefined when there is none. */
+async function recordStartAfter(file: string, from: number, newline: number): Promise<number | undefined> {
+  const handle = await open(file, 'r');
+  try {
+    const window = Buffer.alloc(1 << 16);
+    for (let at = from; ; at += window.length) {
+      const { bytesRead } = await handle.read(window, 0, window.length, at);
+      if (bytesRead === 0) return undefined;
+      const found = window.subarray(0, bytesRead).indexOf(newline);
+      if (found !== -1) return at + found + 1;
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+function startWorker(job: ScanJob): Worker | undefined {
+  try {
+    const source = new URL('./scan-worker.ts', import.meta.url);
+    // The TypeScript source runs under tsx, as the rest of the core does outside the desktop bundle.
+    const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+    return new Worker(source, { workerData: job, execArgv: ['--import', tsx] });
+  } catch {
+    return undefined;
+  }
+}
+
