@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { callHost } from '../../api/host';
+import { attentionChart } from '../../state/attention-chart';
 import { insightsOf, type RunView } from '../../state/run-view';
 import { useTrain } from '../../state/train-store';
 import { toast } from '../../state/ui-store';
@@ -93,22 +94,64 @@ export function ModelInsights({ view }: { view: RunView }) {
       )}
       {attention && (
         <div className="insight" data-testid="attention-view">
-          <p className="dim small">Row {attention.row}: score of each history item against the candidate.</p>
           {attention.attentions.map((a) => {
-            const max = Math.max(1e-9, ...a.scores.filter((_, i) => a.items[i] !== null));
-            return (
-              <div key={a.nodeId} className="attention-bars">
-                {a.scores.map((s, i) => (
-                  <div key={i} className={`attention-bar ${a.items[i] === null ? 'is-padding' : ''}`} title={`${a.items[i] ?? 'padding'}: ${s.toFixed(4)}`}>
-                    <span className="attention-fill" style={{ height: `${a.items[i] === null ? 0 : Math.round((s / max) * 100)}%` }} />
-                    <span className="attention-item">{a.items[i] ?? '·'}</span>
-                  </div>
-                ))}
-              </div>
-            );
+            const normalised = view.graph?.nodes.find((n) => n.id === a.nodeId)?.params.softmax === true;
+            return <AttentionBars key={a.nodeId} row={attention.row} label={a.label} scores={a.scores} items={a.items} normalised={normalised} />;
           })}
         </div>
       )}
     </section>
+  );
+}
+
+/**
+ * One attention node's scores for one row on a signed scale: a zero line, bars up or down from it,
+ * tick labels on the axis, each value under its item. Weights where the node normalises them.
+ */
+function AttentionBars({ row, label, scores, items, normalised }: { row: number; label: string; scores: number[]; items: (string | null)[]; normalised: boolean }) {
+  const chart = attentionChart(scores, items);
+  const pct = (fraction: number) => `${(fraction * 100).toFixed(3)}%`;
+  return (
+    <figure className="attention-chart" data-testid="attention-chart">
+      <figcaption className="dim small">
+        Row {row}, {label}:{' '}
+        {normalised
+          ? 'attention weight of each history item against the candidate (softmax over the real positions, as this graph’s attention node is set).'
+          : 'raw score of each history item against the candidate (not normalised, as in the DIN paper; negative scores still weigh the item, with a smaller or negative pull).'}
+      </figcaption>
+      <div className="attention-plot">
+        <div className="attention-axis" aria-hidden="true">
+          {chart.ticks.map((t) => (
+            <span key={t.label} className="attention-tick" style={{ top: pct(t.at) }} data-testid="attention-tick">
+              {t.label}
+            </span>
+          ))}
+        </div>
+        <div className="attention-area">
+          {chart.ticks.map((t) => (
+            <span key={t.label} className={`attention-grid${t.value === 0 ? ' is-zero' : ''}`} style={{ top: pct(t.at) }} />
+          ))}
+          <div className="attention-columns" style={{ gridTemplateColumns: `repeat(${chart.bars.length}, minmax(14px, 1fr))` }}>
+            {chart.bars.map((b, i) => (
+              <div key={i} className={`attention-column${b.padding ? ' is-padding' : ''}`} title={`${b.item ?? 'padding'}: ${b.value.toFixed(4)}`}>
+                <span
+                  className={`attention-fill${b.value < 0 ? ' is-negative' : ''}`}
+                  style={{ top: pct(b.top), height: pct(b.height) }}
+                  data-testid="attention-fill"
+                  data-value={b.value}
+                />
+              </div>
+            ))}
+          </div>
+        </div>
+      </div>
+      <div className="attention-labels" style={{ gridTemplateColumns: `repeat(${chart.bars.length}, minmax(14px, 1fr))` }}>
+        {chart.bars.map((b, i) => (
+          <span key={i} className="attention-item" title={b.item ?? 'padding'}>
+            {b.item ?? '·'}
+          </span>
+        ))}
+      </div>
+    </figure>
   );
 }
