@@ -48,8 +48,8 @@ export async function censusFile(rows: number, folder = DATA_CACHE, source = CEN
   zip.pipe(gzipOut);
   const write = async (chunk: Buffer): Promise<void> => {
     const waits: Promise<unknown>[] = [];
-    if (!plainOut.write(chunk)) waits.push(new Promise((resolve) => plainOut.once('drain', resolve)));
-    if (!zip.write(chunk)) waits.push(new Promise((resolve) => zip.once('drain', resolve)));
+    if (!plainOut.write(chunk)) waits.push(new Promise<void>((resolve) => plainOut.once('drain', () => resolve())));
+    if (!zip.write(chunk)) waits.push(new Promise<void>((resolve) => zip.once('drain', () => resolve())));
     await Promise.all(waits);
   };
   try {
@@ -73,7 +73,7 @@ export async function censusFile(rows: number, folder = DATA_CACHE, source = CEN
   return { rows, plain, gzip, bytes: a.size, gzipBytes: b.size, seconds: (performance.now() - started) / 1000, source };
 }
 
-/** Offsets just past each '\n' (a last line without one gets one added by the caller's slicing rules: here it must end in one). */
+/** Offsets just past each '\n'; the source must end with one. */
 function lineEnds(text: Buffer): number[] {
   const ends: number[] = [];
   let at = text.indexOf(10);

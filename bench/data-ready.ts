@@ -68,19 +68,27 @@ export interface ReadyDigest {
   labels: Record<string, { train: number; valid: number }>;
 }
 
-export async function runStep(mode: DataMode, file: string): Promise<StepResult> {
+/** Called around the timed part only (the profiler: module loading and setup stay out of the profile). */
+export interface StepHooks {
+  before(): Promise<void>;
+  after(): Promise<void>;
+}
+
+export async function runStep(mode: DataMode, file: string, hooks?: StepHooks): Promise<StepResult> {
   const prepared = mode === 'ready' ? await readySetup() : undefined;
   globalThis.gc?.();
+  await hooks?.before();
   const sampler = sampleMemory();
   const started = performance.now();
   let counted: { rows: number; bytes?: number; check?: number; digest?: ReadyDigest };
   let seconds: number;
   let peak: MemoryPeak;
   try {
-    counted = prepared ? await prepared(file) : await baseline(mode, file);
+    counted = prepared ? await prepared(file) : await baseline(mode as Exclude<DataMode, 'ready'>, file);
   } finally {
     seconds = (performance.now() - started) / 1000;
     peak = sampler.stop();
+    await hooks?.after();
   }
   return { mode, file, ...counted, seconds, rowsPerSecond: counted.rows / seconds, maxRss: process.resourceUsage().maxRSS * 1024, peak };
 }

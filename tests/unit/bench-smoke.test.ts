@@ -1,9 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
+import { existsSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { chooseBackend } from '../../app/engine/backend';
 import { batchInputs, range } from '../../app/train/encoded';
 import { CONTENDERS, DEFAULT_CONFIG, buildContender, runBench } from '../../bench/bench';
 import { censusColumns, splitFor } from '../../bench/census-data';
+import { compareDigests, QUICK_DATA_CONFIG, runDataBench } from '../../bench/data-bench';
+import { CENSUS_FILE } from '../../bench/torch-peer';
 import { handWrittenMmoe, MMOE, type BenchModel } from '../../bench/models';
 import { trainOnce } from '../../bench/training';
 
@@ -63,6 +66,22 @@ describe('bench smoke', () => {
     expect(cpu?.status === 'ok' && cpu.ratios['compiled/hand-written'].ofMedians > 0).toBe(true);
     expect([results.csv?.plain.rows, results.csv?.gzip.rows]).toEqual([300, 300]);
   });
+});
+
+describe.runIf(existsSync(CENSUS_FILE))('data bench smoke', () => {
+  it('runs the data bench at tiny scale in-process: every baseline and both variants read every row, a second run agrees', async () => {
+    const result = await runDataBench({ ...QUICK_DATA_CONFIG, rows: 1500, pandas: false, profile: false, runner: 'in-process' }, () => undefined);
+    expect(result.baselines.filter((b) => b.mode !== 'bytes').map((b) => b.rows)).toEqual([1500, 1500, 1500, 1500]);
+    expect(result.baselines.filter((b) => b.mode === 'bytes').map((b) => b.bytes)).toEqual([result.file.bytes, result.file.bytes]);
+    const [plain, gzip] = result.rounds;
+    expect([plain?.towerflow.rows, gzip?.towerflow.rows, plain?.second?.rows]).toEqual([1500, 1500, 1500]);
+    const digest = plain?.towerflow.digest;
+    if (!digest || !gzip?.towerflow.digest || !plain.second?.digest) throw new Error('no digest');
+    expect(digest.train + digest.valid).toBe(1500);
+    expect(Object.keys(digest.categorical)).toHaveLength(32);
+    expect(compareDigests(digest, gzip.towerflow.digest)).toEqual([]);
+    expect(compareDigests(digest, plain.second.digest)).toEqual([]);
+  }, 60_000);
 });
 
 function predictions(entry: BenchModel, batch: tf.Tensor[]): number[][] {
