@@ -65,7 +65,7 @@ export const trainCommand: Command = {
 
     const controller = new AbortController();
     const onSigint = () => {
-      io.err('\nstopping after this batch (press Ctrl+C again to quit at once)…');
+      io.err('\nstopping (after this batch when training; at once when reading the data). Press Ctrl+C again to quit at once…');
       controller.abort();
       process.once('SIGINT', () => process.exit(130));
     };
@@ -83,6 +83,11 @@ export const trainCommand: Command = {
           },
         },
       );
+      if (!outcome.ok && outcome.cancelled) {
+        io.err(outcome.message);
+        // 128 + SIGINT, as a shell reports a command stopped by Ctrl+C.
+        return 130;
+      }
       if (!outcome.ok) {
         io.err(`${outcome.dir ? `${outcome.dir}: ` : ''}${outcome.message}`);
         return EXIT.badInput;

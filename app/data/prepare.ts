@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import type { CompiledGraph } from '../compile/to-tfjs';
 import type { EncodedSplit } from '../train/encoded';
 import { dataColumnOf, labelRules, type DatasetBinding } from './binding';
@@ -50,12 +51,17 @@ export interface SplitSpec {
 
 const DEFAULT_SEPARATOR: IdSeparator = '|';
 
+export interface PrepareOptions extends ReadOptions {
+  /** Called as each row-by-row pass over a file begins: 'fit' (or counting), then 'encode'. */
+  readonly onPass?: (pass: 'fit' | 'encode', file: string) => void | Promise<void>;
+}
+
 export async function prepareData(
   compiled: Pick<CompiledGraph, 'inputs' | 'outputs' | 'validation'>,
   binding: DatasetBinding,
   files: { train: string; valid?: string },
   split: SplitSpec,
-  options: ReadOptions = {},
+  options: PrepareOptions = {},
 ): Promise<PreparedData | DataError> {
   // One byte-level pass where it can (columnar.ts: the same result, bit for bit); the row-by-row
   // passes below where it cannot, and wherever there is an error to report with its place.
@@ -78,7 +84,10 @@ export async function prepareData(
   const stats = new Map<string, NumericStats>();
   let trainRows = 0;
   let validRows = 0;
-  const fitError = await forEachRow(table, (row, index) => {
+  await options.onPass?.('fit', table.file);
+  const read = await fileIdentity(table.file);
+  if (isDataError(read)) return read;
+  const fitError = await forEachRow(table, options.signal, (row, index) => {
     const isTrain = !splitter || splitter.ofIndex(index) === 'train';
     if (isTrain) trainRows++;
     else validRows++;
@@ -116,17 +125,27 @@ export async function prepareData(
   const train = rowEncoder.allocate(trainRows, rules.size > 0);
   const valid = validTable ? undefined : rowEncoder.allocate(validRows, rules.size > 0);
   const cursor = { train: 0, valid: 0 };
-  const encodeError = await forEachRow(table, (row, index) => {
+  // Pass 2 must read the file pass 1 read: a file changed between the passes would leave rows
+  // unencoded (zeros with label 0), or encode rows the encoders were not fitted on.
+  await options.onPass?.('encode', table.file);
+  const changed = await checkUnchanged(table.file, read);
+  if (changed) return changed;
+  const total = trainRows + validRows;
+  const encodeError = await forEachRow(table, options.signal, (row, index) => {
+    if (index >= total) return fileChanged(table.file, `it has more rows than the ${total} read when fitting`);
     const isTrain = !splitter || splitter.ofIndex(index) === 'train';
     const target = isTrain ? train : (valid as EncodedSplit);
     const at = isTrain ? cursor.train++ : cursor.valid++;
     return rowEncoder.encode(row, table.file, target, at);
   });
   if (encodeError) return encodeError;
+  const after = await checkUnchanged(table.file, read);
+  if (after) return after;
+  if (cursor.train + cursor.valid !== total) return fileChanged(table.file, `it has ${cursor.train + cursor.valid} rows where ${total} were read when fitting`);
 
   let validSplit = valid;
   if (validTable) {
-    const encoded = await encodeTable(validTable, rowEncoder, true);
+    const encoded = await encodeTable(validTable, rowEncoder, true, options);
     if (isDataError(encoded)) return encoded;
     validSplit = encoded;
   }
@@ -145,7 +164,7 @@ export async function encodeFile(
   binding: DatasetBinding,
   file: string,
   withLabels: boolean,
-  options: ReadOptions = {},
+  options: PrepareOptions = {},
 ): Promise<EncodedSplit | DataError> {
   const fast = await encodeColumnar(compiled, encoders, binding, file, withLabels, options);
   if (fast !== FALLBACK) return fast;
@@ -154,20 +173,56 @@ export async function encodeFile(
   const rules = withLabels ? new Map(Object.entries(encoders.labels)) : new Map<string, LabelRule>();
   const table = await openBound(file, binding, planInputs(compiled), rules, encoders);
   if (isDataError(table)) return table;
-  return encodeTable(table, rowEncoder, withLabels);
+  return encodeTable(table, rowEncoder, withLabels, options);
 }
 
-async function encodeTable(table: Table, rowEncoder: RowEncoder, withLabels: boolean): Promise<EncodedSplit | DataError> {
+async function encodeTable(table: Table, rowEncoder: RowEncoder, withLabels: boolean, options: PrepareOptions = {}): Promise<EncodedSplit | DataError> {
   let rows = 0;
-  const countError = await forEachRow(table, () => {
+  await options.onPass?.('fit', table.file);
+  const read = await fileIdentity(table.file);
+  if (isDataError(read)) return read;
+  const countError = await forEachRow(table, options.signal, () => {
     rows++;
     return undefined;
   });
   if (countError) return countError;
   const split = rowEncoder.allocate(rows, withLabels);
-  const error = await forEachRow(table, (row, index) => rowEncoder.encode(row, table.file, split, index, withLabels));
-  return error ?? split;
+  await options.onPass?.('encode', table.file);
+  const changed = await checkUnchanged(table.file, read);
+  if (changed) return changed;
+  let encoded = 0;
+  const error = await forEachRow(table, options.signal, (row, index) => {
+    if (index >= rows) return fileChanged(table.file, `it has more rows than the ${rows} counted first`);
+    encoded++;
+    return rowEncoder.encode(row, table.file, split, index, withLabels);
+  });
+  if (error) return error;
+  const after = await checkUnchanged(table.file, read);
+  if (after) return after;
+  return encoded === rows ? split : fileChanged(table.file, `it has ${encoded} rows where ${rows} were counted first`);
 }
+
+/**
+ * What says a file is the one read before: size, modification and change times, inode. Writing in
+ * place changes the times; replacing the file by a rename changes the inode.
+ */
+async function fileIdentity(file: string): Promise<string | DataError> {
+  try {
+    const info = await stat(file, { bigint: true });
+    return `${info.size}:${info.mtimeNs}:${info.ctimeNs}:${info.ino}:${info.dev}`;
+  } catch (error) {
+    return dataError('E_DATA_READ', `cannot read the file: ${(error as Error).message}`, { file });
+  }
+}
+
+async function checkUnchanged(file: string, before: string): Promise<DataError | undefined> {
+  const now = await fileIdentity(file);
+  if (isDataError(now)) return now;
+  return now === before ? undefined : fileChanged(file, 'its size or modification time is not what it was when reading began');
+}
+
+const fileChanged = (file: string, why: string): DataError =>
+  dataError('E_DATA_FILE_CHANGED', `the file changed while it was being read (${why}); nothing was trained on it: read it again once it is no longer being written`, { file });
 
 /** Encodes rows into splits with fitted encoders: training, prediction and runs:inspect all encode through it. */
 export interface RowEncoder {
@@ -343,9 +398,10 @@ async function openBound(
   return table;
 }
 
-async function forEachRow(table: Table, visit: (row: TableRow, index: number) => DataError | undefined): Promise<DataError | undefined> {
+async function forEachRow(table: Table, signal: AbortSignal | undefined, visit: (row: TableRow, index: number) => DataError | undefined): Promise<DataError | undefined> {
   let index = 0;
   for await (const row of table.rows()) {
+    if (signal?.aborted) return dataError('E_CANCELLED', 'reading the data was cancelled', { file: table.file });
     if (isDataError(row)) return row;
     const error = visit(row, index++);
     if (error) return error;

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { compileGraph, type CompiledGraph } from '../compile/to-tfjs';
 import { parseBinding, type DatasetBinding } from '../data/binding';
 import { formatDataError, isDataError, type DataError } from '../data/errors';
-import { encodeFile, prepareData, type FittedEncoders, type PreparedData } from '../data/prepare';
+import { encodeFile, prepareData, type FittedEncoders, type PrepareOptions, type PreparedData } from '../data/prepare';
 import { loadGraph } from '../graph/load';
 import type { Graph } from '../graph/schema';
 import { formatDiagnostic } from '../validate/diagnostics';
@@ -40,7 +40,7 @@ export type RunEvent =
 export type { RunSummary } from './run-folder';
 export { METRIC_COLUMNS } from './run-folder';
 
-export type RunOutcome = { ok: true; summary: RunSummary } | { ok: false; message: string; dir?: string };
+export type RunOutcome = { ok: true; summary: RunSummary } | { ok: false; message: string; dir?: string; cancelled?: true };
 
 export async function runTraining(request: RunRequest, hooks: { onEvent?: (e: RunEvent) => void; signal?: AbortSignal } = {}): Promise<RunOutcome> {
   const emit = hooks.onEvent ?? (() => undefined);
@@ -55,7 +55,9 @@ export async function runTraining(request: RunRequest, hooks: { onEvent?: (e: Ru
   const compiled = compiledResult.compiled;
   try {
     emit({ type: 'stage', message: `reading ${request.data}` });
-    const prepared = await prepareRunData(compiled, request);
+    const prepared = await prepareRunData(compiled, request, hooks.signal ? { signal: hooks.signal } : {});
+    // Cancelled while reading: nothing was trained, so no run folder is made.
+    if ((isDataError(prepared) && prepared.code === 'E_CANCELLED') || hooks.signal?.aborted) return { ok: false, cancelled: true, message: 'cancelled while reading the data; no run was made' };
     if (isDataError(prepared)) return { ok: false, message: formatDataError(prepared) };
 
     const folder = await createRunFolder(request.runsDir, { graph: request.graph, binding: request.binding, encoders: prepared.encoders }, startedAt);
@@ -119,8 +121,9 @@ export function compileForTraining(graph: Graph, options: TrainOptions): { ok: t
 export const prepareRunData = (
   compiled: Pick<CompiledGraph, 'inputs' | 'outputs' | 'validation'>,
   request: Pick<RunRequest, 'binding' | 'data' | 'valid' | 'validationShare' | 'options'>,
+  options: PrepareOptions = {},
 ): Promise<PreparedData | DataError> =>
-  prepareData(compiled, request.binding, { train: request.data, ...(request.valid ? { valid: request.valid } : {}) }, { validation: request.validationShare, seed: request.options.seed });
+  prepareData(compiled, request.binding, { train: request.data, ...(request.valid ? { valid: request.valid } : {}) }, { validation: request.validationShare, seed: request.options.seed }, options);
 
 /** summary.json's `data`: the files as absolute paths. */
 export const dataFacts = (request: Pick<RunRequest, 'data' | 'valid' | 'validationShare'>): RunSummary['data'] => ({
