@@ -3,7 +3,16 @@
 import { register } from 'tsx/esm/api';
 
 register();
-const { main } = await import('../app/cli/main.ts');
+const { main, describeFailure } = await import('../app/cli/main.ts');
+// An error thrown outside a command's own await (a timer, a stream, a worker) would reach Node's
+// default handler, which prints the thrower's source line (39 KB of minified tfjs-wasm) and exits
+// 7: it is reported as one located line and exit 1 instead.
+const fail = (error) => {
+  process.stderr.write(`${describeFailure('towerflow', error)}\n`);
+  process.exit(1);
+};
+process.on('uncaughtException', fail);
+process.on('unhandledRejection', fail);
 const io = {
   out: (text) => process.stdout.write(`${text}\n`),
   err: (text) => process.stderr.write(`${text}\n`),

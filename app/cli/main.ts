@@ -44,6 +44,23 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
       io.err(`towerflow ${name}: ${(error as Error).message}\n\n${usage()}`);
       return EXIT.usage;
     }
-    throw error;
+    io.err(describeFailure(`towerflow ${name}`, error));
+    return EXIT.badInput;
   }
+}
+
+/**
+ * One located line for an error no command turned into a message: its text and the frame it was
+ * thrown from. Never the stack as Node prints it for an uncaught error, which quotes the source
+ * line: inside tfjs's bundled wasm backend that line is 39 KB of minified code.
+ */
+export function describeFailure(prefix: string, error: unknown): string {
+  if (!(error instanceof Error)) return `${prefix}: ${String(error)}`;
+  const code = (error as NodeJS.ErrnoException).code;
+  const frame = error.stack
+    ?.split('\n')
+    .map((l) => l.trim())
+    .find((l) => l.startsWith('at '));
+  const where = frame ? ` (${frame.replace(/^at /, '').slice(0, 300)})` : '';
+  return `${prefix}: ${error.message.slice(0, 2000)}${code && !error.message.includes(code) ? ` [${code}]` : ''}${where}`;
 }

@@ -36,6 +36,7 @@ export const DIAGNOSTIC_CODES = {
   E_LABEL_LEAK: 'An output is trained on a column that is also a model input.',
   E_DUPLICATE_INPUT_COLUMN: 'Two input nodes read the same column.',
   W_NOTHING_TO_TRAIN: 'No output has a label, so there is nothing to train.',
+  E_GRAPH_TOO_DEEP: 'The graph chains more nodes one after another than a model can be built from.',
   E_MODEL_TOO_LARGE: 'The model has more parameters than Towerflow can build and save.',
   W_MODEL_LARGE: 'The model is large enough that it may not train in a window (GPU engine, wasm).',
 } as const;

@@ -30,8 +30,35 @@ export function validateGraph(graph: Graph, kinds: ReadonlyMap<string, AnyNodeKi
   const structure = checkStructure(graph, kinds, report);
   const shapes = inferShapes(structure, report);
   checkGraphRules(structure, report);
+  checkDepth(structure, shapes.order, report);
   checkModelSize(modelSize({ structure, edgeTensors: shapes.edgeTensors, diagnostics }), structure, report);
   return { ok: !hasErrors(diagnostics), diagnostics, structure, ...shapes };
+}
+
+/**
+ * The longest chain of nodes a model may have. Towerflow's own passes are loops, but tfjs builds,
+ * saves and loads a model by recursing once per layer (Container's buildMapOfGraph): a 5,000-node
+ * chain overflowed the stack ("Maximum call stack size exceeded") while 3,500 one-layer nodes still
+ * built. A node may build a few layers (dense, batch norm, dropout), so the cap leaves that margin;
+ * real models are under 20 deep.
+ */
+export const MAX_GRAPH_DEPTH = 1000;
+
+function checkDepth(structure: Structure, order: readonly string[], report: (d: Diagnostic) => void): void {
+  const depth = new Map<string, number>();
+  let deepest: string | undefined;
+  for (const id of order) {
+    let d = 1;
+    for (const edges of structure.incoming.get(id)?.values() ?? []) for (const e of edges) d = Math.max(d, (depth.get(e.source.node) ?? 0) + 1);
+    depth.set(id, d);
+    if (d > MAX_GRAPH_DEPTH && deepest === undefined) deepest = id;
+  }
+  if (deepest !== undefined) {
+    const longest = Math.max(...depth.values());
+    report(
+      diagnostic('E_GRAPH_TOO_DEEP', `the graph chains ${longest} nodes one after another; Towerflow builds models at most ${MAX_GRAPH_DEPTH} nodes deep (node "${deepest}" is the first past that)`, { nodeId: deepest }),
+    );
+  }
 }
 
 function checkGraphRules(structure: Structure, report: (d: Diagnostic) => void): void {
