@@ -187,7 +187,7 @@ export async function finishRun(
 export class RunWriteError extends Error {
   constructor(
     readonly path: string,
-    readonly cause: unknown,
+    override readonly cause: unknown,
   ) {
     const code = (cause as NodeJS.ErrnoException | undefined)?.code;
     const reason = code === 'ENOSPC' ? 'the disk is full' : cause instanceof Error ? cause.message : String(cause);

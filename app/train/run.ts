@@ -10,7 +10,7 @@ import { formatDiagnostic } from '../validate/diagnostics';
 import { chooseBackend, describeChoice, type NodeBackendName } from '../engine/backend';
 import { fileLoadHandler } from './model-files';
 import { parseJsonOrUndefined as safeJson, readTextFile } from '../io/files';
-import { createRunFolder, finishRun, trainingLine, type RunSummary } from './run-folder';
+import { createRunFolder, finishRun, RunWriteError, trainingLine, type RunFolder, type RunSummary } from './run-folder';
 import { metricNames, predictSplit, trainModel, type TrainEvent, type TrainOptions } from './session';
 
 /**
@@ -60,40 +60,69 @@ export async function runTraining(request: RunRequest, hooks: { onEvent?: (e: Ru
     if ((isDataError(prepared) && prepared.code === 'E_CANCELLED') || hooks.signal?.aborted) return { ok: false, cancelled: true, message: 'cancelled while reading the data; no run was made' };
     if (isDataError(prepared)) return { ok: false, message: formatDataError(prepared) };
 
-    const folder = await createRunFolder(request.runsDir, { graph: request.graph, binding: request.binding, encoders: prepared.encoders }, startedAt);
-    await folder.log(backendNote);
-    const validRows = prepared.valid?.rows ?? 0;
-    const parameters = compiled.model.countParams();
-    emit({ type: 'started', dir: folder.dir, backend: backend.name, trainRows: prepared.train.rows, validRows, parameters, backendNote });
-    await folder.log(trainingLine(request.graph.name, parameters, prepared.train.rows, validRows));
-
-    const result = await trainModel(compiled.model, compiled, { train: prepared.train, ...(prepared.valid ? { valid: prepared.valid } : {}) }, request.options, {
-      ...(hooks.signal ? { signal: hooks.signal } : {}),
-      onEvent: (event) => {
-        emit(event);
-        if (event.type === 'epoch') void folder.epoch(event);
-      },
-    });
-    const summary = await finishRun(folder, result, (handler) => compiled.model.save(handler), {
-      graph: request.graph.name,
-      backend: backend.name,
-      backendNote,
-      bestEpoch: result.bestEpoch,
-      epochsRun: result.epochsRun,
-      ...(result.best ? { best: result.best } : {}),
-      samplesPerSecond: result.samplesPerSecond,
-      trainRows: prepared.train.rows,
-      validRows,
-      parameters,
-      options: request.options,
-      data: dataFacts(request),
-      startedAt: startedAt.toISOString(),
-    });
-    return result.stopReason === 'diverged' ? { ok: false, message: result.message, dir: folder.dir } : { ok: true, summary };
+    let folder: RunFolder;
+    try {
+      folder = await createRunFolder(request.runsDir, { graph: request.graph, binding: request.binding, encoders: prepared.encoders }, startedAt);
+    } catch (error) {
+      if (!isFsError(error)) throw error;
+      return { ok: false, message: `cannot make the run folder in ${request.runsDir}: ${(error as Error).message}` };
+    }
+    try {
+      return await trainInFolder(folder, request, compiled, prepared, { backend: backend.name, backendNote, startedAt, emit, ...(hooks.signal ? { signal: hooks.signal } : {}) });
+    } catch (error) {
+      if (!(error instanceof RunWriteError) && !isFsError(error)) throw error;
+      // As web mode does: the log says why the run failed, so the runs list never shows it finished.
+      const message = error instanceof RunWriteError ? error.message : `cannot write in ${folder.dir}: ${(error as Error).message}`;
+      await folder.log(`failed: ${message}`).catch(() => undefined);
+      return { ok: false, message, dir: folder.dir };
+    }
   } finally {
     compiled.model.dispose();
   }
 }
+
+/** Training once the run folder exists; a failed write throws (RunWriteError or an fs error). */
+async function trainInFolder(
+  folder: RunFolder,
+  request: RunRequest,
+  compiled: CompiledGraph,
+  prepared: PreparedData,
+  context: { backend: string; backendNote: string; startedAt: Date; emit: (e: RunEvent) => void; signal?: AbortSignal },
+): Promise<RunOutcome> {
+  const { backend, backendNote, startedAt, emit, signal } = context;
+  await folder.log(backendNote);
+  const validRows = prepared.valid?.rows ?? 0;
+  const parameters = compiled.model.countParams();
+  emit({ type: 'started', dir: folder.dir, backend, trainRows: prepared.train.rows, validRows, parameters, backendNote });
+  await folder.log(trainingLine(request.graph.name, parameters, prepared.train.rows, validRows));
+
+  const result = await trainModel(compiled.model, compiled, { train: prepared.train, ...(prepared.valid ? { valid: prepared.valid } : {}) }, request.options, {
+    ...(signal ? { signal } : {}),
+    onEvent: (event) => {
+      emit(event);
+      if (event.type === 'epoch') void folder.epoch(event);
+    },
+  });
+  const summary = await finishRun(folder, result, (handler) => compiled.model.save(handler), {
+    graph: request.graph.name,
+    backend,
+    backendNote,
+    bestEpoch: result.bestEpoch,
+    epochsRun: result.epochsRun,
+    ...(result.best ? { best: result.best } : {}),
+    samplesPerSecond: result.samplesPerSecond,
+    trainRows: prepared.train.rows,
+    validRows,
+    parameters,
+    options: request.options,
+    data: dataFacts(request),
+    startedAt: startedAt.toISOString(),
+  });
+  return result.stopReason === 'diverged' ? { ok: false, message: result.message, dir: folder.dir } : { ok: true, summary };
+}
+
+/** An error of a file system call (ENOSPC, ENAMETOOLONG, EACCES …): input to report, not a bug. */
+const isFsError = (error: unknown): boolean => typeof (error as NodeJS.ErrnoException | undefined)?.code === 'string' && typeof (error as NodeJS.ErrnoException).syscall === 'string';
 
 /**
  * The graph compiled with the run's seed, refused (as a message) when it has errors, nothing to
