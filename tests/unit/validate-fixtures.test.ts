@@ -565,6 +565,21 @@ const FIXTURES: Fixture[] = [
     graph: () => edit((g) => void (nodeOf(g, 'sp').params = { columns: ['user', 'item'], vocabSize: 10_000_000 })),
     expect: [{ code: 'W_MODEL_LARGE', nodeId: 'emb', message: 'the model has 80,000,' }],
   },
+  {
+    name: 'a chain of more than 1,000 nodes one after another (tfjs builds a model by recursing per layer)',
+    graph: () =>
+      edit((g) => {
+        g.edges = g.edges.filter((e) => !(e.source.node === 'm' && e.target.node === 't'));
+        let prev = 'm';
+        for (let i = 0; i < 1000; i++) {
+          addNode(g, `c${i}`, 'mlp', { units: [8] });
+          addEdge(g, prev, 'out', `c${i}`, 'in');
+          prev = `c${i}`;
+        }
+        addEdge(g, prev, 'out', 't', 'in');
+      }),
+    expect: [{ code: 'E_GRAPH_TOO_DEEP', nodeId: 'c996', message: 'Towerflow builds models at most 1000 nodes deep' }],
+  },
 ];
 
 function matcher(e: Expected) {
