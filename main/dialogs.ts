@@ -26,7 +26,7 @@ export function electronDialogs(window: () => BrowserWindow | undefined): HostDi
         title: purpose === 'data' ? 'Choose a data file' : purpose === 'binding' ? 'Choose a dataset binding' : 'Choose a graph',
         defaultPath,
         properties: ['openFile'],
-        filters: purpose === 'data' ? [{ name: 'Tables', extensions: ['csv', 'tsv', 'txt', 'gz'] }, { name: 'All files', extensions: ['*'] }] : [{ name: 'JSON', extensions: ['json'] }],
+        filters: purpose === 'data' ? [{ name: 'Tables', extensions: ['csv', 'tsv', 'txt', 'gz', 'parquet'] }, { name: 'All files', extensions: ['*'] }] : [{ name: 'JSON', extensions: ['json'] }],
       }),
     pickFolder: (purpose, defaultPath) =>
       open({ title: purpose === 'torch' ? 'Export to PyTorch: choose a folder for the package' : 'Export the trained model to…', defaultPath, properties: ['openDirectory', 'createDirectory'] }),

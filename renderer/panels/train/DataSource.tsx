@@ -71,7 +71,7 @@ export function DataSource() {
 
   const browse = async () => {
     if (hostMode() === 'web') {
-      const path = await useUi.getState().askFile({ mode: 'pick-data', title: 'Choose a data file', extensions: ['.csv', '.tsv', '.txt', '.data', '.test', '.gz'] });
+      const path = await useUi.getState().askFile({ mode: 'pick-data', title: 'Choose a data file', extensions: ['.csv', '.tsv', '.txt', '.data', '.test', '.gz', '.parquet'] });
       if (path) setDataPath(path);
       return;
     }
@@ -127,8 +127,15 @@ export function DataSource() {
       {inspection && (
         <>
           <p className="dim small" data-testid="data-facts">
-            {inspection.columns.length} columns · {inspection.hasHeader ? 'header row' : 'no header row'} · separator {JSON.stringify(inspection.separator)}
-            {inspection.compressed ? ' · gzip' : ''}
+            {/* A Parquet file names its own columns and has no separator (app/data/parquet-source.ts). */}
+            {/\.parquet$/i.test(inspection.path) ? (
+              `${inspection.columns.length} columns · Parquet`
+            ) : (
+              <>
+                {inspection.columns.length} columns · {inspection.hasHeader ? 'header row' : 'no header row'} · separator {JSON.stringify(inspection.separator)}
+                {inspection.compressed ? ' · gzip' : ''}
+              </>
+            )}
           </p>
           {inspection.error && <p className="issue issue-warning">{inspection.error.message}</p>}
           <details className="preview">
