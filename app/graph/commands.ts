@@ -224,7 +224,9 @@ export function paste(graph: Graph, clip: Clipboard, offset: Position = { x: 40,
     taken.add(id);
     idMap.set(n.id, id);
     let label = n.label;
-    for (let k = 1; labels.has(label); k++) label = k === 1 ? `${n.label} (copy)` : `${n.label} (copy ${k})`;
+    // A copy of a copy is numbered from the original's name: "Tower (copy 2)", not "Tower (copy) (copy)".
+    const base = n.label.replace(/ \(copy(?: \d+)?\)$/, '');
+    for (let k = 1; labels.has(label); k++) label = k === 1 ? `${base} (copy)` : `${base} (copy ${k})`;
     labels.add(label);
     return { ...structuredClone(n), id, label, position: { x: n.position.x + offset.x, y: n.position.y + offset.y } };
   });

@@ -47,8 +47,15 @@ export function fieldsOf(kind: AnyNodeKind): FieldSpec[] {
   return fields;
 }
 
+/**
+ * Params whose plain names repeat a field the inspector already has: the node's own "Name" sits
+ * above every form, so the output's `name` (what the prediction is called) and `label` (the data
+ * column it learns from) say which name they are.
+ */
+const FIELD_LABELS: Readonly<Record<string, string>> = { name: 'Prediction name', label: 'Label column' };
+
 function fieldOf(key: string, p: JsonSchemaProperty): FieldSpec {
-  const common: Common = { key, label: labelOf(key), defaultValue: p.default, ...(p.description ? { help: p.description } : {}) };
+  const common: Common = { key, label: FIELD_LABELS[key] ?? labelOf(key), defaultValue: p.default, ...(p.description ? { help: p.description } : {}) };
   if (p.enum) return { ...common, control: 'select', options: p.enum.map(String) };
   if (p.type === 'boolean') return { ...common, control: 'checkbox' };
   if (p.type === 'integer' || p.type === 'number') return { ...common, control: 'number', integer: p.type === 'integer', ...bounds(p) };

@@ -11,7 +11,7 @@ import {
 import { History } from '../../app/graph/history';
 import { GRAPH_FORMAT, GRAPH_VERSION, type Graph } from '../../app/graph/schema';
 import { serializeGraph } from '../../app/graph/serialize';
-import { pasteOffset, type Rect } from './paste-placement';
+import { CARD_SIZE, freeOffset, pasteOffset, type Rect } from './paste-placement';
 
 /**
  * The editor's document state. The core `History` (app/graph/history.ts) is the one place the graph
@@ -175,7 +175,11 @@ export function createEditorStore(initial: Graph = emptyGraph()): EditorStore {
         const source = clip ?? get().clipboard;
         if (!source || source.nodes.length === 0) return false;
         pasteCount++;
-        const offset = pasteOffset(source.nodes, pasteCount, visible);
+        const start = pasteOffset(source.nodes, pasteCount, visible);
+        // Cards as measured on the canvas (a copy from another window: about a card's size).
+        const { measured } = get();
+        const rect = (id: string, at: { x: number; y: number }): Rect => ({ ...at, ...(measured[id] ?? CARD_SIZE) });
+        const offset = freeOffset(source.nodes.map((n) => rect(n.id, n.position)), start, history.graph.nodes.map((n) => rect(n.id, n.position)));
         return run((graph) => pasteCommand(graph, source, offset));
       },
       duplicate: () => {

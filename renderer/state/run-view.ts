@@ -238,3 +238,17 @@ export function insightsOf(view: RunView): { attention: boolean; gates: boolean 
   const kinds = new Set(view.graph?.nodes.map((n) => n.kind) ?? []);
   return { attention: kinds.has('attention'), gates: kinds.has('gate') };
 }
+
+/**
+ * Ticks for an epoch axis: whole epochs only (a 2-epoch run showed 1.2, 1.4, …), every 1, 2, 5,
+ * 10, … epochs so that about `most` fit.
+ */
+export function epochTicks(min: number, max: number, most = 8): number[] {
+  if (!Number.isFinite(min) || !Number.isFinite(max) || max < min) return [];
+  const span = Math.max(1, max - min);
+  const steps = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
+  const step = steps.find((s) => span / s <= most) ?? Math.ceil(span / most);
+  const ticks: number[] = [];
+  for (let t = Math.ceil(min / step) * step; t <= max + 1e-9; t += step) ticks.push(t);
+  return ticks;
+}

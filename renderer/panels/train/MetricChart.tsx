@@ -1,7 +1,7 @@
 import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import type { ChartData } from '../../state/run-view';
+import { epochTicks, type ChartData } from '../../state/run-view';
 
 const COLORS = ['#5b9dff', '#f08a4b', '#3ecf8e', '#f06fae', '#a98bfa', '#e8b03c'];
 
@@ -27,7 +27,8 @@ export function MetricChart({ title, data, yLabel, testId }: { title: string; da
       legend: { show: true, live: false },
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: false } },
-      axes: [{ ...axis, label: 'epoch', labelSize: 14, labelFont: '11px system-ui' }, { ...axis, label: yLabel, labelSize: 14, labelFont: '11px system-ui', size: 50 }],
+      // Whole epochs on the x axis, whatever the chart's width: uPlot's own splits give 1.2, 1.4 for two epochs.
+      axes: [{ ...axis, label: 'epoch', labelSize: 14, labelFont: '11px system-ui', splits: (_u, _axis, min, max) => epochTicks(min, max), values: (_u, ticks) => ticks.map(String) }, { ...axis, label: yLabel, labelSize: 14, labelFont: '11px system-ui', size: 50 }],
       series: [{ label: 'epoch' }, ...data.series.map((s, i) => ({ label: s.label, stroke: COLORS[i % COLORS.length], width: 2, points: { show: data.x.length < 40, size: 5 } }))],
     };
     plot.current = new uPlot(options, toAligned(data), el);

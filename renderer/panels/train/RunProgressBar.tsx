@@ -45,12 +45,18 @@ export function RunProgressBar({ view }: { view: RunView }) {
         {view.dir && <code className="dim">{view.dir}</code>}
       </div>
       {view.stages.length > 0 && (
-        // The first stage says which backend runs and why faster ones were passed over; the rest are steps.
-        <ul className="run-stage" data-testid="run-stage">
-          {view.stages.map((stage, i) => (
-            <li key={i}>{stage}</li>
-          ))}
-        </ul>
+        // The first stage says which backend runs and why faster ones were passed over; the rest are
+        // steps. A long note on every run pushed the charts down: it opens on demand.
+        <details className="run-stages" data-testid="run-stages">
+          <summary className="dim small">
+            Why this backend, and the steps so far
+          </summary>
+          <ul className="run-stage" data-testid="run-stage">
+            {view.stages.map((stage, i) => (
+              <li key={i}>{stage}</li>
+            ))}
+          </ul>
+        </details>
       )}
       {view.message && <div className={`run-message ${view.status === 'failed' || view.status === 'crashed' ? 'issue issue-error' : ''}`}>{view.message}</div>}
     </div>
