@@ -82,7 +82,7 @@ class Table:
         with _open_text(self.file) as handle:
             reader = csv.reader(handle, delimiter=self.separator)
             first = True
-            for fields in reader:
+            for fields in _bounded(reader, self.file):
                 line = reader.line_num
                 if len(fields) == 0 or (len(fields) == 1 and fields[0].strip() == ""):
                     continue
@@ -94,6 +94,24 @@ class Table:
                 if len(fields) != len(self.columns):
                     raise DataError("E_DATA_COLUMN_COUNT", f"expected {len(self.columns)} fields, got {len(fields)}", self.file, line)
                 yield line, {c: (None if v in MISSING else v) for c, v in zip(self.columns, fields)}
+
+
+# As Towerflow: a cell longer than this is refused with its place, not buffered (one 200 MiB line
+# in a small gzip would otherwise take all memory).
+MAX_CELL_CHARS = 256 * 1024
+csv.field_size_limit(MAX_CELL_CHARS)
+
+
+def _bounded(reader, file: str) -> Iterator[list[str]]:
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            code = "E_DATA_CELL_TOO_LONG" if "field larger" in str(error) else "E_DATA_CSV_SYNTAX"
+            raise DataError(code, f"cannot read a row: {error}", file, reader.line_num) from None
+        yield fields
 
 
 def _open_text(file: str):

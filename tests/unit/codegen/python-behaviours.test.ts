@@ -72,4 +72,14 @@ describe.skipIf(!env.python)('data.py: behaviour sequences', () => {
       compiled.model.dispose();
     }
   }, 120_000);
+
+  it('refuses a cell past 256 Ki characters with its place, as Towerflow does', async () => {
+    const dir = await exportPackage(dinGenresGraph(), path.join(tmp.dir, 'pkg-long'));
+    const file = path.join(tmp.dir, 'long.csv');
+    writeFileSync(file, `a,b\n1,${'x'.repeat(300_000)}\n`);
+    const script = path.join(dir, 'long_check.py');
+    writeFileSync(script, 'import sys\nimport data\ntry:\n    list(data.open_table(sys.argv[1]).rows())\nexcept data.DataError as e:\n    print(e.code, e.line)\n');
+    const { stdout } = await runPython(env.python as string, [script, file], dir);
+    expect(stdout.trim()).toBe('E_DATA_CELL_TOO_LONG 2');
+  }, 60_000);
 });
