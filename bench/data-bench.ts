@@ -119,7 +119,12 @@ export async function runDataBench(config: DataBenchConfig, log: (line: string) 
         },
       ];
       for (const side of round % 2 === 0 ? sides : sides.reverse()) await side();
-      if ('python' in python && config.pyarrow) pyarrow = await runPandas(python.python, path, 'pyarrow').catch(() => undefined);
+      if ('python' in python && config.pyarrow) {
+        pyarrow = await runPandas(python.python, path, 'pyarrow').catch((error: unknown) => {
+          log(`data: pandas engine="pyarrow" failed: ${(error instanceof Error ? error.message : String(error)).trim().split('\n').at(-1) ?? ''}`);
+          return undefined;
+        });
+      }
       const t = towerflow as StepResult | undefined;
       if (!t) throw new Error('the Towerflow step did not run');
       const p = pandas as PandasRun | undefined;

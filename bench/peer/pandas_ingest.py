@@ -115,16 +115,20 @@ def main():
     started = time.perf_counter()
     dtypes = {c: "category" for c in CATEGORICAL + label_columns}
     dtypes.update({c: "float64" for c in NUMERIC})
+    # pyarrow's engine has no skipinitialspace: its missing markers carry the space, categories are
+    # trimmed below either way, and its number parser takes the leading space.
+    spaced = {} if opts.engine == "pyarrow" else {"skipinitialspace": True}
     frame = pd.read_csv(
         opts.file,
         header=None,
         names=binding["columns"],
-        usecols=needed,
+        # pyarrow's engine mixes up usecols with names on a header-less file: it reads all 42 columns.
+        usecols=None if opts.engine == "pyarrow" else needed,
         dtype=dtypes,
-        skipinitialspace=True,
-        na_values=["?", ""],
+        na_values=["?", "", " ?", " "] if opts.engine == "pyarrow" else ["?", ""],
         keep_default_na=False,
         engine=opts.engine,
+        **spaced,
     )
     read_seconds = time.perf_counter() - started
     rows = len(frame)
