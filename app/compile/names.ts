@@ -17,6 +17,17 @@ export function safeName(raw: string, fallback = 'node'): string {
   return name in Object.prototype ? `${name}_` : name;
 }
 
+/**
+ * The name an output's predictions go by (binding labels, summary.json, metrics, prediction
+ * columns, exports): the name as typed where it is an identifier, so `Income` stays `Income`;
+ * otherwise its safe name, which validation announces on the node (W_OUTPUT_RENAMED). Object
+ * members (`toString`, `constructor`) are never kept: tfjs looks layer names up in plain objects.
+ */
+export function predictionName(raw: string): string {
+  const typed = raw.trim();
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(typed) && !(typed in Object.prototype) ? typed : safeName(typed, 'output');
+}
+
 /** Hands out names unique within one model: the second `tower` becomes `tower_2`. */
 export class NameScope {
   private readonly taken = new Set<string>();
@@ -27,6 +38,14 @@ export class NameScope {
     for (let n = 2; this.taken.has(name); n++) name = `${base}_${n}`;
     this.taken.add(name);
     return name;
+  }
+
+  /** `name` as given if it is free, else with the first free suffix `_2`, `_3` … */
+  uniqueAsIs(name: string): string {
+    let out = name;
+    for (let n = 2; this.taken.has(out); n++) out = `${name}_${n}`;
+    this.taken.add(out);
+    return out;
   }
 
   /** Takes a name exactly as given (one handed out by another scope); taking it twice is a bug. */

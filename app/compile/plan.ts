@@ -3,7 +3,7 @@ import { isInputKind } from '../nodes/registry';
 import type { TensorInfo } from '../nodes/tensor';
 import type { GraphNode, PortRef } from '../graph/schema';
 import type { Validation } from '../validate/validate';
-import { NameScope, safeName } from './names';
+import { NameScope, predictionName, safeName } from './names';
 
 /**
  * What both the compiler (graph → tf.LayersModel) and the code generator (graph → TypeScript)
@@ -51,7 +51,7 @@ export function planBuild(validation: Validation, graphName: string): BuildPlan 
   for (const id of order) {
     const entry = validation.structure.nodes.get(id);
     if (entry?.kind?.kind === 'output' && entry.params) {
-      outputNames.set(id, scope.unique(entry.kind.layerBase?.(entry.node, entry.params) ?? entry.node.label, 'output'));
+      outputNames.set(id, scope.uniqueAsIs(predictionName(entry.kind.layerBase?.(entry.node, entry.params) ?? entry.node.label)));
     }
   }
 

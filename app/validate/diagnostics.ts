@@ -33,6 +33,7 @@ export const DIAGNOSTIC_CODES = {
   E_NO_OUTPUT: 'The graph has no output node.',
   E_OUTPUT_UNREACHABLE: 'An output has no path from any input.',
   E_DUPLICATE_OUTPUT_NAME: 'Two outputs have the same prediction name.',
+  W_OUTPUT_RENAMED: 'An output name is not an identifier, so its predictions go by a safe form of it.',
   E_LABEL_LEAK: 'An output is trained on a column that is also a model input.',
   E_DUPLICATE_INPUT_COLUMN: 'Two input nodes read the same column.',
   W_NOTHING_TO_TRAIN: 'No output has a label, so there is nothing to train.',

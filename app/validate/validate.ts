@@ -2,7 +2,7 @@ import type { AnyNodeKind } from '../nodes/define-node';
 import { isInputKind, registry } from '../nodes/registry';
 import type { TensorInfo } from '../nodes/tensor';
 import type { Graph } from '../graph/schema';
-import { safeName } from '../compile/names';
+import { predictionName, safeName } from '../compile/names';
 import { inferShapes } from '../shape/infer';
 import { diagnostic, hasErrors, type Diagnostic } from './diagnostics';
 import { checkModelSize, modelSize } from './model-size';
@@ -112,7 +112,20 @@ function checkGraphRules(structure: Structure, report: (d: Diagnostic) => void):
       unknownOutputs++;
       continue;
     }
-    const name = safeName(kind.layerBase?.(node, params) ?? node.label, 'output');
+    const typed = kind.layerBase?.(node, params) ?? node.label;
+    const predicted = predictionName(typed);
+    if (predicted !== typed) {
+      // Said at once, on the node: the binding's labels, metrics and prediction columns use this name.
+      report(
+        diagnostic(
+          'W_OUTPUT_RENAMED',
+          `output ${describeNode(node)}'s predictions are named "${predicted}", not "${typed}" (a prediction name is letters, digits and _, and not a JavaScript object member); use "${predicted}" in the binding's labels`,
+          { nodeId: node.id },
+        ),
+      );
+    }
+    // Names that differ only in case or punctuation are refused: files and code may not tell them apart.
+    const name = safeName(typed, 'output');
     const first = names.get(name);
     if (first !== undefined) {
       report(

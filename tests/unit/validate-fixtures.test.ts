@@ -385,6 +385,11 @@ const FIXTURES: Fixture[] = [
     expect: [{ code: 'E_DUPLICATE_OUTPUT_NAME', nodeId: 'o2', message: 'is named "ctr", like output "o"' }],
   },
   {
+    name: 'an output named after an object member is renamed, and says so on its node',
+    graph: () => edit((g) => void (nodeOf(g, 'o').params = { name: 'toString', label: 'click' })),
+    expect: [{ code: 'W_OUTPUT_RENAMED', nodeId: 'o', message: 'predictions are named "tostring", not "toString"' }],
+  },
+  {
     name: 'an output trained on an input column',
     graph: () => edit((g) => void (nodeOf(g, 'o').params = { name: 'ctr', label: 'item' })),
     expect: [{ code: 'E_LABEL_LEAK', nodeId: 'o', message: 'trained on column "item", which input "sp" also feeds to the model' }],
