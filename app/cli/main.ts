@@ -3,6 +3,8 @@ import { validateCommand } from './validate';
 import { exportCommand } from './export';
 import { trainCommand } from './train';
 import { predictCommand } from './predict';
+import { evaluateCommand } from './evaluate';
+import { runsCommand } from './runs';
 import { synthCommand } from './synth';
 import { sequencesCommand } from './sequences';
 import { serveCommand } from './serve';
@@ -11,7 +13,7 @@ import { reproduceCommand } from './reproduce';
 export { EXIT, type CliIO } from './io';
 
 /** Every command of the `towerflow` CLI, in help order. */
-const COMMANDS: readonly Command[] = [validateCommand, exportCommand, trainCommand, predictCommand, synthCommand, sequencesCommand, reproduceCommand, serveCommand];
+const COMMANDS: readonly Command[] = [validateCommand, exportCommand, trainCommand, predictCommand, evaluateCommand, runsCommand, synthCommand, sequencesCommand, reproduceCommand, serveCommand];
 
 function usage(): string {
   return [
