@@ -85,30 +85,45 @@ export async function openParquet(file: string, options: Pick<TableOptions, 'mis
   };
 }
 
-/** The file's top-level columns, or a DataError naming the first that cannot be read as cells. */
+/**
+ * The file's top-level columns, or a DataError naming the first that cannot be read as cells (and
+ * the others after it, so one look says what to drop or convert).
+ */
 function readableColumns(metadata: FileMetaData, file: string): string[] | DataError {
-  const [root, ...rest] = metadata.schema;
+  const { schema } = metadata;
+  const root = schema[0];
   if (root === undefined) return dataError('E_DATA_PARQUET_READ', 'the Parquet footer has no schema', { file });
   const columns: string[] = [];
+  const refused: { name: string; why: string }[] = [];
   const seen = new Set<string>();
-  // The schema is a flattened tree in depth-first order: a group's children follow it.
-  let at = 0;
+  // The schema is a flattened tree in depth-first order: a group's descendants follow it.
+  let at = 1;
   for (let c = 0; c < (root.num_children ?? 0); c++) {
-    const element = rest[at];
+    const element = schema[at];
     if (element === undefined) return dataError('E_DATA_PARQUET_READ', 'the Parquet schema is cut short', { file });
-    const refused = refusal(element);
-    if (refused !== undefined) {
-      return dataError('E_DATA_PARQUET_UNSUPPORTED', `${refused}; Towerflow reads int, float, bool and string columns (and decimals): drop or convert this column (e.g. a date to a string or a number) when writing the file`, { file, column: element.name });
-    }
     if (seen.has(element.name)) {
       return dataError('E_DATA_DUPLICATE_COLUMN', `column name "${element.name}" appears more than once`, { file, column: element.name });
     }
     seen.add(element.name);
-    columns.push(element.name);
-    at += 1;
+    const why = refusal(element);
+    if (why === undefined) columns.push(element.name);
+    else refused.push({ name: element.name, why });
+    at = afterSubtree(schema, at);
+  }
+  const [first, ...others] = refused;
+  if (first !== undefined) {
+    const also = others.length === 0 ? '' : `; also not readable: ${others.slice(0, 8).map((r) => `"${r.name}" (${r.why.replace(/, which .*$/, '')})`).join(', ')}${others.length > 8 ? ', …' : ''}`;
+    return dataError('E_DATA_PARQUET_UNSUPPORTED', `${first.why}; Towerflow reads int, float, bool, string and decimal columns: drop or convert this column (e.g. a date to a string or a number) when writing the file${also}`, { file, column: first.name });
   }
   if (columns.length === 0) return dataError('E_DATA_EMPTY', 'the Parquet file has no columns', { file });
   return columns;
+}
+
+/** Index of the schema element after the subtree rooted at `index` (a leaf: index + 1). */
+function afterSubtree(schema: readonly SchemaElement[], index: number): number {
+  let next = index + 1;
+  for (let c = 0; c < (schema[index]?.num_children ?? 0); c++) next = afterSubtree(schema, next);
+  return next;
 }
 
 /** Why a top-level schema element cannot be read as cells, or undefined when it can. */

@@ -84,6 +84,7 @@ for c in ['snappy', 'zstd', 'gzip', 'none']:
 pq.write_table(pa.table({'a': [1, 2], 'history': pa.array([[1, 2], [3]], pa.list_(pa.int64())), 'b': ['x', 'y']}), f'{out}/list.parquet')
 pq.write_table(pa.table({'a': [1, 2], 'user': pa.array([{'x': 1}, {'x': 2}])}), f'{out}/struct.parquet')
 pq.write_table(pa.table({'a': [1, 2], 'seen': pa.array([0, 1], pa.timestamp('ms'))}), f'{out}/timestamp.parquet')
+pq.write_table(pa.table({'a': [1, 2], 'history': pa.array([[1, 2], [3]], pa.list_(pa.int64())), 'user': pa.array([{'x': 1, 'tags': ['p']}, {'x': 2, 'tags': []}]), 'seen': pa.array([0, 1], pa.timestamp('ms')), 'b': ['x', 'y']}), f'{out}/mixed.parquet')
 `;
 
 /** Rows of a table, failing the test on a DataError. */
@@ -152,6 +153,13 @@ describe.skipIf(!env.python)('Parquet files written by pyarrow', () => {
     expect(error).toMatchObject({ code: 'E_DATA_PARQUET_UNSUPPORTED', file: at(name), column });
     expect(error.message).toMatch(message);
     expect(formatDataError(error)).toContain(`: column "${column}": `);
+  });
+
+  it('names every column it cannot read, past nested ones (the schema tree is walked, not counted)', async () => {
+    const error = (await openTable(at('mixed.parquet'))) as DataError;
+    expect(error).toMatchObject({ code: 'E_DATA_PARQUET_UNSUPPORTED', column: 'history' });
+    expect(error.message).toContain('also not readable: "user" (a nested column (a struct)), "seen" (a timestamp column (INT64))');
+    expect(error.message).not.toContain('"b"');
   });
 
   it('a .parquet name on a file that is not Parquet, an empty one and a missing one: errors, not throws', async () => {
