@@ -35,6 +35,7 @@ import type { ModelInputSpec, ModelOutputSpec } from '../compile/to-tfjs';
 import type { RunEvent, RunSummary } from '../train/run';
 import type { EpochMetrics, TaskMetrics, TrainOptions } from '../train/session';
 import type { EncodedSplitWire } from './wire';
+import { RUNS_EXPERIMENT_CHANNELS, type RunsExperimentResponses } from './api/runs-experiments-schema';
 
 /**
  * Copies of the core's option lists (engine/backend.ts NODE_BACKENDS, train/session.ts OPTIMIZERS):
@@ -208,6 +209,8 @@ export const HOST_CHANNELS = {
   'runs:open': z.strictObject({ dir: path }),
   'runs:inspect': z.strictObject({ dir: path, view: z.enum(['gates', 'attention']), data: path.optional(), row: z.number().int().min(0).optional() }),
   'runs:export': z.strictObject({ dir: path, to: path.optional() }),
+  /** runs:evaluate, runs:meta, runs:delete, runs:compare (api/runs-experiments-schema.ts). */
+  ...RUNS_EXPERIMENT_CHANNELS,
   'recovery:write': z.strictObject({ graph: z.unknown(), path: path.optional() }),
   'recovery:read': z.strictObject({}),
   'recovery:clear': z.strictObject({}),
@@ -570,7 +573,7 @@ export interface RecoveryState {
   savedAt: string;
 }
 
-export interface HostResponses {
+export interface HostResponses extends RunsExperimentResponses {
   'app:info': AppInfo;
   'templates:list': { templates: TemplateInfo[] };
   'templates:open': OpenedGraphResponse & { id: string };

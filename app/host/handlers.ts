@@ -28,6 +28,7 @@ import { fittingLayouts, loadLayouts } from './layouts';
 import { RecentFiles } from './recent';
 import { RecoveryStore } from './recovery';
 import { exportRun, listRuns, openRun } from './runs';
+import { runsExperimentHandlers } from './api/runs-experiments';
 import { listTemplates, openTemplate } from './templates';
 import { sourceWorkerLaunch, TrainProcessManager, type WorkerLaunch } from './train-process';
 import { TrainerJobs, type TrainerLauncher } from './trainer-jobs';
@@ -370,6 +371,8 @@ export async function createHostHandlers(options: HostOptions): Promise<Host> {
       if (typeof target !== 'string') return target;
       return exportRun(folder, target, guard);
     },
+
+    ...runsExperimentHandlers({ guard, runsFolder, isTraining: (dir) => activeRuns().some((a) => a.dir === dir) }),
 
     'recovery:write': async ({ graph, path }) => recovery.write(graph, path),
     'recovery:read': async () => ({ recovery: await recovery.read() }),
