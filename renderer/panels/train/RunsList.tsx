@@ -5,6 +5,7 @@ import type { MaybeMetric, RunListEntry } from '../../api/responses';
 import { isActive } from '../../state/run-view';
 import { openRun, refreshRuns, useTrain } from '../../state/train-store';
 import { toast, useUi } from '../../state/ui-store';
+import { RunActions, RunCompare, RunSelect } from './RunCompare';
 
 /** One AUC as the list shows it: three decimals, or "—" with why there is none (hover, and for screen readers). */
 function Auc({ metric, testId }: { metric: MaybeMetric; testId: string }) {
@@ -86,6 +87,7 @@ export function RunsList() {
         )}
         {runs.map((run) => (
           <li key={run.dir} className={`run-item ${viewed?.dir === run.dir ? 'is-active' : ''}`} data-status={run.status}>
+            <RunSelect run={run} />
             <button type="button" className="run-open" onClick={() => void openRun(run.dir)} data-testid="run-item" title={run.message ?? run.dir}>
               <span className={`run-dot status-${run.status}`} />
               <span className="run-name">{run.graph}</span>
@@ -102,9 +104,11 @@ export function RunsList() {
                 Export
               </button>
             )}
+            <RunActions run={run} />
           </li>
         ))}
       </ul>
+      <RunCompare />
     </section>
   );
 }
