@@ -43,8 +43,11 @@ export const MAX_RECORD_BYTES = 1 << 20;
 
 export interface ReadOptions {
   readonly signal?: AbortSignal;
-  /** Bytes of (decompressed) text and rows read so far, about every megabyte. */
-  readonly onProgress?: (bytes: number, rows: number) => void;
+  /**
+   * About every megabyte: bytes of the file read so far (as stored: compressed bytes for gzip), of
+   * how many, and data rows read (two threads report the first half's progress, doubled).
+   */
+  readonly onProgress?: (done: number, total: number, rows: number) => void;
   /** One thread even for a large plain file (tests compare the two). */
   readonly oneThread?: boolean;
   /** File size from which a plain file is scanned by two threads (default PARALLEL_MIN_BYTES; tests lower it). */
@@ -102,8 +105,21 @@ export async function scanTable(table: Table & { readonly newline?: '\n' | '\r';
   };
   let scan: ScanResult;
   try {
-    const inTwo = !table.compressed && before.size >= (options.parallelFrom ?? PARALLEL_MIN_BYTES) && !options.oneThread ? await scanFileInTwo(table.file, before.size, layout, columns, options) : undefined;
-    scan = inTwo ?? (await scanColumns(chunks, layout, columns, options));
+    const total = before.size;
+    const report = options.onProgress;
+    const twoThreads = !table.compressed && total >= (options.parallelFrom ?? PARALLEL_MIN_BYTES) && !options.oneThread;
+    const inTwo = twoThreads
+      ? await scanFileInTwo(table.file, total, layout, columns, {
+          ...(options.signal ? { signal: options.signal } : {}),
+          ...(report ? { onProgress: (bytes: number, rows: number) => report(Math.min(total, 2 * bytes), total, 2 * rows) } : {}),
+        })
+      : undefined;
+    scan =
+      inTwo ??
+      (await scanColumns(chunks, layout, columns, {
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(report ? { onProgress: (bytes: number, rows: number) => report(table.compressed ? raw.bytesRead : bytes, total, rows) } : {}),
+      }));
   } catch {
     // A damaged gzip stream or a read error: the row-by-row reader reports it with its place.
     return FALLBACK;

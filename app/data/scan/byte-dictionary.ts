@@ -25,9 +25,21 @@ export class ByteDictionary {
 
   /** The id of bytes[start, end), added when new. */
   idOf(bytes: Uint8Array, start: number, end: number): number {
+    const length = end - start;
+    // Columns repeat themselves (census: "Not in universe" row after row): the last id is checked
+    // first, which skips hashing and probing for every repeat.
+    const last = this.lastId;
+    if (last !== 0 && this.lengths[last] === length && this.sameBytes(last, bytes, start, length)) return last;
+    const id = this.lookup(bytes, start, end, length);
+    this.lastId = id;
+    return id;
+  }
+
+  private lastId = 0;
+
+  private lookup(bytes: Uint8Array, start: number, end: number, length: number): number {
     let hash = 0x811c9dc5 | 0;
     for (let i = start; i < end; i++) hash = Math.imul(hash ^ (bytes[i] as number), 0x01000193);
-    const length = end - start;
     let slot = hash & this.mask;
     for (;;) {
       const id = this.slots[slot] as number;
