@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { defineNode } from './define-node';
+import { defineNode, type WeightSpec } from './define-node';
 import { DinActivationUnit } from '../compile/layers/din-activation-unit';
 import { WeightedSum } from '../compile/layers/weighted-sum';
 import { formatShape } from './tensor';
@@ -57,12 +57,12 @@ export const attention = defineNode({
   },
   weights: ({ params, inputs }) => {
     let width = 4 * (inputs.query?.[0]?.shape[0] ?? 0);
-    // Per hidden layer, PReLU's α, or Dice's α, moving mean and moving variance.
-    const vectors = params.activation === 'prelu' ? 1 : params.activation === 'dice' ? 3 : 0;
+    // Per hidden layer, PReLU's α, or Dice's α, moving mean and moving variance (the last two not trained by gradients).
+    const vectors = params.activation === 'prelu' ? [true] : params.activation === 'dice' ? [true, false, false] : [];
     return [...params.hidden, 1].flatMap((units, i) => {
-      const layer = [{ shape: [width, units] }, { shape: [units] }];
+      const layer: WeightSpec[] = [{ shape: [width, units] }, { shape: [units] }];
       width = units;
-      return i < params.hidden.length ? [...layer, ...Array.from({ length: vectors }, () => ({ shape: [units] }))] : layer;
+      return i < params.hidden.length ? [...layer, ...vectors.map((trainable): WeightSpec => (trainable ? { shape: [units] } : { shape: [units], trainable: false }))] : layer;
     });
   },
   build: (ctx) => {

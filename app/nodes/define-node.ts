@@ -39,6 +39,8 @@ export interface WeightSpec {
   shape: number[];
   /** An embedding table: shared by name, so counted once however many nodes look it up. */
   table?: string;
+  /** false for statistics that training calls move but gradients do not (batch norm's and Dice's moving mean and variance), as tfjs's non-trainable weights. */
+  trainable?: false;
 }
 
 /** What sizing a node's weights needs: its params and the tensors on its inputs (already inferred). */

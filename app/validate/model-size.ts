@@ -21,9 +21,24 @@ export const MAX_PARAMETERS = 2 ** 30;
  */
 export const LARGE_PARAMETERS = 50_000_000;
 
+/** One node's own weights, as Keras's `model.summary()` lists them per layer. */
+export interface NodeSize {
+  nodeId: string;
+  /** Its weights; a shared embedding table counts at the first node that looks it up. */
+  parameters: number;
+  /** Those gradients train (all but batch norm's and Dice's moving statistics). */
+  trainable: number;
+  /** Tables it looks up that an earlier node holds (counted there), with that node. */
+  sharedTables?: { name: string; nodeId: string }[];
+}
+
 export interface ModelSize {
   /** Every parameter the compiled model will have (trainable or not). */
   parameters: number;
+  /** Of those, the ones gradients train (tfjs's trainableWeights). */
+  trainable: number;
+  /** Per node with weights that is built, in graph order; nodes without a row hold none (or are not built: unused, or their inputs did not infer). */
+  nodes: NodeSize[];
   /** Float32 bytes of those parameters. */
   bytes: number;
   /** Embedding tables by name, each counted once, in the order nodes first look them up. */
@@ -49,6 +64,8 @@ export function modelSize(graph: SizedGraph): ModelSize {
   const unused = new Set(graph.diagnostics.filter((d) => d.code === 'W_UNUSED_NODE').map((d) => d.nodeId));
   const tables = new Map<string, ModelSize['tables'][number]>();
   let parameters = 0;
+  let trainable = 0;
+  const nodes: NodeSize[] = [];
   let largest: ModelSize['largest'];
   for (const [id, entry] of graph.structure.nodes) {
     if (!entry.kind?.weights || !entry.params || unused.has(id)) continue;
@@ -63,21 +80,30 @@ export function modelSize(graph: SizedGraph): ModelSize {
     }
     if (!known) continue;
     let own = 0;
+    let ownTrainable = 0;
+    const shared: NonNullable<NodeSize['sharedTables']> = [];
     let biggestTable: { name: string; elements: number } | undefined;
     for (const weight of entry.kind.weights({ params: entry.params, inputs })) {
       const elements = weight.shape.reduce((a, b) => a * b, 1);
       if (weight.table !== undefined) {
-        if (tables.has(weight.table)) continue;
+        const holder = tables.get(weight.table);
+        if (holder) {
+          if (holder.nodeId !== id && !shared.some((t) => t.name === weight.table)) shared.push({ name: weight.table, nodeId: holder.nodeId });
+          continue;
+        }
         tables.set(weight.table, { name: weight.table, vocabSize: weight.shape[0] ?? 0, dim: weight.shape[1] ?? 0, nodeId: id });
         if (!biggestTable || elements > biggestTable.elements) biggestTable = { name: weight.table, elements };
       }
       own += elements;
+      if (weight.trainable !== false) ownTrainable += elements;
     }
     parameters += own;
+    trainable += ownTrainable;
+    nodes.push({ nodeId: id, parameters: own, trainable: ownTrainable, ...(shared.length ? { sharedTables: shared } : {}) });
     if (own > 0 && (!largest || own > largest.parameters)) largest = { nodeId: id, parameters: own, ...(biggestTable ? { table: biggestTable.name } : {}) };
   }
   const tableElements = [...tables.values()].reduce((sum, t) => sum + t.vocabSize * t.dim, 0);
-  return { parameters, bytes: parameters * 4, tables: [...tables.values()], tableElements, ...(largest ? { largest } : {}) };
+  return { parameters, trainable, nodes, bytes: parameters * 4, tables: [...tables.values()], tableElements, ...(largest ? { largest } : {}) };
 }
 
 /** E_MODEL_TOO_LARGE past what can be built and saved, W_MODEL_LARGE past what a window can train; at the node holding the most. */
@@ -90,10 +116,10 @@ export function checkModelSize(size: ModelSize, structure: Structure, report: (d
   const part = table
     ? `${node} holds ${count(largest.parameters)} of them (embedding table "${table.name}": ${count(table.vocabSize)} × ${count(table.dim)}; lower the input's vocabSize or the embedding's dim)`
     : `${node} holds ${count(largest.parameters)} of them`;
-  const needs = `the model has ${count(size.parameters)} parameters (${bytes(size.bytes)} as float32)`;
+  const needs = `the model has ${count(size.parameters)} parameters (${formatBytes(size.bytes)} as float32)`;
   if (size.parameters > MAX_PARAMETERS) {
     report(
-      diagnostic('E_MODEL_TOO_LARGE', `${needs}, more than the ${count(MAX_PARAMETERS)} (${bytes(MAX_PARAMETERS * 4)}) Towerflow can build and save; ${part}`, {
+      diagnostic('E_MODEL_TOO_LARGE', `${needs}, more than the ${count(MAX_PARAMETERS)} (${formatBytes(MAX_PARAMETERS * 4)}) Towerflow can build and save; ${part}`, {
         nodeId: largest.nodeId,
       }),
     );
@@ -101,7 +127,7 @@ export function checkModelSize(size: ModelSize, structure: Structure, report: (d
     report(
       diagnostic(
         'W_MODEL_LARGE',
-        `${needs}, about ${bytes(size.bytes * 4)} to train with Adam; above ${count(LARGE_PARAMETERS)} it may not train in a window (GPU engine, wasm); ${part}`,
+        `${needs}, about ${formatBytes(size.bytes * 4)} to train with Adam; above ${count(LARGE_PARAMETERS)} it may not train in a window (GPU engine, wasm); ${part}`,
         { nodeId: largest.nodeId },
       ),
     );
@@ -110,7 +136,8 @@ export function checkModelSize(size: ModelSize, structure: Structure, report: (d
 
 const count = (n: number): string => n.toLocaleString('en-US');
 
-function bytes(n: number): string {
+/** A byte count in the unit that keeps it short: 1.5 TiB, 812 bytes. */
+export function formatBytes(n: number): string {
   const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
   let value = n;
   let unit = 0;

@@ -18,8 +18,8 @@ export interface MlpSpec {
   uniformLimit?: number;
 }
 
-/** Vectors [units] a parametric activation layer holds: PReLU its α; Dice its α, moving mean and moving variance. */
-const ACTIVATION_VECTORS: Record<ParametricActivation, number> = { prelu: 1, dice: 3 };
+/** Vectors [units] a parametric activation layer holds, trained or not: PReLU its α; Dice its α, moving mean and moving variance. */
+const ACTIVATION_VECTORS: Record<ParametricActivation, boolean[]> = { prelu: [true], dice: [true, false, false] };
 
 /**
  * The weights applyMlp creates on an input `width` wide: kernel and bias per layer, four vectors per
@@ -27,12 +27,12 @@ const ACTIVATION_VECTORS: Record<ParametricActivation, number> = { prelu: 1, dic
  */
 export function mlpWeights(width: number, spec: Pick<MlpSpec, 'units' | 'batchNorm' | 'activation'>): WeightSpec[] {
   let previous = width;
-  const vectors = (spec.batchNorm ? 4 : 0) + (isParametric(spec.activation) ? ACTIVATION_VECTORS[spec.activation] : 0);
+  // Per vector, whether gradients train it: gamma, beta, moving mean, moving variance; then alpha (and Dice's moving mean and variance).
+  const vectors = [...(spec.batchNorm ? [true, true, false, false] : []), ...(isParametric(spec.activation) ? ACTIVATION_VECTORS[spec.activation] : [])];
   return spec.units.flatMap((units) => {
     const layer: WeightSpec[] = [{ shape: [previous, units] }, { shape: [units] }];
     previous = units;
-    // gamma, beta, moving mean, moving variance; then alpha (and Dice's moving mean and variance)
-    return [...layer, ...Array.from({ length: vectors }, () => ({ shape: [units] }))];
+    return [...layer, ...vectors.map((trainable): WeightSpec => (trainable ? { shape: [units] } : { shape: [units], trainable: false }))];
   });
 }
 
