@@ -81,6 +81,7 @@ for c in ['snappy', 'zstd', 'gzip', 'none']:
   word = [meta.schema.names.index('word')][0]
   encodings = meta.row_group(0).column(word).encodings
   print(c, meta.num_row_groups, meta.row_group(0).column(word).compression, 'dict' if any('DICT' in e for e in encodings) else 'plain')
+pq.write_table(table, f'{out}/one-group.parquet', row_group_size=n)
 pq.write_table(pa.table({'a': [1, 2], 'history': pa.array([[1, 2], [3]], pa.list_(pa.int64())), 'b': ['x', 'y']}), f'{out}/list.parquet')
 pq.write_table(pa.table({'a': [1, 2], 'user': pa.array([{'x': 1}, {'x': 2}])}), f'{out}/struct.parquet')
 pq.write_table(pa.table({'a': [1, 2], 'seen': pa.array([0, 1], pa.timestamp('ms'))}), f'{out}/timestamp.parquet')
@@ -121,6 +122,18 @@ describe.skipIf(!env.python)('Parquet files written by pyarrow', () => {
       expect(row.line).toBe(i + 1);
       expect({ ...row.values }).toEqual(expectedRow(i));
     });
+  });
+
+  it.each([
+    ['typed-snappy.parquet', 100, 'slices of 100 rows across row groups of 64'],
+    ['one-group.parquet', 64, 'slices of 64 rows inside one row group of 1,000'],
+  ])('%s read in %i-row slices (%s): the same rows', async (name, sliceRows) => {
+    const table = await openParquet(at(name), { sliceRows });
+    if (isDataError(table)) throw new Error(formatDataError(table));
+    const rows = await collectRows(table);
+    if (isDataError(rows)) throw new Error(formatDataError(rows));
+    expect(rows.map((row) => row.line)).toEqual(Array.from({ length: ROWS }, (_, i) => i + 1));
+    expect(rows.map((row) => ({ ...row.values }))).toEqual(Array.from({ length: ROWS }, (_, i) => expectedRow(i)));
   });
 
   it('reads the second pass the same as the first (a Table is re-iterable, as prepare needs)', async () => {
