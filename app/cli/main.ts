@@ -9,11 +9,13 @@ import { synthCommand } from './synth';
 import { sequencesCommand } from './sequences';
 import { serveCommand } from './serve';
 import { reproduceCommand } from './reproduce';
+import { cacheCommand } from './cache';
+import { asksForHelp, commandHelp, EXIT_CODES, towerflowVersion, unknownCommand } from './help';
 
 export { EXIT, type CliIO } from './io';
 
 /** Every command of the `towerflow` CLI, in help order. */
-const COMMANDS: readonly Command[] = [validateCommand, exportCommand, trainCommand, predictCommand, evaluateCommand, runsCommand, synthCommand, sequencesCommand, reproduceCommand, serveCommand];
+const COMMANDS: readonly Command[] = [validateCommand, exportCommand, trainCommand, predictCommand, evaluateCommand, runsCommand, synthCommand, sequencesCommand, reproduceCommand, serveCommand, cacheCommand];
 
 function usage(): string {
   return [
@@ -22,20 +24,35 @@ function usage(): string {
     'Commands:',
     ...COMMANDS.map((c) => `  ${c.usage}`),
     '',
-    'Exit codes: 0 ok, 1 bad input (the message says what and where), 2 usage error.',
+    'towerflow <command> --help shows one command; towerflow --version, the version.',
+    EXIT_CODES,
   ].join('\n');
 }
 
 export async function main(argv: string[], io: CliIO): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-v') {
+    io.out(`towerflow ${await towerflowVersion()}`);
+    return EXIT.ok;
+  }
+  // `towerflow help train` as `towerflow train --help`.
+  const helpFor = name === 'help' && rest[0] !== undefined ? COMMANDS.find((c) => c.name === rest[0]) : undefined;
+  if (helpFor) {
+    io.out(commandHelp(helpFor));
+    return EXIT.ok;
+  }
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     (name === undefined ? io.err : io.out)(usage());
     return name === undefined ? EXIT.usage : EXIT.ok;
   }
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {
-    io.err(`towerflow: unknown command "${name}"\n\n${usage()}`);
+    io.err(`towerflow: ${unknownCommand(name, COMMANDS)}\n\n${usage()}`);
     return EXIT.usage;
+  }
+  if (asksForHelp(rest)) {
+    io.out(commandHelp(command));
+    return EXIT.ok;
   }
   try {
     return await command.run(rest, io);

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { describeCache } from '../data/cache';
 import { formatDataError, isDataError } from '../data/errors';
 import { compileForTraining, dataFacts, prepareRunData, type RunRequest } from '../train/run';
 import { createRunFolder, finishRun, trainingLine, type EpochRecord, type RunFolder } from '../train/run-folder';
@@ -51,6 +52,8 @@ interface PreparedRun {
   /** The GPU API the window reported it trains on. */
   backend?: string;
   epochsWritten: number;
+  /** Where the data came from (data/cache.ts describeCache): logged after the backend line, as a Node run does. */
+  dataNote?: string;
 }
 
 /** Who prepared a run: the transport's client id, and the job when a hidden trainer window trains it. */
@@ -85,7 +88,8 @@ export class BrowserRuns {
     if (!compiledResult.ok) return hostError('E_GRAPH_INVALID', compiledResult.message);
     const compiled = compiledResult.compiled;
     try {
-      const prepared = await prepareRunData(compiled, request);
+      let dataNote: string | undefined;
+      const prepared = await prepareRunData(compiled, request, { onCache: (report) => void (dataNote = describeCache(report)) });
       if (isDataError(prepared)) return hostError(prepared.code, formatDataError(prepared), prepared.file);
       const bytes = splitBytes(prepared.train) + (prepared.valid ? splitBytes(prepared.valid) : 0);
       if (bytes > this.maxDataBytes) {
@@ -111,6 +115,7 @@ export class BrowserRuns {
         folder,
         startLogged: false,
         epochsWritten: 0,
+        ...(dataNote !== undefined ? { dataNote } : {}),
       };
       this.runs.set(run.runId, run);
       return {
@@ -145,6 +150,7 @@ export class BrowserRuns {
           run.startLogged = true;
           run.backend = report.backend;
           await run.folder.log(report.backendNote);
+          if (run.dataNote) await run.folder.log(run.dataNote);
           await run.folder.log(trainingLine(run.request.graph.name, run.parameters, run.trainRows, run.validRows));
           await settledOrThrow(run.folder);
           const event: TrainEventBody = { type: 'started', dir: run.dir, backend: report.backend, trainRows: run.trainRows, validRows: run.validRows, parameters: run.parameters };
@@ -226,6 +232,7 @@ export class BrowserRuns {
       const { folder } = run;
       if (!run.startLogged) {
         await folder.log(request.backendNote);
+        if (run.dataNote) await folder.log(run.dataNote);
         await folder.log(trainingLine(run.request.graph.name, run.parameters, run.trainRows, run.validRows));
       }
       for (const record of history.slice(run.epochsWritten)) await folder.epoch(record);

@@ -3,6 +3,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { safeName } from '../compile/names';
 import { parseBinding } from '../data/binding';
+import { CACHE_DIR_NAME } from '../data/cache';
 import { isDataError } from '../data/errors';
 import { openGraphText } from '../graph/open';
 import { serializeGraph } from '../graph/serialize';
@@ -171,7 +172,8 @@ export async function createHostHandlers(options: HostOptions): Promise<Host> {
     if (isHostError(runs)) return runs;
     const { lossWeights, earlyStopping, ...rest } = request.options;
     const options: TrainOptions = { ...rest, ...(lossWeights ? { lossWeights } : {}), ...(earlyStopping ? { earlyStopping } : {}) };
-    return { graph, data, ...(valid !== undefined ? { valid } : {}), binding, options, validationShare: request.validationShare, runsDir: runs };
+    // The encoded-data cache in the workspace itself (not beside a runs folder that may be a link elsewhere).
+    return { graph, data, ...(valid !== undefined ? { valid } : {}), binding, options, validationShare: request.validationShare, runsDir: runs, cache: { dir: join(guard.root, CACHE_DIR_NAME) } };
   };
 
   const handlers: HostHandlers = {

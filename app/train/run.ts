@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { join, resolve } from 'node:path';
 import { compileGraph, type CompiledGraph } from '../compile/to-tfjs';
 import { parseBinding, type DatasetBinding } from '../data/binding';
+import { describeCache, prepareDataCached, resolveCache, type CacheReport, type DataCacheSetting } from '../data/cache';
 import { formatDataError, isDataError, type DataError } from '../data/errors';
 import { encodeFile, prepareData, type FittedEncoders, type PrepareOptions, type PreparedData } from '../data/prepare';
 import { loadGraph } from '../graph/load';
@@ -30,6 +31,8 @@ export interface RunRequest {
   validationShare: number;
   runsDir: string;
   backend?: NodeBackendName;
+  /** The encoded-data cache (data/cache.ts): on by default in `.towerflow-cache` beside the runs folder; false reads the file every time. */
+  cache?: DataCacheSetting;
 }
 
 export type RunEvent =
@@ -55,7 +58,9 @@ export async function runTraining(request: RunRequest, hooks: { onEvent?: (e: Ru
   const compiled = compiledResult.compiled;
   try {
     emit({ type: 'stage', message: `reading ${request.data}` });
-    const prepared = await prepareRunData(compiled, request, hooks.signal ? { signal: hooks.signal } : {});
+    let dataNote: string | undefined;
+    const onCache = (report: CacheReport) => emit({ type: 'stage', message: (dataNote = describeCache(report)) });
+    const prepared = await prepareRunData(compiled, request, { ...(hooks.signal ? { signal: hooks.signal } : {}), onCache });
     // Cancelled while reading: nothing was trained, so no run folder is made.
     if ((isDataError(prepared) && prepared.code === 'E_CANCELLED') || hooks.signal?.aborted) return { ok: false, cancelled: true, message: 'cancelled while reading the data; no run was made' };
     if (isDataError(prepared)) return { ok: false, message: formatDataError(prepared) };
@@ -68,7 +73,7 @@ export async function runTraining(request: RunRequest, hooks: { onEvent?: (e: Ru
       return { ok: false, message: `cannot make the run folder in ${request.runsDir}: ${(error as Error).message}` };
     }
     try {
-      return await trainInFolder(folder, request, compiled, prepared, { backend: backend.name, backendNote, startedAt, emit, ...(hooks.signal ? { signal: hooks.signal } : {}) });
+      return await trainInFolder(folder, request, compiled, prepared, { backend: backend.name, backendNote, startedAt, emit, ...(hooks.signal ? { signal: hooks.signal } : {}), ...(dataNote ? { dataNote } : {}) });
     } catch (error) {
       if (!(error instanceof RunWriteError) && !isFsError(error)) throw error;
       // As web mode does: the log says why the run failed, so the runs list never shows it finished.
@@ -87,10 +92,11 @@ async function trainInFolder(
   request: RunRequest,
   compiled: CompiledGraph,
   prepared: PreparedData,
-  context: { backend: string; backendNote: string; startedAt: Date; emit: (e: RunEvent) => void; signal?: AbortSignal },
+  context: { backend: string; backendNote: string; startedAt: Date; emit: (e: RunEvent) => void; signal?: AbortSignal; dataNote?: string },
 ): Promise<RunOutcome> {
   const { backend, backendNote, startedAt, emit, signal } = context;
   await folder.log(backendNote);
+  if (context.dataNote) await folder.log(context.dataNote);
   const validRows = prepared.valid?.rows ?? 0;
   const parameters = compiled.model.countParams();
   emit({ type: 'started', dir: folder.dir, backend, trainRows: prepared.train.rows, validRows, parameters, backendNote });
@@ -146,13 +152,28 @@ export function compileForTraining(graph: Graph, options: TrainOptions): { ok: t
   return { ok: true, compiled };
 }
 
-/** Reads and encodes the run's files: encoders fitted on the training rows, validation split by the run's seed. */
-export const prepareRunData = (
+/**
+ * Reads and encodes the run's files: encoders fitted on the training rows, validation split by the
+ * run's seed; through the encoded-data cache unless the request turns it off (onCache hears how).
+ */
+export async function prepareRunData(
   compiled: Pick<CompiledGraph, 'inputs' | 'outputs' | 'validation'>,
-  request: Pick<RunRequest, 'binding' | 'data' | 'valid' | 'validationShare' | 'options'>,
-  options: PrepareOptions = {},
-): Promise<PreparedData | DataError> =>
-  prepareData(compiled, request.binding, { train: request.data, ...(request.valid ? { valid: request.valid } : {}) }, { validation: request.validationShare, seed: request.options.seed }, options);
+  request: Pick<RunRequest, 'binding' | 'data' | 'valid' | 'validationShare' | 'options'> & Partial<Pick<RunRequest, 'runsDir' | 'cache'>>,
+  options: PrepareOptions & { onCache?: (report: CacheReport) => void } = {},
+): Promise<PreparedData | DataError> {
+  const { onCache, ...prepareOptions } = options;
+  const files = { train: request.data, ...(request.valid ? { valid: request.valid } : {}) };
+  const split = { validation: request.validationShare, seed: request.options.seed };
+  const prepare = () => prepareData(compiled, request.binding, files, split, prepareOptions);
+  const cache = request.runsDir === undefined ? { off: 'no workspace' } : resolveCache(request.cache, request.runsDir);
+  if ('off' in cache) {
+    onCache?.({ state: 'off', why: cache.off });
+    return prepare();
+  }
+  const { prepared, report } = await prepareDataCached({ compiled, binding: request.binding, files, split }, prepare, cache);
+  onCache?.(report);
+  return prepared;
+}
 
 /** summary.json's `data`: the files as absolute paths. */
 export const dataFacts = (request: Pick<RunRequest, 'data' | 'valid' | 'validationShare'>): RunSummary['data'] => ({

@@ -39,7 +39,8 @@ describe('towerflow train', () => {
     expect(summary.backend).toBe('cpu');
     expect(out[0]).toBe('backend cpu');
     expect(out[1]).toBe(`reading ${TRAIN}`);
-    expect(out[2]).toBe(`run ${dir}: ${summary.parameters} parameters, 600 training rows, 150 validation rows, backend cpu`);
+    expect(out[2]).toMatch(/^data: read from the file \(not in the cache\); cached in /);
+    expect(out[3]).toBe(`run ${dir}: ${summary.parameters} parameters, 600 training rows, 150 validation rows, backend cpu`);
     // Progress lines (pipes get at most one every few seconds, and the last step of each epoch).
     expect(out.filter((l) => /^epoch \d\/2 \[#+\] 10\/10 /.test(l))).toHaveLength(2);
     // The table after each epoch, with the numbers of metrics.csv.
@@ -291,7 +292,7 @@ describe('ESMM on the Ali-CCP sample (pipeline smoke test)', () => {
     const trained = await run(['train', 'templates/esmm.json', '--data', path.join(ali, 'ali_ccp_train_sample.csv'), '--valid', path.join(ali, 'ali_ccp_val_sample.csv'), '--binding', 'examples/ali-ccp.binding.json', '--epochs', '2', '--batch-size', '32', '--runs', runsDir('runs-esmm')]);
     expect(trained.err).toEqual([]);
     expect(trained.code).toBe(EXIT.ok);
-    expect(trained.out[2]).toMatch(/, 100 training rows, 50 validation rows, backend /);
+    expect(trained.out[3]).toMatch(/, 100 training rows, 50 validation rows, backend /);
     const dir = savedDir(trained.out);
     const metrics = readFileSync(path.join(dir, 'metrics.csv'), 'utf8').trim().split('\n');
     expect(metrics.slice(1).map((l) => l.split(',').slice(0, 3).join(','))).toEqual([1, 2].flatMap((e) => [`${e},train,ctr`, `${e},train,ctcvr`, `${e},valid,ctr`, `${e},valid,ctcvr`]));

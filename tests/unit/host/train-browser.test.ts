@@ -154,9 +154,10 @@ describe('a run trained in the window', () => {
   it('on the same backend and seed, its metrics.csv, encoders and weights equal the Node run’s', () => {
     for (const name of ['metrics.csv', 'encoders.json', 'binding.json', 'graph.json']) expect(read(summary.dir, name), name).toBe(read(nodeSummary.dir, name));
     expect(readFileSync(join(summary.dir, 'model/weights.bin'))).toEqual(readFileSync(join(nodeSummary.dir, 'model/weights.bin')));
-    // The log tells the same story; only the backend line differs.
-    const [backendLine, ...rest] = logLines(summary.dir);
-    const [nodeBackendLine, ...nodeRest] = logLines(nodeSummary.dir);
+    // The log tells the same story; only the backend line differs, and where the data came from (one run found the other's cache entry).
+    const [backendLine, dataLine, ...rest] = logLines(summary.dir);
+    const [nodeBackendLine, nodeDataLine, ...nodeRest] = logLines(nodeSummary.dir);
+    expect([dataLine, nodeDataLine].map((l) => l?.slice(0, 6))).toEqual(['data: ', 'data: ']);
     expect(backendLine).toBe(summary.backendNote);
     expect(nodeBackendLine).toBe('backend cpu');
     expect(rest).toEqual(nodeRest);

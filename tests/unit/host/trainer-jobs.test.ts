@@ -60,7 +60,7 @@ describe('a window reports as it trains; a window that goes away leaves its epoc
     const prepared = ok(await host.call('train:prepare', REQUEST(3), { client: 'tab-a' }) as never) as { runId: string; dir: string; trainRows: number; validRows: number };
     const report = (body: HostRequest<'train:report'>['report']) => host.call('train:report', { runId: prepared.runId, report: body }, { client: 'tab-a' });
     expect(await report({ kind: 'started', backend: 'webgl', backendNote: 'backend webgl (test)' })).toEqual({ runId: prepared.runId, written: true });
-    expect(logLines(prepared.dir)).toEqual(['backend webgl (test)', `training MMoE (28050 parameters) on ${prepared.trainRows} rows, validating on ${prepared.validRows}`]);
+    expect(logLines(prepared.dir)).toEqual(['backend webgl (test)', expect.stringMatching(/^data: (from cache|read from the file) /), `training MMoE (28050 parameters) on ${prepared.trainRows} rows, validating on ${prepared.validRows}`]);
     expect(await report({ kind: 'epoch', record: epochWire(1), seconds: 1, samplesPerSecond: 100 })).toEqual({ runId: prepared.runId, written: true });
     // Two tasks × one split: two rows for epoch 1, on disk before the run ends.
     expect(metricRows(prepared.dir)).toEqual(['1,train,income,0.3,0.8,,,', '1,train,marital,0.2,0.9,,,']);

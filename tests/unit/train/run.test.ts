@@ -133,8 +133,9 @@ describe('a finished run', () => {
   it('log.txt tells the story; events announce the stage and the folder', () => {
     const lines = read(summary.dir, 'log.txt').trimEnd().split('\n').map((l) => l.replace(/^\S+ /, ''));
     expect(lines[0]).toMatch(/^backend cpu/);
-    expect(lines[1]).toBe(`training Two tasks (${summary.parameters} parameters) on 600 rows, validating on 200`);
-    expect(lines.slice(2, 5).map((l) => l.replace(/: .*/, ''))).toEqual(['epoch 1', 'epoch 2', 'epoch 3']);
+    expect(lines[1]).toMatch(/^data: read from the file \(not in the cache\); cached in .*\.towerflow-cache/);
+    expect(lines[2]).toBe(`training Two tasks (${summary.parameters} parameters) on 600 rows, validating on 200`);
+    expect(lines.slice(3, 6).map((l) => l.replace(/: .*/, ''))).toEqual(['epoch 1', 'epoch 2', 'epoch 3']);
     expect(lines.at(-1)).toBe('completed: trained 3 epochs');
     expect(events.find((e) => e.type === 'started')).toEqual({ type: 'started', dir: summary.dir, backend: 'cpu', trainRows: 600, validRows: 200, parameters: summary.parameters, backendNote: 'backend cpu' });
     expect(events.filter((e) => e.type === 'epoch')).toHaveLength(3);
