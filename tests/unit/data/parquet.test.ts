@@ -193,7 +193,7 @@ describe.skipIf(!env.python)('Parquet files written by pyarrow', () => {
 
   it("the Train tab's dataset inspect shows a Parquet file's columns, kinds and first rows", async () => {
     const inspection = await inspectDataset(at('typed-gzip.parquet'), {}, 3);
-    if ('code' in inspection && !('columns' in inspection)) throw new Error(inspection.message);
+    if ('error' in inspection && !('columns' in inspection)) throw new Error(inspection.error.message);
     expect(inspection).toMatchObject({ columns: ['id', 'i32', 'i64', 'u8', 'f64', 'f32', 'flag', 'word', 'price', 'nan'], hasHeader: true });
     expect(inspection.rows).toEqual([0, 1, 2].map((i) => Object.values(expectedRow(i))));
     expect(inspection.kinds.f64?.kind).toBe('numeric');
