@@ -81,7 +81,7 @@ export default function TrainTab() {
         <HyperParams outputs={outputs} />
         <section className="card">
           <h3>Where to train</h3>
-          <div className="grid-2">
+          <div className="grid-2 engine-grid">
             <div className="field">
               <label>
                 Engine
