@@ -22,7 +22,7 @@ export function parseCommandArgs<const T extends ParseArgsConfig>(config: T): Re
 }
 
 /** The name a typo most likely meant: one it begins (--early → --early-stopping), else one at most two edits away. */
-function closestName(typed: string, names: readonly string[]): string | undefined {
+export function closestName(typed: string, names: readonly string[]): string | undefined {
   const starts = names.filter((name) => typed.length >= 2 && name.startsWith(typed));
   if (starts.length === 1) return starts[0];
   let best: string | undefined;

@@ -1,9 +1,11 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import { generateModelModule } from '../codegen/module';
 import { generateTorchPackage } from '../codegen/python/package';
 import { openGraphFile, runFolderGraph } from './graph-file';
 import { writeOutputFile } from './output-file';
+import { towerflowVersion } from './help';
 import { formatDiagnostic, hasErrors } from '../validate/diagnostics';
 import { parseCommandArgs } from './args';
 import { EXIT, UsageError, type CliIO, type Command } from './io';
@@ -34,6 +36,8 @@ export const exportCommand: Command = {
       return EXIT.badInput;
     }
 
+    // The PyTorch package builds the model on tfjs's CPU backend (tfjs_model.json); its "install tfjs-node" banner is noise in an export (serve does the same).
+    tf.env().set('PROD', true);
     const version = await towerflowVersion();
     if (ts !== undefined) {
       const generated = await generateModelModule(opened.graph, { towerflowVersion: version });
@@ -68,11 +72,4 @@ export const exportCommand: Command = {
 function report(io: CliIO, out: string, code: string): void {
   const lines = code.split('\n').length - 1;
   io.out(`wrote ${out} (${lines} lines): import { buildModel, compileForTraining, INPUTS } from it; needs only @tensorflow/tfjs`);
-}
-
-/** Towerflow's version from its package.json (the CLI runs from the source tree, next to it). */
-async function towerflowVersion(): Promise<string> {
-  const text = await readFile(new URL('../../package.json', import.meta.url), 'utf8');
-  const version = (JSON.parse(text) as { version?: unknown }).version;
-  return typeof version === 'string' ? version : 'unknown';
 }

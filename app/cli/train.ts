@@ -10,6 +10,7 @@ import { DEFAULT_TRAIN_OPTIONS, OPTIMIZERS, type TrainOptions } from '../train/s
 import { choiceOption, intOption, numberOption, parseCommandArgs, weightsOption } from './args';
 import { EXIT, UsageError, type CliIO, type Command } from './io';
 import { formatSeconds, progressPrinter } from './progress';
+import { dataFileProblem, layoutHint } from './data-file';
 
 export const trainCommand: Command = {
   name: 'train',
@@ -62,6 +63,12 @@ export const trainCommand: Command = {
     if (typeof graph === 'number') return graph;
     const binding = await readBinding(values.binding, io);
     if (typeof binding === 'number') return binding;
+    // A mistyped path is said before the engine is chosen and its lines printed.
+    const unreadable = (await dataFileProblem(values.data)) ?? (values.valid ? await dataFileProblem(values.valid) : undefined);
+    if (unreadable !== undefined) {
+      io.err(unreadable);
+      return EXIT.badInput;
+    }
 
     const controller = new AbortController();
     const onSigint = () => {
@@ -90,6 +97,8 @@ export const trainCommand: Command = {
       }
       if (!outcome.ok) {
         io.err(`${outcome.dir ? `${outcome.dir}: ` : ''}${outcome.message}`);
+        const hint = values.binding === undefined ? await layoutHint(values.data) : undefined;
+        if (hint !== undefined) io.err(hint);
         return EXIT.badInput;
       }
       const s = outcome.summary;
