@@ -260,6 +260,8 @@ export async function prepareDataCached(
     if (!isFsError(error)) throw error;
     return { prepared: await prepare(), report: { state: 'off', why: `cannot read ${(error as NodeJS.ErrnoException).path ?? 'the file'}` } };
   }
+  // A cache folder that is a link could send writes anywhere (in web mode, outside the workspace): only a real folder is used.
+  if ((await lstat(dir).catch(() => undefined))?.isSymbolicLink()) return { prepared: await prepare(), report: { state: 'off', why: `${dir} is a link; use TOWERFLOW_CACHE_DIR for a cache elsewhere` } };
   const found = await readEntry(dir, key, before, now());
   if (!isMiss(found)) {
     return { prepared: found.prepared, report: { state: 'hit', key, dir, rows: found.meta.rows.train + (found.meta.rows.valid ?? 0), bytes: found.meta.bytes, created: found.meta.created } };

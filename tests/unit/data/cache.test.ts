@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -293,6 +293,16 @@ describe('what is not cached', () => {
     const { prepared, report } = await prepareDataCached(inputsFor(missing), async () => error, { dir: tmp.path('missing') });
     expect(prepared).toBe(error);
     expect(report.state).toBe('off');
+  });
+
+  it('a cache folder that is a link is not used', async () => {
+    const real = tmp.path('real-cache');
+    mkdirSync(real);
+    symlinkSync(real, tmp.path('linked-cache'));
+    const file = censusFile();
+    const { report } = await cached(inputsFor(file), tmp.path('linked-cache'));
+    expect(report).toMatchObject({ state: 'off', why: expect.stringMatching(/is a link/) });
+    expect(readdirSync(real)).toEqual([]);
   });
 });
 
