@@ -75,6 +75,8 @@ describe.skipIf(!existsSync(CHROMIUM))('comparing runs in the Train tab', () => 
     await editor.getByTestId('run-meta-tags').fill('fast census');
     await editor.getByTestId('run-meta-save').click();
     await expect.poll(async () => (await headers()).join('|'), { timeout: 10_000 }).toMatch(/baseline #fast #census/);
+    // The list shows the given name and tags beside the graph name.
+    await expect.poll(() => page.getByTestId('run-meta-badge').allTextContents(), { timeout: 10_000 }).toEqual(['baseline#fast#census']);
   });
 
   it('evaluates a run on a file, keeping the result in the run', async () => {

@@ -24,6 +24,8 @@ export const RUNS_EXPERIMENT_CHANNELS = {
   }),
   /** Removes a run folder of the runs folder (the UI asks first); a run training now is refused. */
   'runs:delete': z.strictObject({ dir: path }),
+  /** The runs folder as `towerflow runs --json` lists it: key figures, name, tags and note per run, newest first. */
+  'runs:rows': z.strictObject({}),
   /** Settings and best figures side by side, what each pair differs in, and each run's validation curves. */
   'runs:compare': z.strictObject({ dirs: z.array(path).min(1).max(20) }),
 } as const;
@@ -40,4 +42,5 @@ export interface RunsExperimentResponses {
   'runs:meta': { dir: string; meta: RunMeta };
   'runs:delete': { deleted: string };
   'runs:compare': RunCompareResponse;
+  'runs:rows': { rows: RunRow[] };
 }

@@ -1,4 +1,5 @@
-import { dirname, resolve } from 'node:path';
+import { readdir } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { evaluateAndRecord, isEvaluationError } from '../../train/evaluate';
 import { compareRuns, editMeta, runRows, type ParsedRun } from '../../train/run-list';
 import { deleteRunFolder, readRunFolder, writeMeta } from '../../train/run-meta';
@@ -73,6 +74,21 @@ export function runsExperimentHandlers({ guard, runsFolder, isTraining }: RunsEx
         return ioError(parsed.dir, error, 'cannot delete the run');
       }
       return { deleted: parsed.dir };
+    },
+
+    'runs:rows': async () => {
+      const folder = await runsFolder();
+      if (isHostError(folder)) return folder;
+      const names = await readdir(folder, { withFileTypes: true }).then((entries) => entries.filter((e) => e.isDirectory()).map((e) => e.name), () => []);
+      const runs = await Promise.all(
+        names.map(async (name) => {
+          const dir = join(folder, name);
+          // As runs:list: a folder with a file linking out of the workspace is left out, not read.
+          if (await checkTree(guard, dir, 1)) return undefined;
+          return readRunFolder(dir);
+        }),
+      );
+      return { rows: runRows(runs.filter((r): r is ParsedRun => r !== undefined)) };
     },
 
     'runs:compare': async ({ dirs }) => {

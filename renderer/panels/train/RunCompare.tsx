@@ -3,7 +3,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { isCancelled } from '../../../app/host/contract';
 import type { RunCompareResponse } from '../../../app/host/api/runs-experiments-schema';
-import type { RunMetricRow } from '../../../app/train/run-list';
+import type { RunMetricRow, RunRow } from '../../../app/train/run-list';
 import { create } from 'zustand';
 import { callHost, hostMode } from '../../api/host';
 import type { RunListEntry } from '../../api/responses';
@@ -33,6 +33,35 @@ export const useRunSelection = create<Selection>()((set) => ({
   toggle: (dir) => set((s) => ({ selected: s.selected.includes(dir) ? s.selected.filter((d) => d !== dir) : [...s.selected, dir] })),
   drop: (dir) => set((s) => ({ selected: s.selected.filter((d) => d !== dir) })),
 }));
+
+/** Each listed run's name, tags and note (meta.json), by folder; read again when the list or a run's meta changes. */
+const useRunRows = create<{ byDir: Record<string, RunRow>; set(rows: RunRow[]): void }>()((set) => ({
+  byDir: {},
+  set: (rows) => set({ byDir: Object.fromEntries(rows.map((r) => [r.dir, r])) }),
+}));
+
+async function refreshRunRows(): Promise<void> {
+  const result = await callHost('runs:rows', {});
+  // The list itself reports a runs folder it cannot read; names and tags are extras, so no second toast.
+  if (result.ok) useRunRows.getState().set(result.value.rows);
+}
+
+/** A run's given name and tags beside its graph name in the list; the note on hover. */
+export function RunMetaBadge({ run }: { run: RunListEntry }) {
+  const row = useRunRows((s) => s.byDir[run.dir]);
+  if (!row || (!row.name && row.tags.length === 0 && !row.note)) return null;
+  return (
+    <span className="run-meta-badge small" title={row.note} data-testid="run-meta-badge">
+      {row.name && <span className="run-given-name">{row.name}</span>}
+      {row.tags.map((t) => (
+        <span key={t} className="run-tag">
+          #{t}
+        </span>
+      ))}
+      {row.note && <span className="run-note-mark" aria-label={`note: ${row.note}`}>✎</span>}
+    </span>
+  );
+}
 
 /** The checkbox that puts a run into the comparison. */
 export function RunSelect({ run }: { run: RunListEntry }) {
@@ -182,6 +211,8 @@ export function RunCompare() {
   const [metric, setMetric] = useState<'auc' | 'logloss' | 'gauc'>('auc');
   const [logScale, setLogScale] = useState(false);
   const key = dirs.join('\n');
+  const listKey = runs.map((r) => `${r.dir}|${r.status}`).join('\n');
+  useEffect(() => void refreshRunRows(), [listKey, version]);
   useEffect(() => {
     if (dirs.length < 2) return setData(undefined);
     let live = true;

@@ -5,7 +5,7 @@ import type { MaybeMetric, RunListEntry } from '../../api/responses';
 import { isActive } from '../../state/run-view';
 import { openRun, refreshRuns, useTrain } from '../../state/train-store';
 import { toast, useUi } from '../../state/ui-store';
-import { RunActions, RunCompare, RunSelect } from './RunCompare';
+import { RunActions, RunCompare, RunMetaBadge, RunSelect } from './RunCompare';
 
 /** One AUC as the list shows it: three decimals, or "—" with why there is none (hover, and for screen readers). */
 function Auc({ metric, testId }: { metric: MaybeMetric; testId: string }) {
@@ -91,6 +91,7 @@ export function RunsList() {
             <button type="button" className="run-open" onClick={() => void openRun(run.dir)} data-testid="run-item" title={run.message ?? run.dir}>
               <span className={`run-dot status-${run.status}`} />
               <span className="run-name">{run.graph}</span>
+              <RunMetaBadge run={run} />
               <span className="dim small">{run.startedAt ? new Date(run.startedAt).toLocaleString() : run.name}</span>
               <span className="run-best small" data-testid="run-facts">
                 {facts(run)}

@@ -71,6 +71,9 @@ describe('runs:meta, runs:compare, runs:delete', () => {
     expect(compared.comparison.pairs[0]?.settings).toEqual(['learningRate']);
     expect(compared.comparison.settings.find((s) => s.key === 'learningRate')).toMatchObject({ differs: true });
     expect(compared.rows.find((r) => r.dir === a)).toMatchObject({ name: 'baseline', tags: ['fast'] });
+    const listed = ok(await call(host, 'runs:rows', {})).rows;
+    expect(listed.map((r) => r.dir).sort()).toEqual([a, b].sort());
+    expect(listed.find((r) => r.dir === a)).toMatchObject({ name: 'baseline', tags: ['fast'], graph: 'Two tasks', status: 'finished', epochs: 1 });
     expect(Object.keys(compared.curves)).toHaveLength(2);
     expect(compared.curves[compared.comparison.runs[0] as string]?.map((m) => `${m.epoch} ${m.split} ${m.task}`)).toEqual(['1 valid a', '1 valid b']);
   });
