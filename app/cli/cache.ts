@@ -10,9 +10,11 @@ import { EXIT, UsageError, type CliIO, type Command } from './io';
  */
 export const cacheCommand: Command = {
   name: 'cache',
-  usage: `cache list [--json] | cache clear [--all | <key>]   [--dir DIR | --runs DIR]
-                                        The encoded-data cache train keeps in .towerflow-cache: list its entries (file, rows,
-                                        size, last used, stale or not); clear removes stale entries, one entry, or --all.`,
+  usage: `cache list|clear [--json] [--all | <key>] [--dir DIR]
+                                        The encoded data train keeps in .towerflow-cache beside --runs (default: here).
+      cache list [--json]: entries (file, rows, size, last used, stale or not), most recently used first
+      cache clear: the stale entries (file changed or gone); cache clear <key>: one; cache clear --all: every one
+      --dir DIR: the cache folder itself (default TOWERFLOW_CACHE_DIR, else .towerflow-cache beside --runs DIR (runs))`,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs({
       args: argv,

@@ -101,6 +101,12 @@ describe('towerflow cache', () => {
     expect((await listJson()).entries).toEqual([]);
   }, 60_000);
 
+  it('--help: its usage, exit 0', async () => {
+    const { code, out } = await run(['cache', '--help']);
+    expect(code).toBe(EXIT.ok);
+    expect(out[0]).toMatch(/^Usage: towerflow cache list\|clear /);
+  });
+
   it('usage errors exit 2', async () => {
     expect((await run(['cache'])).code).toBe(EXIT.usage);
     expect((await run(['cache', 'prune'])).code).toBe(EXIT.usage);
