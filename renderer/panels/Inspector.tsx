@@ -6,6 +6,8 @@ import type { Graph, GraphNode } from '../../app/graph/schema';
 import { resolvedParams } from '../canvas/node-summary';
 import { editorStore, useEditor } from '../state/editor';
 import { validationOf } from '../state/validation';
+import { summaryOf, summaryRowOf } from '../state/model-table';
+import { ModelSummaryView, NodeSizeFacts } from './ModelSize';
 import { fieldsOf } from './param-form';
 import { plainText } from './inline-code';
 import { ParamField } from './ParamField';
@@ -37,6 +39,7 @@ function NodeInspector({ node, graph }: { node: GraphNode; graph: Graph }) {
   const validation = validationOf(graph);
   const outputs = validation.outputs.get(node.id);
   const issues = validation.diagnostics.filter((d) => d.nodeId === node.id);
+  const size = summaryRowOf(validation, node.id);
   const params = useMemo(() => resolvedParams(node, kind), [node, kind]);
   const run = editorStore.getState().run;
   return (
@@ -92,6 +95,12 @@ function NodeInspector({ node, graph }: { node: GraphNode; graph: Graph }) {
               ))}
             </tbody>
           </table>
+        </section>
+      )}
+      {size && (
+        <section className="panel-section">
+          <h3>Size</h3>
+          <NodeSizeFacts row={size} />
         </section>
       )}
       {issues.length > 0 && (
@@ -191,6 +200,14 @@ function ModelInspector({ graph }: { graph: Graph }) {
           onCommit={(description) => run((g) => setMeta(g, { name: g.name, ...(description.trim() ? { description: description.trim() } : {}) }))}
         />
       </section>
+      {graph.nodes.length > 0 && (
+        <section className="panel-section">
+          <details open>
+            <summary>Model summary</summary>
+            <ModelSummaryView summary={summaryOf(validationOf(graph))} onSelect={(id) => editorStore.getState().select({ nodes: [id], edges: [] })} />
+          </details>
+        </section>
+      )}
       <section className="panel-section">
         <p className="panel-desc flush">
           Select a node to edit its parameters. Drag from the palette to add nodes; drag from a port to another to connect them.
