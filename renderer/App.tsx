@@ -18,7 +18,9 @@ import { isDirty } from './state/editor-store';
 import { offerRecovery, startAutosave } from './state/document-actions';
 import { listenForMenuCommands } from './state/menu-commands';
 import { refreshRecent } from './state/recent-store';
+import { keepOpenDocument, reopenKeptDocument } from './state/session-document';
 import { toast, useUi } from './state/ui-store';
+import { PanelToggle } from './panels/PanelToggle';
 import { useShortcuts } from './use-shortcuts';
 
 // Monaco and the training dashboard load when their tab first opens.
@@ -35,6 +37,7 @@ function Studio() {
   const theme = useUi((s) => s.theme);
   const tab = useUi((s) => s.tab);
   const [problemsOpen, setProblemsOpen] = useState(true);
+  const collapsed = useUi((s) => s.collapsed);
   const [visited, setVisited] = useState<Set<string>>(new Set(['design']));
   useShortcuts();
   useDocumentTitle();
@@ -48,8 +51,10 @@ function Studio() {
 
   useEffect(() => {
     void callHost('app:info', {}).then((r) => (r.ok ? useUi.getState().setInfo(r.value) : toast('error', `Cannot reach the host: ${r.error.message}`)));
-    // A crash left unsaved work: offer it back; otherwise start from the templates.
-    void offerRecovery().then((restored) => !restored && useUi.getState().showTemplates(true));
+    // A reload returns to the document this tab had open; else a crash's unsaved work is offered
+    // back; else the start screen shows the templates.
+    if (!reopenKeptDocument()) void offerRecovery().then((restored) => !restored && useUi.getState().showTemplates(true));
+    const stopKeeping = keepOpenDocument();
     // Read now so that the start screen shows its recent files at once, instead of growing under the pointer.
     void refreshRecent();
     const stopAutosave = startAutosave();
@@ -60,6 +65,7 @@ function Studio() {
     };
     window.addEventListener('beforeunload', beforeUnload);
     return () => {
+      stopKeeping();
       stopAutosave();
       window.removeEventListener('beforeunload', beforeUnload);
     };
@@ -70,9 +76,15 @@ function Studio() {
       <div className="app">
         <Toolbar />
         <main className="workspace">
-          <div className={`tab-page design-page ${tab === 'design' ? '' : 'is-hidden'}`}>
+          <div
+            className={`tab-page design-page ${tab === 'design' ? '' : 'is-hidden'} ${collapsed.palette ? 'palette-collapsed' : ''} ${collapsed.inspector ? 'inspector-collapsed' : ''}`}
+            data-testid="design-page"
+          >
+            {/* A collapsed panel stays mounted (its search text, its open sections), only hidden. */}
             <Palette />
             <div className="center-column">
+              <PanelToggle panel="palette" />
+              <PanelToggle panel="inspector" />
               <Canvas />
               {problemsOpen && <Problems />}
             </div>

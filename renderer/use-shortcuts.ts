@@ -38,6 +38,10 @@ export function runAction(action: ShortcutAction): void {
       return selectAll();
     case 'layout':
       return void autoLayout();
+    case 'toggle-palette':
+      return useUi.getState().togglePanel('palette');
+    case 'toggle-inspector':
+      return useUi.getState().togglePanel('inspector');
   }
 }
 

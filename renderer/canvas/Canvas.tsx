@@ -6,6 +6,8 @@ import {
   MiniMap,
   ReactFlow,
   useReactFlow,
+  useStore,
+  useStoreApi,
   type Connection,
   type Edge,
   type EdgeChange,
@@ -19,7 +21,7 @@ import { useUi } from '../state/ui-store';
 import { validationOf } from '../state/validation';
 import { canvasControls } from './canvas-controls';
 import { addNodeAt } from './edit-actions';
-import { fitViewport } from './fit';
+import { READABLE_ZOOM, fitViewport } from './fit';
 import { spreadToFit } from './layout';
 import { applySelection, planEdgeChanges, planNodeChanges } from './changes';
 import { nodeTypes, edgeTypes } from './node-types';
@@ -50,6 +52,34 @@ export function Canvas() {
   const validation = validationOf(graph);
   const nodes = useMemo(() => projector.nodes(graph, validation, selection, measured), [projector, graph, validation, selection, measured]);
   const edges = useMemo(() => projector.edges(graph, validation, selection), [projector, graph, validation, selection]);
+  // Below a readable zoom the cards show their labels alone, drawn at a size the screen can read.
+  const far = useStore((s) => s.transform[2] < READABLE_ZOOM - 1e-6);
+  const flowStore = useStoreApi();
+  const canvasRef = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const setZoom = (zoom: number) => canvasRef.current?.style.setProperty('--zoom', String(zoom));
+    setZoom(flowStore.getState().transform[2]);
+    return flowStore.subscribe((s, before) => s.transform[2] !== before.transform[2] && setZoom(s.transform[2]));
+  }, [flowStore]);
+
+  // When a side panel folds or unfolds, the canvas's left edge moves: the graph stays where it was on screen.
+  useEffect(() => {
+    const element = canvasRef.current;
+    if (!element) return;
+    let left = element.getBoundingClientRect().left;
+    const observer = new ResizeObserver(() => {
+      const now = element.getBoundingClientRect();
+      // A hidden tab page measures 0 wide: nothing moved for the user.
+      if (now.width === 0) return;
+      const moved = now.left - left;
+      left = now.left;
+      if (moved === 0) return;
+      const view = flow.getViewport();
+      void flow.setViewport({ ...view, x: view.x - moved });
+    });
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, [flow]);
 
   useEffect(() => {
     canvasControls.fit = () => {
@@ -174,7 +204,7 @@ export function Canvas() {
   );
 
   return (
-    <div className="canvas" onDragOver={onDragOver} onDrop={onDrop} data-testid="canvas">
+    <div ref={canvasRef} className={`canvas ${far ? 'zoom-far' : ''}`} onDragOver={onDragOver} onDrop={onDrop} data-testid="canvas">
       <ReactFlow
         nodes={nodes}
         edges={edges}

@@ -48,6 +48,9 @@ export const NodeCard = memo(function NodeCard({ data, selected }: NodeProps<Tow
           </div>
         </div>
       )}
+      <div className="node-far-label" aria-hidden="true">
+        {node.label}
+      </div>
       {shownError && (
         <div className="node-problem" title={shownError.message}>
           {shownError.message}

@@ -16,7 +16,9 @@ export type ShortcutAction =
   | 'new'
   | 'fit'
   | 'select-all'
-  | 'layout';
+  | 'layout'
+  | 'toggle-palette'
+  | 'toggle-inspector';
 
 export interface KeyPress {
   key: string;
@@ -34,7 +36,7 @@ export function shortcutFor(e: KeyPress): ShortcutAction | undefined {
     if (key === 'z') return e.shiftKey ? 'redo' : 'undo';
     if (key === 'y' && !e.shiftKey) return 'redo';
     if (e.shiftKey) return key === 's' ? 'save-as' : key === 'l' ? 'layout' : undefined;
-    return ({ c: 'copy', x: 'cut', v: 'paste', d: 'duplicate', s: 'save', o: 'open', n: 'new', a: 'select-all' } as const)[key as 'c'];
+    return ({ c: 'copy', x: 'cut', v: 'paste', d: 'duplicate', s: 'save', o: 'open', n: 'new', a: 'select-all', b: 'toggle-palette', i: 'toggle-inspector' } as const)[key as 'c'];
   }
   if (e.shiftKey) return undefined;
   if (key === 'Delete' || key === 'Backspace') return 'delete';

@@ -7,6 +7,8 @@ export type { Toast } from './toasts';
 /** UI state that is not the document: theme, tab, toasts, dialogs, the connection hint. */
 export type Theme = 'dark' | 'light';
 export type Tab = 'design' | 'code' | 'train';
+/** The Design tab's side panels: the node palette (left) and the inspector (right). */
+export type SidePanel = 'palette' | 'inspector';
 
 export type FileDialogMode = 'open-graph' | 'save-graph' | 'pick-data' | 'save-code' | 'export-run';
 
@@ -39,6 +41,8 @@ interface UiState {
   connectionHint?: { reason: string; x: number; y: number };
   /** A node the problems list asked the canvas to bring into view. */
   focusRequest?: { nodeId: string; at: number };
+  /** Which side panels are collapsed (remembered in localStorage); the canvas takes their room. */
+  collapsed: Record<SidePanel, boolean>;
 
   setTheme(theme: Theme): void;
   setTab(tab: Tab): void;
@@ -55,9 +59,11 @@ interface UiState {
   closeConfirm(ok: boolean): void;
   setConnectionHint(hint: UiState['connectionHint']): void;
   focusNode(nodeId: string): void;
+  togglePanel(panel: SidePanel, collapsed?: boolean): void;
 }
 
 const THEME_KEY = 'towerflow.theme';
+const PANELS_KEY = 'towerflow.collapsed-panels';
 /** The toasts' clocks and rules live in the shelf; the store mirrors its list for React. */
 const shelf = new ToastShelf((toasts) => useUi.setState({ toasts }));
 
@@ -67,11 +73,24 @@ function initialTheme(): Theme {
   return typeof matchMedia !== 'undefined' && matchMedia('(prefers-color-scheme: light)').matches ? 'light' : 'dark';
 }
 
+function initialCollapsed(): Record<SidePanel, boolean> {
+  const none = { palette: false, inspector: false };
+  try {
+    const saved = typeof localStorage !== 'undefined' ? (JSON.parse(localStorage.getItem(PANELS_KEY) ?? 'null') as unknown) : null;
+    if (!saved || typeof saved !== 'object') return none;
+    const read = saved as Partial<Record<SidePanel, unknown>>;
+    return { palette: read.palette === true, inspector: read.inspector === true };
+  } catch {
+    return none;
+  }
+}
+
 export const useUi = create<UiState>()((set, get) => ({
   theme: initialTheme(),
   tab: 'design',
   toasts: [],
   templatesOpen: false,
+  collapsed: initialCollapsed(),
 
   setTheme: (theme) => {
     localStorage.setItem(THEME_KEY, theme);
@@ -106,6 +125,15 @@ export const useUi = create<UiState>()((set, get) => ({
   },
   setConnectionHint: (hint) => set({ connectionHint: hint }),
   focusNode: (nodeId) => set({ focusRequest: { nodeId, at: Date.now() } }),
+  togglePanel: (panel, collapsed) => {
+    const next = { ...get().collapsed, [panel]: collapsed ?? !get().collapsed[panel] };
+    try {
+      localStorage.setItem(PANELS_KEY, JSON.stringify(next));
+    } catch {
+      // Storage full or off: the panels still fold, for this page only.
+    }
+    set({ collapsed: next });
+  },
 }));
 
 export const toast = (tone: Toast['tone'], message: string, options?: { topic?: string }) => useUi.getState().toast(tone, message, options);

@@ -72,6 +72,8 @@ describe('keyboard shortcuts', () => {
     ['n', { ctrl: true }, 'new'],
     ['f', {}, 'fit'],
     ['a', { ctrl: true }, 'select-all'],
+    ['b', { ctrl: true }, 'toggle-palette'],
+    ['i', { ctrl: true }, 'toggle-inspector'],
   ] as const)('%s %o → %s', (key, mods, action) => expect(press(key, mods)).toBe(action));
   it('ignores plain letters and Alt chords', () => {
     expect(press('x')).toBeUndefined();
