@@ -1,14 +1,22 @@
-import { createElement } from 'react';
+import { createElement, type FunctionComponent } from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it, vi } from 'vitest';
 import { GraphBuilder } from '../../../app/graph/builder';
 import type { Graph } from '../../../app/graph/schema';
-import { Inspector } from '../../../renderer/panels/Inspector';
-import { ModelSummaryView, NodeSizeFacts } from '../../../renderer/panels/ModelSize';
 import { editorStore } from '../../../renderer/state/editor';
 import { parametersText, summaryOf, summaryRowOf } from '../../../renderer/state/model-table';
 import { validationOf } from '../../../renderer/state/validation';
+import type { ModelSummaryTable, SummaryRow } from '../../../app/validate/summary';
 import { loadTemplate } from '../../helpers/plain';
+
+// The components are .tsx, which the Node tsconfig that checks tests/ does not compile (no JSX, no DOM
+// types): they are imported by a path tsc leaves alone, and typed here by what the test uses.
+const panel = (name: string) => import(`../../../renderer/panels/${name}.tsx`);
+const { Inspector } = (await panel('Inspector')) as { Inspector: FunctionComponent };
+const { ModelSummaryView, NodeSizeFacts } = (await panel('ModelSize')) as {
+  ModelSummaryView: FunctionComponent<{ summary: ModelSummaryTable }>;
+  NodeSizeFacts: FunctionComponent<{ row: SummaryRow }>;
+};
 
 /** The inspector's parameter counts (#21.5): from the kinds' weight declarations, no tfjs in the window. */
 
