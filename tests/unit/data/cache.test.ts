@@ -178,7 +178,7 @@ describe('the key', () => {
     ];
     // Fewer numeric columns: other graph inputs.
     const graph = template('mmoe');
-    const numeric = graph.nodes.find((n) => n.id === 'numeric') as { params: { columns: string[] } };
+    const numeric = graph.nodes.find((n) => n.id === 'numeric') as unknown as { params: { columns: string[] } };
     numeric.params.columns = numeric.params.columns.slice(1);
     const fewer = compile(graph);
     // Another architecture over the same inputs and labels encodes the same arrays: one entry serves both.
