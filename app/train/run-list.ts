@@ -1,4 +1,5 @@
 import type { Graph } from '../graph/schema';
+import type { TaskEvaluation } from './evaluate';
 import type { RunSummary } from './run-folder';
 
 /**
@@ -39,8 +40,18 @@ export interface ParsedRun {
   lastLogLine?: string;
   /** When graph.json was written: the start time of a run without summary.json. */
   createdAt?: string;
-  /** The last evaluation kept in evaluations.json, if any. */
+  /** How many evaluations evaluations.json keeps. */
   evaluations?: number;
+  /** The newest of them: the test figures a comparison shows. */
+  lastEvaluation?: LastEvaluation;
+}
+
+/** A run's newest evaluation on a test file (evaluations.json), as rows and comparisons show it. */
+export interface LastEvaluation {
+  file: string;
+  date: string;
+  rows: number;
+  tasks: Record<string, TaskEvaluation>;
 }
 
 export type RunListStatus = 'finished' | 'failed' | 'incomplete';
@@ -71,6 +82,7 @@ export interface RunRow {
   tags: string[];
   note?: string;
   evaluations: number;
+  lastEvaluation?: LastEvaluation;
 }
 
 const finite = (v: number | undefined | null): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
@@ -140,6 +152,7 @@ export function runRow(run: ParsedRun): RunRow {
     tags: [...run.meta.tags],
     ...(run.meta.note ? { note: run.meta.note } : {}),
     evaluations: run.evaluations ?? 0,
+    ...(run.lastEvaluation ? { lastEvaluation: run.lastEvaluation } : {}),
   };
 }
 
@@ -182,8 +195,11 @@ export interface PairDifference {
 export interface RunComparison {
   runs: string[];
   settings: SettingRow[];
-  /** Best validation figures per task and metric: a row per `<task>.<metric>`. */
-  metrics: { key: string; task: string; metric: keyof TaskFigures; values: (number | null)[]; best: number | null }[];
+  /**
+   * Figures per task and metric: a row per `<task>.<metric>` (best validation epoch), then per
+   * `test:<task>.<metric>` (the newest evaluation on a test file; null for a run not evaluated).
+   */
+  metrics: { key: string; task: string; metric: keyof TaskFigures; split: 'valid' | 'test'; values: (number | null)[]; best: number | null }[];
   pairs: PairDifference[];
 }
 
@@ -198,6 +214,7 @@ const SETTINGS: readonly { key: string; label: string; of: (run: ParsedRun) => u
   { key: 'data', label: 'data file', of: (r) => r.summary?.data.train },
   { key: 'valid', label: 'validation', of: (r) => (r.summary ? r.summary.data.valid ?? `${r.summary.data.validationShare} of the data` : undefined) },
   { key: 'backend', label: 'backend', of: (r) => r.summary?.backend },
+  { key: 'testFile', label: 'test file (newest evaluation)', of: (r) => r.lastEvaluation?.file },
   { key: 'optimizer', label: 'optimizer', of: (r) => r.summary?.options.optimizer },
   { key: 'learningRate', label: 'learning rate', of: (r) => r.summary?.options.learningRate },
   { key: 'batchSize', label: 'batch size', of: (r) => r.summary?.options.batchSize },
@@ -211,7 +228,7 @@ const SETTINGS: readonly { key: string; label: string; of: (run: ParsedRun) => u
 ];
 
 /** Settings that are results, not choices: shown side by side, never counted as what a pair "differs in". */
-const OUTCOMES = new Set(['epochsRun', 'parameters', 'seconds']);
+const OUTCOMES = new Set(['epochsRun', 'parameters', 'seconds', 'testFile']);
 
 export function compareRuns(runs: readonly ParsedRun[]): RunComparison {
   const settings = SETTINGS.map(({ key, label, of }) => {
@@ -227,13 +244,22 @@ export function compareRuns(runs: readonly ParsedRun[]): RunComparison {
       }
     }
   }
-  const metrics = keys.map(({ task, metric }) => {
-    const values = rows.map((row) => row.best[task]?.[metric] ?? null);
+  const row = (split: 'valid' | 'test', task: string, metric: keyof TaskFigures, values: (number | null)[]) => {
     const present = values.filter((v): v is number => v !== null);
     const higher = metric === 'auc' || metric === 'gauc';
     const best = present.length ? (higher ? Math.max(...present) : Math.min(...present)) : null;
-    return { key: `${task}.${metric}`, task, metric, values, best };
-  });
+    return { key: `${split === 'test' ? 'test:' : ''}${task}.${metric}`, task, metric, split, values, best };
+  };
+  const metrics = keys.map(({ task, metric }) => row('valid', task, metric, rows.map((r) => r.best[task]?.[metric] ?? null)));
+  const testKeys: { task: string; metric: keyof TaskFigures }[] = [];
+  for (const r of rows) {
+    for (const [task, figures] of Object.entries(r.lastEvaluation?.tasks ?? {})) {
+      for (const metric of ['auc', 'gauc', 'logloss', 'mse'] as const) {
+        if (typeof figures[metric] === 'number' && !testKeys.some((k) => k.task === task && k.metric === metric)) testKeys.push({ task, metric });
+      }
+    }
+  }
+  for (const { task, metric } of testKeys) metrics.push(row('test', task, metric, rows.map((r) => r.lastEvaluation?.tasks[task]?.[metric] ?? null)));
   const pairs: PairDifference[] = [];
   for (let i = 0; i < runs.length; i++) {
     for (let j = i + 1; j < runs.length; j++) {

@@ -27,6 +27,8 @@ export async function readRunFolder(dir: string): Promise<ParsedRun | undefined>
   const summary = summaryText === undefined ? undefined : (parseJsonOrUndefined(summaryText) as RunSummary | undefined);
   const createdAt = await stat(join(dir, 'graph.json')).then((s) => s.mtime.toISOString(), () => undefined);
   const lastLogLine = logText?.trimEnd().split('\n').at(-1);
+  const evaluations = evaluationsText === undefined ? [] : parseEvaluations(evaluationsText);
+  const last = evaluations.at(-1);
   return {
     id: basename(dir),
     dir: resolve(dir),
@@ -36,7 +38,8 @@ export async function readRunFolder(dir: string): Promise<ParsedRun | undefined>
     meta: parseMeta(metaText === undefined ? undefined : parseJsonOrUndefined(metaText)),
     ...(lastLogLine ? { lastLogLine } : {}),
     ...(createdAt ? { createdAt } : {}),
-    evaluations: evaluationsText === undefined ? 0 : parseEvaluations(evaluationsText).length,
+    evaluations: evaluations.length,
+    ...(last ? { lastEvaluation: { file: last.file, date: last.date, rows: last.rows, tasks: last.tasks } } : {}),
   };
 }
 

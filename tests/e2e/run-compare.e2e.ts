@@ -84,6 +84,11 @@ describe.skipIf(!existsSync(CHROMIUM))('comparing runs in the Train tab', () => 
     await page.getByTestId('file-test.csv').click();
     await page.getByTestId('toast-success').waitFor({ timeout: 30_000 });
     await expect(page.getByTestId('toast-success').last().textContent()).resolves.toMatch(/^100 rows: a AUC \d\.\d{4}, logloss \d\.\d{4}; b AUC \d\.\d{4}, logloss \d\.\d{4} \(kept in the run\)/);
+    // The comparison gains the test figures: a value for the evaluated run, — for the other.
+    const testAuc = page.getByTestId('compare-metric-test:a.auc');
+    await testAuc.waitFor({ timeout: 10_000 });
+    await expect(testAuc.locator('td').allTextContents()).resolves.toEqual(expect.arrayContaining(['—', expect.stringMatching(/^\d\.\d{4}$/)]));
+    await expect(page.getByTestId('compare-setting-testFile').locator('td').allTextContents()).resolves.toEqual(expect.arrayContaining([expect.stringMatching(/test\.csv$/), '—']));
   });
 
   it('deletes a run after asking; it leaves the list and the comparison', async () => {

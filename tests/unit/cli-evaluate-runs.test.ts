@@ -151,7 +151,7 @@ describe('towerflow runs', () => {
     const { out } = await run(['runs', '--runs', RUNS]);
     const lines = (out[0] ?? '').split('\n');
     expect(lines[0]?.split(/\s{2,}/)).toEqual(['run', 'name', 'graph', 'data', 'backend', 'epochs', 'time', 'status', 'best valid AUC/logloss', 'tags']);
-    const row = lines.find((l) => l.startsWith(id(plain)));
+    const row = lines.find((l) => l.startsWith(`${id(plain)} `));
     expect(row).toMatch(/ baseline +Two tasks +train\.csv +cpu +1 +\d+s +finished +a \d\.\d{4}\/\d\.\d{4}  b \d\.\d{4}\/\d\.\d{4} +census,lr-0\.02$/);
     expect(lines.at(-1)).toBe(`note ${id(plain)}: first try`);
   });

@@ -96,6 +96,8 @@ async function evaluateRun(dir: string): Promise<void> {
     .map(([task, m]) => `${task} AUC ${m.auc === null ? '—' : m.auc.toFixed(4)}${m.gauc !== null ? ` GAUC ${m.gauc.toFixed(4)}` : ''}, logloss ${m.logloss === null ? '—' : m.logloss.toFixed(4)}`)
     .join('; ');
   toast('success', `${result.value.rows} rows: ${figures} (kept in the run)`);
+  // An open comparison shows each run's newest test figures: read them again.
+  useRunCompareVersion.getState().bump();
 }
 
 async function deleteRun(run: RunListEntry): Promise<void> {
@@ -292,7 +294,7 @@ export function RunCompare() {
               <tr key={m.key} className="metric-row" data-testid={`compare-metric-${m.key}`}>
                 <th scope="row">
                   <button type="button" className="link-button" onClick={() => sortBy(m.key)} title="Sort the runs by this figure">
-                    best valid {m.key}
+                    {m.split === 'test' ? `test ${m.task}.${m.metric}` : `best valid ${m.key}`}
                     {sortMark(m.key)}
                   </button>
                 </th>

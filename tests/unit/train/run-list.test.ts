@@ -93,9 +93,23 @@ describe('comparison', () => {
     expect(differing).toEqual(['structure', 'learningRate']);
     expect(c.settings.find((s) => s.key === 'learningRate')?.values).toEqual(['0.001', '0.01']);
     const aucA = c.metrics.find((m) => m.key === 'a.auc');
-    expect(aucA).toEqual({ key: 'a.auc', task: 'a', metric: 'auc', values: [0.81, 0.85], best: 0.85 });
+    expect(aucA).toEqual({ key: 'a.auc', task: 'a', metric: 'auc', split: 'valid', values: [0.81, 0.85], best: 0.85 });
     expect(c.metrics.find((m) => m.key === 'a.logloss')?.best).toBe(0.3);
     expect(c.pairs).toEqual([{ a: 'a', b: 'b', settings: ['structure', 'learningRate'], graph: ['node ta: units [4] → [16]'] }]);
+  });
+
+  it('the newest evaluation on a test file: its own rows (null for a run not evaluated), never a difference of settings', () => {
+    const tasks = { a: { auc: 0.7, logloss: 0.6, gauc: null }, b: { auc: null, logloss: 0.5, gauc: null } };
+    const evaluated = run('e', { evaluations: 2, lastEvaluation: { file: '/data/test.csv', date: '2026-12-06T11:00:00.000Z', rows: 50, tasks } });
+    const c = compareRuns([evaluated, run('f')]);
+    expect(c.metrics.filter((m) => m.split === 'test')).toEqual([
+      { key: 'test:a.auc', task: 'a', metric: 'auc', split: 'test', values: [0.7, null], best: 0.7 },
+      { key: 'test:a.logloss', task: 'a', metric: 'logloss', split: 'test', values: [0.6, null], best: 0.6 },
+      { key: 'test:b.logloss', task: 'b', metric: 'logloss', split: 'test', values: [0.5, null], best: 0.5 },
+    ]);
+    expect(c.settings.find((s) => s.key === 'testFile')).toEqual({ key: 'testFile', label: 'test file (newest evaluation)', values: ['/data/test.csv', ''], differs: true });
+    expect(c.pairs[0]?.settings).toEqual([]);
+    expect(runRows([evaluated])[0]).toMatchObject({ evaluations: 2, lastEvaluation: { file: '/data/test.csv', rows: 50 } });
   });
 
   it('the structure hash ignores positions and labels, not params or edges', () => {
