@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../app/cli/main';
 import { auc, gauc, logloss } from '../../app/train/metrics';
-import { twoTaskCsv, twoTaskGraph } from './train/helpers';
+import { ALI_CCP, twoTaskCsv, twoTaskGraph } from './train/helpers';
 import { runCli as run } from '../helpers/cli';
 
 /** `towerflow evaluate`, `predict --keep` and `towerflow runs …` on small runs trained here. */
@@ -175,5 +175,30 @@ describe('towerflow runs', () => {
     expect(deleted.out).toEqual([`deleted ${plain}`]);
     expect(existsSync(plain)).toBe(false);
     expect((await run(['runs', 'delete', 'baseline', '--yes', '--runs', RUNS])).err).toEqual([`no run is named "baseline" in ${RUNS}`]);
+  });
+});
+
+describe.skipIf(!existsSync(path.join(ALI_CCP, 'ali_ccp_test_sample.csv')))('towerflow evaluate on ESMM (Ali-CCP sample)', () => {
+  it('adds cvr_on_clicks: the CVR output ranked against purchase on the clicked rows only', async () => {
+    const trained = await run(['train', 'templates/esmm.json', '--data', path.join(ALI_CCP, 'ali_ccp_train_sample.csv'), '--binding', 'examples/ali-ccp.binding.json', '--epochs', '1', '--backend', 'cpu', '--runs', path.join(tmp, 'runs-esmm')]);
+    expect(trained.code).toBe(EXIT.ok);
+    const dir = savedDir(trained.out);
+    const test = path.join(ALI_CCP, 'ali_ccp_test_sample.csv');
+    const { code, out } = await run(['evaluate', dir, '--data', test, '--json', '--backend', 'cpu']);
+    expect(code).toBe(EXIT.ok);
+    const result = JSON.parse(out[0] as string) as { tasks: Record<string, { auc: number | null; logloss: number | null }>; rows: number };
+    expect(Object.keys(result.tasks)).toEqual(['ctr', 'ctcvr', 'cvr_on_clicks']);
+    // By hand from the file and predict's cvr column: the rows whose click is 1, labelled by purchase.
+    const rows = readFileSync(test, 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+    const predicted = await run(['predict', dir, '--data', test, '--backend', 'cpu']);
+    const [header, ...lines] = (predicted.out[0] ?? '').split('\n');
+    const cvrColumn = header?.split(',').indexOf('cvr') ?? -1;
+    expect(cvrColumn).toBeGreaterThanOrEqual(0);
+    const clicked = rows.map((r, i) => ({ click: r[0], purchase: Number(r[1]), cvr: Number(lines[i]?.split(',')[cvrColumn]) })).filter((r) => r.click === '1');
+    expect(clicked.length).toBeGreaterThan(0);
+    const expected = auc(clicked.map((r) => r.purchase), clicked.map((r) => r.cvr));
+    if (Number.isNaN(expected)) expect(result.tasks.cvr_on_clicks?.auc).toBeNull();
+    else expect(result.tasks.cvr_on_clicks?.auc).toBeCloseTo(expected, 5);
+    expect(result.tasks.cvr_on_clicks?.logloss).toBeCloseTo(logloss(clicked.map((r) => r.purchase), clicked.map((r) => r.cvr)), 4);
   });
 });
