@@ -91,6 +91,20 @@ describe.skipIf(!existsSync(CHROMIUM))('comparing runs in the Train tab', () => 
     await expect(page.getByTestId('compare-setting-testFile').locator('td').allTextContents()).resolves.toEqual(expect.arrayContaining([expect.stringMatching(/test\.csv$/), '—']));
   });
 
+  it('at 1024×768 the run row keeps its buttons on one line and the table scrolls inside its card', async () => {
+    await page.setViewportSize({ width: 1024, height: 768 });
+    const item = page.locator('.run-item').first();
+    const open = await item.getByTestId('run-item').boundingBox();
+    const del = await item.getByTestId('run-delete').boundingBox();
+    expect(open && del && Math.abs(open.y + open.height / 2 - (del.y + del.height / 2))).toBeLessThan(4);
+    const card = await page.locator('.runs-card').boundingBox();
+    const scroll = await page.locator('.run-compare-scroll').boundingBox();
+    expect(card && scroll && scroll.x + scroll.width).toBeLessThanOrEqual((card?.x ?? 0) + (card?.width ?? 0));
+    await page.locator('.runs-card').scrollIntoViewIfNeeded();
+    await screenshot(page, 'run-compare-1024');
+    await page.setViewportSize({ width: 1440, height: 900 });
+  });
+
   it('deletes a run after asking; it leaves the list and the comparison', async () => {
     await page.getByTestId('run-delete').nth(1).click();
     await page.getByTestId('confirm-ok').click();

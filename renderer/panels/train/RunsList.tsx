@@ -90,8 +90,10 @@ export function RunsList() {
             <RunSelect run={run} />
             <button type="button" className="run-open" onClick={() => void openRun(run.dir)} data-testid="run-item" title={run.message ?? run.dir}>
               <span className={`run-dot status-${run.status}`} />
-              <span className="run-name">{run.graph}</span>
-              <RunMetaBadge run={run} />
+              <span className="run-name">
+                {run.graph}
+                <RunMetaBadge run={run} />
+              </span>
               <span className="dim small">{run.startedAt ? new Date(run.startedAt).toLocaleString() : run.name}</span>
               <span className="run-best small" data-testid="run-facts">
                 {facts(run)}
