@@ -1,11 +1,12 @@
-import type { EpochMetrics, TrainEvent } from '../train/session';
+import type { RunEvent } from '../train/run';
+import type { EpochMetrics } from '../train/session';
 import type { CliIO } from './io';
 
 /**
  * Training progress for a terminal: a redrawn bar with ETA on a TTY, plain lines (at most one every
  * few seconds) in pipes and logs, and a table of task metrics after each epoch.
  */
-export function progressPrinter(io: CliIO, write: (text: string) => void): (event: TrainEvent) => void {
+export function progressPrinter(io: CliIO, write: (text: string) => void): (event: RunEvent) => void {
   let lastPlain = 0;
   return (event) => {
     if (event.type === 'progress') {
@@ -21,6 +22,16 @@ export function progressPrinter(io: CliIO, write: (text: string) => void): (even
     } else if (event.type === 'epoch') {
       if (io.isTTY) write('\r\x1b[K');
       io.out(epochTable(event.epoch, event.train, event.valid, event.improved, event.seconds, event.samplesPerSecond));
+    } else if (event.type === 'reading') {
+      const width = 24;
+      const share = event.total > 0 ? Math.min(1, event.done / event.total) : 0;
+      const done = Math.round(share * width);
+      const text = `reading [${'#'.repeat(done)}${'.'.repeat(width - done)}] ${(share * 100).toFixed(0)}%  ${event.rows.toLocaleString('en-US')} rows  ETA ${formatSeconds(event.etaSeconds)}`;
+      if (io.isTTY) write(`\r${text}\x1b[K`);
+      else if (Date.now() - lastPlain > 5000) {
+        lastPlain = Date.now();
+        io.out(text);
+      }
     } else if (event.type === 'log') {
       io.out(event.message);
     }

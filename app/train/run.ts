@@ -38,6 +38,8 @@ export interface RunRequest {
 export type RunEvent =
   | TrainEvent
   | { type: 'stage'; message: string }
+  /** Reading the data: bytes of the file read (compressed bytes for gzip) of `total`, rows so far. */
+  | { type: 'reading'; file: string; done: number; total: number; rows: number; etaSeconds: number }
   | { type: 'started'; dir: string; backend: string; trainRows: number; validRows: number; parameters: number; backendNote?: string };
 
 export type { RunSummary } from './run-folder';
@@ -60,7 +62,7 @@ export async function runTraining(request: RunRequest, hooks: { onEvent?: (e: Ru
     emit({ type: 'stage', message: `reading ${request.data}` });
     let dataNote: string | undefined;
     const onCache = (report: CacheReport) => emit({ type: 'stage', message: (dataNote = describeCache(report)) });
-    const prepared = await prepareRunData(compiled, request, { ...(hooks.signal ? { signal: hooks.signal } : {}), onCache });
+    const prepared = await prepareRunData(compiled, request, { ...(hooks.signal ? { signal: hooks.signal } : {}), onCache, onProgress: readingReporter(request.data, emit) });
     // Cancelled while reading: nothing was trained, so no run folder is made.
     if ((isDataError(prepared) && prepared.code === 'E_CANCELLED') || hooks.signal?.aborted) return { ok: false, cancelled: true, message: 'cancelled while reading the data; no run was made' };
     if (isDataError(prepared)) return { ok: false, message: formatDataError(prepared) };
@@ -150,6 +152,20 @@ export function compileForTraining(graph: Graph, options: TrainOptions): { ok: t
     return refuse(`unknown early-stopping metric "${metric}"; choose one of ${metricNames(compiled.outputs).join(', ')}`);
   }
   return { ok: true, compiled };
+}
+
+/** Reading progress as events, at most four a second, with an ETA from the rate so far. */
+function readingReporter(file: string, emit: (event: RunEvent) => void): (done: number, total: number, rows: number) => void {
+  const started = performance.now();
+  let last = 0;
+  return (done, total, rows) => {
+    const now = performance.now();
+    if (now - last < 250 && done < total) return;
+    last = now;
+    const seconds = (now - started) / 1000;
+    const etaSeconds = done > 0 ? Math.max(0, (seconds * (total - done)) / done) : 0;
+    emit({ type: 'reading', file, done, total, rows, etaSeconds });
+  };
 }
 
 /**

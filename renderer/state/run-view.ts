@@ -56,6 +56,8 @@ export interface RunView {
   validRows?: number;
   parameters?: number;
   progress?: RunProgress;
+  /** While the data is read, before the first step: file bytes read of the total, rows so far. */
+  reading?: { done: number; total: number; rows: number; etaSeconds: number };
   lossPoints: LossPoint[];
   epochs: EpochRow[];
   tasks: string[];
@@ -76,6 +78,8 @@ export function reduceRun(view: RunView, event: TrainEventBody): RunView {
   switch (event.type) {
     case 'stage':
       return { ...view, stages: [...view.stages, event.message] };
+    case 'reading':
+      return { ...view, reading: { done: event.done, total: event.total, rows: event.rows, etaSeconds: event.etaSeconds } };
     case 'started':
       return { ...view, status: view.status === 'stopping' ? 'stopping' : 'running', dir: event.dir, backend: event.backend, trainRows: event.trainRows, validRows: event.validRows, parameters: event.parameters };
     case 'progress': {

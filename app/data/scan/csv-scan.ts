@@ -177,6 +177,8 @@ export async function scanColumns(
     options.onProgress?.(scanner.bytes, scanner.rows);
   }
   const stop = scanner.feed(new Uint8Array(0), true);
+  // The last record may end without a newline: it is counted only now.
+  if (!stop) options.onProgress?.(scanner.bytes, scanner.rows);
   return scanner.result(stop);
 }
 

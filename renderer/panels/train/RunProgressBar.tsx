@@ -13,7 +13,9 @@ const STATUS_WORDS: Record<RunView['status'], string> = {
 /** Status, progress with ETA and throughput, and the backend with the reason for it. */
 export function RunProgressBar({ view }: { view: RunView }) {
   const p = view.progress;
-  const done = view.status === 'finished' ? 1 : p ? (p.epoch - 1 + p.step / Math.max(1, p.steps)) / Math.max(1, p.epochs) : 0;
+  // Before the first step the bar shows the data being read.
+  const reading = !p && view.status !== 'finished' ? view.reading : undefined;
+  const done = view.status === 'finished' ? 1 : p ? (p.epoch - 1 + p.step / Math.max(1, p.steps)) / Math.max(1, p.epochs) : reading ? reading.done / Math.max(1, reading.total) : 0;
   return (
     <div className={`run-progress status-${view.status}`} data-testid="run-progress" data-status={view.status}>
       <div className="run-progress-head">
@@ -21,6 +23,11 @@ export function RunProgressBar({ view }: { view: RunView }) {
         {p && (
           <span className="dim">
             epoch {p.epoch}/{p.epochs} · step {p.step}/{p.steps}
+          </span>
+        )}
+        {reading && (
+          <span className="dim" data-testid="run-reading">
+            reading the data · {Math.round((100 * reading.done) / Math.max(1, reading.total))}% · {reading.rows.toLocaleString('en-US')} rows · ETA {formatDuration(reading.etaSeconds)}
           </span>
         )}
         <span className="spacer" />

@@ -267,3 +267,20 @@ describe('runs that stop early or never start', () => {
     expect(await loadRun(dir)).toEqual({ error: `${dir} is not a Towerflow run folder (graph.json, binding.json and encoders.json are needed)` });
   });
 });
+
+describe('reading progress', () => {
+  it('reports the data being read, ending at the whole file and every row, before the run starts', async () => {
+    const events: RunEvent[] = [];
+    await run(request({ valid: undefined, validationShare: 0.25 }), (e) => events.push(e));
+    const reading = events.filter((e): e is Extract<RunEvent, { type: 'reading' }> => e.type === 'reading');
+    expect(reading.length).toBeGreaterThan(0);
+    const last = reading.at(-1) as Extract<RunEvent, { type: 'reading' }>;
+    expect(last.done).toBe(statSync(TRAIN).size);
+    expect(last.total).toBe(statSync(TRAIN).size);
+    const started = events.find((e): e is Extract<RunEvent, { type: 'started' }> => e.type === 'started');
+    expect(last.rows).toBe((started?.trainRows ?? 0) + (started?.validRows ?? 0));
+    expect(last.rows).toBeGreaterThan(500);
+    expect(last.file).toBe(TRAIN);
+    expect(events.findIndex((e) => e.type === 'reading')).toBeLessThan(events.findIndex((e) => e.type === 'started'));
+  });
+});
