@@ -1,0 +1,48 @@
+import { existsSync } from 'node:fs';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, launch, openTemplate, screenshot } from './support/browser';
+import { startHost, type RunningHost } from './support/server';
+
+/**
+ * Issue #21.5, the model summary in the inspector: with nothing selected, every node with its output
+ * shape and parameters and the total (the status bar's compiled count); a row's name selects the
+ * node, whose Size section shows the same figures.
+ */
+describe.skipIf(!existsSync(CHROMIUM))('model summary in the inspector (#21.5)', () => {
+  let host: RunningHost;
+  let browser: Browser;
+  beforeAll(async () => {
+    [host, browser] = await Promise.all([startHost(), launch()]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await host?.close();
+  });
+
+  for (const width of [1280, 1024]) {
+    it(`MMoE at ${width}×800: 28,050 parameters in all, 1,080 in a gate, nothing wider than the window`, async () => {
+      const page = await browser.newPage({ viewport: { width, height: 800 }, colorScheme: 'dark' });
+      const problems: string[] = [];
+      page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+      await page.goto(host.url);
+      await page.getByTestId('templates').waitFor();
+      await openTemplate(page, 'mmoe');
+
+      const summary = page.getByTestId('model-summary');
+      await expect(summary.locator('tbody tr').count()).resolves.toBe(11);
+      await expect(page.getByTestId('model-summary-total').textContent()).resolves.toBe('28,050 parameters (109.6 KiB), 28,050 trainable');
+      // The same figure the status bar has from compiling the model in a worker.
+      await expect.poll(() => page.getByTestId('statusbar').textContent(), { timeout: 15_000 }).toContain('28,050');
+      expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(width);
+      await screenshot(page, `model-summary-${width}`);
+
+      await summary.getByRole('button', { name: 'Income > 50K gate' }).click();
+      await expect(page.getByTestId('node-parameters').textContent()).resolves.toBe('1,080');
+      await expect(page.getByTestId('node-output-shape').textContent()).resolves.toBe('out [16], weights [8]');
+      await screenshot(page, `model-summary-node-${width}`);
+      expect(problems).toEqual([]);
+      await page.close();
+    });
+  }
+});
