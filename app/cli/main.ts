@@ -36,8 +36,12 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     return EXIT.ok;
   }
   // `towerflow help train` as `towerflow train --help`.
-  const helpFor = name === 'help' && rest[0] !== undefined ? COMMANDS.find((c) => c.name === rest[0]) : undefined;
-  if (helpFor) {
+  if (name === 'help' && rest[0] !== undefined) {
+    const helpFor = COMMANDS.find((c) => c.name === rest[0]);
+    if (!helpFor) {
+      io.err(`towerflow: ${unknownCommand(rest[0], COMMANDS)}\n\n${usage()}`);
+      return EXIT.usage;
+    }
     io.out(commandHelp(helpFor));
     return EXIT.ok;
   }

@@ -55,6 +55,12 @@ describe('towerflow --version', () => {
 });
 
 describe('a mistyped command', () => {
+  it('towerflow help traim: the same answer', async () => {
+    const { code, err } = await runCli(['help', 'traim']);
+    expect(code).toBe(EXIT.usage);
+    expect(err[0]?.split('\n')[0]).toBe('towerflow: unknown command "traim"; did you mean "train"?');
+  });
+
   it.each([
     ['traim', 'unknown command "traim"; did you mean "train"?'],
     ['valdate', 'unknown command "valdate"; did you mean "validate"?'],
