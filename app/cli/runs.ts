@@ -124,14 +124,15 @@ async function compare(runsDir: string, wanted: readonly string[], json: boolean
 /** Settings and best figures side by side; a `*` marks a row whose values differ, and the best figure. */
 export function comparisonTable(c: RunComparison): string {
   const rows: string[][] = [
-    ['', ...c.runs],
+    ['', ...c.names],
     ...c.settings.map((s) => [`${s.differs ? '* ' : '  '}${s.label}`, ...s.values]),
     ...c.metrics.map((m) => [`  ${m.key}`, ...m.values.map((v) => (v === null ? '—' : `${v.toFixed(4)}${v === m.best && c.runs.length > 1 ? ' *' : ''}`))]),
   ];
   const widths = (rows[0] as string[]).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   const lines = rows.map((r) => r.map((v, i) => v.padEnd(widths[i] as number)).join('  ').trimEnd());
   for (const pair of c.pairs) {
-    if (pair.graph.length) lines.push(`graph ${pair.a} → ${pair.b}:`, ...pair.graph.map((g) => `  ${g}`));
+    const name = (id: string) => c.names[c.runs.indexOf(id)] ?? id;
+    if (pair.graph.length) lines.push(`graph ${name(pair.a)} → ${name(pair.b)}:`, ...pair.graph.map((g) => `  ${g}`));
   }
   return lines.join('\n');
 }

@@ -194,6 +194,8 @@ export interface PairDifference {
 
 export interface RunComparison {
   runs: string[];
+  /** Each run's given name (meta.json), or its id: what a column is headed with. */
+  names: string[];
   settings: SettingRow[];
   /**
    * Figures per task and metric: a row per `<task>.<metric>` (best validation epoch), then per
@@ -269,7 +271,7 @@ export function compareRuns(runs: readonly ParsedRun[]): RunComparison {
       pairs.push({ a: a.id, b: b.id, settings: differing, graph: a.graph && b.graph ? graphDiff(a.graph, b.graph) : [] });
     }
   }
-  return { runs: runs.map((r) => r.id), settings, metrics, pairs };
+  return { runs: runs.map((r) => r.id), names: runs.map((r) => r.meta.name ?? r.id), settings, metrics, pairs };
 }
 
 /** The graph as structure: nodes (id, kind, params) and edges, without positions or labels, in a stable order. */

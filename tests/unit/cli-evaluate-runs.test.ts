@@ -164,6 +164,7 @@ describe('towerflow runs', () => {
     const text = (await run(['runs', 'compare', 'baseline', id(grouped), '--runs', RUNS])).out[0] ?? '';
     expect(text).toMatch(/^\* learning rate +0\.02 +0\.01$/m);
     expect(text).toMatch(/^ {2}optimizer +adam +adam$/m);
+    expect(text.split('\n')[0]?.trim().split(/\s+/)).toEqual(['baseline', id(grouped)]);
   });
 
   it('delete refuses without --yes when no one can be asked; with --yes the folder is gone', async () => {

@@ -89,6 +89,7 @@ describe('comparison', () => {
     const b = run('b', { summary: summary({ lr: 0.01 }), graph: wider, metrics: parseMetricRows(METRICS.replace('1,valid,a,0.5,0.81,0.5', '1,valid,a,0.3,0.85,0.3')) });
     const c = compareRuns([a, b]);
     expect(c.runs).toEqual(['a', 'b']);
+    expect(c.names).toEqual(['a', 'b']);
     const differing = c.settings.filter((s) => s.differs).map((s) => s.key);
     expect(differing).toEqual(['structure', 'learningRate']);
     expect(c.settings.find((s) => s.key === 'learningRate')?.values).toEqual(['0.001', '0.01']);
