@@ -8,6 +8,7 @@ import type { CliIO } from './io';
  */
 export function progressPrinter(io: CliIO, write: (text: string) => void): (event: RunEvent) => void {
   let lastPlain = 0;
+  let readingSince: number | undefined;
   return (event) => {
     if (event.type === 'progress') {
       const width = 24;
@@ -28,9 +29,13 @@ export function progressPrinter(io: CliIO, write: (text: string) => void): (even
       const done = Math.round(share * width);
       const text = `reading [${'#'.repeat(done)}${'.'.repeat(width - done)}] ${(share * 100).toFixed(0)}%  ${event.rows.toLocaleString('en-US')} rows  ETA ${formatSeconds(event.etaSeconds)}`;
       if (io.isTTY) write(`\r${text}\x1b[K`);
-      else if (Date.now() - lastPlain > 5000) {
-        lastPlain = Date.now();
-        io.out(text);
+      else {
+        // In a log, a read of a few seconds leaves no lines; a long one a line every few seconds.
+        readingSince ??= Date.now();
+        if (Date.now() - readingSince > 5000 && Date.now() - lastPlain > 5000) {
+          lastPlain = Date.now();
+          io.out(text);
+        }
       }
     } else if (event.type === 'log') {
       io.out(event.message);

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { progressPrinter } from '../../app/cli/progress';
 
 /** The CLI's bar while the data is read: redrawn on a terminal, a plain line now and then in a log. */
@@ -16,14 +16,26 @@ describe('reading progress in the terminal', () => {
     expect(drawn[1]).toContain('50%  25,000 rows');
   });
 
-  it('prints a plain line, not a redraw, into a pipe, at most one every few seconds', () => {
+  it('prints nothing into a pipe for a short read, then a plain line every few seconds', () => {
     const lines: string[] = [];
     const drawn: string[] = [];
-    const print = progressPrinter({ out: (text) => lines.push(text), err: () => undefined, isTTY: false }, (text) => drawn.push(text));
-    print(event(50, 12_500));
-    print(event(100, 25_000));
-    expect(drawn).toEqual([]);
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^reading \[#+\.+\] 25%/);
+    let now = 1_000_000;
+    const clock = vi.spyOn(Date, 'now').mockImplementation(() => now);
+    try {
+      const print = progressPrinter({ out: (text) => lines.push(text), err: () => undefined, isTTY: false }, (text) => drawn.push(text));
+      print(event(50, 12_500));
+      now += 3000;
+      print(event(100, 25_000));
+      expect(lines).toEqual([]);
+      now += 3000;
+      print(event(150, 37_500));
+      now += 1000;
+      print(event(160, 40_000));
+      expect(drawn).toEqual([]);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^reading \[#+\.+\] 75%  37,500 rows/);
+    } finally {
+      clock.mockRestore();
+    }
   });
 });
