@@ -34,7 +34,8 @@ describe('towerflow export', () => {
     const out = path.join(tmp, 'broken.ts');
     const { code, err } = await run(['export', graph, '--ts', out]);
     expect(code).toBe(EXIT.badInput);
-    expect(err[0]).toBe(`${graph}: error E_NO_OUTPUT: the graph has no output node; add an Output at the end of each task`);
+    // A graph-wide problem is placed on the nodes array (line 5, where `"nodes": []` opens).
+    expect(err[0]).toBe(`${graph}:5:12: error E_NO_OUTPUT: the graph has no output node; add an Output at the end of each task`);
     expect(err.at(-1)).toBe(`${graph}: 1 error; nothing exported`);
     expect(readdirSync(tmp)).not.toContain('broken.ts');
   });
