@@ -19,7 +19,8 @@ export const trainCommand: Command = {
       --epochs N (5)  --batch-size N (256)  --lr X (0.001)  --optimizer adam|adagrad|sgd  --seed N (42)
       --validation X (0.2: share held out when there is no --valid file)  --loss-weights task=w,...
       --early-stopping METRIC (loss, <task>.auc, mean.auc, …)  --patience N (2)
-      --backend ${NODE_BACKENDS.join('|')} (default: fastest available)  --runs DIR (runs)`,
+      --backend ${NODE_BACKENDS.join('|')} (default: fastest available)  --runs DIR (runs)
+      --no-cache: read the file even when .towerflow-cache (beside --runs) has it encoded`,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs({
       args: argv,
@@ -39,6 +40,7 @@ export const trainCommand: Command = {
         patience: { type: 'string' },
         backend: { type: 'string' },
         runs: { type: 'string', default: 'runs' },
+        'no-cache': { type: 'boolean' },
       },
     });
     const [graphFile, ...extra] = positionals;
@@ -80,7 +82,7 @@ export const trainCommand: Command = {
     const printProgress = progressPrinter(io, (text) => process.stdout.write(text));
     try {
       const outcome = await runTraining(
-        { graph, data: values.data, ...(values.valid ? { valid: values.valid } : {}), binding, options, validationShare, runsDir: values.runs, ...(backend ? { backend } : {}) },
+        { graph, data: values.data, ...(values.valid ? { valid: values.valid } : {}), binding, options, validationShare, runsDir: values.runs, ...(backend ? { backend } : {}), ...(values['no-cache'] ? { cache: false as const } : {}) },
         {
           signal: controller.signal,
           onEvent: (event) => {

@@ -48,6 +48,12 @@ describe('train through the cache', () => {
     expect(second.out.find((l) => l.startsWith('run '))?.replace(/^run [^:]+/, '')).toBe(first.out.find((l) => l.startsWith('run '))?.replace(/^run [^:]+/, ''));
   }, 60_000);
 
+  it('--no-cache reads the file', async () => {
+    const { code, out } = await train('--no-cache');
+    expect(code).toBe(EXIT.ok);
+    expect(out).toContainEqual('data: read from the file (cache off: disabled for this run)');
+  }, 60_000);
+
   it('TOWERFLOW_CACHE=off reads the file and leaves the cache alone', async () => {
     process.env.TOWERFLOW_CACHE = 'off';
     try {
