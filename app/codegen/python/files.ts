@@ -5,12 +5,15 @@
  * backtick or a dollar-brace). The Python tests compile, lint and run them.
  */
 
-export const DATA_PY = String.raw`"""Reads CSV/TSV files (gzip or not) and encodes them for model.py, by Towerflow's rules.
+export const DATA_PY = String.raw`"""Reads CSV/TSV files (gzip or not) and Parquet files, and encodes them for model.py, by Towerflow's rules.
 
 The same rules as Towerflow's data pipeline (app/data in the Towerflow source), so a model trained
 in Towerflow and one trained here see identical inputs:
   - the separator is detected from the first lines (, tab ; |), gzip from the bytes, and a header
     row from its cells (or set by the binding's "header"); "?" and empty cells are missing;
+  - a .parquet file (read with pyarrow, 65,536 rows at a time) names its own columns; its cells
+    read as Towerflow reads them: numbers as JavaScript writes them (4.0 is "4"), booleans "1"/"0",
+    strings trimmed, null and NaN missing; nested and date/time columns are refused by name;
   - categorical ids: a vocabulary of the most frequent values (then by value), id 0 for missing or
     unseen, or FNV-1a hashing into the table ("encoding": "hash");
   - numbers: standardised (population std), optionally of log1p(x); missing is the mean (0);
@@ -32,6 +35,7 @@ import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -126,6 +130,8 @@ def open_table(file: str, header: bool | str = "auto", columns: list[str] | None
     """Opens a table: separator, header and column names as Towerflow decides them."""
     if not Path(file).is_file():
         raise DataError("E_DATA_FILE_NOT_FOUND", "file not found or not a regular file", file)
+    if file.lower().endswith(".parquet"):
+        return _open_parquet(file)
     with _open_text(file) as handle:
         head = handle.read(64 * 1024)
     if head.strip() == "":
@@ -145,6 +151,88 @@ def open_table(file: str, header: bool | str = "auto", columns: list[str] | None
     if len(names) != len(first):
         raise DataError("E_DATA_COLUMN_COUNT", f"{len(names)} column names were given but the first row has {len(first)} fields", file, 1)
     return Table(file, names, separator, has_header)
+
+
+class ParquetTable(Table):
+    """A Parquet file (read with pyarrow, 65,536 rows at a time); its columns are named by the file."""
+
+    def rows(self) -> Iterator[tuple[int, dict[str, str | None]]]:
+        """(row number, values by column), cells as Towerflow reads them: see _parquet_text."""
+        import pyarrow.parquet as pq
+
+        row = 0
+        # In batches, as Towerflow reads slices: memory follows the batch, not the row group.
+        for batch in pq.ParquetFile(self.file).iter_batches(batch_size=65536, columns=self.columns):
+            cells = [batch.column(c).to_pylist() for c in self.columns]
+            for values in zip(*cells):
+                row += 1
+                texts = [_parquet_text(v) for v in values]
+                for column, text in zip(self.columns, texts):
+                    if text is not None and len(text) > MAX_CELL_CHARS:
+                        raise DataError("E_DATA_CELL_TOO_LONG", f"a cell of {len(text)} characters, longer than the {MAX_CELL_CHARS} a cell may hold", self.file, row, column)
+                yield row, {c: (None if t is None or t in MISSING else t) for c, t in zip(self.columns, texts)}
+
+
+def _open_parquet(file: str) -> ParquetTable:
+    """As Towerflow: the file's own column names ("header" and "columns" do not apply); nested and
+    non-tabular columns (lists, structs, maps, dates, timestamps, binary) are refused by name."""
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+        import pyarrow.types as pt
+    except ImportError:
+        raise DataError("E_DATA_PARQUET_READ", "reading Parquet needs pyarrow: pip install pyarrow", file) from None
+    try:
+        schema = pq.read_schema(file)
+    except (OSError, ValueError, pa.ArrowException) as error:
+        raise DataError("E_DATA_NOT_PARQUET", f"not a readable Parquet file: {error}", file) from None
+    for field in schema:
+        kind = field.type.value_type if pt.is_dictionary(field.type) else field.type
+        nested = "a list" if pt.is_list(kind) or pt.is_large_list(kind) or pt.is_fixed_size_list(kind) else "a map" if pt.is_map(kind) else "a struct" if pt.is_struct(kind) else None
+        if nested is not None:
+            raise DataError("E_DATA_PARQUET_UNSUPPORTED", f"a nested column ({nested}), which cannot be one cell of a table", file, None, field.name)
+        if not (pt.is_integer(kind) or pt.is_floating(kind) or pt.is_boolean(kind) or pt.is_string(kind) or pt.is_large_string(kind) or pt.is_decimal(kind) or pt.is_binary(kind)):
+            raise DataError("E_DATA_PARQUET_UNSUPPORTED", f"a {kind} column; int, float, bool, string and decimal columns are read: drop or convert it when writing the file", file, None, field.name)
+    if len(set(schema.names)) != len(schema.names):
+        raise DataError("E_DATA_DUPLICATE_COLUMN", "a column name appears more than once", file)
+    return ParquetTable(file, list(schema.names), ",", True)
+
+
+def _parquet_text(value: object) -> str | None:
+    """A Parquet value as the text Towerflow gives it: numbers as JavaScript writes them (4.0 is
+    "4", so a categorical column pandas stored as float keeps Towerflow's vocabulary), booleans "1"
+    and "0", strings trimmed; None and NaN are missing."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace").strip()
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int):
+        return str(value)
+    number = float(value)
+    if math.isnan(number):
+        return None
+    return _js_number_text(number)
+
+
+def _js_number_text(x: float) -> str:
+    """JavaScript's String(x): the shortest round-trip digits, positional from 1e-6 to 1e21."""
+    if math.isinf(x):
+        return "Infinity" if x > 0 else "-Infinity"
+    if x == 0:
+        return "0"
+    digits = repr(x)
+    if 1e-6 <= abs(x) < 1e21:
+        if "e" in digits or "E" in digits:
+            digits = format(Decimal(digits), "f")
+        return digits.removesuffix(".0")
+    mantissa, exponent = digits.split("e")
+    mantissa = mantissa.removesuffix(".0")
+    power = int(exponent)
+    return f"{mantissa}e{'+' if power > 0 else '-'}{abs(power)}"
 
 
 def _count_outside_quotes(line: str, separator: str) -> int:
@@ -558,7 +646,7 @@ def main(argv: list[str] | None = None) -> int:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--run", help="a Towerflow run folder (graph.json, binding.json, encoders.json, model/)")
     source.add_argument("--checkpoint", help="a train.py output folder (model.pt, binding.json, encoders.json)")
-    parser.add_argument("--data", required=True, help="the CSV/TSV file to predict, gzip or not")
+    parser.add_argument("--data", required=True, help="the CSV/TSV file to predict, gzip or not, or a .parquet file")
     parser.add_argument("--out", help="the CSV to write (default: standard output)")
     parser.add_argument("--batch-size", type=int, default=4096)
     args = parser.parse_args(argv)
@@ -720,7 +808,7 @@ def parse_loss_weights(text: str | None) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", required=True, help="training file (CSV/TSV, gzip or not)")
+    parser.add_argument("--data", required=True, help="training file (CSV/TSV, gzip or not, or .parquet)")
     parser.add_argument("--valid", help="validation file, evaluated by process 0 after each epoch")
     parser.add_argument("--binding", required=True, help="the dataset binding (JSON), as Towerflow takes it")
     parser.add_argument("--encoders", help="encoders.json of a Towerflow run, instead of fitting them on --data")
@@ -892,6 +980,7 @@ if __name__ == "__main__":
 export const REQUIREMENTS_TXT = `# PyTorch's wheel from PyPI is the CUDA build (it also runs on CPU); numpy reads and encodes the data.
 torch>=2.2
 numpy>=1.24
+# pyarrow>=14  (only to read .parquet data files: data.py imports it when it opens one)
 `;
 
 /** The package's README.md: what each file is and the commands. Graph text goes in as inert Markdown code. */
@@ -905,7 +994,7 @@ machines with PyTorch. Outputs: ${outputs.map((o) => `\`${fence(o)}\``).join(', 
 | file | what |
 | --- | --- |
 | \`model.py\` | the model as an \`nn.Module\`: one submodule per tfjs layer, named as in Towerflow; \`load_tfjs_weights\` loads a Towerflow run's weights |
-| \`data.py\` | reads CSV/TSV (gzip or not) with a dataset binding and encodes it by Towerflow's rules, with a run's \`encoders.json\` or fitted here |
+| \`data.py\` | reads CSV/TSV (gzip or not) or Parquet (with pyarrow) with a dataset binding and encodes it by Towerflow's rules, with a run's \`encoders.json\` or fitted here |
 | \`predict.py\` | predictions for a file, from a Towerflow run or a \`train.py\` checkpoint: the columns \`towerflow predict\` writes |
 | \`train.py\` | training on one process or under \`torchrun\` (DistributedDataParallel) |
 | \`torchrec_tables.py\` | \`train.py --torchrec\`: the embedding tables sharded by TorchRec |

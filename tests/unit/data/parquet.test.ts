@@ -1,16 +1,21 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../../app/cli/main';
+import { DATA_PY } from '../../../app/codegen/python/files';
+import { parseBinding } from '../../../app/data/binding';
 import { FALLBACK, scanTable } from '../../../app/data/columnar';
 import { formatDataError, isDataError, type DataError } from '../../../app/data/errors';
 import { openParquet } from '../../../app/data/parquet-source';
+import { prepareData } from '../../../app/data/prepare';
 import { collectRows, openTable, type TableRow } from '../../../app/data/table-reader';
 import { inspectDataset } from '../../../app/host/dataset';
 import { runCli } from '../../helpers/cli';
-import { pythonEnv, runPython } from '../codegen/python-support';
+import { compileOrThrow } from '../../helpers/plain';
+import { exportPackage, pythonEnv, runPython } from '../codegen/python-support';
+import { template } from '../train/helpers';
 
 /**
  * Parquet input (issue #22 goal 3): files written by pyarrow in the project's venv
@@ -191,6 +196,35 @@ describe.skipIf(!env.python)('Parquet files written by pyarrow', () => {
     expect(await scanTable(table, new Map([['id', 'numbers'], ['word', 'ids']]))).toBe(FALLBACK);
   });
 
+  it('the PyTorch export\'s data.py (pyarrow) reads every cell as Towerflow does, and refuses the same columns by name', async () => {
+    const dir = path.join(tmp, 'datapy');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'data.py'), DATA_PY);
+    const script = [
+      'import json, sys',
+      'from data import DataError, open_table',
+      'out = {}',
+      'for name in sys.argv[1:]:',
+      '    try:',
+      '        table = open_table(name)',
+      '        out[name] = {"columns": table.columns, "rows": [[line, values] for line, values in table.rows()]}',
+      '    except DataError as error:',
+      '        out[name] = {"code": error.code, "column": error.column}',
+      'print(json.dumps(out))',
+    ].join('\n');
+    const files = [...COMPRESSIONS.map((c) => at(`typed-${c}.parquet`)), at('list.parquet'), at('struct.parquet'), at('timestamp.parquet')];
+    const { stdout } = await runPython(env.python as string, ['-c', script, ...files], dir);
+    const read = JSON.parse(stdout) as Record<string, { columns?: string[]; rows?: [number, Record<string, string | null>][]; code?: string; column?: string }>;
+    for (const file of files.slice(0, COMPRESSIONS.length)) {
+      const ours = await rowsOf(file);
+      expect(read[file]?.columns).toEqual(Object.keys(expectedRow(0)));
+      expect(read[file]?.rows).toEqual(ours.map((row) => [row.line, { ...row.values }]));
+    }
+    expect(read[at('list.parquet')]).toEqual({ code: 'E_DATA_PARQUET_UNSUPPORTED', column: 'history' });
+    expect(read[at('struct.parquet')]).toEqual({ code: 'E_DATA_PARQUET_UNSUPPORTED', column: 'user' });
+    expect(read[at('timestamp.parquet')]).toEqual({ code: 'E_DATA_PARQUET_UNSUPPORTED', column: 'seen' });
+  }, 60_000);
+
   it("the Train tab's dataset inspect shows a Parquet file's columns, kinds and first rows", async () => {
     const inspection = await inspectDataset(at('typed-gzip.parquet'), {}, 3);
     if ('error' in inspection && !('columns' in inspection)) throw new Error(inspection.error.message);
@@ -262,5 +296,37 @@ describe.skipIf(!env.python)('census as Parquet', () => {
     const fromParquet = await predict(files.parquet, 'pred-parquet.csv');
     expect(fromParquet.trim().split('\n')).toHaveLength(3001);
     expect(fromParquet).toBe(await predict(files.csv, 'pred-csv.csv'));
+  }, 240_000);
+
+  it("the PyTorch export's data.py fits Towerflow's encoders from census.parquet and encodes it to the arrays of the CSV of the same rows", async () => {
+    const files = await censusFiles();
+    if (files === undefined) return;
+    const graph = template('mmoe');
+    const dir = await exportPackage(graph, at('pkg-census'));
+    const compiled = compileOrThrow(graph);
+    try {
+      const binding = parseBinding(JSON.parse(readFileSync(BINDING, 'utf8')));
+      if (isDataError(binding)) throw new Error(binding.message);
+      const prepared = await prepareData(compiled, binding, { train: files.parquet }, { validation: 0, seed: 1 });
+      if (isDataError(prepared)) throw new Error(formatDataError(prepared));
+      const script = [
+        'import json, sys',
+        'import numpy as np',
+        'import data, model',
+        'binding = data.read_json(sys.argv[3])',
+        'fitted = data.fit_encoders(sys.argv[1], binding, model.INPUTS, model.OUTPUTS)',
+        'a = data.encode_file(sys.argv[1], binding, fitted, model.INPUTS, True)',
+        'b = data.encode_file(sys.argv[2], binding, fitted, model.INPUTS, True)',
+        'same = all(np.array_equal(x[k], y[k]) for x, y in zip(a, b) for k in x) and all(list(x) == list(y) for x, y in zip(a, b))',
+        'print(json.dumps({"fitted": fitted, "same": bool(same), "rows": len(next(iter(a[0].values())))}))',
+      ].join('\n');
+      const { stdout } = await runPython(env.python as string, ['-c', script, files.parquet, files.csv, BINDING], dir, 180_000);
+      const result = JSON.parse(stdout) as { fitted: unknown; same: boolean; rows: number };
+      expect(result.fitted).toEqual(JSON.parse(JSON.stringify(prepared.encoders)));
+      expect(result.same).toBe(true);
+      expect(result.rows).toBe(3000);
+    } finally {
+      compiled.model.dispose();
+    }
   }, 240_000);
 });
