@@ -49,7 +49,7 @@ describe('npm start without a desktop', () => {
     const browser = await launch();
     try {
       const { page, problems } = await openApp(browser, url);
-      await expect(page.getByTestId('template-mmoe').isVisible()).resolves.toBe(true);
+      await page.getByTestId('template-mmoe').waitFor({ state: 'visible', timeout: 30_000 });
       expect(problems).toEqual([]);
     } finally {
       await browser.close();
