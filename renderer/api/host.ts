@@ -1,5 +1,6 @@
 import { isHostError, parseRequest, type HostChannel, type HostOutcome, type HostRequest, type HostResponse } from '../../app/host/contract';
-import { transport, type HostAccess } from './transport';
+import { transport } from './choose-transport';
+import type { HostAccess } from './transport';
 
 export type { HostOutcome } from '../../app/host/contract';
 

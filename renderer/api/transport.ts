@@ -1,6 +1,4 @@
 import type { HostChannel, HostOutcome, TowerflowHostBridge } from '../../app/host/contract';
-import { electronTransport } from './electron-transport';
-import { webTransport } from './web-transport';
 
 /**
  * How the renderer reaches the host: the Electron preload's typed table, or HTTP + WebSocket to
@@ -33,11 +31,4 @@ declare global {
   interface Window {
     towerflowHost?: TowerflowHostBridge;
   }
-}
-
-let chosen: Transport | undefined;
-
-export function transport(): Transport {
-  chosen ??= window.towerflowHost ? electronTransport(window.towerflowHost) : webTransport(window.location, window.sessionStorage);
-  return chosen;
 }
