@@ -3,52 +3,25 @@ import type { Graph } from '../../app/graph/schema';
 import type { DatasetInspection, GateInspection, AttentionInspection, RunListEntry, TrainEventPayload } from '../api/responses';
 import { callHost, onHostEvent } from '../api/host';
 import type { BindingDraft } from './binding-editor';
+import { beginValidCheck, chooseValidFile, endValidCheck, initialValidFile, type ValidFileState } from './valid-file';
 import { beginInspect, chooseDataFile, clearDataPreview, endInspect, initialDataFile, recheckDataFile, type DataFileState } from './data-file';
 import { reduceRun, runViewFromDetails, startRunView, type RunView } from './run-view';
 import { documentKey, renameDocument, switchDocument, type DataSetup } from './document-data';
 import { editorStore } from './editor';
+import { DEFAULT_OPTIONS, type TrainOptionsDraft } from './train-options';
 import { toast, useUi } from './ui-store';
 
 /** The toasts about a run: a newer one replaces the older, a new run clears them. */
 export const TRAINING_TOPIC = 'training';
 const dismissTopic = (topic: string) => useUi.getState().dismissTopic(topic);
 
+export { DEFAULT_OPTIONS, type TrainOptionsDraft } from './train-options';
+
 /**
  * The Train tab's state: the data file and its inspection, the binding being edited, the
  * hyperparameters, the run started from this window (live, from host events) and a run opened
  * from the list.
  */
-export interface TrainOptionsDraft {
-  optimizer: 'adam' | 'adagrad' | 'sgd';
-  learningRate: number;
-  batchSize: number;
-  epochs: number;
-  seed: number;
-  validationShare: number;
-  earlyStopping: { enabled: boolean; metric: string; patience: number };
-  lossWeights: Record<string, number>;
-  /** 'node': a Node training process on the host; 'browser': this window's GPU. */
-  engine: 'node' | 'browser';
-  /** The Node backend (engine 'node'). */
-  backend: 'auto' | 'webgpu' | 'node-gpu' | 'node' | 'wasm' | 'cpu';
-  /** The window's backend (engine 'browser'): auto is WebGPU where available, else WebGL. */
-  browserBackend: 'auto' | 'webgpu' | 'webgl';
-}
-
-export const DEFAULT_OPTIONS: TrainOptionsDraft = {
-  optimizer: 'adam',
-  learningRate: 0.001,
-  batchSize: 256,
-  epochs: 5,
-  seed: 42,
-  validationShare: 0.2,
-  earlyStopping: { enabled: false, metric: 'loss', patience: 2 },
-  lossWeights: {},
-  engine: 'node',
-  backend: 'auto',
-  browserBackend: 'auto',
-};
-
 interface TrainState extends DataFileState {
   binding: BindingDraft;
   /** The open document (document-data.ts): the data file and binding above are its own. */
@@ -58,6 +31,8 @@ interface TrainState extends DataFileState {
   /** "Check again" asked for: if the binding does not fit the file, it is derived again from the file. */
   rederivePending: boolean;
   options: TrainOptionsDraft;
+  /** An optional validation file: when set, the run validates on it instead of a share of the data file. */
+  valid: ValidFileState;
   live?: RunView;
   viewed?: RunView;
   runs: RunListEntry[];
@@ -79,6 +54,9 @@ interface TrainState extends DataFileState {
   endInspect(ticket: number, inspection: DatasetInspection | undefined, error?: string): void;
   setBinding(binding: BindingDraft): void;
   setOptions(patch: Partial<TrainOptionsDraft>): void;
+  setValidPath(path: string): void;
+  beginValidInspect(): number;
+  endValidInspect(ticket: number, answer: { columns: number } | { error: string }): void;
   /** `batchSize` lets the loss chart weigh an epoch's shorter last step exactly. */
   startLive(runId: string, batchSize?: number, graph?: Graph): void;
   setStopping(): void;
@@ -95,6 +73,7 @@ export const useTrain = create<TrainState>()((set, get) => ({
   setups: new Map(),
   rederivePending: false,
   options: DEFAULT_OPTIONS,
+  valid: initialValidFile,
   runs: [],
 
   setDataPath: (dataPath) => set(chooseDataFile(get(), dataPath)),
@@ -103,7 +82,7 @@ export const useTrain = create<TrainState>()((set, get) => ({
     const state = get();
     if (key === state.documentKey) return;
     const { setups, setup } = switchDocument(state.setups, { key: state.documentKey, setup: { dataPath: state.dataPath, binding: state.binding } }, key);
-    set({ ...chooseDataFile(state, setup.dataPath), binding: setup.binding, setups, documentKey: key, rederivePending: false });
+    set({ ...chooseDataFile(state, setup.dataPath), binding: setup.binding, setups, documentKey: key, rederivePending: false, valid: chooseValidFile(state.valid, '') });
   },
   renameDocument: (key) => set({ setups: renameDocument(get().setups, get().documentKey, key), documentKey: key }),
   clearRederive: () => set({ rederivePending: false }),
@@ -116,6 +95,13 @@ export const useTrain = create<TrainState>()((set, get) => ({
   endInspect: (ticket, inspection, inspectError) => set(endInspect(get(), ticket, inspection, inspectError)),
   setBinding: (binding) => set({ binding }),
   setOptions: (patch) => set({ options: { ...get().options, ...patch } }),
+  setValidPath: (path) => set({ valid: chooseValidFile(get().valid, path) }),
+  beginValidInspect: () => {
+    const valid = beginValidCheck(get().valid);
+    set({ valid });
+    return valid.ticket;
+  },
+  endValidInspect: (ticket, answer) => set({ valid: endValidCheck(get().valid, ticket, answer) }),
   startLive: (runId, batchSize, graph) => {
     // What an earlier run's toast said (it failed, it finished) is no longer news once another starts.
     dismissTopic(TRAINING_TOPIC);

@@ -7,6 +7,7 @@ import { isEmptyBinding } from '../../state/document-data';
 import { useTrain } from '../../state/train-store';
 import { toast, useUi } from '../../state/ui-store';
 import { structureKey } from '../../state/validation';
+import { DATA_EXTENSIONS, ValidationFile } from './ValidationFile';
 
 /** Choose the data file; the host inspects it (columns, kinds, first rows, how it feeds the graph). */
 export function DataSource() {
@@ -71,7 +72,7 @@ export function DataSource() {
 
   const browse = async () => {
     if (hostMode() === 'web') {
-      const path = await useUi.getState().askFile({ mode: 'pick-data', title: 'Choose a data file', extensions: ['.csv', '.tsv', '.txt', '.data', '.test', '.gz', '.parquet'] });
+      const path = await useUi.getState().askFile({ mode: 'pick-data', title: 'Choose a data file', extensions: DATA_EXTENSIONS });
       if (path) setDataPath(path);
       return;
     }
@@ -166,6 +167,7 @@ export function DataSource() {
           </details>
         </>
       )}
+      <ValidationFile />
     </section>
   );
 }

@@ -3,9 +3,10 @@ import { largeBatchHint } from '../../../app/train/batch-hint';
 import type { TrainedOutput } from '../../state/train-outputs';
 import { stoppingMetrics } from '../../state/train-outputs';
 import { useTrain, type TrainOptionsDraft } from '../../state/train-store';
+import { usesValidFile } from '../../state/valid-file';
 
 /** A number input that commits valid values within bounds and shows why others are refused. */
-function NumberField({ label, value, min, max, integer, onChange, testId, help }: { label: string; value: number; min: number; max: number; integer?: boolean; onChange(v: number): void; testId?: string; help?: string }) {
+function NumberField({ label, value, min, max, integer, onChange, testId, help, disabled }: { label: string; value: number; min: number; max: number; integer?: boolean; onChange(v: number): void; testId?: string; help?: string; disabled?: boolean }) {
   const [draft, setDraft] = useState(String(value));
   const [error, setError] = useState<string>();
   useEffect(() => setDraft(String(value)), [value]);
@@ -21,7 +22,7 @@ function NumberField({ label, value, min, max, integer, onChange, testId, help }
     <div className={`field ${error ? 'field-invalid' : ''}`}>
       <label title={help}>
         {label}
-        <input type="text" inputMode="decimal" value={draft} onChange={(e) => setDraft(e.target.value)} onBlur={(e) => commit(e.target.value)} onKeyDown={(e) => e.key === 'Enter' && commit(e.currentTarget.value)} data-testid={testId} />
+        <input type="text" inputMode="decimal" value={draft} onChange={(e) => setDraft(e.target.value)} onBlur={(e) => commit(e.target.value)} onKeyDown={(e) => e.key === 'Enter' && commit(e.currentTarget.value)} data-testid={testId} disabled={disabled} />
       </label>
       {error && <div className="field-error">{error}</div>}
     </div>
@@ -31,6 +32,7 @@ function NumberField({ label, value, min, max, integer, onChange, testId, help }
 /** Optimizer, learning rate, batch size, epochs, seed, validation share, early stopping, loss weights. */
 export function HyperParams({ outputs }: { outputs: TrainedOutput[] }) {
   const { options, setOptions } = useTrain();
+  const validFile = useTrain((s) => usesValidFile(s.valid));
   const set = <K extends keyof TrainOptionsDraft>(key: K) => (value: TrainOptionsDraft[K]) => setOptions({ [key]: value } as Partial<TrainOptionsDraft>);
   const trained = outputs.filter((o) => o.label);
   const metrics = stoppingMetrics(outputs);
@@ -54,7 +56,16 @@ export function HyperParams({ outputs }: { outputs: TrainedOutput[] }) {
         <NumberField label="Batch size" value={options.batchSize} min={1} max={1 << 20} integer onChange={set('batchSize')} testId="opt-batch" />
         <NumberField label="Epochs" value={options.epochs} min={1} max={100_000} integer onChange={set('epochs')} testId="opt-epochs" />
         <NumberField label="Seed" value={options.seed} min={0} max={2 ** 31 - 1} integer onChange={set('seed')} testId="opt-seed" />
-        <NumberField label="Validation share" value={options.validationShare} min={0} max={0.9} onChange={set('validationShare')} testId="opt-valid" help="Share of rows held out for validation" />
+        <NumberField
+          label="Validation share"
+          value={options.validationShare}
+          min={0}
+          max={0.9}
+          onChange={set('validationShare')}
+          testId="opt-valid"
+          disabled={validFile}
+          help={validFile ? 'Not used: the run validates on the validation file' : 'Share of rows held out for validation'}
+        />
       </div>
       {batchHint && (
         <p className="field-note" data-testid="batch-hint">

@@ -2,8 +2,9 @@ import { useEffect, useMemo } from 'react';
 import { callHost } from '../../api/host';
 import { useEditor } from '../../state/editor';
 import { epochMetricChart, isActive, lossChart, runTitle } from '../../state/run-view';
-import { outputsOf } from '../../state/train-outputs';
+import { outputsOf, stoppingMetrics } from '../../state/train-outputs';
 import { adoptEarlyEvents, subscribeToTraining, TRAINING_TOPIC, useTrain } from '../../state/train-store';
+import { trainRequestOf } from '../../state/train-request';
 import { toast, useUi } from '../../state/ui-store';
 import { isWindowRun, startWindowRun, stopWindowRun } from '../../state/window-run';
 import { validationOf } from '../../state/validation';
@@ -35,23 +36,8 @@ export default function TrainTab() {
   const auc = useMemo(() => (shown ? epochMetricChart(shown, 'auc') : { x: [], series: [] }), [shown]);
 
   const start = async () => {
-    const { binding } = useTrain.getState();
-    const lossWeights = Object.fromEntries(Object.entries(options.lossWeights).filter(([name]) => outputs.some((o) => o.name === name)));
-    const request = {
-      graph,
-      data: dataPath.trim(),
-      binding,
-      options: {
-        optimizer: options.optimizer,
-        learningRate: options.learningRate,
-        batchSize: options.batchSize,
-        epochs: options.epochs,
-        seed: options.seed,
-        ...(Object.keys(lossWeights).length ? { lossWeights } : {}),
-        ...(options.earlyStopping.enabled ? { earlyStopping: { metric: options.earlyStopping.metric, patience: options.earlyStopping.patience } } : {}),
-      },
-      validationShare: options.validationShare,
-    };
+    const { binding, valid } = useTrain.getState();
+    const request = trainRequestOf({ graph, dataPath, validPath: valid.path, binding, options, outputNames: outputs.map((o) => o.name), metrics: stoppingMetrics(outputs) });
     // Web mode: this tab trains. Desktop app: a hidden trainer window does, and the run streams its
     // events through the host like a Node run.
     if (options.engine === 'browser' && info?.browserEngine !== 'hidden-window') return startWindowRun(graph, request, options.browserBackend);

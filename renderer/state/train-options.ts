@@ -1,0 +1,31 @@
+/** The Train tab's hyperparameter fields (pure: the train store and the run request read them). */
+export interface TrainOptionsDraft {
+  optimizer: 'adam' | 'adagrad' | 'sgd';
+  learningRate: number;
+  batchSize: number;
+  epochs: number;
+  seed: number;
+  validationShare: number;
+  earlyStopping: { enabled: boolean; metric: string; patience: number };
+  lossWeights: Record<string, number>;
+  /** 'node': a Node training process on the host; 'browser': this window's GPU. */
+  engine: 'node' | 'browser';
+  /** The Node backend (engine 'node'). */
+  backend: 'auto' | 'webgpu' | 'node-gpu' | 'node' | 'wasm' | 'cpu';
+  /** The window's backend (engine 'browser'): auto is WebGPU where available, else WebGL. */
+  browserBackend: 'auto' | 'webgpu' | 'webgl';
+}
+
+export const DEFAULT_OPTIONS: TrainOptionsDraft = {
+  optimizer: 'adam',
+  learningRate: 0.001,
+  batchSize: 256,
+  epochs: 5,
+  seed: 42,
+  validationShare: 0.2,
+  earlyStopping: { enabled: false, metric: 'loss', patience: 2 },
+  lossWeights: {},
+  engine: 'node',
+  backend: 'auto',
+  browserBackend: 'auto',
+};

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import type { Graph } from '../../../app/graph/schema';
+import { DEFAULT_OPTIONS, type TrainOptionsDraft } from '../../../renderer/state/train-options';
+import { trainRequestOf } from '../../../renderer/state/train-request';
+import { beginValidCheck, chooseValidFile, endValidCheck, initialValidFile, usesValidFile, validCheckOf } from '../../../renderer/state/valid-file';
+
+const graph = { version: 1, name: 'g', nodes: [], edges: [] } as unknown as Graph;
+const metrics = ['loss', 'ctr.loss', 'ctr.auc', 'ctr.logloss', 'ctr.gauc', 'mean.auc', 'mean.gauc'];
+const request = (patch: Partial<TrainOptionsDraft> = {}, validPath = '') =>
+  trainRequestOf({ graph, dataPath: ' train.csv ', validPath, binding: {}, options: { ...DEFAULT_OPTIONS, ...patch }, outputNames: ['ctr'], metrics });
+
+describe('the Train tab’s run request', () => {
+  it('validates on a share of the data file when no validation file is set', () => {
+    const r = request({ validationShare: 0.3 });
+    expect(r.data).toBe('train.csv');
+    expect(r).not.toHaveProperty('valid');
+    expect(r.validationShare).toBe(0.3);
+  });
+
+  it('carries the validation file, trimmed, and holds no rows of the data file out then', () => {
+    const r = request({ validationShare: 0.3 }, '  valid.csv ');
+    expect(r.valid).toBe('valid.csv');
+    expect(r.validationShare).toBe(0);
+  });
+
+  it('sends no early stopping while it is off', () => {
+    expect(request().options).not.toHaveProperty('earlyStopping');
+  });
+
+  it('sends early stopping with its own patience when it is on', () => {
+    expect(request({ earlyStopping: { enabled: true, metric: 'mean.auc', patience: 3 } }).options.earlyStopping).toEqual({ metric: 'mean.auc', patience: 3 });
+  });
+
+  it('falls back to the loss for a metric of another graph’s outputs', () => {
+    expect(request({ earlyStopping: { enabled: true, metric: 'like.auc', patience: 2 } }).options.earlyStopping).toEqual({ metric: 'loss', patience: 2 });
+  });
+});
+
+describe('the validation file of the Train tab', () => {
+  it('disables the validation share only while a path is set', () => {
+    expect(usesValidFile(initialValidFile)).toBe(false);
+    expect(usesValidFile(chooseValidFile(initialValidFile, 'v.csv'))).toBe(true);
+    expect(usesValidFile(chooseValidFile(initialValidFile, '   '))).toBe(false);
+  });
+
+  it('keeps the answer to the newest check only, and drops what was said of the previous file', () => {
+    let s = chooseValidFile(initialValidFile, 'a.csv');
+    const old = beginValidCheck(s);
+    s = chooseValidFile(old, 'b.csv');
+    const current = beginValidCheck(s);
+    expect(endValidCheck(current, old.ticket, { error: 'late' })).toBe(current);
+    s = endValidCheck(current, current.ticket, { error: 'bad' });
+    expect(s).toMatchObject({ checking: false, error: 'bad' });
+    const again = beginValidCheck(s);
+    s = endValidCheck(again, again.ticket, { columns: 42 });
+    expect(s.columns).toBe(42);
+    expect(s.error).toBeUndefined();
+    expect(chooseValidFile(s, 'c.csv').columns).toBeUndefined();
+  });
+
+  it('refuses a file the binding does not fit or with another column count, with the reason', () => {
+    const data = { columns: ['a', 'b', 'c'] };
+    expect(validCheckOf({ columns: ['a', 'b', 'c'] }, data)).toEqual({ columns: 3 });
+    expect(validCheckOf({ columns: ['a', 'b'] }, data)).toEqual({ error: 'It has 2 columns; the data file has 3.' });
+    expect(validCheckOf({ columns: ['a', 'b', 'c'], binding: { problems: ['label "y": column y not found'] } }, data)).toEqual({ error: 'The binding does not fit it: label "y": column y not found' });
+    expect(validCheckOf({ columns: ['a'], error: { message: 'v.csv:2: expected 3 fields, got 1' } }, data)).toEqual({ error: 'v.csv:2: expected 3 fields, got 1' });
+  });
+});
