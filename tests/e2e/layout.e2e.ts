@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, currentGraph, launch, openTemplate } from './support/browser';
-import { startHost, type RunningHost } from './support/server';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { CHROMIUM, currentGraph, openTemplate } from './support/browser';
+import { useHostAndBrowser } from './support/server';
 
 /**
  * Issue #21.6, layout: Fit shows the whole graph (templates open fitted), the side panels fold away
@@ -59,23 +59,15 @@ const paneWidth = async (page: Page) => (await page.locator('.react-flow').bound
 const nodeCount = async (page: Page) => ((await currentGraph(page)) as { nodes: unknown[] }).nodes.length;
 
 describe.skipIf(!existsSync(CHROMIUM))('layout: fit, folding panels, reload (#21.6)', () => {
-  let host: RunningHost;
-  let browser: Browser;
-  beforeAll(async () => {
-    [host, browser] = await Promise.all([startHost(), launch()]);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await host?.close();
-  });
+  const env = useHostAndBrowser();
 
   async function openAt(size: { width: number; height: number }): Promise<{ page: Page; problems: string[] }> {
-    const page = await browser.newPage({ viewport: size, colorScheme: 'dark' });
+    const page = await env.browser.newPage({ viewport: size, colorScheme: 'dark' });
     const problems: string[] = [];
     page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
     // A reload with unsaved changes asks first; the user answers "Reload".
     page.on('dialog', (d) => void d.accept());
-    await page.goto(host.url);
+    await page.goto(env.host.url);
     await page.getByTestId('templates').waitFor();
     return { page, problems };
   }

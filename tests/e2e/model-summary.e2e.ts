@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, launch, openTemplate, screenshot } from './support/browser';
-import { startHost, type RunningHost } from './support/server';
+import { describe, expect, it } from 'vitest';
+import { CHROMIUM, openTemplate, screenshot } from './support/browser';
+import { useHostAndBrowser } from './support/server';
 
 /**
  * Issue #21.5, the model summary in the inspector: with nothing selected, every node with its output
@@ -10,22 +9,14 @@ import { startHost, type RunningHost } from './support/server';
  * node, whose Size section shows the same figures.
  */
 describe.skipIf(!existsSync(CHROMIUM))('model summary in the inspector (#21.5)', () => {
-  let host: RunningHost;
-  let browser: Browser;
-  beforeAll(async () => {
-    [host, browser] = await Promise.all([startHost(), launch()]);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await host?.close();
-  });
+  const env = useHostAndBrowser();
 
   for (const width of [1280, 1024]) {
     it(`MMoE at ${width}×800: 28,050 parameters in all, 1,080 in a gate, nothing wider than the window`, async () => {
-      const page = await browser.newPage({ viewport: { width, height: 800 }, colorScheme: 'dark' });
+      const page = await env.browser.newPage({ viewport: { width, height: 800 }, colorScheme: 'dark' });
       const problems: string[] = [];
       page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-      await page.goto(host.url);
+      await page.goto(env.host.url);
       await page.getByTestId('templates').waitFor();
       await openTemplate(page, 'mmoe');
 

@@ -2,6 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
+import { launch } from './browser';
 
 /**
  * The real host in web mode (`towerflow serve`) on a fresh temporary workspace, as a user starts it.
@@ -54,4 +57,20 @@ export async function startHost(): Promise<RunningHost> {
       await rm(workspace, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A web-mode host and a headless Chromium for one describe block, started together before its
+ * tests and closed after them. Read `env.host` and `env.browser` inside the tests.
+ */
+export function useHostAndBrowser(): { host: RunningHost; browser: Browser } {
+  const env = {} as { host: RunningHost; browser: Browser };
+  beforeAll(async () => {
+    [env.host, env.browser] = await Promise.all([startHost(), launch()]);
+  });
+  afterAll(async () => {
+    await env.browser?.close();
+    await env.host?.close();
+  });
+  return env;
 }
