@@ -221,6 +221,9 @@ export function epochMetricChart(view: RunView, metric: keyof TaskMetrics = 'auc
   };
 }
 
+/** Tasks whose validation metrics carry GAUC (the binding has a group column). */
+export const gaucTasks = (view: RunView): string[] => view.tasks.filter((t) => view.epochs.some((e) => e.valid?.[t]?.gauc !== undefined));
+
 export const isActive = (view: RunView | undefined): boolean => !!view && (view.status === 'starting' || view.status === 'running' || view.status === 'stopping');
 
 export function formatDuration(seconds: number): string {

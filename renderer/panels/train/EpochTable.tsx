@@ -1,6 +1,6 @@
 import { aucUndefinedReason } from '../../../app/train/metrics';
 import type { TaskMetrics } from '../../../app/train/session';
-import type { RunView } from '../../state/run-view';
+import { gaucTasks, type RunView } from '../../state/run-view';
 
 const fmt = (v: number | null | undefined, digits = 4) => (typeof v !== 'number' || !Number.isFinite(v) ? '—' : v.toFixed(digits));
 
@@ -18,11 +18,12 @@ function AucCell({ metrics, task }: { metrics: TaskMetrics | undefined; task: st
   );
 }
 
-/** One row per epoch: train and validation loss per task, validation AUC, time. */
+/** One row per epoch: train and validation loss per task, validation AUC (and GAUC where the binding has a group), time. */
 export function EpochTable({ view }: { view: RunView }) {
   const epochs = [...view.epochs].sort((a, b) => a.epoch - b.epoch);
   if (epochs.length === 0) return null;
   const best = view.summary?.bestEpoch;
+  const withGauc = new Set(gaucTasks(view));
   // Said once under the table too: a tooltip alone is easy to miss, and the reason holds for every epoch.
   const undefinedAuc = view.tasks
     .map((t) => [t, aucUndefinedReason(epochs.at(-1)?.valid?.[t] ?? {})] as const)
@@ -34,7 +35,7 @@ export function EpochTable({ view }: { view: RunView }) {
           <tr>
             <th>epoch</th>
             {view.tasks.map((t) => (
-              <th key={`l-${t}`} colSpan={3}>
+              <th key={`l-${t}`} colSpan={withGauc.has(t) ? 4 : 3}>
                 {t}
               </th>
             ))}
@@ -46,6 +47,11 @@ export function EpochTable({ view }: { view: RunView }) {
               <th key={`tl-${t}`}>train loss</th>,
               <th key={`vl-${t}`}>valid loss</th>,
               <th key={`va-${t}`}>valid AUC</th>,
+              withGauc.has(t) && (
+                <th key={`vg-${t}`} title="AUC within each group (user), averaged weighted by group size">
+                  valid GAUC
+                </th>
+              ),
             ])}
             <th />
           </tr>
@@ -61,6 +67,11 @@ export function EpochTable({ view }: { view: RunView }) {
                 <td key={`tl-${t}`}>{fmt(e.train[t]?.loss)}</td>,
                 <td key={`vl-${t}`}>{fmt(e.valid?.[t]?.loss)}</td>,
                 <AucCell key={`va-${t}`} metrics={e.valid?.[t]} task={t} />,
+                withGauc.has(t) && (
+                  <td key={`vg-${t}`} data-testid={`epoch-gauc-${t}`}>
+                    {fmt(e.valid?.[t]?.gauc)}
+                  </td>
+                ),
               ])}
               <td>{e.seconds !== undefined ? `${e.seconds.toFixed(1)} s` : '—'}</td>
             </tr>

@@ -34,6 +34,8 @@ export default function TrainTab() {
   const canStart = !running && errors.length === 0 && dataPath.trim() !== '';
   const loss = useMemo(() => (shown ? lossChart(shown) : { x: [], series: [] }), [shown]);
   const auc = useMemo(() => (shown ? epochMetricChart(shown, 'auc') : { x: [], series: [] }), [shown]);
+  // GAUC only where the binding has a group column (the epochs' metrics then carry it).
+  const gauc = useMemo(() => (shown ? epochMetricChart(shown, 'gauc') : { x: [], series: [] }), [shown]);
 
   const start = async () => {
     const { binding, valid } = useTrain.getState();
@@ -137,6 +139,7 @@ export default function TrainTab() {
             <div className="charts">
               <MetricChart key={`loss-${theme}`} title="Training loss per task (smoothed)" yLabel="loss" data={loss} testId="chart-loss" />
               <MetricChart key={`auc-${theme}`} title="Validation AUC per task" yLabel="AUC" data={auc} testId="chart-auc" />
+              {gauc.series.length > 0 && <MetricChart key={`gauc-${theme}`} title="Validation GAUC per task (AUC within each group)" yLabel="GAUC" data={gauc} testId="chart-gauc" />}
             </div>
             <EpochTable view={shown} />
             <ModelInsights view={shown} />
