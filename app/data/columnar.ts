@@ -77,6 +77,8 @@ export interface ScannedTable {
  * checked to be unchanged at the end of the read (size and modification time).
  */
 export async function scanTable(table: Table & { readonly newline?: '\n' | '\r'; readonly encoding?: 'utf8' | 'latin1' }, needs: ReadonlyMap<string, ScanKind>, options: ReadOptions = {}): Promise<ScannedTable | DataError | Fallback> {
+  // Parquet has typed columns of its own: it is read through its Table rows (parquet-source.ts).
+  if ('format' in table && table.format === 'parquet') return FALLBACK;
   if (table.separator.length !== 1) return FALLBACK;
   const columns: ScanColumnSpec[] = [];
   for (const [name, kind] of needs) {
