@@ -62,11 +62,13 @@ export interface RunView {
   epochs: EpochRow[];
   tasks: string[];
   summary?: RunSummary;
+  /** The metric that picks the best epoch, as the run was started (an opened run's summary says it). */
+  bestMetric?: string;
   message?: string;
   logs: string[];
 }
 
-export const startRunView = (runId: string, batchSize?: number, graph?: Graph): RunView => ({ runId, ...(batchSize ? { batchSize } : {}), ...(graph ? { graph } : {}), status: 'starting', stages: [], lossPoints: [], epochs: [], tasks: [], logs: [] });
+export const startRunView = (runId: string, batchSize?: number, graph?: Graph, bestMetric?: string): RunView => ({ runId, ...(batchSize ? { batchSize } : {}), ...(graph ? { graph } : {}), ...(bestMetric ? { bestMetric } : {}), status: 'starting', stages: [], lossPoints: [], epochs: [], tasks: [], logs: [] });
 
 const addTasks = (tasks: string[], names: Iterable<string>) => {
   const next = [...tasks];
@@ -219,6 +221,17 @@ export function epochMetricChart(view: RunView, metric: keyof TaskMetrics = 'auc
     x: epochs.map((e) => e.epoch),
     series: tasks.map((task) => ({ label: task, values: epochs.map((e) => e[split]?.[task]?.[metric] ?? null) })),
   };
+}
+
+/** The metric that picked a run's best epoch: the one its summary records, else the one it was started with, else the loss (the default). */
+export const bestMetricOf = (view: RunView): string => view.summary?.options.earlyStopping?.metric ?? view.bestMetric ?? 'loss';
+
+/** The legend under the epoch table: what ★ and the highlighted row mean, and which metric decides. */
+export function bestEpochLegend(view: RunView): string {
+  const metric = bestMetricOf(view);
+  const split = view.epochs.some((e) => e.valid) ? 'validation' : 'training';
+  const what = metric === 'loss' ? `${split} loss (all tasks, weighted)` : `${split} ${metric}`;
+  return `★ best so far by ${what}; the highlighted row is the best epoch, whose weights the run keeps.`;
 }
 
 /** Tasks whose validation metrics carry GAUC (the binding has a group column). */

@@ -57,8 +57,8 @@ interface TrainState extends DataFileState {
   setValidPath(path: string): void;
   beginValidInspect(): number;
   endValidInspect(ticket: number, answer: { columns: number } | { error: string }): void;
-  /** `batchSize` lets the loss chart weigh an epoch's shorter last step exactly. */
-  startLive(runId: string, batchSize?: number, graph?: Graph): void;
+  /** `batchSize` lets the loss chart weigh an epoch's shorter last step exactly; `bestMetric` names the metric that picks the best epoch. */
+  startLive(runId: string, batchSize?: number, graph?: Graph, bestMetric?: string): void;
   setStopping(): void;
   view(run: RunView | undefined): void;
   setRuns(runs: RunListEntry[]): void;
@@ -102,10 +102,10 @@ export const useTrain = create<TrainState>()((set, get) => ({
     return valid.ticket;
   },
   endValidInspect: (ticket, answer) => set({ valid: endValidCheck(get().valid, ticket, answer) }),
-  startLive: (runId, batchSize, graph) => {
+  startLive: (runId, batchSize, graph, bestMetric) => {
     // What an earlier run's toast said (it failed, it finished) is no longer news once another starts.
     dismissTopic(TRAINING_TOPIC);
-    set({ live: startRunView(runId, batchSize, graph), viewed: undefined, gates: undefined, attention: undefined });
+    set({ live: startRunView(runId, batchSize, graph, bestMetric), viewed: undefined, gates: undefined, attention: undefined });
   },
   setStopping: () => {
     const live = get().live;

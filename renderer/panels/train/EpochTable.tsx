@@ -1,6 +1,6 @@
 import { aucUndefinedReason } from '../../../app/train/metrics';
 import type { TaskMetrics } from '../../../app/train/session';
-import { gaucTasks, type RunView } from '../../state/run-view';
+import { bestEpochLegend, gaucTasks, type RunView } from '../../state/run-view';
 
 const fmt = (v: number | null | undefined, digits = 4) => (typeof v !== 'number' || !Number.isFinite(v) ? '—' : v.toFixed(digits));
 
@@ -78,6 +78,9 @@ export function EpochTable({ view }: { view: RunView }) {
           ))}
         </tbody>
       </table>
+      <p className="dim small" data-testid="best-epoch-legend">
+        {bestEpochLegend(view)}
+      </p>
       {undefinedAuc.length > 0 && (
         <p className="dim small" data-testid="auc-undefined-note">
           {undefinedAuc.map(([task, reason]) => `${task}: AUC — (${reason})`).join('; ')}

@@ -36,6 +36,8 @@ export function HyperParams({ outputs }: { outputs: TrainedOutput[] }) {
   const set = <K extends keyof TrainOptionsDraft>(key: K) => (value: TrainOptionsDraft[K]) => setOptions({ [key]: value } as Partial<TrainOptionsDraft>);
   const trained = outputs.filter((o) => o.label);
   const metrics = stoppingMetrics(outputs);
+  // A metric of a graph opened before (another output's name) falls back to the default, the loss.
+  const metric = metrics.includes(options.earlyStopping.metric) ? options.earlyStopping.metric : 'loss';
   // Large batches (GPU runs) want a larger learning rate: say how much, change nothing.
   const batchHint = largeBatchHint(options.batchSize, options.learningRate, options.optimizer);
   return (
@@ -72,25 +74,25 @@ export function HyperParams({ outputs }: { outputs: TrainedOutput[] }) {
           {batchHint}
         </p>
       )}
+      <div className="field">
+        <label title="The metric that picks the best epoch (★ in the epoch table), read on the validation rows; the run keeps that epoch's weights, and early stopping watches the same metric (the CLI's --early-stopping METRIC)">
+          Best epoch by
+          <select value={metric} onChange={(e) => setOptions({ earlyStopping: { ...options.earlyStopping, metric: e.target.value } })} data-testid="opt-best-metric">
+            {metrics.map((m) => (
+              <option key={m} value={m}>
+                {m === 'loss' ? 'loss (all tasks, weighted; the default)' : m}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
       <div className="field field-inline">
-        <input type="checkbox" id="early-stop" checked={options.earlyStopping.enabled} onChange={(e) => setOptions({ earlyStopping: { ...options.earlyStopping, enabled: e.target.checked } })} />
-        <label htmlFor="early-stop">Early stopping (keeps the best epoch's weights)</label>
+        <input type="checkbox" id="early-stop" checked={options.earlyStopping.enabled} onChange={(e) => setOptions({ earlyStopping: { ...options.earlyStopping, enabled: e.target.checked } })} data-testid="opt-early-stop" />
+        <label htmlFor="early-stop">Early stopping (when the best-epoch metric stops improving)</label>
       </div>
       {options.earlyStopping.enabled && (
         <div className="grid-2">
-          <div className="field">
-            <label>
-              Watch
-              <select value={metrics.includes(options.earlyStopping.metric) ? options.earlyStopping.metric : 'loss'} onChange={(e) => setOptions({ earlyStopping: { ...options.earlyStopping, metric: e.target.value } })}>
-                {metrics.map((m) => (
-                  <option key={m} value={m}>
-                    {m}
-                  </option>
-                ))}
-              </select>
-            </label>
-          </div>
-          <NumberField label="Patience (epochs)" value={options.earlyStopping.patience} min={1} max={1000} integer onChange={(patience) => setOptions({ earlyStopping: { ...options.earlyStopping, patience } })} />
+          <NumberField label="Patience (epochs)" value={options.earlyStopping.patience} min={1} max={1000} integer onChange={(patience) => setOptions({ earlyStopping: { ...options.earlyStopping, patience } })} testId="opt-patience" />
         </div>
       )}
       {trained.length > 0 && (

@@ -48,7 +48,7 @@ export default function TrainTab() {
       : { engine: 'node' as const, ...(options.backend !== 'auto' ? { backend: options.backend } : {}) };
     const result = await callHost('train:start', { ...request, ...engine });
     if (!result.ok) return toast('error', result.error.message, { topic: TRAINING_TOPIC });
-    useTrain.getState().startLive(result.value.runId, options.batchSize, graph);
+    useTrain.getState().startLive(result.value.runId, options.batchSize, graph, request.options.earlyStopping?.metric);
     adoptEarlyEvents(result.value.runId);
   };
 

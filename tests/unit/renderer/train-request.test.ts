@@ -23,8 +23,14 @@ describe('the Train tab’s run request', () => {
     expect(r.validationShare).toBe(0);
   });
 
-  it('sends no early stopping while it is off', () => {
+  it('sends no metric by default: the best epoch is the one with the lowest loss, as before', () => {
     expect(request().options).not.toHaveProperty('earlyStopping');
+  });
+
+  it('sends a chosen best-epoch metric without early stopping with a patience of the whole run (never stops early)', () => {
+    const r = request({ epochs: 7, earlyStopping: { enabled: false, metric: 'ctr.gauc', patience: 2 } });
+    expect(r.options.earlyStopping).toEqual({ metric: 'ctr.gauc', patience: 7 });
+    expect(request({ epochs: 5000, earlyStopping: { enabled: false, metric: 'ctr.auc', patience: 2 } }).options.earlyStopping).toEqual({ metric: 'ctr.auc', patience: 1000 });
   });
 
   it('sends early stopping with its own patience when it is on', () => {
@@ -32,6 +38,7 @@ describe('the Train tab’s run request', () => {
   });
 
   it('falls back to the loss for a metric of another graph’s outputs', () => {
+    expect(request({ earlyStopping: { enabled: false, metric: 'like.auc', patience: 2 } }).options).not.toHaveProperty('earlyStopping');
     expect(request({ earlyStopping: { enabled: true, metric: 'like.auc', patience: 2 } }).options.earlyStopping).toEqual({ metric: 'loss', patience: 2 });
   });
 });
