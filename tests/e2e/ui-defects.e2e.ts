@@ -9,6 +9,15 @@ import { dragConnection, dragNode, dropKind } from './support/canvas';
 import { CENSUS, writeCensusSlice } from './support/data';
 import { startHost, type RunningHost } from './support/server';
 
+/** The DOM members these in-page checks read: the project's Node tsconfig has no DOM types. */
+interface PageRect { x: number; y: number; width: number; height: number; top: number }
+interface PageElement { getAttribute(name: string): string | null; getBoundingClientRect(): PageRect; scrollWidth: number; clientWidth: number; textContent: string | null; style: { height: string } }
+interface PageSelect extends PageElement { options: ArrayLike<{ text: string } | undefined>; selectedIndex: number }
+interface PageGlobals {
+  document: { createElement(tag: 'canvas'): { getContext(kind: '2d'): { font: string; measureText(text: string): { width: number } } | null } };
+  getComputedStyle(element: PageSelect): { fontSize: string; fontFamily: string; paddingLeft: string; paddingRight: string };
+}
+
 /**
  * The defects of issue #21 items 9–13, as a user meets them in web mode: the DIN attention view,
  * the Train tab's data file per graph, Ali-CCP's layout, the run panel following the run shown, and
@@ -162,7 +171,7 @@ describe.skipIf(!existsSync(CHROMIUM) || !existsSync(CENSUS) || !existsSync(ALI_
     expect(ticks.length).toBeGreaterThanOrEqual(2);
     expect(ticks.some((t) => /^0(\.0+)?$/.test(t))).toBe(true);
     const fills = await page.getByTestId('attention-fill').evaluateAll((els) =>
-      els.map((el) => ({ value: Number(el.getAttribute('data-value')), height: el.getBoundingClientRect().height, top: el.getBoundingClientRect().top, style: (el as HTMLElement).style.height })),
+      (els as unknown as PageElement[]).map((el) => ({ value: Number(el.getAttribute('data-value')), height: el.getBoundingClientRect().height, top: el.getBoundingClientRect().top, style: el.style.height })),
     );
     expect(fills.length).toBeGreaterThan(0);
     // Every height is valid CSS and every non-zero score has a visible bar, negative ones included.
@@ -202,7 +211,7 @@ describe.skipIf(!existsSync(CHROMIUM) || !existsSync(CENSUS) || !existsSync(ALI_
     const graph = (await currentGraph(page)) as { nodes: { id: string; label: string; position: { x: number; y: number } }[] };
     const copies = graph.nodes.filter((n) => n.label.startsWith('Income > 50K tower')).map((n) => n.label);
     expect(copies).toEqual(['Income > 50K tower', 'Income > 50K tower (copy)', 'Income > 50K tower (copy 2)']);
-    const boxes = await page.locator('.react-flow__node').evaluateAll((els) => els.map((el) => el.getBoundingClientRect()).map((r) => ({ x: r.x, y: r.y, w: r.width, h: r.height })));
+    const boxes = await page.locator('.react-flow__node').evaluateAll((els) => (els as unknown as PageElement[]).map((el) => el.getBoundingClientRect()).map((r) => ({ x: r.x, y: r.y, w: r.width, h: r.height })));
     for (const [i, a] of boxes.entries()) {
       for (const b of boxes.slice(i + 1)) expect(a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h, JSON.stringify([a, b])).toBe(false);
     }
@@ -248,10 +257,12 @@ describe.skipIf(!existsSync(CHROMIUM) || !existsSync(CENSUS) || !existsSync(ALI_
     // A port's name is cut when its text is wider than its box (its handle sits outside the row on purpose).
     // Zoom is a CSS transform: a label cut at one zoom is cut at every zoom, so the check holds fitted
     // too; the screenshot is taken zoomed in, where port rows can be read.
-    const clippedPorts = () => page.locator('.react-flow__node .port-label').evaluateAll((labels) => labels.filter((l) => l.getBoundingClientRect().width > 0 && l.scrollWidth > l.clientWidth + 1).map((l) => l.textContent));
-    const laidOutPorts = () => page.locator('.react-flow__node .port-label').evaluateAll((labels) => labels.filter((l) => l.getBoundingClientRect().width > 0).length);
+    const clippedPorts = () => page.locator('.react-flow__node .port-label').evaluateAll((labels) => (labels as unknown as PageElement[]).filter((l) => l.getBoundingClientRect().width > 0 && l.scrollWidth > l.clientWidth + 1).map((l) => l.textContent));
+    const laidOutPorts = () => page.locator('.react-flow__node .port-label').evaluateAll((labels) => (labels as unknown as PageElement[]).filter((l) => l.getBoundingClientRect().width > 0).length);
     const zoomToPorts = async () => {
-      for (let i = 0; i < 4; i++) await page.locator('.react-flow__controls-zoomin').click();
+      // Up to four steps in; the button turns disabled at the canvas's largest zoom.
+      const zoomIn = page.locator('.react-flow__controls-zoomin');
+      for (let i = 0; i < 4 && (await zoomIn.isEnabled()); i++) await zoomIn.click();
       await page.waitForTimeout(400);
       expect(await laidOutPorts()).toBeGreaterThanOrEqual(4);
     };
@@ -271,10 +282,11 @@ describe.skipIf(!existsSync(CHROMIUM) || !existsSync(CENSUS) || !existsSync(ALI_
     await shot(page, '13-train-binding-1024');
     // A drop-down is cut off when its chosen option's text is wider than the room the select leaves it.
     const selects = await page.locator('.train-setup select').evaluateAll((els) => {
-      const ruler = document.createElement('canvas').getContext('2d');
-      return (els as HTMLSelectElement[])
+      const dom = globalThis as unknown as PageGlobals;
+      const ruler = dom.document.createElement('canvas').getContext('2d');
+      return (els as unknown as PageSelect[])
         .filter((s) => {
-          const style = getComputedStyle(s);
+          const style = dom.getComputedStyle(s);
           if (!ruler || s.getBoundingClientRect().width === 0) return false;
           ruler.font = `${style.fontSize} ${style.fontFamily}`;
           const text = s.options[s.selectedIndex]?.text ?? '';
