@@ -77,6 +77,8 @@ export interface ScanResult {
   readonly bytes: number;
   /** Newlines passed (a part that ends after a newline spans this many lines). */
   readonly lineCount: number;
+  /** Set to 2 where two threads read the file (scan/parallel.ts). */
+  readonly threads?: number;
   readonly stop?: ScanStop;
 }
 

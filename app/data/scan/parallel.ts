@@ -15,8 +15,6 @@
  */
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { RowLines, scanColumns, type ScanColumnSpec, type ScanLayout, type ScanResult, type ScanStop, type ScannedColumn } from './csv-scan';
 import type { ScanJob } from './scan-worker';
@@ -42,11 +40,12 @@ export async function scanFileInTwo(
   size: number,
   layout: ScanLayout,
   columns: readonly ScanColumnSpec[],
-  options: { signal?: AbortSignal; onProgress?: (bytes: number, rows: number) => void } = {},
+  options: { signal?: AbortSignal; onProgress?: (bytes: number, rows: number) => void; /** Tests: a worker that fails to load. */ workerScript?: URL } = {},
 ): Promise<ScanResult | undefined> {
   const middle = await recordStartAfter(file, Math.floor(size / 2), layout.newline.charCodeAt(0));
   if (middle === undefined || middle >= size) return undefined;
-  const worker = startWorker({ file, start: middle, layout: { ...layout, hasHeader: false, atFileStart: false }, columns });
+  const job: ScanJob = { file, start: middle, layout: { ...layout, hasHeader: false, atFileStart: false }, columns };
+  const worker = startWorker(job, options.workerScript);
   if (worker === undefined) return undefined;
   const second = new Promise<WorkerResult | undefined>((resolve) => {
     worker.once('message', (message: WorkerResult) => resolve(message));
@@ -58,7 +57,11 @@ export async function scanFileInTwo(
   try {
     const first = await scanColumns(createReadStream(file, { start: 0, end: middle - 1, highWaterMark: 1 << 20 }), layout, columns, options);
     if (first.stop) return first;
-    const rest = await second;
+    // A worker that could not start (a bundle without the worker's files) costs nothing but its try:
+    // this thread reads the second half too.
+    const answered = await second;
+    const fromWorker = answered !== undefined;
+    const rest = answered ?? (options.signal?.aborted ? undefined : await scanHere(job));
     if (options.signal?.aborted) return { ...first, stop: { reason: 'cancelled', line: first.lineCount + 1 } };
     if (rest === undefined) return undefined;
     if (rest.stop) {
@@ -66,11 +69,18 @@ export async function scanFileInTwo(
       const stop = { ...rest.stop, line: rest.stop.line + first.lineCount, ...('row' in rest.stop ? { row: rest.stop.row + first.rows } : {}) } as ScanStop;
       return { ...first, stop };
     }
-    return join(first, rest);
+    return { ...join(first, rest), threads: fromWorker ? 2 : 1 };
   } finally {
     options.signal?.removeEventListener('abort', cancel);
     await worker.terminate();
   }
+}
+
+/** The worker's job, done on this thread, in the shape a worker answers. */
+async function scanHere(job: ScanJob): Promise<WorkerResult> {
+  const result = await scanColumns(createReadStream(job.file, { start: job.start, highWaterMark: 1 << 20 }), job.layout, job.columns);
+  const columns = result.columns.map((column): WorkerColumn => (column.kind === 'ids' ? { kind: 'ids', name: column.name, ids: column.ids, parts: column.dictionary.parts() } : column.kind === 'numbers' ? column : { ...column, values: [...column.values] }));
+  return { rows: result.rows, bytes: result.bytes, lineCount: result.lineCount, lines: result.lines.steps(), ...(result.stop ? { stop: result.stop } : {}), columns };
 }
 
 function join(first: ScanResult, rest: WorkerResult): ScanResult {
@@ -114,12 +124,10 @@ async function recordStartAfter(file: string, from: number, newline: number): Pr
   }
 }
 
-function startWorker(job: ScanJob): Worker | undefined {
+function startWorker(job: ScanJob, script = new URL('./scan-worker-boot.mjs', import.meta.url)): Worker | undefined {
   try {
-    const source = new URL('./scan-worker.ts', import.meta.url);
     // The TypeScript source runs under tsx, as the rest of the core does outside the desktop bundle.
-    const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-    return new Worker(source, { workerData: job, execArgv: ['--import', tsx] });
+    return new Worker(script, { workerData: job });
   } catch {
     return undefined;
   }

@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { TextDecoder } from 'node:util';
 import { gunzipSync } from 'node:zlib';
@@ -10,7 +10,9 @@ import { FALLBACK, prepareColumnar } from '../../../app/data/columnar';
 import { isDataError } from '../../../app/data/errors';
 import { encodeFile, fitEncoders, prepareData, type PreparedData } from '../../../app/data/prepare';
 import { ByteDictionary } from '../../../app/data/scan/byte-dictionary';
+import { scanColumns } from '../../../app/data/scan/csv-scan';
 import { parseDecimalBytes } from '../../../app/data/scan/fast-number';
+import { scanFileInTwo } from '../../../app/data/scan/parallel';
 import { loadGraph } from '../../../app/graph/load';
 import type { EncodedSplit } from '../../../app/train/encoded';
 import { FIXTURES, SHARED_DATA, tempDir } from './helpers';
@@ -219,6 +221,27 @@ describe('two threads on one file', () => {
     const two = await prepareColumnar(compiled, binding, { train: file }, split, fitEncoders, twoThreads);
     expect(one).not.toBe(FALLBACK);
     expectSame(two, one);
+  });
+
+  it('really run the second half in a worker thread (which must load the TypeScript scanner itself)', async () => {
+    const file = tmp.write('worker.csv', `${lines.join('\n')}\n`);
+    const layout = { separator: ',', newline: '\n' as const, encoding: 'utf8' as const, width: 42, hasHeader: false, missing: ['?', ''], maxRecordBytes: 1 << 20 };
+    const columns = [{ name: 'age', field: 0, kind: 'numbers' as const }, { name: 'education', field: 4, kind: 'ids' as const }];
+    const two = await scanFileInTwo(file, statSync(file).size, layout, columns);
+    const one = await scanColumns((async function* () {
+      yield readFileSync(file);
+    })(), layout, columns);
+    expect(two?.threads).toBe(2);
+    expect(two?.rows).toBe(one.rows);
+    const [twoAge, twoEducation] = two?.columns ?? [];
+    const [oneAge, oneEducation] = one.columns;
+    expect(twoAge?.kind === 'numbers' && oneAge?.kind === 'numbers' && Buffer.from(twoAge.values.buffer).equals(Buffer.from(oneAge.values.buffer))).toBe(true);
+    expect(twoEducation?.kind === 'ids' && oneEducation?.kind === 'ids' && Buffer.from(twoEducation.ids.buffer).equals(Buffer.from(oneEducation.ids.buffer))).toBe(true);
+    // A worker that cannot load (a bundle without its files): this thread reads the second half too.
+    const alone = await scanFileInTwo(file, statSync(file).size, layout, columns, { workerScript: new URL('./no-such-worker.mjs', import.meta.url) });
+    expect(alone?.threads).toBe(1);
+    const [aloneAge] = alone?.columns ?? [];
+    expect(aloneAge?.kind === 'numbers' && oneAge?.kind === 'numbers' && Buffer.from(aloneAge.values.buffer).equals(Buffer.from(oneAge.values.buffer))).toBe(true);
   });
 
   it('hand over to one thread when the middle falls inside a quoted field, and agree', async () => {
