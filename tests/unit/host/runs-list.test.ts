@@ -31,7 +31,8 @@ const list = async (): Promise<RunListEntry[]> => ok(await call(host, 'runs:list
 
 describe('a run while it trains, and after', () => {
   it('is listed as running with its data file, backend and epochs so far, then as finished', async () => {
-    const { runId } = ok(await call(host, 'train:start', { graph: template('omoe'), data: 'census.csv', binding: censusBinding(), options: { epochs: 200, batchSize: 64 } }));
+    // Far more epochs than the test lasts, so the run is still training when it is listed and stopped.
+    const { runId } = ok(await call(host, 'train:start', { graph: template('omoe'), data: 'census.csv', binding: censusBinding(), options: { epochs: 5000, batchSize: 64 } }));
     await runs.waitFor(runId, (events) => events.filter((e) => e.type === 'epoch').length >= 2);
     const running = (await list()).find((r) => r.runId === runId);
     expect(running).toMatchObject({ status: 'running', graph: 'OMoE', data: 'census.csv', backend: expect.any(String) });
