@@ -145,7 +145,10 @@ describe('hidden trainer windows (desktop app)', () => {
     const types = events.map((e) => e.type);
     expect(types.at(-1)).toBe('finished');
     expect(types).toContain('started');
-    expect(types).toContain('progress');
+    // Progress bars are best effort (the window drops one while an earlier report is on its way, as
+    // happened on a loaded CI machine); what arrives comes in order: stages, started, then progress
+    // and epochs, then finished.
+    expect(types.join(' ')).toMatch(/^(stage )*started ((progress|epoch) )*finished$/);
     expect(events.filter((e) => e.type === 'epoch').map((e) => (e as { epoch: number }).epoch)).toEqual([1, 2]);
     const started = events.find((e) => e.type === 'started');
     const finished = events.at(-1);
