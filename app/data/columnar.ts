@@ -89,13 +89,15 @@ export async function scanTable(table: Table & { readonly newline?: '\n' | '\r';
   const before = await stat(table.file);
   const encoding = table.encoding ?? 'utf8';
   const newline = table.newline ?? (await sniffNewline(table.file, table.compressed, encoding));
-  const raw = createReadStream(table.file, { highWaterMark: 1 << 20 });
-  let chunks: AsyncIterable<Uint8Array> = raw;
-  if (table.compressed) {
+  // Opened only where this thread reads the whole file (two threads open their own halves).
+  let raw: ReturnType<typeof createReadStream> | undefined;
+  const wholeFile = (): AsyncIterable<Uint8Array> => {
+    const stream = (raw = createReadStream(table.file, { highWaterMark: 1 << 20 }));
+    if (!table.compressed) return stream;
     const gunzip = createGunzip({ chunkSize: 1 << 18 });
-    raw.on('error', (error) => gunzip.destroy(error));
-    chunks = raw.pipe(gunzip);
-  }
+    stream.on('error', (error) => gunzip.destroy(error));
+    return stream.pipe(gunzip);
+  };
   const layout = {
     separator: table.separator,
     newline,
@@ -118,15 +120,15 @@ export async function scanTable(table: Table & { readonly newline?: '\n' | '\r';
       : undefined;
     scan =
       inTwo ??
-      (await scanColumns(chunks, layout, columns, {
+      (await scanColumns(wholeFile(), layout, columns, {
         ...(options.signal ? { signal: options.signal } : {}),
-        ...(report ? { onProgress: (bytes: number, rows: number) => report(table.compressed ? raw.bytesRead : bytes, total, rows) } : {}),
+        ...(report ? { onProgress: (bytes: number, rows: number) => report(table.compressed ? (raw?.bytesRead ?? 0) : bytes, total, rows) } : {}),
       }));
   } catch {
     // A damaged gzip stream or a read error: the row-by-row reader reports it with its place.
     return FALLBACK;
   } finally {
-    raw.destroy();
+    raw?.destroy();
   }
   if (scan.stop?.reason === 'cancelled') return dataError('E_CANCELLED', 'reading the data was cancelled', { file: table.file });
   if (scan.stop) return FALLBACK;
@@ -137,14 +139,16 @@ export async function scanTable(table: Table & { readonly newline?: '\n' | '\r';
   return { scan, byName: new Map(scan.columns.map((c) => [c.name, c])), decoder: new TextDecoder(encoding === 'latin1' ? 'latin1' : 'utf-8') };
 }
 
+/** Notes that `column` is needed as `kind`: ids serve every use (numbers are parsed once per distinct value), so two different needs make it ids. */
+function addNeed(needs: Map<string, ScanKind>, column: string, kind: ScanKind): void {
+  const had = needs.get(column);
+  needs.set(column, had === undefined || had === kind ? kind : 'ids');
+}
+
 /** Which kind of scanned column each data column needs, for training from `plans` and `rules`. */
 export function scanNeeds(plans: readonly InputPlan[], binding: DatasetBinding, rules: ReadonlyMap<string, LabelRule>): Map<string, ScanKind> | Fallback {
   const needs = new Map<string, ScanKind>();
-  // Ids serve every use (numbers are parsed once per distinct value); numbers alone are kept as numbers.
-  const want = (column: string, kind: ScanKind) => {
-    const had = needs.get(column);
-    needs.set(column, had === undefined || had === kind ? kind : 'ids');
-  };
+  const want = (column: string, kind: ScanKind) => addNeed(needs, column, kind);
   for (const plan of plans) {
     if (plan.kind === 'sequence') return FALLBACK;
     if (plan.kind === 'numeric') for (const column of plan.columns) want(dataColumnOf(binding, column), 'numbers');
@@ -374,10 +378,7 @@ export function trainingNeeds(compiled: Pick<CompiledGraph, 'inputs' | 'outputs'
 export function encodingNeeds(fitted: { inputs: Record<string, { columns: string[]; encoders: unknown[] }>; labels: Record<string, LabelRule>; group?: string; sequences?: string[][] }, withLabels: boolean): Map<string, ScanKind> | Fallback {
   if ((fitted.sequences ?? []).length > 0) return FALLBACK;
   const needs = new Map<string, ScanKind>();
-  const want = (column: string, kind: ScanKind) => {
-    const had = needs.get(column);
-    needs.set(column, had === undefined || had === kind ? kind : 'ids');
-  };
+  const want = (column: string, kind: ScanKind) => addNeed(needs, column, kind);
   for (const entry of Object.values(fitted.inputs)) {
     entry.columns.forEach((column, c) => {
       const type = (entry.encoders[c] as { type?: unknown } | undefined)?.type;
