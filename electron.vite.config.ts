@@ -17,7 +17,12 @@ export default defineConfig({
   main: {
     build: {
       rollupOptions: {
-        input: { index: resolve(root, 'main/index.ts'), 'train-worker': resolve(root, 'app/host/train-worker.ts') },
+        input: {
+          index: resolve(root, 'main/index.ts'),
+          'train-worker': resolve(root, 'app/host/train-worker.ts'),
+          // The data reader's second thread (app/data/scan/parallel.ts finds it here).
+          'scan-worker': resolve(root, 'app/data/scan/scan-worker.ts'),
+        },
       },
     },
   },

@@ -10,10 +10,10 @@
  *   - the second half's ids are remapped in order of first sight after the first half's, which is
  *     the order one thread would have given them;
  *   - its lines are shifted by the first half's line count.
- * Where no worker can start (e.g. a bundle that does not ship the worker), it returns undefined
+ * Where no worker can start (e.g. a package that lost the worker's file), it returns undefined
  * and the caller scans in one thread.
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { RowLines, scanColumns, type ScanColumnSpec, type ScanLayout, type ScanResult, type ScanStop, type ScannedColumn } from './csv-scan';
@@ -124,12 +124,23 @@ async function recordStartAfter(file: string, from: number, newline: number): Pr
   }
 }
 
-function startWorker(job: ScanJob, script = new URL('./scan-worker-boot.mjs', import.meta.url)): Worker | undefined {
+function startWorker(job: ScanJob, script = scanWorkerScript()): Worker | undefined {
   try {
-    // The TypeScript source runs under tsx, as the rest of the core does outside the desktop bundle.
     return new Worker(script, { workerData: job });
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Where the worker's code is. From the sources (CLI, web mode, tests) it is the TypeScript file,
+ * started through its tsx boot file. In the desktop bundle this module is inlined into a chunk under
+ * out/main/chunks/, and electron.vite.config.ts builds the worker as out/main/scan-worker.js: one
+ * folder up, or beside the chunk where the bundler put this code in an entry file.
+ */
+export function scanWorkerScript(here: string = import.meta.url): URL {
+  const source = new URL('./scan-worker-boot.mjs', here);
+  if (existsSync(source)) return source;
+  return [new URL('../scan-worker.js', here), new URL('./scan-worker.js', here)].find((bundled) => existsSync(bundled)) ?? source;
 }
 

@@ -1,8 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scanWorkerScript } from '../../../app/data/scan/parallel';
 import { createHostHandlers, type Host } from '../../../app/host/handlers';
 import { browserOpener, displayAvailable } from '../../../scripts/web-mode.mjs';
 import { call, censusBinding, makeWorkspace, ok, recordRuns, REPO, template, writeCensus } from './helpers';
@@ -39,12 +42,29 @@ describe('the electron-vite build', () => {
   });
 
   it('emits main, the worker, and a one-file CommonJS preload that requires only electron', async () => {
-    for (const file of ['main/index.js', 'main/train-worker.js', 'preload/index.cjs']) expect(existsSync(join(BUILD, file))).toBe(true);
+    for (const file of ['main/index.js', 'main/train-worker.js', 'main/scan-worker.js', 'preload/index.cjs']) expect(existsSync(join(BUILD, file))).toBe(true);
     const preload = await readFile(join(BUILD, 'preload/index.cjs'), 'utf8');
     const required = [...preload.matchAll(/require\(["']([^"']+)["']\)/g)].map((m) => m[1]);
     expect(new Set(required)).toEqual(new Set(['electron']));
     expect(preload).toContain('exposeInMainWorld');
     expect(preload).not.toContain('@tensorflow');
+  });
+
+  it("the bundle ships the CSV reader's second thread, where the bundled reader looks for it, and it scans", async () => {
+    const chunk = pathToFileURL(join(BUILD, 'main', 'chunks', 'any-chunk.js')).href;
+    const script = scanWorkerScript(chunk);
+    expect(fileURLToPath(script)).toBe(join(BUILD, 'main', 'scan-worker.js'));
+    const file = join(ws.dir, 'two-rows.csv');
+    await writeFile(file, '39,State-gov\n50,Self-emp\n');
+    const layout = { separator: ',', newline: '\n' as const, encoding: 'utf8' as const, width: 2, hasHeader: false, missing: ['?'], maxRecordBytes: 1 << 20, atFileStart: false };
+    const job = { file, start: 0, layout, columns: [{ name: 'age', field: 0, kind: 'numbers' as const }] };
+    const answer = await new Promise<{ rows: number; columns: { values: Float64Array }[] }>((resolve, reject) => {
+      const worker = new Worker(script, { workerData: job });
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    expect(answer.rows).toBe(2);
+    expect([...(answer.columns[0]?.values ?? [])]).toEqual([39, 50]);
   });
 
   it('the bundled training worker trains and reports like the source one', async () => {
