@@ -3,6 +3,7 @@ import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { safeName } from '../compile/names';
 import type { DatasetBinding } from '../data/binding';
+import type { CacheReport } from '../data/cache';
 import type { FittedEncoders } from '../data/prepare';
 import type { Graph } from '../graph/schema';
 import { serializeGraph } from '../graph/serialize';
@@ -37,7 +38,12 @@ export interface RunSummary {
   validRows: number;
   parameters: number;
   options: TrainOptions;
-  data: { train: string; valid?: string; validationShare: number };
+  /**
+   * The files as absolute paths; how the data was made ready: `cache` hit (encoded arrays read from
+   * .towerflow-cache), miss (read from the file) or off, and `readySeconds` from the start of reading
+   * to the first step's data (absent in older runs).
+   */
+  data: { train: string; valid?: string; validationShare: number; cache?: CacheReport['state']; readySeconds?: number };
   startedAt: string;
   finishedAt: string;
 }

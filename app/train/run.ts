@@ -61,8 +61,14 @@ export async function runTraining(request: RunRequest, hooks: { onEvent?: (e: Ru
   try {
     emit({ type: 'stage', message: `reading ${request.data}` });
     let dataNote: string | undefined;
-    const onCache = (report: CacheReport) => emit({ type: 'stage', message: (dataNote = describeCache(report)) });
+    let cacheState: CacheReport['state'] | undefined;
+    const onCache = (report: CacheReport) => {
+      cacheState = report.state;
+      emit({ type: 'stage', message: (dataNote = describeCache(report)) });
+    };
+    const readingFrom = performance.now();
     const prepared = await prepareRunData(compiled, request, { ...(hooks.signal ? { signal: hooks.signal } : {}), onCache, onProgress: readingReporter(request.data, emit) });
+    const reading = { ...(cacheState ? { cache: cacheState } : {}), readySeconds: (performance.now() - readingFrom) / 1000 };
     // Cancelled while reading: nothing was trained, so no run folder is made.
     if ((isDataError(prepared) && prepared.code === 'E_CANCELLED') || hooks.signal?.aborted) return { ok: false, cancelled: true, message: 'cancelled while reading the data; no run was made' };
     if (isDataError(prepared)) return { ok: false, message: formatDataError(prepared) };
@@ -75,7 +81,7 @@ export async function runTraining(request: RunRequest, hooks: { onEvent?: (e: Ru
       return { ok: false, message: `cannot make the run folder in ${request.runsDir}: ${(error as Error).message}` };
     }
     try {
-      return await trainInFolder(folder, request, compiled, prepared, { backend: backend.name, backendNote, startedAt, emit, ...(hooks.signal ? { signal: hooks.signal } : {}), ...(dataNote ? { dataNote } : {}) });
+      return await trainInFolder(folder, request, compiled, prepared, { backend: backend.name, backendNote, startedAt, emit, ...(hooks.signal ? { signal: hooks.signal } : {}), ...(dataNote ? { dataNote } : {}), reading });
     } catch (error) {
       if (!(error instanceof RunWriteError) && !isFsError(error)) throw error;
       // As web mode does: the log says why the run failed, so the runs list never shows it finished.
@@ -94,7 +100,15 @@ async function trainInFolder(
   request: RunRequest,
   compiled: CompiledGraph,
   prepared: PreparedData,
-  context: { backend: string; backendNote: string; startedAt: Date; emit: (e: RunEvent) => void; signal?: AbortSignal; dataNote?: string },
+  context: {
+    backend: string;
+    backendNote: string;
+    startedAt: Date;
+    emit: (e: RunEvent) => void;
+    signal?: AbortSignal;
+    dataNote?: string;
+    reading: Parameters<typeof dataFacts>[1];
+  },
 ): Promise<RunOutcome> {
   const { backend, backendNote, startedAt, emit, signal } = context;
   await folder.log(backendNote);
@@ -123,7 +137,7 @@ async function trainInFolder(
     validRows,
     parameters,
     options: request.options,
-    data: dataFacts(request),
+    data: dataFacts(request, context.reading),
     startedAt: startedAt.toISOString(),
   });
   return result.stopReason === 'diverged' ? { ok: false, message: result.message, dir: folder.dir } : { ok: true, summary };
@@ -192,10 +206,15 @@ export async function prepareRunData(
 }
 
 /** summary.json's `data`: the files as absolute paths. */
-export const dataFacts = (request: Pick<RunRequest, 'data' | 'valid' | 'validationShare'>): RunSummary['data'] => ({
+export const dataFacts = (
+  request: Pick<RunRequest, 'data' | 'valid' | 'validationShare'>,
+  reading?: { cache?: CacheReport['state']; readySeconds?: number },
+): RunSummary['data'] => ({
   train: resolve(request.data),
   ...(request.valid ? { valid: resolve(request.valid) } : {}),
   validationShare: request.validationShare,
+  ...(reading?.cache ? { cache: reading.cache } : {}),
+  ...(reading?.readySeconds !== undefined ? { readySeconds: Math.round(reading.readySeconds * 1000) / 1000 } : {}),
 });
 
 /** A finished run, reloaded: for prediction, export and the runs list. */

@@ -44,6 +44,11 @@ describe('train through the cache', () => {
     const line = second.out.find((l) => l.startsWith('data: '));
     expect(line).toMatch(/^data: from cache \(.*\.towerflow-cache.*, 300 rows, /);
     expect(readFileSync(path.join(savedDir(second.out), 'log.txt'), 'utf8')).toContain(line);
+    // summary.json says which way each run's data was made ready, and how long that took.
+    const dataOf = (out: string[]) => (JSON.parse(readFileSync(path.join(savedDir(out), 'summary.json'), 'utf8')) as { data: { cache?: string; readySeconds?: number } }).data;
+    expect(dataOf(first.out).cache).toBe('miss');
+    expect(dataOf(second.out).cache).toBe('hit');
+    for (const data of [dataOf(first.out), dataOf(second.out)]) expect(data.readySeconds).toBeGreaterThan(0);
     // Both runs saw the same rows.
     expect(second.out.find((l) => l.startsWith('run '))?.replace(/^run [^:]+/, '')).toBe(first.out.find((l) => l.startsWith('run '))?.replace(/^run [^:]+/, ''));
   }, 60_000);
@@ -52,6 +57,7 @@ describe('train through the cache', () => {
     const { code, out } = await train('--no-cache');
     expect(code).toBe(EXIT.ok);
     expect(out).toContainEqual('data: read from the file (cache off: disabled for this run)');
+    expect((JSON.parse(readFileSync(path.join(savedDir(out), 'summary.json'), 'utf8')) as { data: { cache?: string } }).data.cache).toBe('off');
   }, 60_000);
 
   it('TOWERFLOW_CACHE=off reads the file and leaves the cache alone', async () => {
