@@ -6,13 +6,18 @@
  * Then the PyTorch peer: the same MMoE in plain PyTorch on the same encoded census split, rounds
  * interleaved with Towerflow's, at batch 512 and 4096 (bench/peer-bench.ts).
  *
+ * Then every template against the PyTorch model Towerflow's own export generates for it
+ * (bench/template-peers.ts): the same encoded arrays, batch 512, rounds interleaved; with kernels
+ * per step and peak RSS of both processes.
+ *
  * Then the data bench (bench/data-bench.ts): Towerflow's ready-to-train on a 500k-row census file
  * against pandas' read_csv plus the same encoding, rounds interleaved, plain and gzip, with the
  * baselines under it (bytes, lines, byte scan, csv-parse, table rows); its JSON also goes to
  * bench/results/data-latest.json.
  *
  * Options: --backends=cpu,wasm (default: all, unavailable ones reported as skipped), --skip-csv,
- * --no-peer (skip the PyTorch peer), --peer-only (only the peer),
+ * --no-peer (skip the PyTorch peer), --peer-only (only the peer), --no-templates (skip the
+ * template peers), --templates-only (only them), --template-batch=N,
  * --data-only (only the data bench), --no-data (skip it), --data-rows=N, --data-rounds=N,
  * --no-pandas, --no-pyarrow (skip the pandas engine="pyarrow" figure), --no-baselines,
  * --data-profile (profile one more Towerflow run with --cpu-prof: the top self-time functions),
@@ -28,6 +33,7 @@ import { DEFAULT_CONFIG, runBench, type BenchConfig } from './bench';
 import { DEFAULT_DATA_CONFIG, QUICK_DATA_CONFIG, formatDataReport, runDataBench, type DataBenchConfig } from './data-bench';
 import { DEFAULT_PEER_CONFIG, formatPeerReport, runPeerBench, type PeerBenchConfig } from './peer-bench';
 import { formatReport } from './report';
+import { DEFAULT_TEMPLATE_PEER_CONFIG, formatTemplatePeerReport, runTemplatePeerBench, type TemplatePeerConfig } from './template-peers';
 
 // Silences tfjs's "install tfjs-node for speed" banners; they are noise in a report.
 tf.env().set('PROD', true);
@@ -41,6 +47,7 @@ const QUICK_PLAN = { rows: 1024, epochs: 1, repetitions: 1, warmupRows: 256 };
 interface Args {
   config: BenchConfig;
   peer: PeerBenchConfig | undefined;
+  templates: TemplatePeerConfig | undefined;
   data: DataBenchConfig | undefined;
   main: boolean;
   out: string | undefined;
@@ -52,6 +59,7 @@ function parseArgs(argv: readonly string[]): Args {
   let out: string | undefined = LATEST;
   let quick = false;
   let peer: PeerBenchConfig | undefined = { ...DEFAULT_PEER_CONFIG };
+  let templates: TemplatePeerConfig | undefined = { ...DEFAULT_TEMPLATE_PEER_CONFIG };
   let main = true;
   let data: DataBenchConfig | undefined = { ...DEFAULT_DATA_CONFIG };
   const dataChanges: Partial<DataBenchConfig> = {};
@@ -62,10 +70,17 @@ function parseArgs(argv: readonly string[]): Args {
     else if (flag === '--peer-only') {
       main = false;
       data = undefined;
+      templates = undefined;
     } else if (flag === '--data-only') {
       main = false;
       peer = undefined;
-    }
+      templates = undefined;
+    } else if (flag === '--templates-only') {
+      main = false;
+      peer = undefined;
+      data = undefined;
+    } else if (flag === '--no-templates') templates = undefined;
+    else if (flag === '--template-batch' && value) templates = templates && { ...templates, batch: positive(arg, value) };
     else if (flag === '--no-data') data = undefined;
     else if (flag === '--data-rows' && value) dataChanges.rows = positive(arg, value);
     else if (flag === '--data-rounds' && value) dataChanges.rounds = positive(arg, value);
@@ -83,11 +98,12 @@ function parseArgs(argv: readonly string[]): Args {
     config = { ...config, dataRows: 2048, plans, csvRows: Math.min(config.csvRows, 20_000) };
     if (out === LATEST && !argv.some((a) => a.startsWith('--out='))) out = undefined;
     if (peer) peer = { ...peer, rounds: 1, batches: [512] };
+    if (templates) templates = { ...templates, rows: 2048, rounds: 1, kernels: false };
     if (data) data = { ...QUICK_DATA_CONFIG };
   }
   if (data) data = { ...data, ...dataChanges };
   const dataOut = quick ? undefined : DATA_LATEST;
-  return { config, peer, data, main, out, dataOut };
+  return { config, peer, templates, data, main, out, dataOut };
 }
 
 function positive(arg: string, value: string): number {
@@ -103,19 +119,21 @@ function backendName(text: string): NodeBackendName {
 }
 
 async function main(): Promise<void> {
-  const { config, peer, data, main, out, dataOut } = parseArgs(process.argv.slice(2));
+  const { config, peer, templates, data, main, out, dataOut } = parseArgs(process.argv.slice(2));
   const log = (line: string) => console.error(line);
   const results = main ? await runBench(config, log) : undefined;
   const peerResult = peer ? await runPeerBench(peer, log) : undefined;
+  const templateResult = templates ? await runTemplatePeerBench(templates, log) : undefined;
   const dataResult = data ? await runDataBench(data, log) : undefined;
   if (results) console.log(`\n${formatReport(results)}`);
   if (peerResult) console.log(`\n${formatPeerReport(peerResult)}`);
+  if (templateResult) console.log(`\n${formatTemplatePeerReport(templateResult)}`);
   if (dataResult) console.log(`\n${formatDataReport(dataResult)}`);
   // --data-only writes only the data JSON, so latest.json keeps the last training figures.
-  const dataOnly = !results && !peerResult;
+  const dataOnly = !results && !peerResult && !templateResult;
   if (out && !dataOnly) {
     await mkdir(dirname(out), { recursive: true });
-    await writeFile(out, `${JSON.stringify({ ...results, ...(peerResult ? { pytorchPeer: peerResult } : {}), ...(dataResult ? { data: dataResult } : {}) }, null, 2)}\n`);
+    await writeFile(out, `${JSON.stringify({ ...results, ...(peerResult ? { pytorchPeer: peerResult } : {}), ...(templateResult ? { templatePeers: templateResult } : {}), ...(dataResult ? { data: dataResult } : {}) }, null, 2)}\n`);
     console.log(`\nwrote ${out}`);
   }
   const dataFile = dataOnly && out !== LATEST ? out : dataOut;
