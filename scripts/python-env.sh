@@ -2,8 +2,9 @@
 # Creates (or reuses) the project-local Python environment the PyTorch export is tested in, and
 # prints the path of its python on the last line of stdout.
 #
-#   scripts/python-env.sh              .venv-torch/: torch, numpy, ruff, pandas, pyarrow (latest from PyPI;
-#                                      pandas and pyarrow: the data bench's peer and Parquet fixtures)
+#   scripts/python-env.sh              .venv-torch/: torch, numpy, ruff, pytest, pandas, pyarrow (latest from
+#                                      PyPI; pandas and pyarrow: the data bench's peer and Parquet fixtures;
+#                                      pytest: tests/python, the export's pure functions)
 #   scripts/python-env.sh --torchrec   .venv-torchrec/: the versions that load together on CPU
 #                                      (torch 2.14.1 + fbgemm-gpu-cpu 1.9.0 + torchrec 1.9.2; see
 #                                      README "Scale out": torch 2.15 and fbgemm-gpu-cpu 1.9.0 do not)
@@ -29,8 +30,8 @@ if ! "$python" -c 'import sys, venv; sys.exit(0 if sys.version_info >= (3, 9) el
 fi
 
 if [ "$flavour" = torch ]; then
-  check='import torch, numpy; import ruff; import pandas, pyarrow'
-  packages=(torch numpy ruff pandas pyarrow)
+  check='import torch, numpy; import ruff, pytest; import pandas, pyarrow'
+  packages=(torch numpy ruff pytest pandas pyarrow)
 else
   check='import torch, fbgemm_gpu, torchrec, numpy; import ruff'
   packages=()

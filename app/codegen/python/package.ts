@@ -6,9 +6,8 @@ import { validateGraph, type Validation } from '../../validate/validate';
 import { emitTorchModel, type TorchInput, type TorchModel } from './model';
 import { TORCH_HELPERS } from './runtime';
 import { pyComment, pyLiteral, pyNum, pyStr } from './source';
-import { DATA_PY, PREDICT_PY, TRAIN_PY, REQUIREMENTS_TXT, packageReadme } from './files';
-import { TO_TOWERFLOW_PY } from './to-towerflow';
-import { TORCHREC_TABLES_PY } from './torchrec';
+import { packageReadme } from './files';
+import { PYTHON_SOURCES } from './sources.generated';
 import { tfjsModelJson } from './tfjs-model';
 import { serializeGraph } from '../../graph/serialize';
 
@@ -38,14 +37,14 @@ export async function generateTorchPackage(graph: Graph, options: TorchPackageOp
     ok: true,
     files: {
       'model.py': modelPy(graph, options, model, validation),
-      'data.py': DATA_PY,
-      'predict.py': PREDICT_PY,
-      'train.py': TRAIN_PY,
-      'to_towerflow.py': TO_TOWERFLOW_PY,
-      'torchrec_tables.py': TORCHREC_TABLES_PY,
+      'data.py': PYTHON_SOURCES['data.py'],
+      'predict.py': PYTHON_SOURCES['predict.py'],
+      'train.py': PYTHON_SOURCES['train.py'],
+      'to_towerflow.py': PYTHON_SOURCES['to_towerflow.py'],
+      'torchrec_tables.py': PYTHON_SOURCES['torchrec_tables.py'],
       'graph.json': serializeGraph(graph),
       'tfjs_model.json': `${JSON.stringify(tfjs.model)}\n`,
-      'requirements.txt': REQUIREMENTS_TXT,
+      'requirements.txt': PYTHON_SOURCES['requirements.txt'],
       'README.md': packageReadme(graph.name, model.outputs.map((o) => o.name), options.towerflowVersion),
     },
   };

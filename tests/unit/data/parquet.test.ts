@@ -4,7 +4,7 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../../app/cli/main';
-import { DATA_PY } from '../../../app/codegen/python/files';
+import { PYTHON_SOURCES } from '../../../app/codegen/python/sources.generated';
 import { parseBinding } from '../../../app/data/binding';
 import { FALLBACK, scanTable } from '../../../app/data/columnar';
 import { formatDataError, isDataError, type DataError } from '../../../app/data/errors';
@@ -199,7 +199,7 @@ describe.skipIf(!env.python)('Parquet files written by pyarrow', () => {
   it('the PyTorch export\'s data.py (pyarrow) reads every cell as Towerflow does, and refuses the same columns by name', async () => {
     const dir = path.join(tmp, 'datapy');
     mkdirSync(dir, { recursive: true });
-    writeFileSync(path.join(dir, 'data.py'), DATA_PY);
+    writeFileSync(path.join(dir, 'data.py'), PYTHON_SOURCES['data.py']);
     const script = [
       'import json, sys',
       'from data import DataError, open_table',

@@ -1,10 +1,4 @@
-/**
- * to_towerflow.py, the way back: a train.py checkpoint written as a Towerflow run folder. Fixed text
- * like data.py and train.py (see files.ts); what differs per graph it reads from model.py
- * (TFJS_WEIGHTS) and from the two files the export writes beside it: graph.json (the graph) and
- * tfjs_model.json (the compiled tfjs model's topology and weight manifest, app/codegen/python/tfjs-model.ts).
- */
-export const TO_TOWERFLOW_PY = String.raw`"""Writes a train.py checkpoint as a Towerflow run folder, which 'towerflow predict' and the app open.
+"""Writes a train.py checkpoint as a Towerflow run folder, which 'towerflow predict' and the app open.
 
     python to_towerflow.py --checkpoint out/ --out ../runs/mmoe-pytorch
     python to_towerflow.py --checkpoint out/ --epoch 2 --out ../runs/mmoe-pytorch-epoch-2
@@ -193,4 +187,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-`;

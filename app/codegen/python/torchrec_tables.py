@@ -1,9 +1,4 @@
-/**
- * torchrec_tables.py, train.py --torchrec's sharding: fixed text like train.py (files.ts). Imported
- * only when --torchrec is asked for under torchrun, so the package needs TorchRec nowhere else.
- * Checked with torch 2.14.1 + fbgemm-gpu-cpu 1.9.0 + torchrec 1.9.2 (scripts/python-env.sh --torchrec).
- */
-export const TORCHREC_TABLES_PY = String.raw`"""TorchRec for 'train.py --torchrec': the model's embedding tables sharded across the processes.
+"""TorchRec for 'train.py --torchrec': the model's embedding tables sharded across the processes.
 
 Each FusedEmbedding of model.py (a node's private tables, held as one weight) becomes a TorchRec
 EmbeddingBagCollection with one table per column; an id is a bag of one, summed, so each lookup
@@ -150,4 +145,3 @@ def full_state_dict(sharded: Sharded) -> dict[str, torch.Tensor] | None:
     for name, t in sharded.tables:
         full[f"{name}.weight"] = torch.cat([full.pop(f"{name}.collection.embedding_bags.{table}.weight") for table in t.tables])
     return full
-`;
