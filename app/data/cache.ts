@@ -228,7 +228,7 @@ export function samplePositions(size: number): number[] {
   return Array.from({ length: SAMPLE_BLOCKS }, (_, i) => Math.floor(((size - SAMPLE_BYTES) * i) / (SAMPLE_BLOCKS - 1)));
 }
 
-const sameIdentity = (a: FileIdentity | undefined, b: FileIdentity | undefined): boolean =>
+export const sameIdentity = (a: FileIdentity | undefined, b: FileIdentity | undefined): boolean =>
   a === b || (a !== undefined && b !== undefined && a.path === b.path && a.size === b.size && a.mtimeNs === b.mtimeNs && a.inode === b.inode && a.sample === b.sample);
 
 async function identities(files: CacheInputs['files']): Promise<CacheMeta['files']> {

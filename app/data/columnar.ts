@@ -394,7 +394,7 @@ export function encodingNeeds(fitted: { inputs: Record<string, { columns: string
 }
 
 /** The record delimiter, detected from the first 64 KiB as the row-by-row reader detects it. */
-async function sniffNewline(file: string, compressed: boolean, encoding: 'utf8' | 'latin1'): Promise<'\n' | '\r'> {
+export async function sniffNewline(file: string, compressed: boolean, encoding: 'utf8' | 'latin1'): Promise<'\n' | '\r'> {
   const limit = 64 * 1024;
   const raw = createReadStream(file, { start: 0, end: compressed ? undefined : limit - 1 });
   const source: AsyncIterable<Buffer> = compressed ? raw.pipe(createGunzip()) : raw;

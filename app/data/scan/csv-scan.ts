@@ -138,6 +138,12 @@ class GrowingInt32 {
   done(): Int32Array {
     return this.data.slice(0, this.length);
   }
+  /** The values so far, and empty again (the buffer is kept for the next block). */
+  take(): Int32Array {
+    const out = this.done();
+    this.length = 0;
+    return out;
+  }
 }
 
 class GrowingFloat64 {
@@ -153,6 +159,12 @@ class GrowingFloat64 {
   }
   done(): Float64Array {
     return this.data.slice(0, this.length);
+  }
+  /** The values so far, and empty again (the buffer is kept for the next block). */
+  take(): Float64Array {
+    const out = this.done();
+    this.length = 0;
+    return out;
   }
 }
 
@@ -184,8 +196,47 @@ export async function scanColumns(
   return scanner.result(stop);
 }
 
+/** Rows of a scan handed over before the end: `firstRow` is the 0-based data row of the block's first row. */
+export interface ScanBlock {
+  readonly firstRow: number;
+  readonly rows: number;
+  /** Ids columns share one dictionary per column over the whole scan: an id means the same value in every block. */
+  readonly columns: readonly ScannedColumn[];
+}
+
+/**
+ * scanColumns for files larger than memory: every time at least `blockRows` rows are buffered they
+ * are handed to `onBlock` (awaited, so a slow consumer slows the read) and forgotten; the result
+ * holds the rows count, lines, dictionaries and any stop, with no row data. Blocks are `blockRows`
+ * rows or a little more (a chunk's rows are kept together).
+ */
+export async function scanColumnBlocks(
+  chunks: AsyncIterable<Uint8Array>,
+  layout: ScanLayout,
+  columns: readonly ScanColumnSpec[],
+  blockRows: number,
+  onBlock: (block: ScanBlock) => Promise<void>,
+  options: { signal?: AbortSignal; onProgress?: (bytes: number, rows: number) => void } = {},
+): Promise<ScanResult> {
+  const scanner = new Scanner(layout, columns);
+  for await (const chunk of chunks) {
+    if (options.signal?.aborted) return scanner.result({ reason: 'cancelled', line: scanner.line });
+    const stop = scanner.feed(chunk, false);
+    if (stop) return scanner.result(stop);
+    if (scanner.rows - scanner.handedOver >= blockRows) await onBlock(scanner.takeBlock());
+    options.onProgress?.(scanner.bytes, scanner.rows);
+  }
+  const stop = scanner.feed(new Uint8Array(0), true);
+  if (stop) return scanner.result(stop);
+  if (scanner.rows > scanner.handedOver) await onBlock(scanner.takeBlock());
+  options.onProgress?.(scanner.bytes, scanner.rows);
+  return scanner.result(undefined);
+}
+
 class Scanner {
   rows = 0;
+  /** Rows already handed over as blocks (scanColumnBlocks). */
+  handedOver = 0;
   line = 1;
   bytes = 0;
   private readonly sep: number;
@@ -248,6 +299,18 @@ class Scanner {
       return { kind: 'text', name: sink.name, values: sink.out };
     });
     return { rows: this.rows, columns, lines: this.lines, bytes: this.bytes, lineCount: this.line - 1, ...(stop ? { stop } : {}) };
+  }
+
+  /** The rows since the last block, as a block; the sinks start empty again. */
+  takeBlock(): ScanBlock {
+    const columns = this.sinks.map((sink): ScannedColumn => {
+      if (sink.kind === 'ids') return { kind: 'ids', name: sink.name, ids: sink.out.take(), dictionary: sink.dictionary };
+      if (sink.kind === 'numbers') return { kind: 'numbers', name: sink.name, values: sink.out.take() };
+      return { kind: 'text', name: sink.name, values: sink.out.splice(0) };
+    });
+    const block = { firstRow: this.handedOver, rows: this.rows - this.handedOver, columns };
+    this.handedOver = this.rows;
+    return block;
   }
 
   /** Takes the next bytes; at the end (`final`) the last record needs no newline. */
