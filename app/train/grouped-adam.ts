@@ -26,7 +26,7 @@ export class GroupedAdam extends tf.Optimizer {
   private state?: { names: string[]; m: tf.Variable; v: tf.Variable };
 
   constructor(
-    private readonly learningRate: number,
+    private learningRate: number,
     private readonly beta1 = 0.9,
     private readonly beta2 = 0.999,
     epsilon?: number,
@@ -35,6 +35,11 @@ export class GroupedAdam extends tf.Optimizer {
     this.epsilon = epsilon ?? tf.backend().epsilon();
     this.accBeta1 = tf.tidy(() => tf.scalar(beta1).variable(false));
     this.accBeta2 = tf.tidy(() => tf.scalar(beta2).variable(false));
+  }
+
+  /** The rate of the next updates (a learning-rate schedule sets it before each step); the moments are kept. */
+  setLearningRate(learningRate: number): void {
+    this.learningRate = learningRate;
   }
 
   override applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
