@@ -4,9 +4,9 @@ The same rules as Towerflow's data pipeline (app/data in the Towerflow source), 
 in Towerflow and one trained here see identical inputs:
   - the separator is detected from the first lines (, tab ; |), gzip from the bytes, and a header
     row from its cells (or set by the binding's "header"); "?" and empty cells are missing;
-  - a .parquet file (read with pyarrow, 65,536 rows at a time) names its own columns; its cells
-    read as Towerflow reads them: numbers as JavaScript writes them (4.0 is "4"), booleans "1"/"0",
-    strings trimmed, null and NaN missing; nested and date/time columns are refused by name;
+  - a .parquet file names its own columns; its cells read as Towerflow reads them: numbers as
+    JavaScript writes them (4.0 is "4"), booleans "1"/"0", strings trimmed, null and NaN missing;
+    nested and date/time columns are refused by name;
   - categorical ids: a vocabulary of the most frequent values (then by value), id 0 for missing or
     unseen, or FNV-1a hashing into the table ("encoding": "hash");
   - numbers: standardised (population std), optionally of log1p(x); missing is the mean (0);
@@ -16,27 +16,45 @@ in Towerflow and one trained here see identical inputs:
     kept only where every list has a known id, so item p stays paired with its own genres;
   - labels by rule: equals / atLeast / 0-1 column / numeric / all / any.
 Encoders come from a Towerflow run's encoders.json, or are fitted here on the training rows
-(fit_encoders) and saved in the same format.
+(fit_encoders, or fit_encoders.py for many files) and saved in the same format.
+
+Encoding is columnar: pyarrow parses the file in blocks of BLOCK_BYTES (Parquet: 65,536 rows) and
+each column is encoded whole with pyarrow compute and numpy. Where a block breaks a rule (a word in
+a numeric column, a missing label, a row of the wrong width ...), the file is read again row by row
+by the rules above only to say where: the error names file, line and column. A process of a cluster
+reads only its Share of a file (see Share).
 """
 
 from __future__ import annotations
 
 import csv
+import glob
 import gzip
+import io
 import json
 import math
+import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+import pyarrow.types as pt
 
 MISSING = ("?", "")
 SEPARATORS = (",", "\t", ";", "|")
-DECIMAL = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
+DECIMAL_PATTERN = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
+DECIMAL = re.compile(DECIMAL_PATTERN)
 FLOAT32_MAX = 3.4028234663852886e38
+# pyarrow parses a text file in blocks of this many bytes (on its threads); memory follows the block.
+BLOCK_BYTES = 16 << 20
+PARQUET_BATCH_ROWS = 65536
 
 
 class DataError(Exception):
@@ -64,6 +82,60 @@ def parse_number(text: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
+class _Unsure(Exception):
+    """A block breaks a rule somewhere: the row-by-row reader finds where (and raises DataError)."""
+
+
+# How many reads went through whole columns and how many fell back to the row-by-row reader (tests
+# and benches check that a clean file never falls back).
+READS = {"columns": 0, "rows": 0}
+
+
+# ------------------------------------------------------------------ which rows a process reads
+
+
+@dataclass(frozen=True)
+class Share:
+    """Part `index` of `count` of a file's rows, for one process of a cluster (0 of 1: every row).
+
+    The parts are disjoint and cover the file; each is read without reading the others where the
+    format allows:
+      - plain CSV/TSV: the data's bytes from index/count to (index+1)/count, each row going to the
+        part its first byte falls in (the cut moves on to the next line end); a file whose quoted
+        cells hold line breaks must be split into files (or given as Parquet) first;
+      - gzip: rows i with i % count == index (a gzip stream cannot be entered midway, so every
+        process decompresses and parses the file but encodes and keeps only its rows);
+      - Parquet: rows index*n//count up to (index+1)*n//count, from the row groups that hold them.
+    """
+
+    index: int = 0
+    count: int = 1
+
+
+WHOLE = Share()
+
+
+def data_files(patterns: list[str] | str) -> list[str]:
+    """Files named or matched by glob patterns, in the order given (each pattern's matches sorted)."""
+    files: list[str] = []
+    for pattern in [patterns] if isinstance(patterns, str) else patterns:
+        matches = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
+        if not matches:
+            raise DataError("E_DATA_FILE_NOT_FOUND", "no file matches this pattern", pattern)
+        files.extend(m for m in matches if m not in files)
+    return files
+
+
+def shares_of(files: list[str], index: int, count: int) -> list[tuple[str, Share]]:
+    """What process `index` of `count` reads: whole files when there are at least as many files as
+    processes (file k goes to process k % count), else its Share of every file."""
+    if count <= 1:
+        return [(f, WHOLE) for f in files]
+    if len(files) >= count:
+        return [(f, WHOLE) for f in files[index::count]]
+    return [(f, Share(index, count)) for f in files]
+
+
 # ------------------------------------------------------------------ reading tables
 
 
@@ -73,24 +145,93 @@ class Table:
     columns: list[str]
     separator: str
     has_header: bool
+    compressed: bool = False
+    # The byte offset of the first data row in a plain text file: after a byte order mark and the header.
+    data_start: int = 0
+    _size: int = field(default=-1, repr=False)
 
-    def rows(self) -> Iterator[tuple[int, dict[str, str | None]]]:
-        """(line, values by column) for every data row; values trimmed, missing markers as None."""
-        with _open_text(self.file) as handle:
+    def rows(self, share: Share = WHOLE) -> Iterator[tuple[int, dict[str, str | None]]]:
+        """(line, values by column) for every data row of the share; values trimmed, missing markers as None."""
+        if share.count > 1 and not self.compressed:
+            start, end = self.byte_range(share)
+            with open(self.file, "rb") as raw:
+                raw.seek(start)
+                text = raw.read(end - start).decode("utf-8", errors="replace")
+            handle, line_base, skip_header, every = io.StringIO(text, newline=""), _lines_before(self.file, start), False, None
+        else:
+            handle, line_base, skip_header, every = _open_text(self.file), 0, self.has_header, share if share.count > 1 else None
+        with handle:
             reader = csv.reader(handle, delimiter=self.separator)
-            first = True
-            for fields in _bounded(reader, self.file):
-                line = reader.line_num
+            first, row = True, -1
+            for fields in _bounded(reader, self.file, line_base):
+                line = line_base + reader.line_num
                 if len(fields) == 0 or (len(fields) == 1 and fields[0].strip() == ""):
                     continue
                 if first:
                     first = False
-                    if self.has_header:
+                    if skip_header:
                         continue
+                row += 1
+                if every is not None and row % every.count != every.index:
+                    continue
                 fields = [f.strip() for f in fields]
                 if len(fields) != len(self.columns):
                     raise DataError("E_DATA_COLUMN_COUNT", f"expected {len(self.columns)} fields, got {len(fields)}", self.file, line)
                 yield line, {c: (None if v in MISSING else v) for c, v in zip(self.columns, fields)}
+
+    def byte_range(self, share: Share) -> tuple[int, int]:
+        """The bytes [start, end) of a plain file that hold the share's rows."""
+        if self._size < 0:
+            self._size = os.path.getsize(self.file)
+        span = self._size - self.data_start
+
+        def cut(part: int) -> int:
+            if part <= 0:
+                return self.data_start
+            if part >= share.count:
+                return self._size
+            return _record_start(self.file, self.data_start + span * part // share.count, self._size)
+
+        return cut(share.index), cut(share.index + 1)
+
+    def blocks(self, columns: list[str], share: Share = WHOLE) -> Iterator[dict[str, pa.Array]]:
+        """The share's rows in blocks, each a column (as read: strings, untrimmed) by name; needs at least one column."""
+        position = {c: i for i, c in enumerate(self.columns)}
+        names = [f"f{i}" for i in range(len(self.columns))]
+        wanted = [names[position[c]] for c in columns]
+        read = pa_csv.ReadOptions(column_names=names, block_size=BLOCK_BYTES, use_threads=True)
+        parse = pa_csv.ParseOptions(delimiter=self.separator, quote_char='"', double_quote=True, escape_char=False,
+                                    newlines_in_values=True, ignore_empty_lines=True)
+        convert = pa_csv.ConvertOptions(column_types=dict.fromkeys(wanted, pa.string()), include_columns=wanted,
+                                        strings_can_be_null=False, quoted_strings_can_be_null=False, null_values=[])
+        # gzip: Python's reader (concatenated members, as Towerflow); every process parses the stream
+        # and keeps its rows. Plain: the share's bytes, mapped, after the header.
+        every = share if self.compressed and share.count > 1 else None
+        skip_header = self.compressed and self.has_header
+        seen = 0
+        with self._source(share) as source:
+            try:
+                reader = pa_csv.open_csv(source, read_options=read, parse_options=parse, convert_options=convert)
+            except StopIteration:  # pyarrow: an empty source has no first block
+                return
+            for batch in reader:
+                if skip_header and batch.num_rows > 0:
+                    batch, skip_header = batch.slice(1), False
+                if every is not None:
+                    keep = np.flatnonzero((np.arange(batch.num_rows) + seen) % every.count == every.index)
+                    seen += batch.num_rows
+                    batch = batch.take(pa.array(keep))
+                if batch.num_rows > 0:
+                    yield {c: batch.column(w) for c, w in zip(columns, wanted)}
+
+
+    def _source(self, share: Share):
+        if self.compressed:
+            return gzip.open(self.file, "rb")
+        start, end = self.byte_range(share)
+        mapped = pa.memory_map(self.file)
+        mapped.seek(start)
+        return pa.BufferReader(mapped.read_buffer(end - start))
 
 
 # As Towerflow: a cell longer than this is refused with its place, not buffered (one 200 MiB line
@@ -99,7 +240,7 @@ MAX_CELL_CHARS = 256 * 1024
 csv.field_size_limit(MAX_CELL_CHARS)
 
 
-def _bounded(reader, file: str) -> Iterator[list[str]]:
+def _bounded(reader, file: str, line_base: int = 0) -> Iterator[list[str]]:
     while True:
         try:
             fields = next(reader)
@@ -107,7 +248,7 @@ def _bounded(reader, file: str) -> Iterator[list[str]]:
             return
         except csv.Error as error:
             code = "E_DATA_CELL_TOO_LONG" if "field larger" in str(error) else "E_DATA_CSV_SYNTAX"
-            raise DataError(code, f"cannot read a row: {error}", file, reader.line_num) from None
+            raise DataError(code, f"cannot read a row: {error}", file, line_base + reader.line_num) from None
         yield fields
 
 
@@ -117,6 +258,55 @@ def _open_text(file: str):
     opener = gzip.open if magic == b"\x1f\x8b" else open
     # utf-8-sig drops a byte order mark; newline="" lets csv see CR, LF and CRLF line endings.
     return opener(file, "rt", encoding="utf-8-sig", newline="")
+
+
+def _record_start(file: str, offset: int, size: int) -> int:
+    """The start of the first line that begins at or after offset (CR, LF and CRLF end lines)."""
+    with open(file, "rb") as raw:
+        raw.seek(offset - 1)
+        at = offset - 1
+        while True:
+            chunk = raw.read(1 << 16)
+            if not chunk:
+                return size
+            ends = [i for i in (chunk.find(b"\n"), chunk.find(b"\r")) if i >= 0]
+            if ends:
+                end = at + min(ends)
+                if chunk[min(ends)] == 0x0D:
+                    raw.seek(end + 1)
+                    return end + 2 if raw.read(1) == b"\n" else end + 1
+                return end + 1
+            at += len(chunk)
+
+
+def _lines_before(file: str, offset: int) -> int:
+    """How many lines end before offset, as csv counts them (CR, LF and CRLF each end one)."""
+    count, previous = 0, b""
+    with open(file, "rb") as raw:
+        left = offset
+        while left > 0:
+            chunk = raw.read(min(left, 1 << 20))
+            if not chunk:
+                break
+            left -= len(chunk)
+            joined = previous + chunk
+            count += chunk.count(b"\n") + chunk.count(b"\r") - joined.count(b"\r\n")
+            previous = chunk[-1:]
+    return count
+
+
+def _data_start(file: str, has_header: bool) -> int:
+    """The byte offset of the first data row of a plain text file: after the byte order mark and,
+    with a header, after the first line that is not blank."""
+    with open(file, "rb") as raw:
+        head = raw.read(1 << 20)
+    at = 3 if head.startswith(b"\xef\xbb\xbf") else 0
+    if not has_header:
+        return at
+    for match in re.finditer(rb"[^\r\n]*(?:\r\n|\n|\r|$)", head[at:]):
+        if match.group().strip():
+            return at + match.end()
+    return len(head)
 
 
 def open_table(file: str, header: bool | str = "auto", columns: list[str] | None = None) -> Table:
@@ -143,49 +333,71 @@ def open_table(file: str, header: bool | str = "auto", columns: list[str] | None
         raise DataError("E_DATA_DUPLICATE_COLUMN", "a column name appears more than once", file, 1)
     if len(names) != len(first):
         raise DataError("E_DATA_COLUMN_COUNT", f"{len(names)} column names were given but the first row has {len(first)} fields", file, 1)
-    return Table(file, names, separator, has_header)
+    with open(file, "rb") as raw:
+        compressed = raw.read(2) == b"\x1f\x8b"
+    return Table(file, names, separator, has_header, compressed, 0 if compressed else _data_start(file, has_header))
 
 
 class ParquetTable(Table):
-    """A Parquet file (read with pyarrow, 65,536 rows at a time); its columns are named by the file."""
+    """A Parquet file, read 65,536 rows at a time; its columns are named by the file."""
 
-    def rows(self) -> Iterator[tuple[int, dict[str, str | None]]]:
+    def _row_range(self, share: Share) -> tuple[int, int]:
+        rows = pq.ParquetFile(self.file).metadata.num_rows
+        return rows * share.index // share.count, rows * (share.index + 1) // share.count
+
+    def rows(self, share: Share = WHOLE) -> Iterator[tuple[int, dict[str, str | None]]]:
         """(row number, values by column), cells as Towerflow reads them: see _parquet_text."""
-        import pyarrow.parquet as pq
-
+        low, high = self._row_range(share)
         row = 0
         # In batches, as Towerflow reads slices: memory follows the batch, not the row group.
-        for batch in pq.ParquetFile(self.file).iter_batches(batch_size=65536, columns=self.columns):
+        for batch in pq.ParquetFile(self.file).iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=self.columns):
             cells = [batch.column(c).to_pylist() for c in self.columns]
             for values in zip(*cells):
                 row += 1
+                if not low < row <= high:
+                    continue
                 texts = [_parquet_text(v) for v in values]
                 for column, text in zip(self.columns, texts):
                     if text is not None and len(text) > MAX_CELL_CHARS:
                         raise DataError("E_DATA_CELL_TOO_LONG", f"a cell of {len(text)} characters, longer than the {MAX_CELL_CHARS} a cell may hold", self.file, row, column)
                 yield row, {c: (None if t is None or t in MISSING else t) for c, t in zip(self.columns, texts)}
 
+    def blocks(self, columns: list[str], share: Share = WHOLE) -> Iterator[dict[str, pa.Array]]:
+        """The share's rows in batches, each column in its Parquet type, read only from the row groups that hold them."""
+        parquet = pq.ParquetFile(self.file)
+        low, high = self._row_range(share)
+        groups, first, at = [], None, 0
+        for group in range(parquet.num_row_groups):
+            size = parquet.metadata.row_group(group).num_rows
+            if at < high and at + size > low:
+                groups.append(group)
+                first = at if first is None else first
+            at += size
+        if not groups:
+            return
+        at = first
+        for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS, row_groups=groups, columns=columns):
+            start, stop = max(low - at, 0), min(high - at, batch.num_rows)
+            at += batch.num_rows
+            if stop > start:
+                part = batch.slice(start, stop - start)
+                yield {c: part.column(c) for c in columns}
+
 
 def _open_parquet(file: str) -> ParquetTable:
     """As Towerflow: the file's own column names ("header" and "columns" do not apply); nested and
     non-tabular columns (lists, structs, maps, dates, timestamps, binary) are refused by name."""
     try:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-        import pyarrow.types as pt
-    except ImportError:
-        raise DataError("E_DATA_PARQUET_READ", "reading Parquet needs pyarrow: pip install pyarrow", file) from None
-    try:
         schema = pq.read_schema(file)
     except (OSError, ValueError, pa.ArrowException) as error:
         raise DataError("E_DATA_NOT_PARQUET", f"not a readable Parquet file: {error}", file) from None
-    for field in schema:
-        kind = field.type.value_type if pt.is_dictionary(field.type) else field.type
+    for column in schema:
+        kind = column.type.value_type if pt.is_dictionary(column.type) else column.type
         nested = "a list" if pt.is_list(kind) or pt.is_large_list(kind) or pt.is_fixed_size_list(kind) else "a map" if pt.is_map(kind) else "a struct" if pt.is_struct(kind) else None
         if nested is not None:
-            raise DataError("E_DATA_PARQUET_UNSUPPORTED", f"a nested column ({nested}), which cannot be one cell of a table", file, None, field.name)
+            raise DataError("E_DATA_PARQUET_UNSUPPORTED", f"a nested column ({nested}), which cannot be one cell of a table", file, None, column.name)
         if not (pt.is_integer(kind) or pt.is_floating(kind) or pt.is_boolean(kind) or pt.is_string(kind) or pt.is_large_string(kind) or pt.is_decimal(kind) or pt.is_binary(kind)):
-            raise DataError("E_DATA_PARQUET_UNSUPPORTED", f"a {kind} column; int, float, bool, string and decimal columns are read: drop or convert it when writing the file", file, None, field.name)
+            raise DataError("E_DATA_PARQUET_UNSUPPORTED", f"a {kind} column; int, float, bool, string and decimal columns are read: drop or convert it when writing the file", file, None, column.name)
     if len(set(schema.names)) != len(schema.names):
         raise DataError("E_DATA_DUPLICATE_COLUMN", "a column name appears more than once", file)
     return ParquetTable(file, list(schema.names), ",", True)
@@ -268,6 +480,97 @@ def _looks_like_header(first: list[str], rest: list[list[str]]) -> bool:
     return all(all(c >= len(row) or row[c] != cell for row in rest) for c, cell in enumerate(first))
 
 
+# ------------------------------------------------------------------ columns as Towerflow reads them
+
+
+def _plain(array: pa.Array) -> pa.Array:
+    return array.dictionary_decode() if pt.is_dictionary(array.type) else array
+
+
+def _missing_as_null(texts: pa.Array) -> pa.Array:
+    """Trimmed texts with "" and "?" as null."""
+    trimmed = pc.utf8_trim_whitespace(texts)
+    missing = pc.is_in(trimmed, value_set=pa.array(MISSING, pa.string()))
+    return pc.if_else(missing, pa.scalar(None, pa.string()), trimmed)
+
+
+def column_texts(array: pa.Array) -> pa.Array:
+    """A column's cells as Towerflow's text (strings trimmed, numbers as JavaScript writes them,
+    booleans "1"/"0"), missing ones null; a cell past MAX_CELL_CHARS is _Unsure."""
+    array = _plain(array)
+    kind = array.type
+    if pt.is_string(kind) or pt.is_large_string(kind):
+        texts = array
+    elif pt.is_boolean(kind):
+        texts = pc.if_else(array, "1", "0")
+    elif pt.is_integer(kind):
+        texts = pc.cast(array, pa.string())
+    elif pt.is_floating(kind):
+        # The shortest digits that read back as the number, JavaScript's notation: per distinct value.
+        values = array.to_numpy(zero_copy_only=False).astype(np.float64)
+        distinct, where = np.unique(values, return_inverse=True)
+        words = [None if math.isnan(v) else _js_number_text(v) for v in distinct.tolist()]
+        texts = pa.array(words, pa.string()).take(pa.array(where.reshape(-1)))
+        return pc.if_else(pc.is_null(array), pa.scalar(None, pa.string()), texts)
+    else:  # binary, decimal: as the row-by-row reader reads them
+        texts = pa.array([_parquet_text(v) for v in array.to_pylist()], pa.string())
+    if len(texts) > 0 and (pc.max(pc.utf8_length(texts)).as_py() or 0) > MAX_CELL_CHARS:
+        raise _Unsure
+    return _missing_as_null(texts)
+
+
+def column_numbers(array: pa.Array, log1p: bool) -> np.ndarray:
+    """A numeric column as float64, NaN where missing (log1p applied where asked); _Unsure where a
+    cell is not a finite number in plain decimal notation, or log1p meets a negative one."""
+    array = _plain(array)
+    kind = array.type
+    if pt.is_integer(kind) or pt.is_floating(kind) or pt.is_boolean(kind):
+        values = pc.cast(array, pa.float64()).to_numpy(zero_copy_only=False).astype(np.float64, copy=True)
+        if pt.is_floating(kind) and np.isinf(values).any():
+            raise _Unsure  # Towerflow reads "Infinity", which is not a number
+    else:
+        texts = column_texts(array)
+        plain = pc.match_substring_regex(texts, DECIMAL_PATTERN)
+        if pc.any(pc.invert(plain.fill_null(True))).as_py():
+            raise _Unsure
+        values = pc.cast(texts, pa.float64()).to_numpy(zero_copy_only=False).astype(np.float64, copy=True)
+        if np.isinf(values).any():
+            raise _Unsure
+    if log1p:
+        if (values < 0).any():
+            raise _Unsure
+        # math.log1p for each distinct value: numpy's log1p may differ from it (and from Towerflow) in the last bit.
+        present = ~np.isnan(values)
+        distinct, where = np.unique(values[present], return_inverse=True)
+        values[present] = np.array([math.log1p(v) for v in distinct.tolist()], dtype=np.float64)[where.reshape(-1)]
+    return values
+
+
+def column_id_lists(array: pa.Array, separator: str) -> tuple[np.ndarray, pa.Array]:
+    """An id-list column as the number of tokens per row (0 for a missing cell) and the tokens of
+    all rows in order, trimmed, missing ones ("" and "?") null."""
+    lists = pc.split_pattern(column_texts(array), pattern=separator)
+    lengths = pc.list_value_length(lists).fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+    return lengths, _missing_as_null(pc.list_flatten(lists))
+
+
+def _right_aligned(row_of: np.ndarray, values: np.ndarray, rows: int, width: int) -> np.ndarray:
+    """[rows, width] int64: each row's last `width` values (row_of ascending), left-padded with 0."""
+    out = np.zeros((rows, width), dtype=np.int64)
+    if len(values) == 0 or width == 0:
+        return out
+    ends = np.cumsum(np.bincount(row_of, minlength=rows))
+    from_end = ends[row_of] - 1 - np.arange(len(values))
+    kept = from_end < width
+    out[row_of[kept], width - 1 - from_end[kept]] = values[kept]
+    return out
+
+
+def _counts(texts: pa.Array) -> Iterator[tuple[str, int]]:
+    counted = pc.value_counts(texts.drop_null())
+    return zip(counted.field("values").to_pylist(), counted.field("counts").to_pylist())
+
+
 # ------------------------------------------------------------------ encoders
 
 
@@ -296,6 +599,7 @@ class Vocabulary:
     def __init__(self, values: list[str]) -> None:
         self.values = list(values)
         self.index = {v: i + 1 for i, v in enumerate(self.values)}
+        self._value_set: pa.Array | None = None
 
     @staticmethod
     def fit(counts: dict[str, int], table_size: int, min_frequency: int = 1) -> Vocabulary:
@@ -305,6 +609,13 @@ class Vocabulary:
 
     def encode(self, value: str | None) -> int:
         return 0 if value is None else self.index.get(value, 0)
+
+    def encode_column(self, texts: pa.Array) -> np.ndarray:
+        """Trimmed texts (missing null) as int64 ids."""
+        if self._value_set is None:
+            self._value_set = pa.array(self.values, pa.string())
+        found = pc.index_in(texts, value_set=self._value_set)
+        return pc.fill_null(pc.add(found, 1), 0).to_numpy(zero_copy_only=False).astype(np.int64)
 
     def to_json(self) -> dict:
         return {"type": "vocabulary", "values": self.values}
@@ -318,6 +629,13 @@ class Hashing:
         if value is None or value == "":
             return 0
         return 1 + fnv1a32(value) % (self.buckets - 1)
+
+    def encode_column(self, texts: pa.Array) -> np.ndarray:
+        """Trimmed texts (missing null) as int64 buckets: each distinct value hashed once."""
+        coded = pc.dictionary_encode(texts)
+        buckets = [self.encode(v) for v in coded.dictionary.to_pylist()]
+        lookup = np.array([*buckets, 0], dtype=np.int64)
+        return lookup[pc.fill_null(coded.indices, len(buckets)).to_numpy(zero_copy_only=False)]
 
     def to_json(self) -> dict:
         return {"type": "hash", "buckets": self.buckets}
@@ -353,6 +671,14 @@ class Numeric:
             raise DataError("E_DATA_NUMBER_OUT_OF_RANGE", f"{raw!r} standardises beyond the float32 range", *where)
         return z
 
+    def encode_values(self, values: np.ndarray) -> np.ndarray:
+        """column_numbers' values as float32 z-scores, missing (NaN) as 0; _Unsure past the float32 range."""
+        z = (values - self.mean) / self.std
+        z[np.isnan(values)] = 0.0
+        if (np.abs(z) > FLOAT32_MAX).any():
+            raise _Unsure
+        return z.astype(np.float32)
+
     def to_json(self) -> dict:
         return {"type": "numeric", "mean": self.mean, "std": self.std, "log1p": self.log1p}
 
@@ -377,6 +703,23 @@ class RunningStats:
         self.mean_scaled += delta / self.count
         self.m2_scaled += delta * (x - self.mean_scaled)
 
+    def add_all(self, values: np.ndarray) -> None:
+        """add() for each value in order (Towerflow's order and rounding, so its mean and std to the bit)."""
+        count, scale, mean, m2 = self.count, self.scale, self.mean_scaled, self.m2_scaled
+        for value in values.tolist():
+            if abs(value) > scale:
+                wider = 2.0 ** min(1023, math.ceil(math.log2(abs(value))))
+                ratio = scale / wider
+                mean *= ratio
+                m2 *= ratio * ratio
+                scale = wider
+            count += 1
+            x = value / scale
+            delta = x - mean
+            mean += delta / count
+            m2 += delta * (x - mean)
+        self.count, self.scale, self.mean_scaled, self.m2_scaled = count, scale, mean, m2
+
     def encoder(self, log1p: bool) -> Numeric:
         mean = self.mean_scaled * self.scale if self.count > 0 else 0.0
         std = math.sqrt(self.m2_scaled / self.count) * self.scale if self.count > 0 else 0.0
@@ -393,6 +736,13 @@ class IdList:
         codes = [c for c in (self.ids.encode(t) for t in split_ids(raw, self.separator)) if c != 0]
         kept = codes[max(0, len(codes) - self.max_length):]
         return [0] * (self.max_length - len(kept)) + kept
+
+    def encode_column(self, lengths: np.ndarray, tokens: pa.Array) -> np.ndarray:
+        """column_id_lists' lengths and tokens as [rows, max_length] ids."""
+        codes = self.ids.encode_column(tokens)
+        row_of = np.repeat(np.arange(len(lengths)), lengths)
+        known = codes != 0
+        return _right_aligned(row_of[known], codes[known], len(lengths), self.max_length)
 
     def to_json(self) -> dict:
         return {"type": "idlist", "separator": self.separator, "maxLength": self.max_length, "padding": "left", "ids": self.ids.to_json()}
@@ -418,6 +768,24 @@ class IdListGroup:
             window = kept[max(0, len(kept) - coder.max_length):]
             rows.append([0] * (coder.max_length - len(window)) + [coder.ids.encode(t[p]) for p in window])
         return rows
+
+    def encode_columns(self, lists: list[tuple[np.ndarray, pa.Array, np.ndarray]]) -> list[np.ndarray]:
+        """encode() for whole columns: per list, column_id_lists' lengths and tokens and whether each
+        cell is present; _Unsure where the present lists of a row differ in length."""
+        rows = len(lists[0][0])
+        lengths = np.stack([length for length, _, _ in lists])
+        present = np.stack([cell for _, _, cell in lists])
+        expected = lengths[np.argmax(present, axis=0), np.arange(rows)]
+        if (present & (lengths != expected)).any():
+            raise _Unsure
+        # A row keeps positions only where every list has a cell (a missing one is all unknown ids);
+        # those rows' tokens line up position by position across the lists.
+        complete = present.all(axis=0)
+        row_of = np.repeat(np.arange(rows), np.where(complete, expected, 0))
+        codes = [coder.ids.encode_column(tokens.filter(pa.array(np.repeat(complete, length))))
+                 for (length, tokens, _), coder in zip(lists, self.lists)]
+        known = np.logical_and.reduce([c != 0 for c in codes])
+        return [_right_aligned(row_of[known], c[known], rows, coder.max_length) for c, coder in zip(codes, self.lists)]
 
 
 def encoder_from_json(spec: dict):
@@ -485,18 +853,59 @@ def open_bound(file: str, binding: dict) -> Table:
     return open_table(file, binding.get("header", "auto"), binding.get("columns"))
 
 
-def fit_encoders(file: str, binding: dict, inputs: list[dict], outputs: list[dict]) -> dict:
-    """Fits the encoders on the rows of file, as Towerflow does; returns them as encoders.json holds them."""
-    table = open_bound(file, binding)
-    features = binding.get("features", {})
+def fit_encoders(files: str | list[str], binding: dict, inputs: list[dict], outputs: list[dict]) -> dict:
+    """Fits the encoders on every row of the files (in order), as Towerflow does on its training
+    rows; returns them as encoders.json holds them. Streams: memory follows a block and the counts."""
+    files = [files] if isinstance(files, str) else list(files)
+    tables = [open_bound(file, binding) for file in files]
     counts: dict[str, dict[str, int]] = {}
     stats: dict[str, RunningStats] = {}
+    try:
+        for table in tables:
+            _fit_columns(table, binding, inputs, counts, stats)
+        READS["columns"] += 1
+    except (_Unsure, pa.ArrowException):
+        READS["rows"] += 1
+        counts, stats = {}, {}
+        for table in tables:
+            _fit_rows(table, binding, inputs, counts, stats)
+    return _fitted(binding, inputs, outputs, counts, stats)
+
+
+def _fit_columns(table: Table, binding: dict, inputs: list[dict], counts: dict, stats: dict) -> None:
+    features = binding.get("features", {})
+    needed = _needed(table, [data_column(binding, c) for spec in inputs for c in (spec["columns"] if spec["kind"] == "numeric" else spec["columns"][:1])])
+    for block in table.blocks(needed):
+        for spec in inputs:
+            if spec["kind"] == "numeric":
+                for column in spec["columns"]:
+                    source = data_column(binding, column)
+                    if source in block:
+                        values = column_numbers(block[source], features.get(column, {}).get("log", False))
+                        stats.setdefault(column, RunningStats()).add_all(values[~np.isnan(values)])
+                continue
+            column = spec["columns"][0]
+            source = data_column(binding, column)
+            counter = counts.setdefault(spec["vocab"], {})
+            if source not in block:
+                continue
+            if spec["kind"] == "sequence":
+                texts = column_id_lists(block[source], features.get(column, {}).get("separator", "|"))[1]
+            else:
+                texts = column_texts(block[source])
+            for value, n in _counts(texts):
+                counter[value] = counter.get(value, 0) + n
+
+
+def _fit_rows(table: Table, binding: dict, inputs: list[dict], counts: dict, stats: dict) -> None:
+    """_fit_columns row by row: slow, run only to find where a block broke a rule (it raises there)."""
+    features = binding.get("features", {})
     for line, values in table.rows():
         for spec in inputs:
             if spec["kind"] == "numeric":
                 for column in spec["columns"]:
                     source = data_column(binding, column)
-                    value = Numeric.read(values.get(source), features.get(column, {}).get("log", False), (file, line, source))
+                    value = Numeric.read(values.get(source), features.get(column, {}).get("log", False), (table.file, line, source))
                     if value is not None:
                         stats.setdefault(column, RunningStats()).add(value)
                 continue
@@ -506,6 +915,10 @@ def fit_encoders(file: str, binding: dict, inputs: list[dict], outputs: list[dic
             tokens = split_ids(raw, features.get(column, {}).get("separator", "|")) if spec["kind"] == "sequence" else ([] if raw is None else [raw])
             for token in tokens:
                 counter[token] = counter.get(token, 0) + 1
+
+
+def _fitted(binding: dict, inputs: list[dict], outputs: list[dict], counts: dict, stats: dict) -> dict:
+    features = binding.get("features", {})
     vocabularies: dict[str, Vocabulary | Hashing] = {}
     fitted: dict[str, dict] = {}
     for spec in inputs:
@@ -535,9 +948,23 @@ def fit_encoders(file: str, binding: dict, inputs: list[dict], outputs: list[dic
     return result
 
 
-def encode_file(file: str, binding: dict, encoders: dict, inputs: list[dict], with_labels: bool) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Every row of file as model inputs (int64 ids, float32 values, by INPUTS name) and labels (float32, by output)."""
-    table = open_bound(file, binding)
+def _needed(table: Table, columns: list[str]) -> list[str]:
+    """The table's columns among these, each once, in table order; at least one, so blocks count rows."""
+    wanted = set(columns)
+    return [c for c in table.columns if c in wanted] or table.columns[:1]
+
+
+@dataclass
+class _Plan:
+    """What encoding a file needs: per input its spec, data columns and encoders; the behaviour groups; the label rules."""
+
+    built: list[tuple[dict, list[str], list]]
+    groups: list[tuple[list[str], list[str], IdListGroup]]
+    grouped: set[str]
+    rules: dict[str, dict]
+
+
+def _plan(table: Table, encoders: dict, inputs: list[dict], with_labels: bool) -> _Plan:
     built = []
     for spec in inputs:
         entry = encoders["inputs"].get(spec["name"])
@@ -546,7 +973,7 @@ def encode_file(file: str, binding: dict, encoders: dict, inputs: list[dict], wi
         built.append((spec, entry["columns"], [encoder_from_json(e) for e in entry["encoders"]]))
     missing = [c for _, columns, _ in built for c in columns if c not in table.columns]
     if missing:
-        raise DataError("E_DATA_MISSING_COLUMN", "the file has no such column; map it in the dataset binding", file, None, missing[0])
+        raise DataError("E_DATA_MISSING_COLUMN", "the file has no such column; map it in the dataset binding", table.file, None, missing[0])
     # Runs saved without "sequences" encoded their lists one by one, and are read as they were trained.
     by_name = {spec["name"]: (spec, columns, coders) for spec, columns, coders in built}
     groups = []
@@ -555,15 +982,81 @@ def encode_file(file: str, binding: dict, encoders: dict, inputs: list[dict], wi
             raise DataError("E_DATA_BAD_ENCODER_JSON", f"the encoders group {names!r} as one behaviour sequence, but not all of them are id-list inputs")
         groups.append((names, [by_name[n][1][0] for n in names], IdListGroup([by_name[n][2][0] for n in names])))
     grouped = {n for names, _, _ in groups for n in names}
-    rules = encoders.get("labels", {}) if with_labels else {}
-    rows: dict[str, list] = {spec["name"]: [] for spec, _, _ in built}
-    labels: dict[str, list] = {name: [] for name in rules}
-    for line, values in table.rows():
-        for names, columns, group in groups:
+    return _Plan(built, groups, grouped, encoders.get("labels", {}) if with_labels else {})
+
+
+def encode_file(file: str, binding: dict, encoders: dict, inputs: list[dict], with_labels: bool,
+                share: Share = WHOLE) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The share's rows of file (every row by default) as model inputs (int64 ids, float32 values,
+    by INPUTS name) and labels (float32, by output)."""
+    table = open_bound(file, binding)
+    plan = _plan(table, encoders, inputs, with_labels)
+    try:
+        rows, labels = _encode_columns(table, share, plan)
+        READS["columns"] += 1
+    except (_Unsure, pa.ArrowException):
+        READS["rows"] += 1
+        rows, labels = _encode_rows(table, share, plan)
+    arrays = {
+        spec["name"]: np.asarray(rows[spec["name"]], dtype=np.float32 if spec["dtype"] == "float32" else np.int64).reshape(-1, *spec["shape"])
+        for spec, _, _ in plan.built
+    }
+    return arrays, {name: np.asarray(v, dtype=np.float32) for name, v in labels.items()}
+
+
+def encode_files(parts: list[tuple[str, Share]], binding: dict, encoders: dict, inputs: list[dict],
+                 with_labels: bool) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """encode_file for each (file, share), the rows one after another."""
+    encoded = [encode_file(file, binding, encoders, inputs, with_labels, share) for file, share in parts]
+    if len(encoded) == 1:
+        return encoded[0]
+    inputs_of = {name: np.concatenate([x[name] for x, _ in encoded]) for name in encoded[0][0]}
+    labels_of = {name: np.concatenate([y[name] for _, y in encoded]) for name in encoded[0][1]}
+    return inputs_of, labels_of
+
+
+def _encode_columns(table: Table, share: Share, plan: _Plan) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    label_columns = [c for rule in plan.rules.values() for c in _rule_columns(rule)]
+    if any(c not in table.columns for c in label_columns):
+        raise _Unsure  # the row-by-row reader names the column at the first row
+    needed = _needed(table, [c for _, columns, _ in plan.built for c in columns] + label_columns)
+    parts: dict[str, list[np.ndarray]] = {spec["name"]: [] for spec, _, _ in plan.built}
+    label_parts: dict[str, list[np.ndarray]] = {name: [] for name in plan.rules}
+    for block in table.blocks(needed, share):
+        for names, columns, group in plan.groups:
+            lists = []
+            for column, coder in zip(columns, group.lists):
+                lengths, tokens = column_id_lists(block[column], coder.separator)
+                lists.append((lengths, tokens, lengths > 0))
+            for name, encoded in zip(names, group.encode_columns(lists)):
+                parts[name].append(encoded)
+        for spec, columns, coders in plan.built:
+            if spec["name"] in plan.grouped:
+                continue
+            if spec["kind"] == "numeric":
+                features = [coder.encode_values(column_numbers(block[c], coder.log1p)) for c, coder in zip(columns, coders)]
+                parts[spec["name"]].append(np.stack(features, axis=1))
+            elif spec["kind"] == "sequence":
+                parts[spec["name"]].append(coders[0].encode_column(*column_id_lists(block[columns[0]], coders[0].separator)))
+            else:
+                parts[spec["name"]].append(coders[0].encode_column(column_texts(block[columns[0]]))[:, None])
+        for name, rule in plan.rules.items():
+            label_parts[name].append(_label_column(rule, block))
+    rows = {name: np.concatenate(p) if p else np.zeros((0,)) for name, p in parts.items()}
+    return rows, {name: np.concatenate(p) if p else np.zeros(0, np.float32) for name, p in label_parts.items()}
+
+
+def _encode_rows(table: Table, share: Share, plan: _Plan) -> tuple[dict[str, list], dict[str, list]]:
+    """_encode_columns row by row: slow, run only to find where a block broke a rule (it raises there)."""
+    rows: dict[str, list] = {spec["name"]: [] for spec, _, _ in plan.built}
+    labels: dict[str, list] = {name: [] for name in plan.rules}
+    file = table.file
+    for line, values in table.rows(share):
+        for names, columns, group in plan.groups:
             for name, encoded in zip(names, group.encode([values.get(c) for c in columns], (file, line, columns))):
                 rows[name].append(encoded)
-        for spec, columns, coders in built:
-            if spec["name"] in grouped:
+        for spec, columns, coders in plan.built:
+            if spec["name"] in plan.grouped:
                 continue
             if spec["kind"] == "numeric":
                 rows[spec["name"]].append([coder.encode(values.get(c), (file, line, c)) for c, coder in zip(columns, coders)])
@@ -571,13 +1064,36 @@ def encode_file(file: str, binding: dict, encoders: dict, inputs: list[dict], wi
                 rows[spec["name"]].append(coders[0].encode(values.get(columns[0])))
             else:
                 rows[spec["name"]].append([coders[0].encode(values.get(columns[0]))])
-        for name, rule in rules.items():
+        for name, rule in plan.rules.items():
             labels[name].append(label_value(rule, values, (file, line)))
-    arrays = {
-        spec["name"]: np.asarray(rows[spec["name"]], dtype=np.float32 if spec["dtype"] == "float32" else np.int64).reshape(-1, *spec["shape"])
-        for spec, _, _ in built
-    }
-    return arrays, {name: np.asarray(v, dtype=np.float32) for name, v in labels.items()}
+    return rows, labels
+
+
+def _rule_columns(rule: dict) -> list[str]:
+    if "all" in rule or "any" in rule:
+        return [c for r in rule.get("all", rule.get("any", [])) for c in _rule_columns(r)]
+    return [rule["column"]]
+
+
+def _label_column(rule: dict, block: dict[str, pa.Array]) -> np.ndarray:
+    """label_value for a whole column; _Unsure where a row's label is missing or breaks its rule."""
+    if "all" in rule or "any" in rule:
+        parts = [_label_column(r, block) for r in rule.get("all", rule.get("any", []))]
+        return (np.minimum.reduce if "all" in rule else np.maximum.reduce)(parts)
+    array = block[rule["column"]]
+    if "equals" in rule:
+        texts = column_texts(array)
+        if texts.null_count > 0:
+            raise _Unsure
+        return pc.equal(texts, str(rule["equals"]).strip()).to_numpy(zero_copy_only=False).astype(np.float32)
+    values = column_numbers(array, False)
+    if np.isnan(values).any():
+        raise _Unsure
+    if "atLeast" in rule:
+        return (values >= rule["atLeast"]).astype(np.float32)
+    if not rule.get("numeric") and not np.isin(values, (0.0, 1.0)).all():
+        raise _Unsure
+    return values.astype(np.float32)
 
 
 def read_json(path: str | Path) -> dict:
