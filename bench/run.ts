@@ -23,6 +23,8 @@
  * --data-profile (profile one more Towerflow run with --cpu-prof: the top self-time functions),
  * --quick (a seconds-long run to check the bench works; writes no results unless --out is given),
  * --out=FILE (where the JSON goes).
+ *
+ * --large [--rows=N] [--batch=N] [--keep]: only the files-larger-than-memory bench (bench/large.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -32,6 +34,7 @@ import { parseBackendName, type NodeBackendName } from '../app/engine/backend';
 import { DEFAULT_CONFIG, runBench, type BenchConfig } from './bench';
 import { DEFAULT_DATA_CONFIG, QUICK_DATA_CONFIG, formatDataReport, runDataBench, type DataBenchConfig } from './data-bench';
 import { DEFAULT_PEER_CONFIG, formatPeerReport, runPeerBench, type PeerBenchConfig } from './peer-bench';
+import { largeMain } from './large';
 import { formatReport } from './report';
 import { DEFAULT_TEMPLATE_PEER_CONFIG, formatTemplatePeerReport, runTemplatePeerBench, type TemplatePeerConfig } from './template-peers';
 
@@ -119,6 +122,8 @@ function backendName(text: string): NodeBackendName {
 }
 
 async function main(): Promise<void> {
+  // Files larger than memory (bench/large.ts) are their own run: a 20M-row file takes most of an hour.
+  if (process.argv.includes('--large')) return largeMain(process.argv.slice(2));
   const { config, peer, templates, data, main, out, dataOut } = parseArgs(process.argv.slice(2));
   const log = (line: string) => console.error(line);
   const results = main ? await runBench(config, log) : undefined;

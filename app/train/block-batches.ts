@@ -48,7 +48,7 @@ export class ShuffledBlocks {
 
   /** The next `size` rows (fewer at the end of the epoch): a split and the rows of it to gather. */
   async next(size: number): Promise<{ split: EncodedSplit; rows: Int32Array }> {
-    while (this.order.length - this.cursor < size && this.nextBlock < this.split.blocks) await this.refill();
+    while (this.order.length - this.cursor < size && (this.ahead !== undefined || this.nextBlock < this.split.blocks)) await this.refill();
     const rows = this.order.subarray(this.cursor, Math.min(this.order.length, this.cursor + size));
     this.cursor += rows.length;
     return { split: this.window, rows };
