@@ -50,6 +50,8 @@ export interface TemplatePeerRow {
   pytorch: number[];
   ratio: number;
   pairedRatio: number;
+  /** Towerflow's median samples per CPU second / PyTorch's: what each engine does with the CPU it got. */
+  perCpuSecondRatio: number;
   kernelsPerStep?: number;
   /** Peak resident set of each process so far, MiB (both are long-lived: a running maximum). */
   peakRssMiB: { towerflow: number; pytorch: number };
@@ -113,6 +115,7 @@ export async function runTemplatePeerBench(config: TemplatePeerConfig, log: (lin
         pytorch: ptRates,
         ratio: median(tfRates) / median(ptRates),
         pairedRatio: median(tfRates.map((t, i) => t / (ptRates[i] ?? NaN))),
+        perCpuSecondRatio: median(towerflow.map((r) => r.samplesPerCpuSecond)) / median(pytorch.map((r) => r.samplesPerCpuSecond)),
         ...(kernels !== undefined ? { kernelsPerStep: kernels } : {}),
         peakRssMiB: { towerflow: process.resourceUsage().maxRSS / 1024, pytorch: Math.max(...pytorch.map((r) => r.maxRssMiB)) },
         tensorsAfterRounds: tensors,
@@ -154,6 +157,7 @@ async function torchPython(): Promise<{ python: string } | { skipped: string }> 
 
 interface TorchRound {
   samplesPerSecond: number;
+  samplesPerCpuSecond: number;
   loss: number;
   maxRssMiB: number;
 }
@@ -203,13 +207,13 @@ export function formatTemplatePeerReport(result: TemplatePeerResult): string {
   if (result.status === 'skipped') return `Templates against their PyTorch export: skipped (${result.reason})`;
   const lines = [
     `Templates against their PyTorch export (Towerflow on ${result.backend}; PyTorch ${result.torch} on ${result.threads} threads; batch ${result.batch}, ${result.rowsPerRound} rows a round, same arrays)`,
-    '  template      | params       | Towerflow samples/s (rounds)   | PyTorch samples/s (rounds)     | ratio (paired) | kernels/step | peak RSS MiB Towerflow / PyTorch | load',
+    '  template      | params       | Towerflow samples/s (rounds)   | PyTorch samples/s (rounds)     | ratio (paired) | per CPU s | kernels/step | peak RSS MiB Towerflow / PyTorch | load',
   ];
   for (const r of result.templates) {
     const rounds = (xs: number[]) => `${Math.round(median(xs))} (${xs.map((x) => Math.round(x)).join(', ')})`;
     lines.push(
       `  ${r.template.padEnd(13)} | ${`${r.parameters.towerflow}/${r.parameters.pytorch}`.padEnd(12)} | ${rounds(r.towerflow).padEnd(30)} | ${rounds(r.pytorch).padEnd(30)} | ` +
-        `${r.ratio.toFixed(3)} (${r.pairedRatio.toFixed(3)}) | ${String(r.kernelsPerStep ?? '-').padStart(12)} | ${Math.round(r.peakRssMiB.towerflow)} / ${Math.round(r.peakRssMiB.pytorch)} | ${r.loadAverage}`,
+        `${r.ratio.toFixed(3)} (${r.pairedRatio.toFixed(3)}) | ${r.perCpuSecondRatio.toFixed(3)} | ${String(r.kernelsPerStep ?? '-').padStart(12)} | ${Math.round(r.peakRssMiB.towerflow)} / ${Math.round(r.peakRssMiB.pytorch)} | ${r.loadAverage}`,
     );
   }
   return lines.join('\n');
