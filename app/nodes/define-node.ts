@@ -144,6 +144,11 @@ export interface TorchValue {
   /** float [B, L] of 1 (real position) / 0 (padding), for sequence tensors. */
   mask?: string;
   fields?: { column: string; vocabSize: number; tensor: string }[];
+  /**
+   * For a probability made by a sigmoid: the expression before it (the logit). train.py trains such
+   * an output with BCEWithLogitsLoss, which stays exact where the probability rounds to 0 or 1.
+   */
+  logit?: string;
 }
 
 /** How one tfjs weight of a layer loads into the PyTorch module: `kernel` → `weight`, transposed. */

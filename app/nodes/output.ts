@@ -52,7 +52,7 @@ export const output = defineNode({
   torch: (ctx) => {
     const x = ctx.inputs.prediction?.[0];
     if (!x) throw new Error('Bug: output emitted without prediction');
-    // The prediction under its output name, as the model's output carries it.
-    return { prediction: { tensor: ctx.declare(ctx.layerName(), x.tensor) } };
+    // The prediction under its output name, as the model's output carries it (and its logit, where it has one).
+    return { prediction: { tensor: ctx.declare(ctx.layerName(), x.tensor), ...(x.logit !== undefined ? { logit: x.logit } : {}) } };
   },
 });

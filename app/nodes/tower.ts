@@ -67,6 +67,10 @@ export const tower = defineNode({
     const width = x.shape?.[0] ?? 0;
     const hidden = torchMlp(ctx, x.tensor, width, ctx.params, '', ctx.valueName('hidden'));
     const head = torchLinear(ctx, ctx.layerName('head'), ctx.params.units.at(-1) ?? width, 1);
+    if (ctx.params.head === 'sigmoid') {
+      const logit = ctx.declare(ctx.valueName('logit'), `${head}(${hidden})`);
+      return { out: { tensor: ctx.declare(ctx.valueName(), applyActivation('sigmoid', logit)), logit } };
+    }
     return { out: { tensor: ctx.declare(ctx.valueName(), applyActivation(ctx.params.head, `${head}(${hidden})`)) } };
   },
 });

@@ -20,6 +20,8 @@ export interface TorchOutput {
   lossWeight: number;
   /** The local of forward that holds it. */
   local: string;
+  /** The local holding its logit, where the prediction is the sigmoid of one (forward(inputs, logits=True) returns it). */
+  logitLocal?: string;
 }
 
 /** One tfjs weight and where it goes: `experts_dense_0/kernel` → `experts_dense_0.weight`, transposed. */
@@ -45,7 +47,7 @@ export interface TorchModel {
 /** Names model.py declares at module level, and forward's own: no layer attribute or local takes them. */
 export const MODULE_LEVEL_NAMES = [
   'annotations', 'json', 'math', 'Path', 'np', 'torch', 'nn', 'F', 'GRAPH_NAME', 'INPUTS', 'OUTPUTS', 'TFJS_WEIGHTS', 'L2_PENALTIES',
-  'Model', 'load_tfjs_weights', 'read_tfjs_weights', 'l2_penalty', 'inputs', ...TORCH_HELPER_ORDER,
+  'Model', 'load_tfjs_weights', 'read_tfjs_weights', 'l2_penalty', 'inputs', 'logits', ...TORCH_HELPER_ORDER,
 ] as const;
 
 /**
@@ -150,7 +152,12 @@ export function emitTorchModel(plan: BuildPlan): TorchModel {
     if (node.kind === 'output') {
       const prediction = result.prediction;
       if (!prediction) throw new Error(`Bug: output ${id} emitted no prediction`);
-      model.outputs.push({ name: layerNames[0] ?? planned.base, local: prediction.tensor, ...outputTraining(params) });
+      model.outputs.push({
+        name: layerNames[0] ?? planned.base,
+        local: prediction.tensor,
+        ...(prediction.logit !== undefined ? { logitLocal: prediction.logit } : {}),
+        ...outputTraining(params),
+      });
     }
   }
   model.helpers = TORCH_HELPER_ORDER.filter((h) => helpers.has(h));

@@ -1,6 +1,7 @@
 import type { Graph } from '../../graph/schema';
 import { planBuild } from '../../compile/plan';
-import { planInputs } from '../../data/feature-plan';
+import { planInputs, type InputPlan } from '../../data/feature-plan';
+import { planTable } from '../../data/vocab-sizes';
 import { hasErrors, type Diagnostic } from '../../validate/diagnostics';
 import { validateGraph, type Validation } from '../../validate/validate';
 import { emitTorchModel, type TorchInput, type TorchModel } from './model';
@@ -52,6 +53,9 @@ export async function generateTorchPackage(graph: Graph, options: TorchPackageOp
 
 const INDENT = '    ';
 
+/** An output trained with binary cross-entropy on a sigmoid's output: train.py takes its logit (BCEWithLogitsLoss). */
+const trainsOnLogit = (o: TorchModel['outputs'][number]): boolean => o.logitLocal !== undefined && o.label !== undefined && o.loss === 'binary_crossentropy';
+
 function modelPy(graph: Graph, options: TorchPackageOptions, model: TorchModel, validation: Validation): string {
   const name = pyComment(graph.name) || 'Untitled model';
   const description = pyComment(graph.description ?? '', 400);
@@ -68,22 +72,28 @@ loads the trained weights of a Towerflow run (its model/ folder, tfjs layers for
 a dict of tensors by INPUTS name and returns a dict of predictions [batch, 1] by OUTPUTS name.
 """`;
   const plans = planInputs({ inputs: model.inputs, validation });
+  // The rows model.py's table has; an auto column over its cap is hashed into them (data.py reads "encoding").
+  const tableOf = (p: Extract<InputPlan, { vocab: string }>) => {
+    const table = planTable(p, validation);
+    return { vocab_size: table.rows, ...(table.hashed ? { encoding: 'hash' } : {}) };
+  };
   const inputRows = plans.map((p) => {
     const input = model.inputs.find((i) => i.name === p.spec.name) as TorchInput;
     const extra =
       p.kind === 'numeric'
         ? { kind: 'numeric' }
         : p.kind === 'sequence'
-          ? { kind: 'sequence', vocab: p.vocab, vocab_size: p.vocabSize, max_length: p.maxLength, ...(p.group !== undefined ? { group: p.group } : {}) }
-          : { kind: 'ids', vocab: p.vocab, vocab_size: p.vocabSize };
+          ? { kind: 'sequence', vocab: p.vocab, ...tableOf(p), max_length: p.maxLength, ...(p.group !== undefined ? { group: p.group } : {}) }
+          : { kind: 'ids', vocab: p.vocab, ...tableOf(p) };
     return `${INDENT}${pyLiteral({ name: input.name, dtype: input.dtype, shape: input.shape, columns: input.columns, ...extra })},`;
   });
   const outputRows = model.outputs.map(
-    (o) => `${INDENT}${pyLiteral({ name: o.name, label: o.label ?? null, loss: o.label === undefined ? null : o.loss, loss_weight: o.label === undefined ? 0 : o.lossWeight })},`,
+    (o) =>
+      `${INDENT}${pyLiteral({ name: o.name, label: o.label ?? null, loss: o.label === undefined ? null : o.loss, loss_weight: o.label === undefined ? 0 : o.lossWeight, logit: trainsOnLogit(o) })},`,
   );
   const init = model.init.map((group) => group.map((l) => `${INDENT}${INDENT}${l}`).join('\n')).join('\n\n');
   const forward = model.forward.map((group) => group.map((l) => `${INDENT}${INDENT}${l}`).join('\n')).join('\n\n');
-  const returned = model.outputs.map((o) => `${pyStr(o.name)}: ${o.local}`).join(', ');
+  const returned = model.outputs.map((o) => `${pyStr(o.name)}: ${trainsOnLogit(o) ? `${o.logitLocal} if logits else ${o.local}` : o.local}`).join(', ');
   const classSection = `class Model(nn.Module):
     """${model.outputs.length === 1 ? 'The model' : 'The multi-task model'}: each submodule is named after the tfjs layer it mirrors."""
 
@@ -91,8 +101,12 @@ a dict of tensors by INPUTS name and returns a dict of predictions [batch, 1] by
         super().__init__()
 ${init || `${INDENT}${INDENT}pass`}
 
-    def forward(self, inputs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        """inputs: by INPUTS name, int64 ids [B, 1] or [B, length], float32 values [B, n]."""
+    def forward(self, inputs: dict[str, torch.Tensor], logits: bool = False) -> dict[str, torch.Tensor]:
+        """inputs: by INPUTS name, int64 ids [B, 1] or [B, length], float32 values [B, n].
+
+        logits=True: an output whose prediction is the sigmoid of a logit (OUTPUTS' "logit") gives the
+        logit instead, for train.py's BCEWithLogitsLoss; the others give their prediction.
+        """
 ${forward}
         return {${returned}}`;
   const weightRows = model.weights.map((w) => `${INDENT}${pyStr(w.tfjs)}: (${pyStr(w.torch)}, ${w.transpose ? 'True' : 'False'}),`);
@@ -108,7 +122,8 @@ ${inputRows.join('\n')}
 ]
 
 # The predictions, in the tfjs model's output order, with the label each is trained on (None: no
-# label, so no loss: predicted only) and its weight in the total loss.
+# label, so no loss: predicted only), its weight in the total loss, and whether forward(inputs,
+# logits=True) gives its logit (a sigmoid's input) rather than a probability (ESMM's product).
 OUTPUTS = [
 ${outputRows.join('\n')}
 ]`,

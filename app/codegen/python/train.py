@@ -2,19 +2,35 @@
 
     python train.py --data train.csv --valid valid.csv --binding binding.json --epochs 5 --batch-size 256 --out out/
     torchrun --nproc-per-node 4 train.py --data train.csv --valid valid.csv --binding binding.json --out out/
+    python train.py --data train.csv --valid valid.csv --binding binding.json --epochs 5 --resume out/
 
 Under torchrun every process trains a replica (DistributedDataParallel: gloo on CPU, nccl on GPU)
 on its share of each epoch (DistributedSampler); gradients are averaged, so the replicas stay
-equal. Process 0 evaluates the validation file after each epoch (per-task loss and AUC), writes
-metrics.csv (Towerflow's columns), a checkpoint per epoch, and at the end model.pt, encoders.json,
-binding.json, summary.json and log.txt in --out: 'python predict.py --checkpoint <out>' predicts
-with them, and 'python to_towerflow.py --checkpoint <out> --out <run folder>' writes them as a
-Towerflow run, which 'towerflow predict' and the app's Runs view open.
+equal. Process 0 evaluates the validation file after each epoch (per-task loss, AUC, and GAUC where
+the binding names a group column), writes metrics.csv (Towerflow's columns), a checkpoint per epoch,
+and at the end model.pt, encoders.json, binding.json, summary.json and log.txt in --out: 'python
+predict.py --checkpoint <out>' predicts with them, and 'python to_towerflow.py --checkpoint <out>
+--out <run folder>' writes them as a Towerflow run, which 'towerflow predict' and the app's Runs
+view open. --resume <out> continues from the last checkpoint there: weights, optimizer, epoch, step
+and random state, so on CPU the result is bit for bit the uninterrupted run's.
 
 Encoders are fitted on the training file with Towerflow's rules (data.py); --encoders reuses the
 encoders.json of a Towerflow run instead, so both see identical inputs. The losses are the graph's:
-binary cross-entropy (or MSE) per output with a label, weighted by the graph's loss weights
-(--loss-weights overrides them), plus the graph's L2 penalties; Adam, as Towerflow trains.
+per output with a label, binary cross-entropy or MSE, weighted by the graph's loss weights
+(--loss-weights overrides them), plus the graph's L2 penalties; Adam, as Towerflow trains. An output
+that is a sigmoid's probability is trained on its logit (BCEWithLogitsLoss, exact where the
+probability rounds to 0 or 1); one that is not (ESMM's pCTCVR = pCTR x pCVR, a product of
+probabilities) on the probability clamped to [1e-7, 1 - 1e-7], as tfjs does. Validation metrics are
+measured on the probabilities, as Towerflow measures them.
+
+The training controls are the app's: --lr-schedule constant|cosine|step with --warmup-steps,
+--min-lr, --lr-step-every, --lr-step-factor (the rate of each global step, README "Training");
+--clip-norm (the global norm of all gradients); --early-stopping METRIC --patience N (the best
+epoch's weights are kept); --init-from (warm start from another train.py output); --amp (mixed
+precision, CUDA only).
+
+A failure ends with one line, 'train.py: <place>: <message> [<code>]', and exit status 1; under
+torchrun the line names the rank, and the other processes stop within seconds.
 """
 
 from __future__ import annotations
@@ -22,9 +38,12 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import math
 import os
+import re
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -34,11 +53,33 @@ import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data.distributed import DistributedSampler
 
-from data import DataError, encode_file, fit_encoders, read_json
+from data import DataError, encode_file, fit_encoders, open_bound, read_json
 from model import GRAPH_NAME, INPUTS, OUTPUTS, Model, l2_penalty
 
 # metrics.csv's columns, as a Towerflow run writes them: a row per epoch, split and task.
 METRIC_COLUMNS = ["epoch", "split", "task", "loss", "auc", "logloss", "gauc", "mse"]
+LR_SCHEDULES = ("constant", "cosine", "step")
+# tfjs clips probabilities to [1e-7, 1 - 1e-7] before the logarithm; so does the loss on a probability.
+BCE_EPSILON = 1e-7
+CHECKPOINT_FORMAT = 2
+# What a collective raises when another process of the group has gone (gloo: its socket closed).
+PEER_FAILURE = re.compile(r"connection (closed|reset)|broken pipe|peer|timed out|NCCL", re.IGNORECASE)
+
+
+class TrainError(Exception):
+    """A problem with the command line or a file it names, with a stable code and the place."""
+
+    def __init__(self, code: str, message: str, place: str | Path | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.place = place
+
+    def __str__(self) -> str:
+        return f"{str(self.place) + ': ' if self.place is not None else ''}{self.message} [{self.code}]"
+
+
+# ------------------------------------------------------------------ metrics
 
 
 def auc(labels: np.ndarray, scores: np.ndarray) -> float | None:
@@ -55,41 +96,113 @@ def auc(labels: np.ndarray, scores: np.ndarray) -> float | None:
     return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
-def task_loss(output: dict, prediction: torch.Tensor, label: torch.Tensor) -> torch.Tensor:
-    prediction = prediction.reshape(-1)
+def gauc(labels: np.ndarray, scores: np.ndarray, groups: np.ndarray) -> float | None:
+    """Group AUC as Towerflow computes it (the DIN paper): sum_g n_g * AUC_g / sum_g n_g over the
+    groups holding both classes, n_g a group's rows; None when no group holds both.
+
+    One sort by (group, score) ranks every group at once: equal scores in a group share their mean rank.
+    """
+    rows = len(scores)
+    if rows == 0:
+        return None
+    group_of = np.unique(groups, return_inverse=True)[1].reshape(-1)
+    order = np.lexsort((scores, group_of))
+    group, score, positive = group_of[order], scores[order], labels[order] > 0.5
+    group_starts = np.ones(rows, dtype=bool)
+    group_starts[1:] = group[1:] != group[:-1]
+    run_starts = group_starts.copy()
+    run_starts[1:] |= score[1:] != score[:-1]
+    group_index = np.cumsum(group_starts) - 1
+    first_row_of_group = np.flatnonzero(group_starts)[group_index]
+    run_first = np.flatnonzero(run_starts)
+    run_length = np.diff(np.append(run_first, rows))
+    run_rank = run_first - first_row_of_group[run_first] + 1 + (run_length - 1) / 2
+    rank = run_rank[np.cumsum(run_starts) - 1]
+    count = group_index[-1] + 1
+    n = np.bincount(group_index, minlength=count).astype(np.float64)
+    n_pos = np.bincount(group_index, weights=positive, minlength=count)
+    rank_pos = np.bincount(group_index, weights=rank * positive, minlength=count)
+    n_neg = n - n_pos
+    both = (n_pos > 0) & (n_neg > 0)
+    if not both.any():
+        return None
+    aucs = (rank_pos[both] - n_pos[both] * (n_pos[both] + 1) / 2) / (n_pos[both] * n_neg[both])
+    return float((n[both] * aucs).sum() / n[both].sum())
+
+
+def task_loss(output: dict, prediction: torch.Tensor, label: torch.Tensor, logit: bool = False) -> torch.Tensor:
+    """The output's loss in float32; prediction is its logit when logit is True (OUTPUTS' "logit")."""
+    prediction = prediction.reshape(-1).float()
     if output["loss"] == "mse":
         return F.mse_loss(prediction, label)
-    # tfjs clips probabilities to [1e-7, 1 - 1e-7] before the logarithm; so does this.
-    return F.binary_cross_entropy(prediction.clamp(1e-7, 1 - 1e-7), label)
+    if logit:
+        return F.binary_cross_entropy_with_logits(prediction, label)
+    return F.binary_cross_entropy(prediction.clamp(BCE_EPSILON, 1 - BCE_EPSILON), label)
 
 
-def batch_of(arrays: dict[str, np.ndarray], index: np.ndarray, device: torch.device) -> dict[str, torch.Tensor]:
-    return {name: torch.from_numpy(values[index]).to(device) for name, values in arrays.items()}
+def metric_names() -> list[str]:
+    """What --early-stopping can watch, as the app names them: loss, <task>.<metric>, mean.<metric>."""
+    names = ["loss"]
+    for o in OUTPUTS:
+        if o["label"] is not None:
+            names += [f"{o['name']}.{m}" for m in (("loss", "mse") if o["loss"] == "mse" else ("loss", "auc", "logloss", "gauc"))]
+    return names + ["mean.auc", "mean.logloss", "mean.gauc", "mean.mse", "mean.loss"]
 
 
-def evaluate(model: Model, inputs: dict, labels: dict, device: torch.device, batch_size: int) -> dict[str, dict]:
-    """Per-task loss and AUC on a whole split."""
-    model.eval()
-    rows = len(next(iter(labels.values())))
-    predictions: dict[str, list[np.ndarray]] = {o["name"]: [] for o in OUTPUTS}
-    with torch.no_grad():
-        for start in range(0, rows, batch_size):
-            index = np.arange(start, min(rows, start + batch_size))
-            for name, p in model(batch_of(inputs, index, device)).items():
-                predictions[name].append(p.reshape(-1).cpu().numpy())
-    model.train()
-    metrics = {}
-    for output in OUTPUTS:
-        if output["name"] not in labels:
-            continue
-        p = np.concatenate(predictions[output["name"]])
-        y = labels[output["name"]]
-        loss = task_loss(output, torch.from_numpy(p), torch.from_numpy(y)).item()
-        if output["loss"] == "mse":
-            metrics[output["name"]] = {"loss": loss, "auc": None, "mse": loss}
-        else:
-            metrics[output["name"]] = {"loss": loss, "auc": auc(y, p), "logloss": loss}
-    return metrics
+def metric_value(metrics: dict, name: str) -> float:
+    """metrics: {"loss": total, "tasks": {task: {metric: value}}}; NaN where it has no value (as the app)."""
+    if name == "loss":
+        return metrics["loss"]
+    task, _, metric = name.partition(".")
+    if task == "mean":
+        values = [m[metric] for m in metrics["tasks"].values() if m.get(metric) is not None]
+        return sum(values) / len(values) if values else math.nan
+    value = metrics["tasks"].get(task, {}).get(metric)
+    return math.nan if value is None else value
+
+
+def higher_is_better(name: str) -> bool:
+    return name.endswith((".auc", ".gauc"))
+
+
+def group_values(file: str, binding: dict, column: str) -> np.ndarray:
+    """The group column of every data row (GAUC's groups: users), as text, missing as "", as Towerflow groups rows."""
+    table = open_bound(file, binding)
+    if column not in table.columns:
+        raise DataError("E_DATA_MISSING_COLUMN", "the file has no such column (the binding's GAUC group)", file, None, column)
+    return np.asarray([values[column] or "" for _, values in table.rows()], dtype=object)
+
+
+# ------------------------------------------------------------------ learning rate
+
+
+def full_schedule(args: argparse.Namespace) -> dict:
+    """The schedule with every default written out, as Towerflow's summary.json records it (lrSchedule)."""
+    if args.lr_schedule == "cosine":
+        return {"type": "cosine", "warmupSteps": args.warmup_steps, "minLearningRate": args.min_lr}
+    if args.lr_schedule == "step":
+        return {"type": "step", "warmupSteps": args.warmup_steps, "everyEpochs": args.lr_step_every, "factor": args.lr_step_factor}
+    return {"type": "constant", **({"warmupSteps": args.warmup_steps} if args.warmup_steps > 0 else {})}
+
+
+def learning_rate_at(schedule: dict, lr: float, step: int, steps_per_epoch: int, total_steps: int) -> float:
+    """The rate of global step t (from 0, across epochs), as Towerflow's app/train/lr-schedule.ts:
+    warm-up lr * (t + 1) / W for t < W; then constant lr, cosine m + (lr - m)(1 + cos(pi (t - W) / max(1, T - W))) / 2,
+    or step lr * g ** floor(e / k), e the 0-based epoch of step t."""
+    warmup = schedule.get("warmupSteps", 0)
+    if warmup > 0 and step < warmup:
+        return lr * (step + 1) / warmup
+    if schedule["type"] == "cosine":
+        low = schedule["minLearningRate"]
+        progress = (step - warmup) / max(1, total_steps - warmup)
+        return low + 0.5 * (lr - low) * (1 + math.cos(math.pi * progress))
+    if schedule["type"] == "step":
+        epoch = step // max(1, steps_per_epoch)
+        return lr * schedule["factor"] ** (epoch // schedule["everyEpochs"])
+    return lr
+
+
+# ------------------------------------------------------------------ files
 
 
 def now() -> str:
@@ -98,50 +211,283 @@ def now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{int(seconds % 1 * 1000):03d}Z"
 
 
-def parse_loss_weights(text: str | None) -> dict[str, float]:
-    weights = {o["name"]: float(o["loss_weight"]) for o in OUTPUTS if o["label"] is not None}
-    for part in filter(None, (text or "").split(",")):
-        name, _, value = part.partition("=")
-        if name not in weights:
-            raise SystemExit(f"train.py: --loss-weights names {name!r}; the trained outputs are {', '.join(weights)}")
-        weights[name] = float(value)
-    return weights
+def read_settings(path: str | Path, what: str) -> dict:
+    """A JSON object the command line names (the binding, encoders.json), or a TrainError naming the file."""
+    try:
+        value = read_json(path)
+    except FileNotFoundError:
+        raise TrainError("E_TRAIN_MISSING_FILE", f"no such file (the {what})", path) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise TrainError("E_TRAIN_UNREADABLE_FILE", f"cannot read the {what}: {error}", path) from None
+    except json.JSONDecodeError as error:
+        raise TrainError("E_TRAIN_BAD_JSON", f"the {what} is not valid JSON ({error.msg}, line {error.lineno} column {error.colno})", path) from None
+    if not isinstance(value, dict):
+        raise TrainError("E_TRAIN_BAD_JSON", f"the {what} is not a JSON object", path)
+    return value
+
+
+def load_state(file: Path, what: str) -> dict:
+    """A file torch.save wrote (tensors, numbers, strings: weights_only), or a TrainError naming it."""
+    if not file.is_file():
+        raise TrainError("E_TRAIN_MISSING_FILE", f"no such file (the {what})", file)
+    try:
+        state = torch.load(file, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch.load raises many kinds (pickle, zip, runtime) for one cause: not a checkpoint
+        raise TrainError("E_TRAIN_BAD_CHECKPOINT", f"cannot read the {what}: {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}", file) from None
+    if not isinstance(state, dict):
+        raise TrainError("E_TRAIN_BAD_CHECKPOINT", f"the {what} holds no state dict", file)
+    return state
+
+
+def last_checkpoint(folder: Path) -> Path:
+    found = []
+    for path in folder.glob("checkpoint-*.pt"):
+        match = re.fullmatch(r"checkpoint-(\d+)\.pt", path.name)
+        if match:
+            found.append((int(match.group(1)), path))
+    if not found:
+        raise TrainError("E_TRAIN_NO_CHECKPOINT", "no checkpoint-<epoch>.pt to resume from (is this a train.py --out folder?)", folder)
+    return max(found)[1]
+
+
+def save_atomically(value: object, file: Path) -> None:
+    """torch.save through a temporary name, so an interrupted save never leaves a torn last checkpoint."""
+    partial = file.with_name(file.name + ".partial")
+    torch.save(value, partial)
+    os.replace(partial, file)
+
+
+def init_from(model: Model, source: str) -> tuple[Path, list[str], list[str]]:
+    """Loads the tensors of a train.py output (its model.pt, or a checkpoint) that match model's by name and
+    shape; returns the file, the names loaded and the names left as Model() made them."""
+    path = Path(source)
+    file = path / "model.pt" if path.is_dir() else path
+    state = load_state(file, "--init-from weights")
+    if isinstance(state.get("model"), dict):
+        state = state["model"]  # a checkpoint-<epoch>.pt
+    own = model.state_dict()
+    matching = {k: v for k, v in state.items() if k in own and isinstance(v, torch.Tensor) and tuple(v.shape) == tuple(own[k].shape)}
+    if not matching:
+        raise TrainError("E_TRAIN_INIT_NOTHING_MATCHES", f"none of its {len(state)} tensors matches this model's by name and shape", file)
+    model.load_state_dict({**own, **matching})
+    return file, sorted(matching), [k for k in own if k not in matching]
+
+
+# ------------------------------------------------------------------ processes
+
+
+@dataclass
+class Processes:
+    world: int
+    rank: int
+    local_rank: int
+    device: torch.device
+    threads: int = field(default=0)
+
+    @property
+    def distributed(self) -> bool:
+        return self.world > 1
+
+    @property
+    def cuda(self) -> bool:
+        return self.device.type == "cuda"
+
+    @property
+    def name(self) -> str:
+        return f"train.py (rank {self.rank} of {self.world})" if self.distributed else "train.py"
+
+
+def start_processes() -> Processes:
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    cuda = torch.cuda.is_available()
+    if world > 1:
+        dist.init_process_group("nccl" if cuda else "gloo")
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    device = torch.device(f"cuda:{local_rank}" if cuda else "cpu")
+    if cuda:
+        torch.cuda.set_device(device)
+    # Intra-op threads: the launcher's OMP_NUM_THREADS where set (torchrun sets 1 per process unless
+    # told otherwise); else, on CPU with several processes, one each, as each would take every core.
+    threads = os.environ.get("OMP_NUM_THREADS", "")
+    if threads.isdigit() and int(threads) > 0:
+        torch.set_num_threads(int(threads))
+    elif world > 1 and not cuda:
+        torch.set_num_threads(1)
+    return Processes(world, dist.get_rank() if world > 1 else 0, local_rank, device, torch.get_num_threads())
+
+
+def stop(processes: Processes, line: str) -> int:
+    print(line, file=sys.stderr, flush=True)
+    if processes.distributed:
+        sys.stdout.flush()
+        # At once, without waiting in a collective the others may never join: their connections to
+        # this process close, so they stop too (and torchrun ends the rest of the group).
+        os._exit(1)
+    return 1
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    processes = start_processes()
+    try:
+        return train(args, processes)
+    except (TrainError, DataError) as error:
+        return stop(processes, f"{processes.name}: {error}")
+    except RuntimeError as error:
+        if processes.distributed and PEER_FAILURE.search(str(error)):
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            return stop(processes, f"{processes.name}: stopped: another process of the group failed ({reason}) [E_TRAIN_PEER_FAILED]")
+        raise
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", required=True, help="training file (CSV/TSV, gzip or not, or .parquet)")
     parser.add_argument("--valid", help="validation file, evaluated by process 0 after each epoch")
     parser.add_argument("--binding", required=True, help="the dataset binding (JSON), as Towerflow takes it")
     parser.add_argument("--encoders", help="encoders.json of a Towerflow run, instead of fitting them on --data")
-    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=5, help="epochs in all (with --resume: including those done)")
     parser.add_argument("--batch-size", type=int, default=256, help="rows per step on each process")
-    parser.add_argument("--lr", type=float, default=0.001)
+    parser.add_argument("--lr", type=float, default=0.001, help="the base learning rate")
+    parser.add_argument("--lr-schedule", choices=LR_SCHEDULES, default="constant")
+    parser.add_argument("--warmup-steps", type=int, default=0, help="W: steps t < W run at lr * (t + 1) / W")
+    parser.add_argument("--min-lr", type=float, default=0.0, help="m: where the cosine schedule ends")
+    parser.add_argument("--lr-step-every", type=int, default=1, help="k: the step schedule multiplies the rate by g every k epochs")
+    parser.add_argument("--lr-step-factor", type=float, default=0.5, help="g: the step schedule's factor")
+    parser.add_argument("--clip-norm", type=float, help="clip the global norm of all gradients to this before each step")
+    parser.add_argument("--early-stopping", metavar="METRIC", help="stop when METRIC (loss, <task>.auc, mean.gauc, ...) has not improved for --patience epochs")
+    parser.add_argument("--patience", type=int, default=3)
     parser.add_argument("--loss-weights", help="task=weight,... overriding the graph's loss weights")
+    parser.add_argument("--init-from", help="a train.py --out folder or checkpoint: start from its tensors that match by name and shape")
+    parser.add_argument("--resume", help="a train.py --out folder: continue from its last checkpoint (--out defaults to it)")
+    parser.add_argument("--amp", action="store_true", help="mixed precision on CUDA (bfloat16 where the GPU has it, else float16 with loss scaling)")
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--out", required=True, help="folder for checkpoints, model.pt, metrics.csv, summary.json")
+    parser.add_argument("--out", help="folder for checkpoints, model.pt, metrics.csv, summary.json")
     parser.add_argument("--torchrec", action="store_true", help="shard the embedding tables with TorchRec (see README)")
     args = parser.parse_args(argv)
+    if args.out is None:
+        if args.resume is None:
+            parser.error("the following arguments are required: --out")
+        args.out = args.resume
+    return args
 
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    distributed = world > 1
-    cuda = torch.cuda.is_available()
-    if distributed:
-        dist.init_process_group("nccl" if cuda else "gloo")
-    rank = dist.get_rank() if distributed else 0
-    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-    device = torch.device(f"cuda:{local_rank}" if cuda else "cpu")
-    if cuda:
-        torch.cuda.set_device(device)
+
+def check_options(args: argparse.Namespace, processes: Processes) -> None:
+    positive_ints = {"--epochs": args.epochs, "--batch-size": args.batch_size, "--lr-step-every": args.lr_step_every, "--patience": args.patience}
+    for flag, value in positive_ints.items():
+        if value < 1:
+            raise TrainError("E_TRAIN_BAD_OPTION", f"{flag} must be at least 1, not {value}")
+    if args.warmup_steps < 0:
+        raise TrainError("E_TRAIN_BAD_OPTION", f"--warmup-steps must be 0 or more, not {args.warmup_steps}")
+    for flag, value in {"--lr": args.lr, "--lr-step-factor": args.lr_step_factor}.items():
+        if not (math.isfinite(value) and value > 0):
+            raise TrainError("E_TRAIN_BAD_OPTION", f"{flag} must be a positive number, not {value}")
+    if not (math.isfinite(args.min_lr) and 0 <= args.min_lr <= args.lr):
+        raise TrainError("E_TRAIN_BAD_OPTION", f"--min-lr must be between 0 and --lr ({args.lr}), not {args.min_lr}")
+    if args.clip_norm is not None and not (math.isfinite(args.clip_norm) and args.clip_norm > 0):
+        raise TrainError("E_TRAIN_BAD_OPTION", f"--clip-norm must be a positive number, not {args.clip_norm}")
+    if args.early_stopping is not None and args.early_stopping not in metric_names():
+        raise TrainError("E_TRAIN_BAD_OPTION", f"--early-stopping {args.early_stopping!r} is not a metric of this model; one of: {', '.join(metric_names())}")
+    if args.resume is not None and args.init_from is not None:
+        raise TrainError("E_TRAIN_BAD_OPTION", "--resume continues a run with its own weights; --init-from starts a new one: give one of them")
+    if args.amp and not processes.cuda:
+        raise TrainError("E_TRAIN_AMP_NEEDS_CUDA", "--amp is mixed precision on a CUDA GPU and this process has none: train without --amp (float32 on CPU)")
+
+
+def parse_loss_weights(text: str | None) -> dict[str, float]:
+    weights = {o["name"]: float(o["loss_weight"]) for o in OUTPUTS if o["label"] is not None}
+    for part in filter(None, (text or "").split(",")):
+        name, _, value = part.partition("=")
+        if name not in weights:
+            raise TrainError("E_TRAIN_BAD_OPTION", f"--loss-weights names {name!r}; the trained outputs are {', '.join(weights)}")
+        try:
+            weights[name] = float(value)
+        except ValueError:
+            raise TrainError("E_TRAIN_BAD_OPTION", f"--loss-weights gives {name} the weight {value!r}, not a number") from None
+    return weights
+
+
+# ------------------------------------------------------------------ training
+
+
+def to_device(arrays: dict[str, np.ndarray], index: np.ndarray, device: torch.device) -> dict[str, torch.Tensor]:
+    """The batch's rows of every array, moved together: on CUDA from pinned memory, without blocking the host."""
+    batch = {name: torch.from_numpy(values[index]) for name, values in arrays.items()}
+    if device.type == "cpu":
+        return batch
+    return {name: tensor.pin_memory().to(device, non_blocking=True) for name, tensor in batch.items()}
+
+
+def evaluate(model: Model, inputs: dict, labels: dict, groups: np.ndarray | None, device: torch.device, batch_size: int, loss_weights: dict[str, float]) -> dict:
+    """Per-task loss, AUC and GAUC (or MSE) on a whole split, on the probabilities; "loss" is their weighted sum."""
+    model.eval()
+    rows = len(next(iter(labels.values())))
+    predictions: dict[str, list[np.ndarray]] = {o["name"]: [] for o in OUTPUTS}
+    with torch.no_grad():
+        for start in range(0, rows, batch_size):
+            index = np.arange(start, min(rows, start + batch_size))
+            for name, p in model(to_device(inputs, index, device)).items():
+                predictions[name].append(p.reshape(-1).float().cpu().numpy())
+    model.train()
+    tasks = {}
+    for output in OUTPUTS:
+        if output["name"] not in labels:
+            continue
+        p = np.concatenate(predictions[output["name"]])
+        y = labels[output["name"]]
+        loss = task_loss(output, torch.from_numpy(p), torch.from_numpy(y)).item()
+        if output["loss"] == "mse":
+            tasks[output["name"]] = {"loss": loss, "auc": None, "mse": loss}
+        else:
+            tasks[output["name"]] = {"loss": loss, "auc": auc(y, p), "logloss": loss, **({"gauc": gauc(y, p, groups)} if groups is not None else {})}
+    return {"loss": sum(loss_weights.get(name, 0.0) * m["loss"] for name, m in tasks.items()), "tasks": tasks}
+
+
+def describe_metrics(tasks: dict) -> str:
+    parts = []
+    for name, m in tasks.items():
+        if m.get("auc") is not None:
+            parts.append(f"{name} AUC {m['auc']:.4f}" + (f" GAUC {m['gauc']:.4f}" if m.get("gauc") is not None else ""))
+        else:
+            parts.append(f"{name} loss {m['loss']:.4f}")
+    return ", ".join(parts)
+
+
+def random_state(generator: np.random.Generator) -> dict:
+    state = {"torch": torch.get_rng_state(), "numpy": generator.bit_generator.state}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def restore_random_state(state: dict, generator: np.random.Generator) -> None:
+    torch.set_rng_state(state["torch"])
+    generator.bit_generator.state = state["numpy"]
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def train(args: argparse.Namespace, processes: Processes) -> int:
+    check_options(args, processes)
+    rank, world, device, distributed, cuda = processes.rank, processes.world, processes.device, processes.distributed, processes.cuda
     log: list[str] = []
 
     def say(line: str) -> None:
         """Process 0 prints the line and keeps it for log.txt; the others stay quiet."""
         if rank == 0:
-            print(line)
+            print(line, flush=True)
             log.append(f"{now()} {line}")
 
     started_at = now()
+    resumed = None
+    if args.resume is not None:
+        resumed_file = last_checkpoint(Path(args.resume))
+        resumed = load_state(resumed_file, "checkpoint to resume from")
+        if resumed.get("format") != CHECKPOINT_FORMAT or "optimizer" not in resumed:
+            why = "its optimizer state stays in TorchRec's shards" if resumed.get("sharded") else "it has no optimizer or random state (written by an older train.py)"
+            raise TrainError("E_TRAIN_BAD_CHECKPOINT", f"this checkpoint cannot be resumed: {why}; --init-from starts a new run from its weights", resumed_file)
+        log.extend(resumed.get("log", []))
+        started_at = resumed.get("startedAt", started_at)
 
     torchrec = None
     if args.torchrec and not distributed:
@@ -153,23 +499,46 @@ def main(argv: list[str] | None = None) -> int:
             say(f"--torchrec: TorchRec does not load here ({type(error).__name__}: {error}); "
                 "falling back to nn.Embedding under DDP (see the README for the versions that load together)")
 
-    binding = read_json(args.binding)
+    binding = read_settings(args.binding, "dataset binding")
+    # A resumed run encodes with the encoders it was trained with, whatever --data now holds.
+    if args.encoders:
+        encoders = read_settings(args.encoders, "encoders")
+    elif resumed is not None and isinstance(resumed.get("encoders"), dict):
+        encoders = resumed["encoders"]
+    else:
+        encoders = None
     try:
         # Every process fits the same encoders from the same file (deterministic), so none waits for another.
-        encoders = read_json(args.encoders) if args.encoders else fit_encoders(args.data, binding, INPUTS, OUTPUTS)
+        if encoders is None:
+            encoders = fit_encoders(args.data, binding, INPUTS, OUTPUTS)
         train_x, train_y = encode_file(args.data, binding, encoders, INPUTS, with_labels=True)
         # Sharded tables answer only when every process asks, so under TorchRec every process evaluates.
         evaluates = rank == 0 or torchrec is not None
         valid = encode_file(args.valid, binding, encoders, INPUTS, with_labels=True) if args.valid and evaluates else None
-    except DataError as error:
-        print(f"train.py: {error}", file=sys.stderr)
-        return 1
+        group_column = encoders.get("group") or binding.get("group")
+        valid_groups = group_values(args.valid, binding, group_column) if valid is not None and group_column else None
+    except (KeyError, TypeError, AttributeError, IndexError) as error:
+        # data.py reads the binding and encoders as Towerflow writes them; another shape fails deep inside it.
+        files = args.binding + (f" or {args.encoders}" if args.encoders else "")
+        raise TrainError("E_TRAIN_BAD_SETTINGS", f"does not fit this model ({type(error).__name__}: {error})", files) from None
     loss_weights = parse_loss_weights(args.loss_weights)
-    rows = len(next(iter(train_y.values())))
+    rows = len(next(iter(train_y.values()))) if train_y else len(next(iter(train_x.values())))
+    if rows == 0:
+        raise TrainError("E_DATA_NO_ROWS", "no data rows to train on (a header only?)", args.data)
+    if valid is not None and len(next(iter(valid[1].values()))) == 0:
+        raise TrainError("E_DATA_NO_ROWS", "no data rows to validate on (a header only?)", args.valid)
 
     torch.manual_seed(args.seed)  # every process starts from the same weights (DDP also broadcasts them)
     model = Model().to(device)
     parameters = sum(p.numel() for p in model.parameters())
+    initialised = None
+    if args.init_from is not None:
+        file, loaded, fresh = init_from(model, args.init_from)
+        initialised = str(file.resolve())
+        say(f"--init-from {file}: {len(loaded)} of {len(loaded) + len(fresh)} tensors loaded; "
+            f"not loaded (as Model() made them): {', '.join(fresh) if fresh else 'none'}; a fresh optimizer")
+    if resumed is not None:
+        model.load_state_dict(resumed["model"])
     sharded = torchrec.shard(model, device, args.lr) if torchrec is not None else None
     if sharded is not None and sharded.tables:
         say(sharded.description)
@@ -178,63 +547,132 @@ def main(argv: list[str] | None = None) -> int:
         if sharded is not None:
             say("--torchrec: the model has no private embedding tables to shard (shared tables stay nn.Embedding): DDP")
             sharded = None
-        trained = DistributedDataParallel(model, device_ids=[local_rank] if cuda else None) if distributed else model
+        trained = DistributedDataParallel(model, device_ids=[processes.local_rank] if cuda else None) if distributed else model
         optimizer = torch.optim.Adam(trained.parameters(), lr=args.lr, eps=1e-7)  # tfjs Adam's epsilon
+    if resumed is not None and sharded is None:
+        optimizer.load_state_dict(resumed["optimizer"])
+    amp_dtype = (torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16) if args.amp else None
+    # float16's narrow range needs loss scaling; bfloat16 has float32's range and does not.
+    scaler = torch.amp.GradScaler("cuda", enabled=amp_dtype == torch.float16)
+    clipped = [p for p in trained.parameters() if p.requires_grad]
 
     def full_state() -> dict | None:
         """model.py's state dict on process 0 (the sharded tables gathered there); every process calls it."""
-        return torchrec.full_state_dict(sharded) if sharded is not None else (model.state_dict() if rank == 0 else None)
+        if sharded is not None:
+            return torchrec.full_state_dict(sharded)
+        return {k: v.detach().cpu().clone() for k, v in model.state_dict().items()} if rank == 0 else None
+
     sampler = DistributedSampler(range(rows), num_replicas=world, rank=rank, shuffle=True, seed=args.seed) if distributed else None
     out = Path(args.out)
     if rank == 0:
+        if out.exists() and not out.is_dir():
+            raise TrainError("E_TRAIN_OUT_NOT_A_FOLDER", "--out is a file, not a folder", out)
         out.mkdir(parents=True, exist_ok=True)
     engine = f"PyTorch {torch.__version__}, " + (
         f"{world} processes ({'nccl' if cuda else 'gloo'} on {device.type})" if distributed else f"one process on {device}")
+    engine += f", {processes.threads} thread{'s' if processes.threads != 1 else ''} each" if device.type == "cpu" else ""
+    engine += f", mixed precision ({str(amp_dtype).removeprefix('torch.')})" if amp_dtype is not None else ""
     say(f"{GRAPH_NAME}: {parameters} parameters, {rows} training rows; {engine}")
 
+    schedule = full_schedule(args)
+    steps_per_epoch = math.ceil((len(sampler) if sampler is not None else rows) / args.batch_size)
+    total_steps = steps_per_epoch * args.epochs
     metrics_rows: list[dict] = []
     samples_per_second = 0.0
     generator = np.random.default_rng(args.seed)
-    for epoch in range(1, args.epochs + 1):
+    step = 0
+    first_epoch = 1
+    best: dict | None = None  # early stopping: {"epoch", "score", "metrics", "state" (process 0)}
+    stopped = None
+    if resumed is not None:
+        first_epoch = resumed["epoch"] + 1
+        step = resumed["step"]
+        metrics_rows = list(resumed["metrics"])
+        best = resumed.get("best")
+        stopped = resumed.get("stopped")
+        restore_random_state(resumed["random"], generator)
+        say(f"resumed from {resumed_file} after epoch {resumed['epoch']} (step {step})")
+        if resumed.get("processes") != world or resumed.get("batchSize") != args.batch_size:
+            say(f"note: the checkpoint was trained on {resumed.get('processes')} process(es) at batch size {resumed.get('batchSize')}; "
+                "the epochs from here draw other batches than an uninterrupted run")
+    stopping = args.early_stopping
+    for epoch in range(first_epoch, args.epochs + 1):
+        if stopped is not None:
+            break
         started = time.time()
         if sampler is not None:
             sampler.set_epoch(epoch)
             order = np.fromiter(iter(sampler), dtype=np.int64)
         else:
             order = generator.permutation(rows)
-        total, steps = 0.0, 0
-        task_totals = dict.fromkeys(loss_weights, 0.0)
+        # Summed where they are made: reading a GPU loss each step would wait for the GPU each step.
+        total = torch.zeros((), device=device)
+        task_totals = {name: torch.zeros((), device=device) for name in loss_weights}
+        steps = 0
+        rate = learning_rate_at(schedule, args.lr, step, steps_per_epoch, total_steps)
         for start in range(0, len(order), args.batch_size):
             index = order[start:start + args.batch_size]
-            predictions = trained(batch_of(train_x, index, device))
-            losses = {
-                o["name"]: task_loss(o, predictions[o["name"]], torch.from_numpy(train_y[o["name"]][index]).to(device))
-                for o in OUTPUTS if o["name"] in loss_weights
-            }
+            rate = learning_rate_at(schedule, args.lr, step, steps_per_epoch, total_steps)
+            for group in optimizer.param_groups:
+                group["lr"] = rate
+            inputs = to_device(train_x, index, device)
+            labels = to_device(train_y, index, device)
+            with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
+                predictions = trained(inputs, logits=True)
+            losses = {o["name"]: task_loss(o, predictions[o["name"]], labels[o["name"]], o.get("logit", False)) for o in OUTPUTS if o["name"] in loss_weights}
             loss = sum(loss_weights[name] * value for name, value in losses.items()) + l2_penalty(model).to(device)
             optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            total += loss.item()
+            scaler.scale(loss).backward()
+            if args.clip_norm is not None:
+                scaler.unscale_(optimizer)
+                torch.nn.utils.clip_grad_norm_(clipped, args.clip_norm)
+            scaler.step(optimizer)
+            scaler.update()
+            total += loss.detach()
             for name, value in losses.items():
-                task_totals[name] += value.item()
+                task_totals[name] += value.detach()
             steps += 1
+            step += 1
         seconds = time.time() - started
         samples_per_second = len(order) * world / max(seconds, 1e-9)
-        line = f"epoch {epoch}/{args.epochs}: train loss {total / max(steps, 1):.4f}, {seconds:.1f} s, {samples_per_second:.0f} samples/s"
-        for name, value in task_totals.items():
-            metrics_rows.append({"epoch": epoch, "split": "train", "task": name, "loss": value / max(steps, 1)})
+        train_metrics = {"loss": total.item() / max(steps, 1), "tasks": {name: {"loss": value.item() / max(steps, 1)} for name, value in task_totals.items()}}
+        line = f"epoch {epoch}/{args.epochs}: train loss {train_metrics['loss']:.4f}, {seconds:.1f} s, {samples_per_second:.0f} samples/s, lr {rate:.3g}"
+        for name, m in train_metrics["tasks"].items():
+            metrics_rows.append({"epoch": epoch, "split": "train", "task": name, **m})
+        watched = train_metrics
         if valid is not None:
-            scores = evaluate(model, valid[0], valid[1], device, 4096)
-            for name, m in scores.items():
+            watched = evaluate(model, valid[0], valid[1], valid_groups, device, 4096, loss_weights)
+            for name, m in watched["tasks"].items():
                 metrics_rows.append({"epoch": epoch, "split": "valid", "task": name, **m})
-            line += "; " + ", ".join(f"{n} AUC {m['auc']:.4f}" if m["auc"] is not None else f"{n} loss {m['loss']:.4f}" for n, m in scores.items())
+            line += "; " + describe_metrics(watched["tasks"])
         say(line)
+        improved = False
+        if stopping is not None:
+            # Process 0 decides (it evaluated); every process follows, as the sharded state is gathered by all.
+            decision = [None, None]
+            if rank == 0:
+                score = metric_value(watched, stopping)
+                better = score > best["score"] if best is not None and higher_is_better(stopping) else (best is None or score < best["score"])
+                improved = best is None or (math.isfinite(score) and better)
+                decision = [improved, score]
+            if distributed:
+                dist.broadcast_object_list(decision, src=0)
+            improved, score = decision
+            if improved:
+                best = {"epoch": epoch, "score": score, "state": full_state()}
+            elif epoch - best["epoch"] >= args.patience:
+                stopped = f"{stopping} did not improve for {args.patience} epoch{'s' if args.patience != 1 else ''}; best was epoch {best['epoch']}"
         state = full_state()
         if state is not None:
-            # The optimizer's state too, except TorchRec's fused one, which stays in its shards.
-            extra = {"optimizer": optimizer.state_dict()} if sharded is None else {}
-            torch.save({"epoch": epoch, "model": state, **extra}, out / f"checkpoint-{epoch}.pt")
+            save_atomically({
+                "format": CHECKPOINT_FORMAT, "epoch": epoch, "step": step, "model": state,
+                # TorchRec's fused optimizer state stays in its shards: checkpoint-<epoch>.rank-<r>.pt (torchrec_tables.py).
+                **({"optimizer": optimizer.state_dict()} if sharded is None else {"sharded": True}),
+                "random": random_state(generator), "metrics": metrics_rows, "log": log, "encoders": encoders,
+                "best": best, "stopped": stopped, "processes": world, "batchSize": args.batch_size, "startedAt": started_at,
+            }, out / f"checkpoint-{epoch}.pt")
+        if stopped is not None:
+            say(f"early stopping: {stopped}")
 
     identical = None
     if distributed:
@@ -246,9 +684,11 @@ def main(argv: list[str] | None = None) -> int:
         dist.all_gather(gathered, flat)
         identical = max(float((g - gathered[0]).abs().max()) for g in gathered)
         say(f"weights of the {world} processes: max |difference| {identical}")
-    state = full_state()
-    if state is not None:
-        torch.save(state, out / "model.pt")
+    # With early stopping the model ends on the best epoch's weights, as in Towerflow.
+    state = best["state"] if best is not None and stopping is not None else full_state()
+    kept_epoch = best["epoch"] if best is not None and stopping is not None else max((r["epoch"] for r in metrics_rows), default=0)
+    if rank == 0 and state is not None:
+        save_atomically(state, out / "model.pt")
         (out / "encoders.json").write_text(json.dumps(encoders), encoding="utf-8")
         (out / "binding.json").write_text(json.dumps(binding, indent=2), encoding="utf-8")
         with open(out / "metrics.csv", "w", newline="", encoding="utf-8") as handle:
@@ -256,14 +696,19 @@ def main(argv: list[str] | None = None) -> int:
             writer.writeheader()
             writer.writerows({k: ("" if v is None else v) for k, v in r.items()} for r in metrics_rows)
         last = {r["task"]: {k: v for k, v in r.items() if k not in ("epoch", "split", "task")}
-                for r in metrics_rows if r["epoch"] == args.epochs and r["split"] == "valid"}
+                for r in metrics_rows if r["epoch"] == kept_epoch and r["split"] == "valid"}
         summary = {
-            "graph": GRAPH_NAME, "epochs": args.epochs, "processes": world, "device": device.type,
+            "graph": GRAPH_NAME, "epochs": args.epochs, "epochsTrained": max((r["epoch"] for r in metrics_rows), default=0),
+            "processes": world, "device": device.type, "threads": processes.threads,
             "engine": engine + (", embedding tables sharded by TorchRec" if sharded is not None else ""), "torchrec": sharded is not None,
             "trainRows": rows, "validRows": len(next(iter(valid[1].values()))) if valid and valid[1] else 0,
             "data": {"train": str(Path(args.data).resolve()), **({"valid": str(Path(args.valid).resolve())} if args.valid else {})},
             "options": {"optimizer": "adam", "learningRate": args.lr, "batchSize": args.batch_size * world, "epochs": args.epochs,
-                        "seed": args.seed, "lossWeights": loss_weights},
+                        "seed": args.seed, "lossWeights": loss_weights, "lrSchedule": schedule, "clipNorm": args.clip_norm,
+                        "initFrom": initialised, "amp": str(amp_dtype).removeprefix("torch.") if amp_dtype is not None else None,
+                        "earlyStopping": {"metric": stopping, "patience": args.patience} if stopping is not None else None},
+            "resumedFrom": str(resumed_file.resolve()) if resumed is not None else None,
+            "stopReason": "early-stopping" if stopped is not None else "completed", "keptEpoch": kept_epoch,
             "samplesPerSecond": samples_per_second, "valid": last, "maxWeightDifference": identical,
             "startedAt": started_at, "finishedAt": now(),
         }
