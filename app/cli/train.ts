@@ -7,6 +7,8 @@ import { formatDiagnostic, hasErrors } from '../validate/diagnostics';
 import { runTraining } from '../train/run';
 import { largeBatchHint } from '../train/batch-hint';
 import { DEFAULT_TRAIN_OPTIONS, OPTIMIZERS, type TrainOptions } from '../train/session';
+import { LR_SCHEDULE_TYPES, type LrSchedule } from '../train/lr-schedule';
+import { resolveRun } from '../train/run-meta';
 import { choiceOption, intOption, numberOption, parseCommandArgs, weightsOption } from './args';
 import { EXIT, UsageError, type CliIO, type Command } from './io';
 import { formatSeconds, progressPrinter } from './progress';
@@ -19,6 +21,11 @@ export const trainCommand: Command = {
       --epochs N (5)  --batch-size N (256)  --lr X (0.001)  --optimizer adam|adagrad|sgd  --seed N (42)
       --validation X (0.2: share held out when there is no --valid file)  --loss-weights task=w,...
       --early-stopping METRIC (loss, <task>.auc, mean.auc, …)  --patience N (2)
+      --best-metric METRIC: the metric that picks the best epoch (kept weights) without stopping early
+      --lr-schedule constant|cosine|step (constant)  --warmup-steps W (0: rate lr·(t+1)/W for steps t < W)
+      --min-lr m (cosine: the rate it ends at, 0)  --lr-step-every k (step: epochs, 1)  --lr-step-factor g (step: 0.5)
+      --clip-norm X: clip the gradients to global norm X (as torch's clip_grad_norm_)
+      --init-from RUN: start from a run's weights (run folder, name or prefix in --runs) where name and shape match
       --backend ${NODE_BACKENDS.join('|')} (default: fastest available)  --runs DIR (runs)
       --no-cache: read the file even when .towerflow-cache (beside --runs) has it encoded`,
   async run(argv, io) {
@@ -38,6 +45,14 @@ export const trainCommand: Command = {
         'loss-weights': { type: 'string' },
         'early-stopping': { type: 'string' },
         patience: { type: 'string' },
+        'best-metric': { type: 'string' },
+        'lr-schedule': { type: 'string' },
+        'warmup-steps': { type: 'string' },
+        'min-lr': { type: 'string' },
+        'lr-step-every': { type: 'string' },
+        'lr-step-factor': { type: 'string' },
+        'clip-norm': { type: 'string' },
+        'init-from': { type: 'string' },
         backend: { type: 'string' },
         runs: { type: 'string', default: 'runs' },
         'no-cache': { type: 'boolean' },
@@ -55,7 +70,17 @@ export const trainCommand: Command = {
       seed: intOption('seed', values.seed, DEFAULT_TRAIN_OPTIONS.seed, 0, 2 ** 31 - 1),
       ...(lossWeights ? { lossWeights } : {}),
       ...(values['early-stopping'] ? { earlyStopping: { metric: values['early-stopping'], patience: intOption('patience', values.patience, 2, 1, 1000) } } : {}),
+      ...(values['best-metric'] ? { bestMetric: values['best-metric'] } : {}),
+      ...trainControls(values),
     };
+    if (values['init-from'] !== undefined) {
+      const from = await resolveRun(values.runs, values['init-from']);
+      if ('error' in from) {
+        io.err(`--init-from: ${from.error}`);
+        return EXIT.badInput;
+      }
+      options.initFrom = from.dir;
+    }
     const hint = largeBatchHint(options.batchSize, options.learningRate, options.optimizer);
     if (hint) io.out(`hint: ${hint} (--lr)`);
     const validationShare = numberOption('validation', values.validation, 0.2, 0, 0.9);
@@ -148,4 +173,30 @@ export async function readBinding(file: string | undefined, io: CliIO): Promise<
     return EXIT.badInput;
   }
   return binding;
+}
+
+type ControlFlags = Partial<Record<'lr-schedule' | 'warmup-steps' | 'min-lr' | 'lr-step-every' | 'lr-step-factor' | 'clip-norm', string>>;
+
+/**
+ * The schedule and clipping flags as TrainOptions (the spec's names: README "Training"). A flag of
+ * another schedule type is refused rather than ignored, so `--min-lr` without `--lr-schedule
+ * cosine` does not silently train at a constant rate.
+ */
+export function trainControls(flags: ControlFlags): Pick<TrainOptions, 'lrSchedule' | 'clipNorm'> {
+  const type = choiceOption('lr-schedule', flags['lr-schedule'], LR_SCHEDULE_TYPES, 'constant');
+  const owner = { 'min-lr': 'cosine', 'lr-step-every': 'step', 'lr-step-factor': 'step' } as const;
+  for (const [flag, wanted] of Object.entries(owner)) {
+    if (flags[flag as keyof typeof owner] !== undefined && type !== wanted) throw new UsageError(`--${flag} applies to --lr-schedule ${wanted}, not ${type}`);
+  }
+  const warmupSteps = intOption('warmup-steps', flags['warmup-steps'], 0, 0, 1e9);
+  const warmup = warmupSteps > 0 ? { warmupSteps } : {};
+  let lrSchedule: LrSchedule | undefined;
+  if (type === 'cosine') lrSchedule = { type, ...warmup, minLearningRate: numberOption('min-lr', flags['min-lr'], 0, 0, 10) };
+  else if (type === 'step') {
+    lrSchedule = { type, ...warmup, everyEpochs: intOption('lr-step-every', flags['lr-step-every'], 1, 1, 100_000), factor: numberOption('lr-step-factor', flags['lr-step-factor'], 0.5, 0, 10) };
+  } else if (warmupSteps > 0) lrSchedule = { type, warmupSteps };
+  const clip = flags['clip-norm'];
+  const clipNorm = clip === undefined ? undefined : Number(clip);
+  if (clipNorm !== undefined && !(Number.isFinite(clipNorm) && clipNorm > 0)) throw new UsageError(`--clip-norm must be a positive number, got "${clip}"`);
+  return { ...(lrSchedule ? { lrSchedule } : {}), ...(clipNorm !== undefined ? { clipNorm } : {}) };
 }

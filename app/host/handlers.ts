@@ -156,7 +156,7 @@ export async function createHostHandlers(options: HostOptions): Promise<Host> {
   };
 
   /** A train request as a run: files inside the workspace and present, a graph that compiles, a valid binding. */
-  const runRequest = async (request: HostRequestParsed<'train:prepare'>): Promise<BrowserRunRequest | HostError> => {
+  const runRequest = async (request: HostRequestParsed<'train:prepare'>, engine: 'node' | 'browser' = 'browser'): Promise<BrowserRunRequest | HostError> => {
     const data = await guard.resolve(request.data);
     if (typeof data !== 'string') return data;
     const valid = request.valid === undefined ? undefined : await guard.resolve(request.valid);
@@ -170,10 +170,21 @@ export async function createHostHandlers(options: HostOptions): Promise<Host> {
     if (isDataError(binding)) return hostError('E_BAD_BINDING', binding.message);
     const runs = await runsFolder();
     if (isHostError(runs)) return runs;
-    const { lossWeights, earlyStopping, ...rest } = request.options;
-    const options: TrainOptions = { ...rest, ...(lossWeights ? { lossWeights } : {}), ...(earlyStopping ? { earlyStopping } : {}) };
+    const { lossWeights, earlyStopping, initFrom: initFromPath, ...rest } = request.options;
+    const initFrom = initFromPath === undefined ? undefined : await warmStartFolder(initFromPath, engine);
+    if (isHostError(initFrom)) return initFrom;
+    const options: TrainOptions = { ...rest, ...(lossWeights ? { lossWeights } : {}), ...(earlyStopping ? { earlyStopping } : {}), ...(initFrom !== undefined ? { initFrom } : {}) };
     // The encoded-data cache in the workspace itself (not beside a runs folder that may be a link elsewhere).
     return { graph, data, ...(valid !== undefined ? { valid } : {}), binding, options, validationShare: request.validationShare, runsDir: runs, cache: { dir: join(guard.root, CACHE_DIR_NAME) } };
+  };
+
+  /** A warm start's run folder: inside the workspace, with a saved model; the window cannot read files, so engine "node" only. */
+  const warmStartFolder = async (given: string, engine: 'node' | 'browser'): Promise<string | HostError> => {
+    if (engine === 'browser') return hostError('E_ENGINE', 'starting from a run\'s weights (initFrom) trains with engine "node"; choose it, or leave "Start from run" empty');
+    const dir = await guard.resolve(given);
+    if (isHostError(dir)) return dir;
+    if (!(await stat(join(dir, 'model', 'model.json')).then((s) => s.isFile(), () => false))) return hostError('E_NOT_A_RUN', `${dir} has no saved model (model/model.json) to start from`, dir);
+    return dir;
   };
 
   const handlers: HostHandlers = {
@@ -290,7 +301,7 @@ export async function createHostHandlers(options: HostOptions): Promise<Host> {
     },
 
     'train:start': async (request) => {
-      const run = await runRequest(request);
+      const run = await runRequest(request, request.engine);
       if (isHostError(run)) return run;
       if (request.engine === 'browser') {
         if (!trainerJobs) return hostError('E_ENGINE', 'engine "browser" trains in the page itself here (web mode): call train:prepare, train there, then train:complete');

@@ -203,7 +203,8 @@ export function parseMetrics(text: string): MetricRow[] {
 function withEpochFacts(history: RunDetails['history'], text: string, bestEpoch: number | undefined): RunDetails['history'] {
   const [header, ...lines] = text.split(/\r?\n/).filter((l) => l.trim() !== '');
   const facts = new Map<number, { seconds?: number; improved?: boolean }>();
-  if (header === EPOCH_COLUMNS.join(',')) {
+  // Runs made before learning-rate schedules have no learningRate column: the first three read the same.
+  if (header === EPOCH_COLUMNS.join(',') || header === EPOCH_COLUMNS.slice(0, 3).join(',')) {
     for (const line of lines) {
       const [epoch, seconds, improved] = line.split(',');
       const fact: { seconds?: number; improved?: boolean } = {};

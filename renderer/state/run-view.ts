@@ -224,7 +224,7 @@ export function epochMetricChart(view: RunView, metric: keyof TaskMetrics = 'auc
 }
 
 /** The metric that picked a run's best epoch: the one its summary records, else the one it was started with, else the loss (the default). */
-export const bestMetricOf = (view: RunView): string => view.summary?.options.earlyStopping?.metric ?? view.bestMetric ?? 'loss';
+export const bestMetricOf = (view: RunView): string => view.summary?.options.earlyStopping?.metric ?? view.summary?.options.bestMetric ?? view.bestMetric ?? 'loss';
 
 /** The legend under the epoch table: what ★ and the highlighted row mean, and which metric decides. */
 export function bestEpochLegend(view: RunView): string {

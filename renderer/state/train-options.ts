@@ -8,6 +8,15 @@ export interface TrainOptionsDraft {
   validationShare: number;
   earlyStopping: { enabled: boolean; metric: string; patience: number };
   lossWeights: Record<string, number>;
+  /**
+   * The learning-rate schedule's fields (app/train/lr-schedule.ts); each type sends only its own:
+   * cosine its minimum rate, step its every-k-epochs and factor, any type its warm-up steps.
+   */
+  lrSchedule: { type: 'constant' | 'cosine' | 'step'; warmupSteps: number; minLearningRate: number; everyEpochs: number; factor: number };
+  /** Clip the gradients to this global norm; 0 is off. */
+  clipNorm: number;
+  /** Warm start: the run folder (a runs:list entry's dir) whose weights the run starts from; '' for fresh weights. */
+  initFrom: string;
   /** 'node': a Node training process on the host; 'browser': this window's GPU. */
   engine: 'node' | 'browser';
   /** The Node backend (engine 'node'). */
@@ -25,6 +34,9 @@ export const DEFAULT_OPTIONS: TrainOptionsDraft = {
   validationShare: 0.2,
   earlyStopping: { enabled: false, metric: 'loss', patience: 2 },
   lossWeights: {},
+  lrSchedule: { type: 'constant', warmupSteps: 0, minLearningRate: 0, everyEpochs: 1, factor: 0.5 },
+  clipNorm: 0,
+  initFrom: '',
   engine: 'node',
   backend: 'auto',
   browserBackend: 'auto',

@@ -2,17 +2,14 @@ import type { Graph } from '../../app/graph/schema';
 import type { BindingDraft } from './binding-editor';
 import type { TrainOptionsDraft } from './train-options';
 
-/** The most patience train:start accepts (host/contract.ts). */
-const MAX_PATIENCE = 1000;
-
 /**
  * What train:start is asked from the Train tab's fields.
  * - A validation file: the run validates on it (`valid`) and holds no rows of the data file out.
  * - The metric that picks the best epoch is the early-stopping metric (as the CLI's
- *   `--early-stopping METRIC`). With early stopping off, a metric other than the default (the
- *   loss) is sent with a patience of the whole run, so it picks the best epoch and never stops the
- *   run early (up to 1,000 epochs, the most patience the host takes; a longer run can then stop
- *   after 1,000 epochs without a gain).
+ *   `--early-stopping METRIC`); with early stopping off, a metric other than the default (the
+ *   loss) is sent as `bestMetric` (the CLI's `--best-metric`), which never stops the run.
+ * - The schedule sends the fields of its type only, and only when it changes the rate; clipping
+ *   and the warm start only when set.
  */
 export function trainRequestOf(input: { graph: Graph; dataPath: string; validPath: string; binding: BindingDraft; options: TrainOptionsDraft; outputNames: readonly string[]; metrics: readonly string[] }) {
   const { options } = input;
@@ -20,7 +17,10 @@ export function trainRequestOf(input: { graph: Graph; dataPath: string; validPat
   const { enabled, patience } = options.earlyStopping;
   // A metric named for a graph opened before (another output's name) falls back to the default, as the select shows.
   const metric = input.metrics.includes(options.earlyStopping.metric) ? options.earlyStopping.metric : 'loss';
-  const earlyStopping = enabled ? { metric, patience } : metric !== 'loss' ? { metric, patience: Math.min(options.epochs, MAX_PATIENCE) } : undefined;
+  const earlyStopping = enabled ? { metric, patience } : undefined;
+  const bestMetric = !enabled && metric !== 'loss' ? metric : undefined;
+  const lrSchedule = scheduleOf(options.lrSchedule);
+  const initFrom = options.initFrom.trim();
   const valid = input.validPath.trim();
   return {
     graph: input.graph,
@@ -35,7 +35,29 @@ export function trainRequestOf(input: { graph: Graph; dataPath: string; validPat
       seed: options.seed,
       ...(Object.keys(lossWeights).length ? { lossWeights } : {}),
       ...(earlyStopping ? { earlyStopping } : {}),
+      ...(bestMetric ? { bestMetric } : {}),
+      ...(lrSchedule ? { lrSchedule } : {}),
+      ...(options.clipNorm > 0 ? { clipNorm: options.clipNorm } : {}),
+      ...(initFrom ? { initFrom } : {}),
     },
     validationShare: valid ? 0 : options.validationShare,
   };
+}
+
+type ScheduleRequest =
+  | { type: 'constant'; warmupSteps: number }
+  | { type: 'cosine'; warmupSteps: number; minLearningRate: number }
+  | { type: 'step'; warmupSteps: number; everyEpochs: number; factor: number };
+
+/** The schedule as train:start takes it; none for a constant rate without warm-up (the default). */
+export function scheduleOf(draft: TrainOptionsDraft['lrSchedule']): ScheduleRequest | undefined {
+  const { warmupSteps } = draft;
+  switch (draft.type) {
+    case 'constant':
+      return warmupSteps > 0 ? { type: 'constant', warmupSteps } : undefined;
+    case 'cosine':
+      return { type: 'cosine', warmupSteps, minLearningRate: draft.minLearningRate };
+    case 'step':
+      return { type: 'step', warmupSteps, everyEpochs: draft.everyEpochs, factor: draft.factor };
+  }
 }

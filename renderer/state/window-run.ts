@@ -30,7 +30,7 @@ export async function startWindowRun(graph: Graph, request: HostRequest<'train:p
   if (current) return;
   const run: WindowRun = { viewId: `window-${Date.now()}-${++count}`, controller: new AbortController() };
   current = run;
-  useTrain.getState().startLive(run.viewId, request.options.batchSize, graph, request.options.earlyStopping?.metric);
+  useTrain.getState().startLive(run.viewId, request.options.batchSize, graph, request.options.earlyStopping?.metric ?? request.options.bestMetric);
   const deliver = (body: TrainEventPayload['event']) => receiveRunEvent(run.viewId, body);
   try {
     await trainPreparedRun({ graph, request, browserBackend: prefer }, { call: callHost, train: trainInWorker, deliver, relayProgress: false }, run.controller.signal);

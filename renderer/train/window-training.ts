@@ -67,7 +67,7 @@ export async function trainInWindow(input: WindowTrainingInput, hooks: WindowTra
       onEvent: (event) => {
         hooks.onEvent(event);
         if (event.type !== 'epoch') return;
-        history.push({ epoch: event.epoch, train: epochMetricsToWire(event.train), ...(event.valid ? { valid: epochMetricsToWire(event.valid) } : {}), improved: event.improved });
+        history.push({ epoch: event.epoch, train: epochMetricsToWire(event.train), ...(event.valid ? { valid: epochMetricsToWire(event.valid) } : {}), improved: event.improved, ...(event.learningRate !== undefined ? { learningRate: event.learningRate } : {}) });
       },
     });
     const artifacts = await saveArtifacts(compiled.model);

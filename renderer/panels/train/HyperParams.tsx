@@ -6,7 +6,7 @@ import { useTrain, type TrainOptionsDraft } from '../../state/train-store';
 import { usesValidFile } from '../../state/valid-file';
 
 /** A number input that commits valid values within bounds and shows why others are refused. */
-function NumberField({ label, value, min, max, integer, onChange, testId, help, disabled }: { label: string; value: number; min: number; max: number; integer?: boolean; onChange(v: number): void; testId?: string; help?: string; disabled?: boolean }) {
+export function NumberField({ label, value, min, max, integer, onChange, testId, help, disabled }: { label: string; value: number; min: number; max: number; integer?: boolean; onChange(v: number): void; testId?: string; help?: string; disabled?: boolean }) {
   const [draft, setDraft] = useState(String(value));
   const [error, setError] = useState<string>();
   useEffect(() => setDraft(String(value)), [value]);
@@ -75,7 +75,7 @@ export function HyperParams({ outputs }: { outputs: TrainedOutput[] }) {
         </p>
       )}
       <div className="field">
-        <label title="The metric that picks the best epoch (★ in the epoch table), read on the validation rows; the run keeps that epoch's weights, and early stopping watches the same metric (the CLI's --early-stopping METRIC)">
+        <label title="The metric that picks the best epoch (★ in the epoch table), read on the validation rows; the run keeps that epoch's weights, and early stopping watches the same metric (the CLI's --best-metric METRIC, or --early-stopping METRIC)">
           Best epoch by
           <select value={metric} onChange={(e) => setOptions({ earlyStopping: { ...options.earlyStopping, metric: e.target.value } })} data-testid="opt-best-metric">
             {metrics.map((m) => (

@@ -12,6 +12,7 @@ import { BindingEditor } from './BindingEditor';
 import { DataSource } from './DataSource';
 import { EpochTable } from './EpochTable';
 import { HyperParams } from './HyperParams';
+import { TrainingControls } from './TrainingControls';
 import { MetricChart } from './MetricChart';
 import { ModelInsights } from './ModelInsights';
 import { RunProgressBar } from './RunProgressBar';
@@ -48,7 +49,7 @@ export default function TrainTab() {
       : { engine: 'node' as const, ...(options.backend !== 'auto' ? { backend: options.backend } : {}) };
     const result = await callHost('train:start', { ...request, ...engine });
     if (!result.ok) return toast('error', result.error.message, { topic: TRAINING_TOPIC });
-    useTrain.getState().startLive(result.value.runId, options.batchSize, graph, request.options.earlyStopping?.metric);
+    useTrain.getState().startLive(result.value.runId, options.batchSize, graph, request.options.earlyStopping?.metric ?? request.options.bestMetric);
     adoptEarlyEvents(result.value.runId);
   };
 
@@ -67,6 +68,7 @@ export default function TrainTab() {
         <DataSource />
         <BindingEditor />
         <HyperParams outputs={outputs} />
+        <TrainingControls />
         <section className="card">
           <h3>Where to train</h3>
           <div className="grid-2 engine-grid">

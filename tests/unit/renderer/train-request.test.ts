@@ -27,10 +27,25 @@ describe('the Train tab’s run request', () => {
     expect(request().options).not.toHaveProperty('earlyStopping');
   });
 
-  it('sends a chosen best-epoch metric without early stopping with a patience of the whole run (never stops early)', () => {
-    const r = request({ epochs: 7, earlyStopping: { enabled: false, metric: 'ctr.gauc', patience: 2 } });
-    expect(r.options.earlyStopping).toEqual({ metric: 'ctr.gauc', patience: 7 });
-    expect(request({ epochs: 5000, earlyStopping: { enabled: false, metric: 'ctr.auc', patience: 2 } }).options.earlyStopping).toEqual({ metric: 'ctr.auc', patience: 1000 });
+  it('sends a chosen best-epoch metric without early stopping as bestMetric, with no early stopping at all', () => {
+    const r = request({ epochs: 5000, earlyStopping: { enabled: false, metric: 'ctr.gauc', patience: 2 } });
+    expect(r.options.bestMetric).toBe('ctr.gauc');
+    expect(r.options).not.toHaveProperty('earlyStopping');
+    expect(request().options).not.toHaveProperty('bestMetric');
+    // With early stopping on, its metric picks the best epoch: no second one is sent.
+    expect(request({ earlyStopping: { enabled: true, metric: 'ctr.auc', patience: 2 } }).options).not.toHaveProperty('bestMetric');
+  });
+
+  it('sends the schedule fields of the chosen type only, clipping when above 0, and the warm-start run', () => {
+    const schedule = { warmupSteps: 10, minLearningRate: 0.0001, everyEpochs: 3, factor: 0.1 };
+    expect(request().options).not.toHaveProperty('lrSchedule');
+    expect(request({ lrSchedule: { type: 'constant', ...schedule } }).options.lrSchedule).toEqual({ type: 'constant', warmupSteps: 10 });
+    expect(request({ lrSchedule: { type: 'cosine', ...schedule } }).options.lrSchedule).toEqual({ type: 'cosine', warmupSteps: 10, minLearningRate: 0.0001 });
+    expect(request({ lrSchedule: { type: 'step', ...schedule } }).options.lrSchedule).toEqual({ type: 'step', warmupSteps: 10, everyEpochs: 3, factor: 0.1 });
+    expect(request({ clipNorm: 0 }).options).not.toHaveProperty('clipNorm');
+    expect(request({ clipNorm: 2.5 }).options.clipNorm).toBe(2.5);
+    expect(request({ initFrom: ' /w/runs/a ' }).options.initFrom).toBe('/w/runs/a');
+    expect(request().options).not.toHaveProperty('initFrom');
   });
 
   it('sends early stopping with its own patience when it is on', () => {
