@@ -9,10 +9,23 @@ import type { EncodedSplit } from '../app/train/encoded';
 export const TEMPLATES = ['shared-bottom', 'omoe', 'mmoe', 'cgc', 'ple', 'esmm', 'din'] as const;
 export type TemplateName = (typeof TEMPLATES)[number];
 
+/**
+ * Table rows of an id input that sizes its tables from the data (vocabSize "auto"): the bench has
+ * no data to fit, so it fixes them, the census templates' at the census bench's 64 rows a column.
+ */
+const BENCH_VOCAB: Record<TemplateName, number> = { 'shared-bottom': 64, omoe: 64, mmoe: 64, cgc: 64, ple: 64, esmm: 1000, din: 1000 };
+
+/** The template, with a fixed vocabSize on every id input, so the compiled model and model.py build the same tables. */
 export function templateGraph(name: TemplateName): Graph {
   const loaded = loadGraph(readFileSync(new URL(`../templates/${name}.json`, import.meta.url), 'utf8'));
   if (!loaded.graph) throw new Error(`templates/${name}.json did not load: ${loaded.diagnostics.map((d) => d.message).join('; ')}`);
-  return loaded.graph;
+  const graph = loaded.graph;
+  const nodes = graph.nodes.map((node) =>
+    (node.kind === 'input.sparse' || node.kind === 'input.sequence') && typeof node.params?.vocabSize !== 'number'
+      ? { ...node, params: { ...node.params, vocabSize: BENCH_VOCAB[name] } }
+      : node,
+  );
+  return { ...graph, nodes };
 }
 
 export function compileTemplate(graph: Graph, seed: number): CompiledGraph {

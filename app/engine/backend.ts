@@ -1,6 +1,7 @@
 import { installGatherGradient } from './gather-gradient';
 import { installWasmKernels } from './wasm-kernels';
 import { firstLine, initialiseBackend } from './initialise';
+import { startWasm } from './wasm-threads';
 import { describeAdapter, loadWebgpu, release as releaseWebgpu, type GpuAdapterInfo } from './webgpu-node';
 
 /**
@@ -96,7 +97,7 @@ async function tryStart(name: NodeBackendName, loaders: BackendLoaders, forced: 
   if (typeof loaded !== 'string' && 'unavailable' in loaded) return loaded.unavailable;
   const { tfjsName, adapter } = typeof loaded === 'string' ? { tfjsName: loaded, adapter: undefined } : loaded;
   if (tfjsName === 'wasm') installWasmKernels();
-  const started = await initialiseBackend(tfjsName);
+  const started = tfjsName === 'wasm' ? await startWasm(await import('@tensorflow/tfjs-backend-wasm'), () => initialiseBackend(tfjsName)) : await initialiseBackend(tfjsName);
   return started === true ? { tfjsName, ...(adapter ? { adapter } : {}) } : started;
 }
 

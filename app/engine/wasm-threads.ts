@@ -1,0 +1,122 @@
+import * as tf from '@tensorflow/tfjs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * tfjs-backend-wasm's threaded build (XNNPACK's thread pool: matMul, and the few other kernels
+ * XNNPACK runs) in Node. Out of the box it cannot start there, for three reasons, each lifted here
+ * for the moment the backend initialises and undone after:
+ *
+ * 1. Its Emscripten pthread workers are created from a `blob:` URL of the worker source, and
+ *    Node's worker_threads accepts only file paths. Blobs made of strings are remembered as they are
+ *    made, and createObjectURL writes one to a file in a temporary folder and returns its path.
+ * 2. Each worker then evaluates the module factory, which tfjs hands it as another blob: the
+ *    factory's text taken out of the rollup bundle, which reads the bundle's imports by rollup's
+ *    names and so cannot run alone. The worker file is told to load the package's own copy of the
+ *    same Emscripten output instead (wasm-out/tfjs-backend-wasm-threaded-simd.js, plain requires).
+ * 3. The pool is capped at logical cores / 2 (tfjs assumes two hyperthreads per core), which is one
+ *    thread on a 2-vCPU machine; os.cpus() reports each core twice while the module starts.
+ *
+ * XNNPACK splits a matMul by output tiles, never along the summed dimension, so each output is
+ * summed in the same order whatever the thread count: results are bit-identical to one thread
+ * (tests/unit/engine/wasm-threads.test.ts trains with 1 and 2 threads and compares the weights).
+ *
+ * Only one wasm module is made per process: the thread count is fixed by the first start.
+ */
+let requestedThreads = 1;
+let startedThreads: number | undefined;
+
+/** Threads for the wasm backend's pool, from the next start on (1: the single-threaded SIMD build). */
+export function setWasmThreads(threads: number): void {
+  if (!Number.isInteger(threads) || threads < 1) throw new Error(`wasm threads: expected a positive integer, got ${threads}`);
+  requestedThreads = threads;
+}
+
+/** What the wasm backend runs with once started: its pool size (1 before it starts or without threads). */
+export function wasmThreads(): number {
+  return startedThreads ?? 1;
+}
+
+/** The default for this machine: every core but one, which stays free for the window and the OS. */
+export function defaultWasmThreads(cores = os.availableParallelism?.() ?? os.cpus().length): number {
+  return Math.max(1, cores - 1);
+}
+
+interface WasmModuleControls {
+  setThreadsCount(threads: number): void;
+  getThreadsCount(): number;
+}
+
+/**
+ * Starts tfjs's wasm backend with the requested threads. `initialise` selects it (tf.setBackend);
+ * the shims are in place only during that call.
+ */
+export async function startWasm(wasm: WasmModuleControls, initialise: () => Promise<true | string>): Promise<true | string> {
+  const threads = requestedThreads;
+  if (threads === 1 || startedThreads !== undefined) {
+    const started = await initialise();
+    if (started === true) startedThreads ??= 1;
+    return started;
+  }
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
+  wasm.setThreadsCount(threads);
+  const undo = installNodeWorkerShims(threads);
+  try {
+    const started = await initialise();
+    if (started === true) startedThreads = wasm.getThreadsCount();
+    return started;
+  } finally {
+    undo();
+  }
+}
+
+/** The threaded Emscripten module as the package ships it, for the workers to evaluate. */
+function threadedFactoryFile(): string {
+  return createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js');
+}
+
+function installNodeWorkerShims(threads: number): () => void {
+  const folder = mkdtempSync(join(os.tmpdir(), 'towerflow-wasm-threads-'));
+  // Workers read their files while they start, after this call returns; the folder goes at exit.
+  process.once('exit', () => rmSync(folder, { recursive: true, force: true }));
+  const texts = new WeakMap<Blob, string>();
+  const factoryFile = threadedFactoryFile();
+  let written = 0;
+  const OriginalBlob = globalThis.Blob;
+  const originalCreate = URL.createObjectURL;
+  const originalRevoke = URL.revokeObjectURL;
+  const originalCpus = os.cpus;
+  class RememberedBlob extends OriginalBlob {
+    constructor(...args: ConstructorParameters<typeof Blob>) {
+      super(...args);
+      const [parts] = args;
+      if (!parts?.every((p) => typeof p === 'string')) return;
+      texts.set(this, (parts as string[]).join(''));
+    }
+  }
+  globalThis.Blob = RememberedBlob;
+  URL.createObjectURL = (blob: Blob) => {
+    const text = texts.get(blob);
+    if (text === undefined) return originalCreate(blob);
+    const file = join(folder, `worker-${written++}.cjs`);
+    // A worker turns the factory blob it is sent into a URL of its own; it gets the factory's path instead.
+    const inWorker = `URL.createObjectURL=()=>${JSON.stringify(factoryFile)};URL.revokeObjectURL=()=>{};`;
+    writeFileSync(file, text.replace('"use strict";', `"use strict";${inWorker}`));
+    return file;
+  };
+  URL.revokeObjectURL = (url: string) => {
+    if (!url.startsWith(folder)) originalRevoke(url);
+  };
+  os.cpus = () => {
+    const cores = originalCpus();
+    return Array.from({ length: 2 * Math.max(threads, cores.length) }, (_, i) => cores[i % cores.length] as os.CpuInfo);
+  };
+  return () => {
+    globalThis.Blob = OriginalBlob;
+    URL.createObjectURL = originalCreate;
+    URL.revokeObjectURL = originalRevoke;
+    os.cpus = originalCpus;
+  };
+}
