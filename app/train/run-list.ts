@@ -1,6 +1,9 @@
 import type { Graph } from '../graph/schema';
 import type { TaskEvaluation } from './evaluate';
 import type { RunSummary } from './run-folder';
+import type { DatasetBinding } from '../data/binding';
+import type { LabelRule } from '../data/labels';
+import { describeSchedule } from './lr-schedule';
 
 /**
  * Runs as experiments (issue #21 item 1): the runs list with each run's key figures, and what two
@@ -34,6 +37,8 @@ export interface ParsedRun {
   dir: string;
   graph?: Graph;
   summary?: RunSummary;
+  /** binding.json: how the data file fed the graph (labels, group column, input columns). */
+  binding?: DatasetBinding;
   metrics: RunMetricRow[];
   meta: RunMeta;
   /** The log's last line, for a run without summary.json (failed or stopped part way). */
@@ -224,10 +229,48 @@ const SETTINGS: readonly { key: string; label: string; of: (run: ParsedRun) => u
   { key: 'seed', label: 'seed', of: (r) => r.summary?.options.seed },
   { key: 'lossWeights', label: 'loss weights', of: (r) => r.summary?.options.lossWeights },
   { key: 'earlyStopping', label: 'early stopping', of: (r) => (r.summary?.options.earlyStopping ? `${r.summary.options.earlyStopping.metric}, patience ${r.summary.options.earlyStopping.patience}` : r.summary ? 'off' : undefined) },
+  { key: 'bestMetric', label: 'best epoch by', of: (r) => (r.summary ? r.summary.options.earlyStopping?.metric ?? r.summary.options.bestMetric ?? 'loss' : undefined) },
+  // Runs made before schedules, clipping and warm starts had none of them.
+  { key: 'lrSchedule', label: 'learning-rate schedule', of: (r) => (r.summary ? describeSchedule(r.summary.options.lrSchedule) : undefined) },
+  { key: 'clipNorm', label: 'gradient clipping (norm)', of: (r) => (r.summary ? r.summary.options.clipNorm ?? 'off' : undefined) },
+  { key: 'initFrom', label: 'started from run', of: (r) => (r.summary ? (r.summary.options.initFrom ? folderName(r.summary.options.initFrom) : 'fresh weights') : undefined) },
+  { key: 'labels', label: 'labels (binding)', of: (r) => (r.binding ? labelsText(r.binding) : undefined) },
+  { key: 'group', label: 'group column (binding)', of: (r) => (r.binding ? r.binding.group ?? 'none' : undefined) },
+  { key: 'inputs', label: 'input columns (binding)', of: (r) => (r.binding ? inputsText(r.binding) : undefined) },
   { key: 'epochsRun', label: 'epochs run', of: (r) => r.summary?.epochsRun ?? new Set(r.metrics.map((m) => m.epoch)).size },
   { key: 'parameters', label: 'parameters', of: (r) => r.summary?.parameters },
   { key: 'seconds', label: 'time (s)', of: (r) => (r.summary ? Math.round((Date.parse(r.summary.finishedAt) - Date.parse(r.summary.startedAt)) / 1000) : undefined) },
 ];
+
+/** A run folder's name from its path (this module stays free of node:path). */
+const folderName = (dir: string): string => dir.replace(/[\\/]+$/, '').split(/[\\/]/).at(-1) ?? dir;
+
+/** Each output's label rule, by output name: `ctr ← click; cvr ← conv ≥ 1`. */
+function labelsText(binding: DatasetBinding): string {
+  const entries = Object.entries(binding.labels).sort(([a], [b]) => a.localeCompare(b));
+  return entries.length ? entries.map(([output, rule]) => `${output} ← ${ruleText(rule)}`).join('; ') : 'each output\'s label column';
+}
+
+function ruleText(rule: LabelRule): string {
+  if ('all' in rule) return `all of (${rule.all.map(ruleText).join(', ')})`;
+  if ('any' in rule) return `any of (${rule.any.map(ruleText).join(', ')})`;
+  if ('equals' in rule) return `${rule.column} = ${rule.equals}`;
+  if ('atLeast' in rule) return `${rule.column} ≥ ${rule.atLeast}`;
+  if ('numeric' in rule) return `${rule.column} (numeric)`;
+  return rule.column;
+}
+
+/** Which data column feeds each graph column and how (only those the binding names), and the names of a header-less file's columns. */
+function inputsText(binding: DatasetBinding): string {
+  const features = Object.entries(binding.features)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, f]) => {
+      const how = [f.encoding, f.minFrequency !== undefined ? `min frequency ${f.minFrequency}` : undefined, f.log ? 'log' : undefined, f.separator !== undefined ? `separator ${f.separator}` : undefined].filter(Boolean);
+      return `${name}${f.column !== undefined && f.column !== name ? ` ← ${f.column}` : ''}${how.length ? ` (${how.join(', ')})` : ''}`;
+    });
+  const parts = [features.length ? features.join(', ') : 'by name', ...(binding.columns ? [`file columns ${binding.columns.join(',')}`] : [])];
+  return parts.join('; ');
+}
 
 /** Settings that are results, not choices: shown side by side, never counted as what a pair "differs in". */
 const OUTCOMES = new Set(['epochsRun', 'parameters', 'seconds', 'testFile']);

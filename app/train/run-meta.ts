@@ -3,6 +3,8 @@ import { basename, join, resolve } from 'node:path';
 import { loadGraph } from '../graph/load';
 import { parseJsonOrUndefined, readTextFile, writeFileAtomic } from '../io/files';
 import { parseEvaluations } from './evaluate';
+import { parseBinding } from '../data/binding';
+import { isDataError } from '../data/errors';
 import { findRun, metaJson, parseMeta, parseMetricRows, type ParsedRun, type RunMeta } from './run-list';
 import type { RunSummary } from './run-folder';
 
@@ -19,8 +21,8 @@ const readText = async (path: string): Promise<string | undefined> => {
 };
 
 export async function readRunFolder(dir: string): Promise<ParsedRun | undefined> {
-  const [graphText, summaryText, metricsText, metaText, logText, evaluationsText] = await Promise.all(
-    ['graph.json', 'summary.json', 'metrics.csv', META_FILE, 'log.txt', 'evaluations.json'].map((name) => readText(join(dir, name))),
+  const [graphText, summaryText, metricsText, metaText, logText, evaluationsText, bindingText] = await Promise.all(
+    ['graph.json', 'summary.json', 'metrics.csv', META_FILE, 'log.txt', 'evaluations.json', 'binding.json'].map((name) => readText(join(dir, name))),
   );
   if (graphText === undefined) return undefined;
   const graph = loadGraph(graphText).graph;
@@ -29,11 +31,13 @@ export async function readRunFolder(dir: string): Promise<ParsedRun | undefined>
   const lastLogLine = logText?.trimEnd().split('\n').at(-1);
   const evaluations = evaluationsText === undefined ? [] : parseEvaluations(evaluationsText);
   const last = evaluations.at(-1);
+  const binding = bindingText === undefined ? undefined : parseBinding(parseJsonOrUndefined(bindingText));
   return {
     id: basename(dir),
     dir: resolve(dir),
     ...(graph ? { graph } : {}),
     ...(summary?.format === 'towerflow.run' ? { summary } : {}),
+    ...(binding && !isDataError(binding) ? { binding } : {}),
     metrics: metricsText === undefined ? [] : parseMetricRows(metricsText),
     meta: parseMeta(metaText === undefined ? undefined : parseJsonOrUndefined(metaText)),
     ...(lastLogLine ? { lastLogLine } : {}),

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Graph } from '../../../app/graph/schema';
 import { METRIC_COLUMNS, type RunSummary } from '../../../app/train/run-folder';
 import { compareRuns, editMeta, findRun, graphDiff, graphHash, METRICS_HEADER, parseMeta, parseMetricRows, runRows, type ParsedRun } from '../../../app/train/run-list';
-import { twoTaskGraph } from './helpers';
+import { binding, twoTaskGraph } from './helpers';
 
 /** The runs list and the comparison, over run folders made up here (no disk). */
 function summary(overrides: Partial<RunSummary> & { lr?: number } = {}): RunSummary {
@@ -111,6 +111,33 @@ describe('comparison', () => {
     expect(c.settings.find((s) => s.key === 'testFile')).toEqual({ key: 'testFile', label: 'test file (newest evaluation)', values: ['/data/test.csv', ''], differs: true });
     expect(c.pairs[0]?.settings).toEqual([]);
     expect(runRows([evaluated])[0]).toMatchObject({ evaluations: 2, lastEvaluation: { file: '/data/test.csv', rows: 50 } });
+  });
+
+  it('binding differences: labels, group column and input columns are rows, and a pair names them', () => {
+    const base = binding({ labels: { a: { column: 'la' } } });
+    const other = binding({ labels: { a: { column: 'click', equals: 'yes' }, b: { all: [{ column: 'lb' }, { column: 'conv', atLeast: 1 }] } }, group: 'user', features: { color: { column: 'colour', encoding: 'hash' }, x: { log: true } }, header: false, columns: ['colour', 'x'] });
+    const c = compareRuns([run('a', { binding: base }), run('b', { binding: other })]);
+    const row = (key: string) => c.settings.find((s) => s.key === key);
+    expect(row('labels')).toEqual({ key: 'labels', label: 'labels (binding)', values: ['a ← la', 'a ← click = yes; b ← all of (lb, conv ≥ 1)'], differs: true });
+    expect(row('group')).toEqual({ key: 'group', label: 'group column (binding)', values: ['none', 'user'], differs: true });
+    expect(row('inputs')).toEqual({ key: 'inputs', label: 'input columns (binding)', values: ['by name', 'color ← colour (hash), x (log); file columns colour,x'], differs: true });
+    expect(c.pairs[0]?.settings).toEqual(['labels', 'group', 'inputs']);
+    // The same binding: no difference.
+    expect(compareRuns([run('a', { binding: base }), run('c', { binding: base })]).pairs[0]?.settings).toEqual([]);
+  });
+
+  it('schedule, clipping, warm start and the best-epoch metric are rows; runs made before them read as constant, off, fresh', () => {
+    const older = run('old');
+    const tuned = run('new', {
+      summary: summary({ options: { optimizer: 'adam', learningRate: 0.001, batchSize: 64, epochs: 2, seed: 42, bestMetric: 'a.auc', lrSchedule: { type: 'cosine', warmupSteps: 10, minLearningRate: 0 }, clipNorm: 1, initFrom: '/runs/old' } }),
+    });
+    const c = compareRuns([older, tuned]);
+    const values = (key: string) => c.settings.find((s) => s.key === key)?.values;
+    expect(values('lrSchedule')).toEqual(['constant', 'cosine, warm-up 10 steps, down to 0']);
+    expect(values('clipNorm')).toEqual(['off', '1']);
+    expect(values('initFrom')).toEqual(['fresh weights', 'old']);
+    expect(values('bestMetric')).toEqual(['loss', 'a.auc']);
+    expect(c.pairs[0]?.settings).toEqual(['bestMetric', 'lrSchedule', 'clipNorm', 'initFrom']);
   });
 
   it('the structure hash ignores positions and labels, not params or edges', () => {
