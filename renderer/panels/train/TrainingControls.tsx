@@ -18,7 +18,7 @@ export function TrainingControls() {
   return (
     <section className="card" data-testid="training-controls">
       <details open={schedule.type !== 'constant' || schedule.warmupSteps > 0 || options.clipNorm > 0 || options.initFrom !== ''}>
-        <summary>
+        <summary data-testid="training-controls-toggle">
           <h3 style={{ display: 'inline' }}>Schedule and fine-tuning</h3>
         </summary>
         <div className="grid-2">
