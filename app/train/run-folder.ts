@@ -9,6 +9,7 @@ import type { Graph } from '../graph/schema';
 import { serializeGraph } from '../graph/serialize';
 import { atomicWrite, fileSaveHandler } from './model-files';
 import type { EpochMetrics, TrainOptions, TrainResult } from './session';
+import { fullSchedule, type LrSchedule } from './lr-schedule';
 
 /**
  * The run folder, written the same way whichever engine trained: a Node training process
@@ -37,7 +38,9 @@ export interface RunSummary {
   trainRows: number;
   validRows: number;
   parameters: number;
-  options: TrainOptions;
+  options: SummaryOptions;
+  /** Per epoch run, the learning rate of its last step (absent in runs made before schedules). */
+  learningRates?: number[];
   /**
    * The files as absolute paths; how the data was made ready: `cache` hit (encoded arrays read from
    * .towerflow-cache), miss (read from the file) or off, and `readySeconds` from the start of reading
@@ -48,10 +51,28 @@ export interface RunSummary {
   finishedAt: string;
 }
 
+/**
+ * The training settings as summary.json records them: every schedule default written out, and
+ * clipping and warm start as null when off, so a reader sees they were off rather than unknown.
+ * Runs made before these settings existed lack the three keys.
+ */
+export type SummaryOptions = Omit<TrainOptions, 'lrSchedule' | 'clipNorm' | 'initFrom'> & { lrSchedule?: LrSchedule; clipNorm?: number | null; initFrom?: string | null };
+
+export function summaryOptions(options: TrainOptions): SummaryOptions {
+  const { lrSchedule, clipNorm, initFrom, ...rest } = options;
+  return { ...rest, lrSchedule: fullSchedule(lrSchedule), clipNorm: clipNorm ?? null, initFrom: initFrom ?? null };
+}
+
+/** The options a summary's settings stand for, to train again with them (older runs: the defaults they had). */
+export function trainOptionsOf(options: SummaryOptions): TrainOptions {
+  const { lrSchedule, clipNorm, initFrom, ...rest } = options;
+  return { ...rest, ...(lrSchedule ? { lrSchedule } : {}), ...(typeof clipNorm === 'number' ? { clipNorm } : {}), ...(typeof initFrom === 'string' ? { initFrom } : {}) };
+}
+
 export const METRIC_COLUMNS = ['epoch', 'split', 'task', 'loss', 'auc', 'logloss', 'gauc', 'mse'] as const;
 
 /** epochs.csv: what the Train tab's epoch table shows besides metrics, so a reopened run shows it too. */
-export const EPOCH_COLUMNS = ['epoch', 'seconds', 'improved'] as const;
+export const EPOCH_COLUMNS = ['epoch', 'seconds', 'improved', 'learningRate'] as const;
 
 /** One finished epoch as the folder records it (a row per split and task, a log line). */
 export interface EpochRecord {
@@ -61,6 +82,8 @@ export interface EpochRecord {
   improved?: boolean;
   /** How long the epoch took (training and validation). */
   seconds?: number;
+  /** The learning rate of the epoch's last step. */
+  learningRate?: number;
 }
 
 export interface RunFolder {
@@ -104,7 +127,7 @@ export function openRunFolder(dir: string): RunFolder {
     log,
     epoch: async (record) => {
       void append('metrics.csv', metricRows(record));
-      void append('epochs.csv', `${record.epoch},${record.seconds ?? ''},${record.improved === undefined ? '' : String(record.improved)}\n`);
+      void append('epochs.csv', `${record.epoch},${record.seconds ?? ''},${record.improved === undefined ? '' : String(record.improved)},${record.learningRate ?? ''}\n`);
       await log(epochLine(record));
     },
     settled: async () => {
@@ -118,8 +141,8 @@ export function openRunFolder(dir: string): RunFolder {
 export const trainingLine = (graph: string, parameters: number, trainRows: number, validRows: number): string =>
   `training ${graph} (${parameters} parameters) on ${trainRows} rows, validating on ${validRows}`;
 
-const epochLine = ({ epoch, train, valid, improved }: EpochRecord): string =>
-  `epoch ${epoch}: train loss ${train.loss.toFixed(5)}${valid ? `, valid loss ${valid.loss.toFixed(5)}` : ''}${improved ? ' (best so far)' : ''}`;
+const epochLine = ({ epoch, train, valid, improved, learningRate }: EpochRecord): string =>
+  `epoch ${epoch}: train loss ${train.loss.toFixed(5)}${valid ? `, valid loss ${valid.loss.toFixed(5)}` : ''}${learningRate === undefined ? '' : `, learning rate ${learningRate}`}${improved ? ' (best so far)' : ''}`;
 
 function metricRows({ epoch, train, valid }: EpochRecord): string {
   const rows: string[] = [];
@@ -133,7 +156,7 @@ function metricRows({ epoch, train, valid }: EpochRecord): string {
 }
 
 /** What summary.json says besides what finishRun fills in. */
-export type RunFacts = Omit<RunSummary, 'format' | 'version' | 'dir' | 'finishedAt' | 'stopReason' | 'message'>;
+export type RunFacts = Omit<RunSummary, 'format' | 'version' | 'dir' | 'finishedAt' | 'stopReason' | 'message' | 'options'> & { options: TrainOptions };
 
 /**
  * Ends a run: the last log line, the model (model/ through fileSaveHandler; `save` hands the
@@ -176,7 +199,8 @@ export async function finishRun(
     trainRows: rest.trainRows,
     validRows: rest.validRows,
     parameters: rest.parameters,
-    options: rest.options,
+    options: summaryOptions(rest.options),
+    ...(rest.learningRates ? { learningRates: rest.learningRates } : {}),
     data: rest.data,
     startedAt: rest.startedAt,
     finishedAt: new Date().toISOString(),
