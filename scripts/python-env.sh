@@ -33,7 +33,7 @@ if [ "$flavour" = torch ]; then
   check='import torch, numpy; import ruff, pytest; import pandas, pyarrow'
   packages=(torch numpy ruff pytest pandas pyarrow)
 else
-  check='import torch, fbgemm_gpu, torchrec, numpy; import ruff'
+  check='import torch, fbgemm_gpu, torchrec, numpy, pyarrow; import ruff'
   packages=()
 fi
 
@@ -51,7 +51,7 @@ trap 'rm -f "$log"' EXIT
       "$venv/bin/python" -m pip install --quiet "${packages[@]}"
     else
       # torchrec declares the CUDA fbgemm-gpu; on CPU it goes in without dependencies, with what it imports.
-      "$venv/bin/python" -m pip install --quiet torch==2.14.1 fbgemm-gpu-cpu==1.9.0 numpy ruff &&
+      "$venv/bin/python" -m pip install --quiet torch==2.14.1 fbgemm-gpu-cpu==1.9.0 numpy pyarrow ruff &&
         "$venv/bin/python" -m pip install --quiet --no-deps torchrec==1.9.2 &&
         "$venv/bin/python" -m pip install --quiet tensordict pyvers orjson cloudpickle importlib_metadata \
           torchmetrics==1.0.3 lightning-utilities pyre-extensions typing-inspect mypy-extensions iopath pyyaml

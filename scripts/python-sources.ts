@@ -12,7 +12,7 @@ const PYTHON_DIR = new URL('../app/codegen/python/', import.meta.url);
 export const PYTHON_SOURCES_FILE = new URL('../app/codegen/python/sources.generated.ts', import.meta.url);
 
 /** The files, in the order the package writes them. */
-export const PYTHON_FILE_NAMES = ['data.py', 'predict.py', 'train.py', 'to_towerflow.py', 'torchrec_tables.py', 'requirements.txt'] as const;
+export const PYTHON_FILE_NAMES = ['data.py', 'batches.py', 'fit_encoders.py', 'predict.py', 'train.py', 'to_towerflow.py', 'torchrec_tables.py', 'requirements.txt'] as const;
 
 /** `read` gives a file's text (default: the working tree's; a commit script can pass the git index's). */
 export function renderPythonSources(read: (name: string) => string = (name) => readFileSync(new URL(name, PYTHON_DIR), 'utf8')): string {

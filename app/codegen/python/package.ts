@@ -39,6 +39,8 @@ export async function generateTorchPackage(graph: Graph, options: TorchPackageOp
     files: {
       'model.py': modelPy(graph, options, model, validation),
       'data.py': PYTHON_SOURCES['data.py'],
+      'batches.py': PYTHON_SOURCES['batches.py'],
+      'fit_encoders.py': PYTHON_SOURCES['fit_encoders.py'],
       'predict.py': PYTHON_SOURCES['predict.py'],
       'train.py': PYTHON_SOURCES['train.py'],
       'to_towerflow.py': PYTHON_SOURCES['to_towerflow.py'],

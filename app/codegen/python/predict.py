@@ -48,6 +48,13 @@ def js_number(value: float) -> str:
     return f"{sign}{body}e{'+' if e > 0 else '-'}{abs(e)}"
 
 
+def js_numbers(values: np.ndarray) -> list[str]:
+    """js_number for a column: Python's '%.7g' is JavaScript's text wherever it writes no exponent
+    (|x| from 1e-4 up to 1e7 after rounding), which is almost every probability; the rest go one by one."""
+    written = [f"{v:.7g}" for v in values.tolist()]
+    return [js_number(v) if "e" in w or "n" in w or w == "-0" else w for v, w in zip(values.tolist(), written)]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     source = parser.add_mutually_exclusive_group(required=True)
@@ -82,15 +89,14 @@ def main(argv: list[str] | None = None) -> int:
 
     rows = len(next(iter(inputs.values()))) if inputs else 0
     columns: dict[str, list[np.ndarray]] = {o["name"]: [] for o in OUTPUTS}
-    with torch.no_grad():
+    with torch.inference_mode():
         for start in range(0, rows, args.batch_size):
             batch = {name: torch.from_numpy(values[start:start + args.batch_size]) for name, values in inputs.items()}
             for name, prediction in model(batch).items():
                 columns[name].append(prediction.reshape(-1).numpy())
     values = {name: np.concatenate(parts) if parts else np.zeros(0, np.float32) for name, parts in columns.items()}
-    lines = [",".join(columns)]
-    lines += [",".join(js_number(float(values[name][r])) for name in columns) for r in range(rows)]
-    text = "\n".join(lines) + "\n"
+    texts = [js_numbers(values[name].astype(np.float64)) for name in columns]
+    text = "\n".join([",".join(columns), *map(",".join, zip(*texts))]) + "\n"
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
         print(f"wrote {rows} predictions of {', '.join(columns)} to {args.out}")

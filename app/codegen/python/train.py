@@ -1,12 +1,17 @@
 """Trains the model with PyTorch, on one process or many (torchrun), CPU or GPU.
 
     python train.py --data train.csv --valid valid.csv --binding binding.json --epochs 5 --batch-size 256 --out out/
-    torchrun --nproc-per-node 4 train.py --data train.csv --valid valid.csv --binding binding.json --out out/
+    python fit_encoders.py --data train.csv --binding binding.json --out encoders.json
+    torchrun --nproc-per-node 4 train.py --data train.csv --encoders encoders.json --valid valid.csv --binding binding.json --out out/
     python train.py --data train.csv --valid valid.csv --binding binding.json --epochs 5 --resume out/
 
 Under torchrun every process trains a replica (DistributedDataParallel: gloo on CPU, nccl on GPU)
-on its share of each epoch (DistributedSampler); gradients are averaged, so the replicas stay
-equal. Process 0 evaluates the validation file after each epoch (per-task loss, AUC, and GAUC where
+on the rows it reads, and only those: its part of the --data files (batches.py: whole files, or a
+share of each file's rows; --data-layout per-node where each machine has files of its own); every
+process takes as many steps per epoch as the one with the fewest rows, so unequal parts never leave
+one waiting; gradients are averaged, so the replicas stay equal. Several processes need encoders
+fitted once for all of them (--encoders: fit_encoders.py, or a Towerflow run's encoders.json). A
+DataLoader's --workers gather the batches (pinned memory on CUDA). Process 0 evaluates the validation file after each epoch (per-task loss, AUC, and GAUC where
 the binding names a group column), writes metrics.csv (Towerflow's columns), a checkpoint per epoch,
 and at the end model.pt, encoders.json, binding.json, summary.json and log.txt in --out: 'python
 predict.py --checkpoint <out>' predicts with them, and 'python to_towerflow.py --checkpoint <out>
@@ -14,8 +19,8 @@ predict.py --checkpoint <out>' predicts with them, and 'python to_towerflow.py -
 view open. --resume <out> continues from the last checkpoint there: weights, optimizer, epoch, step
 and random state, so on CPU the result is bit for bit the uninterrupted run's.
 
-Encoders are fitted on the training file with Towerflow's rules (data.py); --encoders reuses the
-encoders.json of a Towerflow run instead, so both see identical inputs. The losses are the graph's:
+Encoders are fitted on the training files with Towerflow's rules (data.py) by one process;
+--encoders reuses the encoders.json of fit_encoders.py or of a Towerflow run instead, so both see identical inputs. The losses are the graph's:
 per output with a label, binary cross-entropy or MSE, weighted by the graph's loss weights
 (--loss-weights overrides them), plus the graph's L2 penalties; Adam, as Towerflow trains. An output
 that is a sigmoid's probability is trained on its logit (BCEWithLogitsLoss, exact where the
@@ -51,9 +56,9 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
-from torch.utils.data.distributed import DistributedSampler
 
-from data import DataError, encode_file, fit_encoders, open_bound, read_json
+from batches import LAYOUTS, BatchFeed, encode_my_parts, equal_steps
+from data import DataError, data_files, encode_file, fit_encoders, open_bound, read_json
 from model import GRAPH_NAME, INPUTS, OUTPUTS, Model, l2_penalty
 
 # metrics.csv's columns, as a Towerflow run writes them: a row per epoch, split and task.
@@ -342,7 +347,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", required=True, help="training file (CSV/TSV, gzip or not, or .parquet)")
+    parser.add_argument("--data", required=True, nargs="+", action="extend",
+                        help="training files or glob patterns (CSV/TSV, gzip or not, or .parquet); under torchrun each process reads its part")
+    parser.add_argument("--data-layout", choices=LAYOUTS, default="shared",
+                        help="shared: every process is given the same --data; per-node: each machine its own (split across its processes)")
+    parser.add_argument("--workers", type=int, help="DataLoader worker processes gathering batches (default: 0 on CPU, 2 on CUDA; see batches.py)")
     parser.add_argument("--valid", help="validation file, evaluated by process 0 after each epoch")
     parser.add_argument("--binding", required=True, help="the dataset binding (JSON), as Towerflow takes it")
     parser.add_argument("--encoders", help="encoders.json of a Towerflow run, instead of fitting them on --data")
@@ -390,6 +399,11 @@ def check_options(args: argparse.Namespace, processes: Processes) -> None:
         raise TrainError("E_TRAIN_BAD_OPTION", f"--early-stopping {args.early_stopping!r} is not a metric of this model; one of: {', '.join(metric_names())}")
     if args.resume is not None and args.init_from is not None:
         raise TrainError("E_TRAIN_BAD_OPTION", "--resume continues a run with its own weights; --init-from starts a new one: give one of them")
+    if args.workers is not None and args.workers < 0:
+        raise TrainError("E_TRAIN_BAD_OPTION", f"--workers must be 0 or more, not {args.workers}")
+    if processes.distributed and args.encoders is None and args.resume is None:
+        raise TrainError("E_TRAIN_NEEDS_ENCODERS", f"{processes.world} processes must encode with the same encoders, fitted once: run "
+                         "'python fit_encoders.py --data <the training files> --binding <binding> --out encoders.json' and pass --encoders encoders.json")
     if args.amp and not processes.cuda:
         raise TrainError("E_TRAIN_AMP_NEEDS_CUDA", "--amp is mixed precision on a CUDA GPU and this process has none: train without --amp (float32 on CPU)")
 
@@ -483,9 +497,12 @@ def train(args: argparse.Namespace, processes: Processes) -> int:
     if args.resume is not None:
         resumed_file = last_checkpoint(Path(args.resume))
         resumed = load_state(resumed_file, "checkpoint to resume from")
-        if resumed.get("format") != CHECKPOINT_FORMAT or "optimizer" not in resumed:
-            why = "its optimizer state stays in TorchRec's shards" if resumed.get("sharded") else "it has no optimizer or random state (written by an older train.py)"
-            raise TrainError("E_TRAIN_BAD_CHECKPOINT", f"this checkpoint cannot be resumed: {why}; --init-from starts a new run from its weights", resumed_file)
+        if resumed.get("format") != CHECKPOINT_FORMAT or ("optimizer" not in resumed and not resumed.get("sharded")):
+            raise TrainError("E_TRAIN_BAD_CHECKPOINT", "this checkpoint cannot be resumed: it has no optimizer or random state (written by an older train.py); "
+                             "--init-from starts a new run from its weights", resumed_file)
+        if resumed.get("sharded") and not (args.torchrec and world == resumed.get("processes")):
+            raise TrainError("E_TRAIN_BAD_CHECKPOINT", f"its tables and their optimizer state are in TorchRec's shards, one file per process: resume with --torchrec "
+                             f"under torchrun with {resumed.get('processes')} processes, or start a new run from its weights with --init-from", resumed_file)
         log.extend(resumed.get("log", []))
         started_at = resumed.get("startedAt", started_at)
 
@@ -508,10 +525,10 @@ def train(args: argparse.Namespace, processes: Processes) -> int:
     else:
         encoders = None
     try:
-        # Every process fits the same encoders from the same file (deterministic), so none waits for another.
+        # One process (check_options refuses several without --encoders) fits on all of --data.
         if encoders is None:
-            encoders = fit_encoders(args.data, binding, INPUTS, OUTPUTS)
-        train_x, train_y = encode_file(args.data, binding, encoders, INPUTS, with_labels=True)
+            encoders = fit_encoders(data_files(args.data), binding, INPUTS, OUTPUTS)
+        train_x, train_y = encode_my_parts(args.data, args.data_layout, rank, world, binding, encoders, INPUTS)
         # Sharded tables answer only when every process asks, so under TorchRec every process evaluates.
         evaluates = rank == 0 or torchrec is not None
         valid = encode_file(args.valid, binding, encoders, INPUTS, with_labels=True) if args.valid and evaluates else None
@@ -524,7 +541,7 @@ def train(args: argparse.Namespace, processes: Processes) -> int:
     loss_weights = parse_loss_weights(args.loss_weights)
     rows = len(next(iter(train_y.values()))) if train_y else len(next(iter(train_x.values())))
     if rows == 0:
-        raise TrainError("E_DATA_NO_ROWS", "no data rows to train on (a header only?)", args.data)
+        raise TrainError("E_DATA_NO_ROWS", "no data rows to train on (a header only?)" + (" in this process's part" if distributed else ""), " ".join(args.data))
     if valid is not None and len(next(iter(valid[1].values()))) == 0:
         raise TrainError("E_DATA_NO_ROWS", "no data rows to validate on (a header only?)", args.valid)
 
@@ -539,18 +556,25 @@ def train(args: argparse.Namespace, processes: Processes) -> int:
             f"not loaded (as Model() made them): {', '.join(fresh) if fresh else 'none'}; a fresh optimizer")
     if resumed is not None:
         model.load_state_dict(resumed["model"])
-    sharded = torchrec.shard(model, device, args.lr) if torchrec is not None else None
+    # TorchRec sees from a batch of two rows which model input each embedding table reads.
+    sample = {name: torch.from_numpy(values[:2]).to(device) for name, values in train_x.items()}
+    sharded = torchrec.shard(model, device, args.lr, sample) if torchrec is not None else None
     if sharded is not None and sharded.tables:
         say(sharded.description)
+        say(f"sharding plan:\n{sharded.plan}")
         trained, optimizer = sharded.model, sharded.optimizer
+        if args.clip_norm is not None:
+            say("--clip-norm clips the data-parallel gradients; the sharded tables update inside the backward pass (fused), unclipped")
     else:
         if sharded is not None:
-            say("--torchrec: the model has no private embedding tables to shard (shared tables stay nn.Embedding): DDP")
+            say("--torchrec: the model has no embedding table TorchRec can shard: DDP")
             sharded = None
         trained = DistributedDataParallel(model, device_ids=[processes.local_rank] if cuda else None) if distributed else model
         optimizer = torch.optim.Adam(trained.parameters(), lr=args.lr, eps=1e-7)  # tfjs Adam's epsilon
     if resumed is not None and sharded is None:
         optimizer.load_state_dict(resumed["optimizer"])
+    elif resumed is not None:
+        torchrec.load_shards(sharded, resumed_file.parent, resumed["epoch"])
     amp_dtype = (torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16) if args.amp else None
     # float16's narrow range needs loss scaling; bfloat16 has float32's range and does not.
     scaler = torch.amp.GradScaler("cuda", enabled=amp_dtype == torch.float16)
@@ -562,7 +586,8 @@ def train(args: argparse.Namespace, processes: Processes) -> int:
             return torchrec.full_state_dict(sharded)
         return {k: v.detach().cpu().clone() for k, v in model.state_dict().items()} if rank == 0 else None
 
-    sampler = DistributedSampler(range(rows), num_replicas=world, rank=rank, shuffle=True, seed=args.seed) if distributed else None
+    # Every process steps as often as the one with the fewest batches (else the others would wait for it forever).
+    steps_per_epoch, all_rows = equal_steps(rows, args.batch_size, device, distributed)
     out = Path(args.out)
     if rank == 0:
         if out.exists() and not out.is_dir():
@@ -572,10 +597,10 @@ def train(args: argparse.Namespace, processes: Processes) -> int:
         f"{world} processes ({'nccl' if cuda else 'gloo'} on {device.type})" if distributed else f"one process on {device}")
     engine += f", {processes.threads} thread{'s' if processes.threads != 1 else ''} each" if device.type == "cpu" else ""
     engine += f", mixed precision ({str(amp_dtype).removeprefix('torch.')})" if amp_dtype is not None else ""
-    say(f"{GRAPH_NAME}: {parameters} parameters, {rows} training rows; {engine}")
+    say(f"{GRAPH_NAME}: {parameters} parameters, {all_rows} training rows"
+        + (f" ({args.data_layout} data; {steps_per_epoch} steps per epoch on every process, {rows} rows here)" if distributed else "") + f"; {engine}")
 
     schedule = full_schedule(args)
-    steps_per_epoch = math.ceil((len(sampler) if sampler is not None else rows) / args.batch_size)
     total_steps = steps_per_epoch * args.epochs
     metrics_rows: list[dict] = []
     samples_per_second = 0.0
@@ -596,27 +621,26 @@ def train(args: argparse.Namespace, processes: Processes) -> int:
             say(f"note: the checkpoint was trained on {resumed.get('processes')} process(es) at batch size {resumed.get('batchSize')}; "
                 "the epochs from here draw other batches than an uninterrupted run")
     stopping = args.early_stopping
+    # Each process shuffles its own rows each epoch; one with more rows than the steps take sees another part of them each epoch.
+    feed = BatchFeed(train_x, train_y, args.batch_size, steps_per_epoch, args.seed, rank, args.workers, cuda)
     for epoch in range(first_epoch, args.epochs + 1):
         if stopped is not None:
             break
         started = time.time()
-        if sampler is not None:
-            sampler.set_epoch(epoch)
-            order = np.fromiter(iter(sampler), dtype=np.int64)
-        else:
-            order = generator.permutation(rows)
         # Summed where they are made: reading a GPU loss each step would wait for the GPU each step.
         total = torch.zeros((), device=device)
         task_totals = {name: torch.zeros((), device=device) for name in loss_weights}
         steps = 0
         rate = learning_rate_at(schedule, args.lr, step, steps_per_epoch, total_steps)
-        for start in range(0, len(order), args.batch_size):
-            index = order[start:start + args.batch_size]
+        for batch_x, batch_y in feed.epoch(epoch):
             rate = learning_rate_at(schedule, args.lr, step, steps_per_epoch, total_steps)
-            for group in optimizer.param_groups:
-                group["lr"] = rate
-            inputs = to_device(train_x, index, device)
-            labels = to_device(train_y, index, device)
+            if sharded is not None:
+                torchrec.set_learning_rate(sharded, rate)
+            else:
+                for group in optimizer.param_groups:
+                    group["lr"] = rate
+            inputs = {name: tensor.to(device, non_blocking=True) for name, tensor in batch_x.items()}
+            labels = {name: tensor.to(device, non_blocking=True) for name, tensor in batch_y.items()}
             with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
                 predictions = trained(inputs, logits=True)
             losses = {o["name"]: task_loss(o, predictions[o["name"]], labels[o["name"]], o.get("logit", False)) for o in OUTPUTS if o["name"] in loss_weights}
@@ -634,7 +658,7 @@ def train(args: argparse.Namespace, processes: Processes) -> int:
             steps += 1
             step += 1
         seconds = time.time() - started
-        samples_per_second = len(order) * world / max(seconds, 1e-9)
+        samples_per_second = min(all_rows, steps_per_epoch * args.batch_size * world) / max(seconds, 1e-9)
         train_metrics = {"loss": total.item() / max(steps, 1), "tasks": {name: {"loss": value.item() / max(steps, 1)} for name, value in task_totals.items()}}
         line = f"epoch {epoch}/{args.epochs}: train loss {train_metrics['loss']:.4f}, {seconds:.1f} s, {samples_per_second:.0f} samples/s, lr {rate:.3g}"
         for name, m in train_metrics["tasks"].items():
@@ -663,10 +687,12 @@ def train(args: argparse.Namespace, processes: Processes) -> int:
             elif epoch - best["epoch"] >= args.patience:
                 stopped = f"{stopping} did not improve for {args.patience} epoch{'s' if args.patience != 1 else ''}; best was epoch {best['epoch']}"
         state = full_state()
+        if sharded is not None:
+            torchrec.save_shards(sharded, out, epoch)
         if state is not None:
             save_atomically({
                 "format": CHECKPOINT_FORMAT, "epoch": epoch, "step": step, "model": state,
-                # TorchRec's fused optimizer state stays in its shards: checkpoint-<epoch>.rank-<r>.pt (torchrec_tables.py).
+                # The shards and TorchRec's fused optimizer state are in checkpoint-<epoch>.rank-<r>.pt (torchrec_tables.py).
                 **({"optimizer": optimizer.state_dict()} if sharded is None else {"sharded": True}),
                 "random": random_state(generator), "metrics": metrics_rows, "log": log, "encoders": encoders,
                 "best": best, "stopped": stopped, "processes": world, "batchSize": args.batch_size, "startedAt": started_at,
@@ -701,8 +727,9 @@ def train(args: argparse.Namespace, processes: Processes) -> int:
             "graph": GRAPH_NAME, "epochs": args.epochs, "epochsTrained": max((r["epoch"] for r in metrics_rows), default=0),
             "processes": world, "device": device.type, "threads": processes.threads,
             "engine": engine + (", embedding tables sharded by TorchRec" if sharded is not None else ""), "torchrec": sharded is not None,
-            "trainRows": rows, "validRows": len(next(iter(valid[1].values()))) if valid and valid[1] else 0,
-            "data": {"train": str(Path(args.data).resolve()), **({"valid": str(Path(args.valid).resolve())} if args.valid else {})},
+            **({"sharding": sharded.plan.splitlines()} if sharded is not None else {}),
+            "trainRows": all_rows, "validRows": len(next(iter(valid[1].values()))) if valid and valid[1] else 0,
+            "data": {"train": ", ".join(str(Path(f).resolve()) for f in data_files(args.data)), **({"valid": str(Path(args.valid).resolve())} if args.valid else {})},
             "options": {"optimizer": "adam", "learningRate": args.lr, "batchSize": args.batch_size * world, "epochs": args.epochs,
                         "seed": args.seed, "lossWeights": loss_weights, "lrSchedule": schedule, "clipNorm": args.clip_norm,
                         "initFrom": initialised, "amp": str(amp_dtype).removeprefix("torch.") if amp_dtype is not None else None,
