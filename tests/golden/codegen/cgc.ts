@@ -18,6 +18,8 @@
  *   const model = buildModel(); // buildModel(42): reproducible initial weights
  *   compileForTraining(model);
  *   await model.fit(xs, ys, { epochs: 5, batchSize: 256 });
+ *   // As Towerflow's --lr-schedule and --clip-norm: compileForTraining(model, { learningRate: 0.01,
+ *   //   lrSchedule: { type: 'cosine', warmupSteps: 100 }, clipNorm: 1, stepsPerEpoch, epochs: 5 })
  *   // xs: one tensor per entry of INPUTS, in that order.
  *   // ys: one tensor per output, by output name, from these label columns:
  *   //   { income: "income_50k", marital: "marital_stat" }
@@ -634,11 +636,130 @@ function weighted(loss: LossFn, weight: number): LossFn {
   return (yTrue, yPred) => tf.mul(loss(yTrue, yPred), weight);
 }
 
+/** A learning-rate schedule, as Towerflow's --lr-schedule; W, m, k and g default to 0, 0, 1 and 0.5. */
+export type LrSchedule =
+  | { type: 'constant'; warmupSteps?: number }
+  | { type: 'cosine'; warmupSteps?: number; minLearningRate?: number }
+  | { type: 'step'; warmupSteps?: number; everyEpochs?: number; factor?: number };
+
+/**
+ * The rate of optimizer step t (from 0, across epochs), as Towerflow trains: a warm-up of W steps
+ * at lr·(t+1)/W, then constant lr; or cosine m + ½(lr − m)(1 + cos(π(t − W)/max(1, T − W))), T the
+ * run's steps; or step lr·g^floor(e/k), e the epoch of step t.
+ */
+export function learningRateAt(
+  schedule: LrSchedule,
+  learningRate: number,
+  step: number,
+  stepsPerEpoch: number,
+  totalSteps: number,
+): number {
+  const warmup = schedule.warmupSteps ?? 0;
+  if (warmup > 0 && step < warmup) return (learningRate * (step + 1)) / warmup;
+  switch (schedule.type) {
+    case 'constant':
+      return learningRate;
+    case 'cosine': {
+      const min = schedule.minLearningRate ?? 0;
+      const progress = (step - warmup) / Math.max(1, totalSteps - warmup);
+      return min + 0.5 * (learningRate - min) * (1 + Math.cos(Math.PI * progress));
+    }
+    case 'step': {
+      const epoch = Math.floor(step / Math.max(1, stepsPerEpoch));
+      return (
+        learningRate * (schedule.factor ?? 0.5) ** Math.floor(epoch / (schedule.everyEpochs ?? 1))
+      );
+    }
+  }
+}
+
+/** Sets a tfjs optimizer's rate between steps: SGD and Momentum keep it as a tensor (setLearningRate); Adam, Adagrad and RMSProp read their learningRate field at each step. */
+function setLearningRate(optimizer: tf.Optimizer, rate: number): void {
+  const settable = optimizer as tf.Optimizer & {
+    setLearningRate?: (rate: number) => void;
+    learningRate?: number;
+  };
+  if (typeof settable.setLearningRate === 'function') settable.setLearningRate(rate);
+  else settable.learningRate = rate;
+}
+
+/** Gradients scaled by min(1, clipNorm / (total + 1e-6)), total their global norm, as torch.nn.utils.clip_grad_norm_. */
+function clipByGlobalNorm(grads: tf.NamedTensorMap, clipNorm: number): tf.NamedTensorMap {
+  return tf.tidy(() => {
+    const names = Object.keys(grads);
+    const total = tf.sqrt(
+      tf.addN(names.map((name) => tf.sum(tf.square(grads[name] as tf.Tensor)))),
+    );
+    const coef = tf.minimum(tf.div(clipNorm, tf.add(total, 1e-6)), 1);
+    return Object.fromEntries(names.map((name) => [name, tf.mul(grads[name] as tf.Tensor, coef)]));
+  });
+}
+
+/** Wraps the optimizer model.fit steps: before each update it sets the scheduled rate and clips the gradients. */
+export class ScheduledOptimizer extends tf.Optimizer {
+  static get className(): string {
+    return 'TowerflowScheduledOptimizer';
+  }
+
+  private step = 0;
+
+  constructor(
+    readonly inner: tf.Optimizer,
+    private readonly settings: {
+      learningRate: number;
+      schedule: LrSchedule;
+      stepsPerEpoch: number;
+      totalSteps: number;
+      clipNorm?: number;
+    },
+  ) {
+    super();
+  }
+
+  override applyGradients(variableGradients: Parameters<tf.Optimizer['applyGradients']>[0]): void {
+    const grads: tf.NamedTensorMap = Array.isArray(variableGradients)
+      ? Object.fromEntries(variableGradients.map((g) => [g.name, g.tensor]))
+      : variableGradients;
+    const { learningRate, schedule, stepsPerEpoch, totalSteps, clipNorm } = this.settings;
+    setLearningRate(
+      this.inner,
+      learningRateAt(schedule, learningRate, this.step, stepsPerEpoch, totalSteps),
+    );
+    this.step++;
+    if (clipNorm === undefined) return this.inner.applyGradients(grads);
+    const clipped = clipByGlobalNorm(grads, clipNorm);
+    this.inner.applyGradients(clipped);
+    tf.dispose(Object.values(clipped));
+  }
+
+  override dispose(): void {
+    this.inner.dispose();
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return {
+      learningRate: this.settings.learningRate,
+      stepsPerEpoch: this.settings.stepsPerEpoch,
+      totalSteps: this.settings.totalSteps,
+    };
+  }
+}
+
 export interface TrainingOptions {
-  /** Default: Adam with learning rate 0.001, as Towerflow trains. */
+  /** Default: Adam with `learningRate`, as Towerflow trains. */
   optimizer?: tf.Optimizer;
+  /** The base learning rate of the default optimizer and of the schedule (default 0.001). */
+  learningRate?: number;
   /** Overrides of the graph's loss weights, by output name. */
   lossWeights?: Partial<Record<TrainedOutputName, number>>;
+  /** The learning rate per step (default constant); a schedule other than a plain constant needs `stepsPerEpoch` and `epochs`. */
+  lrSchedule?: LrSchedule;
+  /** Clip the gradients to this global norm (as torch's clip_grad_norm_). */
+  clipNorm?: number;
+  /** Batches per epoch of model.fit (ceil(rows / batchSize)), for the schedule. */
+  stepsPerEpoch?: number;
+  /** The epochs model.fit runs, for the schedule. */
+  epochs?: number;
 }
 
 /**
@@ -648,8 +769,27 @@ export interface TrainingOptions {
  * model.fit then wants a target for every output, keyed by output name.
  */
 export function compileForTraining(model: tf.LayersModel, options: TrainingOptions = {}): void {
+  const learningRate = options.learningRate ?? 0.001;
+  const base = options.optimizer ?? tf.train.adam(learningRate);
+  const schedule = options.lrSchedule ?? { type: 'constant' };
+  const constant = schedule.type === 'constant' && (schedule.warmupSteps ?? 0) === 0;
+  if (!constant && (options.stepsPerEpoch === undefined || options.epochs === undefined)) {
+    throw new Error(
+      'compileForTraining: a learning-rate schedule needs stepsPerEpoch and epochs (those of model.fit)',
+    );
+  }
+  const optimizer =
+    constant && options.clipNorm === undefined
+      ? base
+      : new ScheduledOptimizer(base, {
+          learningRate,
+          schedule,
+          stepsPerEpoch: options.stepsPerEpoch ?? 1,
+          totalSteps: (options.stepsPerEpoch ?? 1) * (options.epochs ?? 1),
+          ...(options.clipNorm === undefined ? {} : { clipNorm: options.clipNorm }),
+        });
   model.compile({
-    optimizer: options.optimizer ?? tf.train.adam(0.001),
+    optimizer,
     loss: {
       income: weighted(tf.metrics.binaryCrossentropy, options.lossWeights?.income ?? 1),
       marital: weighted(tf.metrics.binaryCrossentropy, options.lossWeights?.marital ?? 1),
