@@ -63,12 +63,6 @@ export function summaryOptions(options: TrainOptions): SummaryOptions {
   return { ...rest, lrSchedule: fullSchedule(lrSchedule), clipNorm: clipNorm ?? null, initFrom: initFrom ?? null };
 }
 
-/** The options a summary's settings stand for, to train again with them (older runs: the defaults they had). */
-export function trainOptionsOf(options: SummaryOptions): TrainOptions {
-  const { lrSchedule, clipNorm, initFrom, ...rest } = options;
-  return { ...rest, ...(lrSchedule ? { lrSchedule } : {}), ...(typeof clipNorm === 'number' ? { clipNorm } : {}), ...(typeof initFrom === 'string' ? { initFrom } : {}) };
-}
-
 export const METRIC_COLUMNS = ['epoch', 'split', 'task', 'loss', 'auc', 'logloss', 'gauc', 'mse'] as const;
 
 /** epochs.csv: what the Train tab's epoch table shows besides metrics, so a reopened run shows it too. */
