@@ -16,6 +16,7 @@ export const CENSUS_CATEGORICAL = [
   'country_self', 'citizenship', 'own_or_self', 'vet_question', 'vet_benefits', 'year',
 ];
 export const CENSUS_NUMERIC = ['age', 'wage_per_hour', 'capital_gains', 'capital_losses', 'stock_dividends', 'num_emp', 'weeks_worked'];
+/** Ids per column in the benchmarks' synthetic census data (bench/census-data.ts); the templates size each column from the data. */
 export const CENSUS_VOCAB = 64;
 export const CENSUS_EMBEDDING_DIM = 4;
 
@@ -26,7 +27,7 @@ const TASKS = [
 
 /** Categorical + numeric census features joined into one vector; returns the concat node id. */
 function censusFeatures(b: GraphBuilder): string {
-  b.node('categorical', 'input.sparse', 'Categorical features', { columns: CENSUS_CATEGORICAL, vocabSize: CENSUS_VOCAB });
+  b.node('categorical', 'input.sparse', 'Categorical features', { columns: CENSUS_CATEGORICAL, vocabSize: 'auto' });
   b.node('numeric', 'input.dense', 'Numeric features', { columns: CENSUS_NUMERIC });
   b.node('embeddings', 'embedding', 'Embeddings', { dim: CENSUS_EMBEDDING_DIM });
   b.node('features', 'concat', 'Features');

@@ -6,7 +6,8 @@ import { z } from 'zod';
  * in `schema/graph.schema.json` (see json-schema.ts), so editors and the validator never disagree.
  */
 export const GRAPH_FORMAT = 'towerflow.graph';
-export const GRAPH_VERSION = 1;
+/** 2: sparse and sequence inputs size their tables from the data by default (vocabSize "auto"). */
+export const GRAPH_VERSION = 2;
 
 export const PositionSchema = z.object({ x: z.number(), y: z.number() }).describe('Canvas position of the node.');
 

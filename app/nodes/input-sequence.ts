@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { defineNode } from './define-node';
 import { PaddingMask } from '../compile/layers/padding-mask';
-import { columnName, vocabSize } from './shared/params';
+import { columnName, maxVocabSize, vocabSize, vocabSizes } from './shared/params';
+import { idField } from './shared/vocab';
 import { applied, obj, str } from '../codegen/source';
 
 /** A list of ids per row (a user's behaviour history), padded with id 0 to a fixed length. */
@@ -15,6 +16,8 @@ export const inputSequence = defineNode({
     column: columnName.default('history').describe('Data column holding the id list.'),
     maxLength: z.number().int().min(1).max(10_000).default(20).describe('Positions kept (the most recent ids); shorter lists are padded.'),
     vocabSize,
+    maxVocabSize,
+    vocabSizes,
   }),
   inputs: [],
   dataColumns: (params) => [params.column],
@@ -26,24 +29,24 @@ export const inputSequence = defineNode({
       type: 'ids',
       shape: [params.maxLength],
       masked: true,
-      fields: [{ column: params.column, vocabSize: params.vocabSize }],
+      fields: [idField(params, params.column)],
     },
   }),
   build: (ctx) => {
     const tensor = ctx.modelInput(ctx.params.column, [ctx.params.maxLength], 'int32', [ctx.params.column]);
     const mask = new PaddingMask({ name: ctx.layerName('mask') }).apply(tensor) as tf.SymbolicTensor;
-    return { ids: { tensor, mask, fields: [{ column: ctx.params.column, vocabSize: ctx.params.vocabSize, tensor }] } };
+    return { ids: { tensor, mask, fields: [{ column: ctx.params.column, vocabSize: idField(ctx.params, ctx.params.column).vocabSize, tensor }] } };
   },
   emit: (ctx) => {
     const tensor = ctx.modelInput(ctx.params.column, [ctx.params.maxLength], 'int32', [ctx.params.column]);
     const layer = `new ${ctx.customLayer(PaddingMask)}(${obj({ name: str(ctx.layerName('mask')) })})`;
     const mask = ctx.declare(ctx.valueName('mask'), applied(layer, tensor));
-    return { ids: { tensor, mask, fields: [{ column: ctx.params.column, vocabSize: ctx.params.vocabSize, tensor }] } };
+    return { ids: { tensor, mask, fields: [{ column: ctx.params.column, vocabSize: idField(ctx.params, ctx.params.column).vocabSize, tensor }] } };
   },
   torch: (ctx) => {
     const tensor = ctx.modelInput(ctx.params.column, [ctx.params.maxLength], 'int32', [ctx.params.column]);
     ctx.layerName('mask');
     const mask = ctx.declare(ctx.valueName('mask'), `${ctx.helper('padding_mask')}(${tensor})`);
-    return { ids: { tensor, mask, fields: [{ column: ctx.params.column, vocabSize: ctx.params.vocabSize, tensor }] } };
+    return { ids: { tensor, mask, fields: [{ column: ctx.params.column, vocabSize: idField(ctx.params, ctx.params.column).vocabSize, tensor }] } };
   },
 });

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { defineNode } from './define-node';
-import { columnName, vocabSize } from './shared/params';
+import { columnName, maxVocabSize, vocabSize, vocabSizes } from './shared/params';
+import { idField } from './shared/vocab';
 
 /** Categorical id columns: one int32 model input per column, embedded downstream. */
 export const inputSparse = defineNode({
@@ -12,6 +13,8 @@ export const inputSparse = defineNode({
   params: z.object({
     columns: z.array(columnName).min(1).max(1000).default(['feature']).describe('Data columns read by this input.'),
     vocabSize,
+    maxVocabSize,
+    vocabSizes,
   }),
   inputs: [],
   dataColumns: (params) => params.columns,
@@ -21,13 +24,13 @@ export const inputSparse = defineNode({
       type: 'ids',
       shape: [params.columns.length],
       masked: false,
-      fields: params.columns.map((column) => ({ column, vocabSize: params.vocabSize })),
+      fields: params.columns.map((column) => idField(params, column)),
     },
   }),
   build: (ctx) => {
     const fields = ctx.params.columns.map((column) => ({
       column,
-      vocabSize: ctx.params.vocabSize,
+      vocabSize: idField(ctx.params, column).vocabSize,
       tensor: ctx.modelInput(column, [1], 'int32', [column]),
     }));
     const only = fields.length === 1 ? fields[0]?.tensor : undefined;
@@ -39,7 +42,7 @@ export const inputSparse = defineNode({
   emit: (ctx) => {
     const fields = ctx.params.columns.map((column) => ({
       column,
-      vocabSize: ctx.params.vocabSize,
+      vocabSize: idField(ctx.params, column).vocabSize,
       tensor: ctx.modelInput(column, [1], 'int32', [column]),
     }));
     const [first, ...more] = fields;
@@ -53,7 +56,7 @@ export const inputSparse = defineNode({
   torch: (ctx) => {
     const fields = ctx.params.columns.map((column) => ({
       column,
-      vocabSize: ctx.params.vocabSize,
+      vocabSize: idField(ctx.params, column).vocabSize,
       tensor: ctx.modelInput(column, [1], 'int32', [column]),
     }));
     const [first, ...more] = fields;

@@ -9,6 +9,8 @@ export type PortType = 'ids' | 'float';
 export interface IdField {
   column: string;
   vocabSize: number;
+  /** The size is a placeholder: vocabSize is auto and no size was fitted or estimated for the column yet. */
+  estimated?: true;
 }
 
 export interface TensorInfo {

@@ -14,13 +14,14 @@ const count = (value: unknown, word: string): string => {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 };
 const compact = (n: unknown): string => (typeof n === 'number' ? (n >= 1e6 ? `${+(n / 1e6).toFixed(1)}M` : n >= 1e4 ? `${+(n / 1e3).toFixed(1)}k` : String(n)) : '?');
+const vocab = (p: Params): string => (p.vocabSize === 'auto' ? 'vocab auto' : `vocab ${compact(p.vocabSize)}`);
 const join = (...parts: (string | false | undefined)[]) => parts.filter(Boolean).join(' · ');
 const extras = (p: Params) => join(typeof p.dropout === 'number' && p.dropout > 0 && `dropout ${p.dropout}`, p.batchNorm === true && 'BN');
 
 const SUMMARIES: Record<string, (p: Params) => string> = {
-  'input.sparse': (p) => join(count(p.columns, 'column'), `vocab ${compact(p.vocabSize)}`),
+  'input.sparse': (p) => join(count(p.columns, 'column'), vocab(p)),
   'input.dense': (p) => count(p.columns, 'column'),
-  'input.sequence': (p) => join(String(p.column), `len ${p.maxLength}`, `vocab ${compact(p.vocabSize)}`),
+  'input.sequence': (p) => join(String(p.column), `len ${p.maxLength}`, vocab(p)),
   embedding: (p) => join(`dim ${p.dim}`, typeof p.table === 'string' && p.table !== '' && `table ${p.table}`),
   mlp: (p) => join(`${list(p.units)} ${p.activation}`, extras(p)),
   expert: (p) => join(`${p.count === 1 ? '' : `${p.count} × `}${list(p.units)} ${p.activation}`, extras(p)),

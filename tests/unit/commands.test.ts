@@ -5,7 +5,7 @@ import {
   type CommandResult,
 } from '../../app/graph/commands';
 import { History } from '../../app/graph/history';
-import type { Graph } from '../../app/graph/schema';
+import { GRAPH_VERSION, type Graph } from '../../app/graph/schema';
 import { validateGraph } from '../../app/validate/validate';
 import { loadTemplate } from '../helpers/plain';
 
@@ -64,7 +64,7 @@ describe('commands', () => {
   });
 
   it('builds a valid MMoE from an empty graph with commands only', () => {
-    let g: Graph = { format: 'towerflow.graph', version: 1, name: 'mine', nodes: [], edges: [] };
+    let g: Graph = { format: 'towerflow.graph', version: GRAPH_VERSION, name: 'mine', nodes: [], edges: [] };
     g = ok(addNode(g, 'input.dense', { x: 0, y: 0 }, { id: 'x', params: { columns: ['a', 'b', 'c'] } }));
     g = ok(addNode(g, 'expert', { x: 200, y: 0 }, { id: 'e', params: { count: 3, units: [4] } }));
     for (const t of ['t1', 't2']) {

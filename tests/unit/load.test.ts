@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { loadGraph, lineColumn } from '../../app/graph/load';
 import { migrate, MIGRATIONS, type Migration } from '../../app/graph/migrations';
 import { openGraphText, pathSegments } from '../../app/graph/open';
-import { GRAPH_VERSION } from '../../app/graph/schema';
+import { GRAPH_VERSION, type Graph } from '../../app/graph/schema';
 import { serializeGraph } from '../../app/graph/serialize';
 import type { Diagnostic } from '../../app/validate/diagnostics';
 import { validateGraph } from '../../app/validate/validate';
@@ -87,7 +87,7 @@ describe('loadGraph: documents that are not graphs', () => {
   });
 
   it.each([
-    ['2', 'written by a newer Towerflow (format version 2); this build reads versions up to 1'],
+    ['3', 'written by a newer Towerflow (format version 3); this build reads versions up to 2'],
     ['0', '"version" must be a positive integer, got 0'],
     ['"1"', '"version" must be a positive integer, got "1"'],
     ['1.5', 'got 1.5'],
@@ -99,7 +99,7 @@ describe('loadGraph: documents that are not graphs', () => {
     expect(d.message).toContain(words);
   });
 
-  it('a version-2 file says it needs a newer Towerflow, on the version line', () => {
+  it('a version-3 file says it needs a newer Towerflow, on the version line', () => {
     const d = only(loadGraph(fixture('future-version.json')).diagnostics);
     expect(d).toMatchObject({ code: 'E_UNKNOWN_VERSION', line: 3, column: 14 });
     expect(d.message).toMatch(/newer Towerflow/);
@@ -298,9 +298,48 @@ describe('migrate', () => {
   };
   const addEdges: Migration = { from: 2, migrate: (doc) => ({ ...doc, edges: doc.edges ?? [], log: [...((doc.log as string[]) ?? []), 'v2→v3'] }) };
 
-  it('the shipped list is empty while version 1 is the only format', () => {
-    expect(MIGRATIONS).toEqual([]);
-    expect(migrate({ version: 1, name: 'x' })).toEqual({ ok: true, doc: { version: 1, name: 'x' } });
+  it('the shipped list has one step, 1 → 2, and leaves a version-2 document as it is', () => {
+    expect(MIGRATIONS.map((m) => m.from)).toEqual([1]);
+    expect(migrate({ version: 2, name: 'x' })).toEqual({ ok: true, doc: { version: 2, name: 'x' } });
+  });
+
+  it('1 → 2: sparse and sequence inputs without vocabSize keep the 1000 rows version 1 gave them; a set size, other kinds and odd params stay', () => {
+    const doc = {
+      version: 1,
+      nodes: [
+        { id: 'a', kind: 'input.sparse', params: { columns: ['x'] } },
+        { id: 'b', kind: 'input.sequence' },
+        { id: 'c', kind: 'input.sparse', params: { columns: ['y'], vocabSize: 64 } },
+        { id: 'd', kind: 'embedding', params: {} },
+        { id: 'e', kind: 'input.sparse', params: 'odd' },
+      ],
+    };
+    const result = migrate(doc);
+    expect(result).toEqual({
+      ok: true,
+      doc: {
+        version: 2,
+        nodes: [
+          { id: 'a', kind: 'input.sparse', params: { columns: ['x'], vocabSize: 1000 } },
+          { id: 'b', kind: 'input.sequence', params: { vocabSize: 1000 } },
+          { id: 'c', kind: 'input.sparse', params: { columns: ['y'], vocabSize: 64 } },
+          { id: 'd', kind: 'embedding', params: {} },
+          { id: 'e', kind: 'input.sparse', params: 'odd' },
+        ],
+      },
+    });
+  });
+
+  it('a version-1 file from before auto sizes loads with its tables as they were (1000 rows per column)', () => {
+    const loaded = loadGraph(fixture('v1-default-vocab.json'));
+    expect(loaded.diagnostics).toEqual([]);
+    expect(loaded.graph?.version).toBe(2);
+    expect(loaded.graph?.nodes.find((n) => n.id === 'ids')?.params).toEqual({ columns: ['sex', 'race'], vocabSize: 1000 });
+    const validation = validateGraph(loaded.graph as Graph);
+    expect(validation.outputs.get('ids')?.ids?.fields).toEqual([
+      { column: 'sex', vocabSize: 1000 },
+      { column: 'race', vocabSize: 1000 },
+    ]);
   });
 
   it('applies a v1→v2 step that renames a field, and bumps the version', () => {

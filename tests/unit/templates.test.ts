@@ -4,16 +4,18 @@ import { describe, expect, it } from 'vitest';
 import { serializeGraph } from '../../app/graph/serialize';
 import { graphJsonSchema } from '../../app/graph/json-schema';
 import { validateGraph } from '../../app/validate/validate';
+import { VOCAB_PLACEHOLDER } from '../../app/nodes/shared/params';
 import {
   ALICCP_DENSE, ALICCP_EMBEDDING_DIM, ALICCP_ITEM, ALICCP_USER, ALICCP_VOCAB, CENSUS_CATEGORICAL, CENSUS_EMBEDDING_DIM, CENSUS_NUMERIC,
-  CENSUS_VOCAB, DIN_DIM, MOVIELENS_ITEMS, MOVIELENS_USERS, TEMPLATES,
+  DIN_DIM, MOVIELENS_ITEMS, MOVIELENS_USERS, TEMPLATES,
 } from '../../scripts/template-definitions';
 import { compileOrThrow, loadTemplate, predictAll, randomBatch } from '../helpers/plain';
 
 const dense = (inputs: number, units: number, bias = true) => inputs * units + (bias ? units : 0);
 
 /** Parameter counts derived by hand from each paper's architecture, independent of the compiler. */
-const censusEmbeddings = CENSUS_CATEGORICAL.length * CENSUS_VOCAB * CENSUS_EMBEDDING_DIM; // 32 × 64 × 4
+// Census columns size from the data (vocabSize auto): before any data, each has the placeholder's rows.
+const censusEmbeddings = CENSUS_CATEGORICAL.length * VOCAB_PLACEHOLDER * CENSUS_EMBEDDING_DIM; // 32 × 1000 × 4
 const censusWidth = CENSUS_CATEGORICAL.length * CENSUS_EMBEDDING_DIM + CENSUS_NUMERIC.length; // 135
 const censusTowers = 2 * (dense(16, 8) + dense(8, 1)); // two towers [8] on 16-wide mixtures
 const expert16 = (inputs: number) => dense(inputs, 16);

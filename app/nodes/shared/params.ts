@@ -53,10 +53,36 @@ export const batchNorm = z.boolean().default(false).describe('Batch normalisatio
 
 export const l2 = z.number().min(0).max(1).default(0).describe('L2 penalty on the weights (0 = off).');
 
+/**
+ * Rows of an embedding table when nothing is known of the data yet (vocabSize "auto" before a file
+ * was inspected or fitted): the old fixed default, so a graph's first size estimate is the size it
+ * had before sizes followed the data.
+ */
+export const VOCAB_PLACEHOLDER = 1000;
+
 export const vocabSize = z
+  .union([z.literal('auto'), z.number().int().min(2).max(100_000_000)])
+  .default('auto')
+  .describe(
+    'Rows of each column\'s embedding table. auto: the values seen in the training data + 1 (row 0 is missing / unseen), ' +
+      'at most maxVocabSize; a column with more values than that is hashed into maxVocabSize rows. ' +
+      'A number: every column gets that many rows, keeping its size-1 most frequent values.',
+  );
+
+export const maxVocabSize = z
   .number()
   .int()
   .min(2)
   .max(100_000_000)
-  .default(1000)
-  .describe('Rows of the embedding table: id 0 is missing / out of vocabulary, known values take 1..size-1.');
+  .default(100_000)
+  .describe('With vocabSize auto: the most rows a column\'s table may have; a column with more values is hashed into this many rows.');
+
+/**
+ * The sizes a fit of the data gave to auto columns, by column: written by training into the run's
+ * graph.json, so predicting, evaluating and both exports of the run build the same tables. Not
+ * edited by hand; with vocabSize auto, training fits them again.
+ */
+export const vocabSizes = z
+  .record(columnName, z.number().int().min(1).max(100_000_000))
+  .default({})
+  .describe('Fitted rows per column (vocabSize auto), written by training; the next training fits them again.');

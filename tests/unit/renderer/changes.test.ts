@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { applySelection, planEdgeChanges, planNodeChanges } from '../../../renderer/canvas/changes';
 import { layeredLayout, spreadToFit } from '../../../renderer/canvas/layout';
-import type { Graph } from '../../../app/graph/schema';
+import { GRAPH_VERSION, type Graph } from '../../../app/graph/schema';
 import { shortcutFor } from '../../../renderer/state/shortcuts';
 
 describe('React Flow changes → commands and UI state', () => {
@@ -27,7 +27,7 @@ describe('React Flow changes → commands and UI state', () => {
 
 const chain = (positions: [string, number, number][]): Graph => ({
   format: 'towerflow.graph',
-  version: 1,
+  version: GRAPH_VERSION,
   name: 't',
   nodes: positions.map(([id, x, y]) => ({ id, kind: 'mlp', label: id, params: {}, position: { x, y } })),
   edges: positions.slice(1).map(([id], i) => ({ id: `${i}`, source: { node: positions[i]?.[0] ?? '', port: 'out' }, target: { node: id, port: 'in' } })),

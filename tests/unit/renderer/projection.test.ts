@@ -86,7 +86,7 @@ describe('graph → React Flow projection', () => {
       return nodeSummary(node, registry.get(node.kind));
     };
     expect(summary('experts')).toBe('8 × [16] relu');
-    expect(summary('categorical')).toBe('32 columns · vocab 64');
+    expect(summary('categorical')).toBe('32 columns · vocab auto');
     expect(summary('income_out')).toBe('label income_50k · BCE');
   });
 });
