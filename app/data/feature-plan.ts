@@ -6,18 +6,26 @@ import type { CompiledGraph, ModelInputSpec } from '../compile/to-tfjs';
  * candidate item and history encode items to the same ids.
  */
 export type InputPlan =
-  | { kind: 'ids'; spec: ModelInputSpec; column: string; vocab: string; vocabSize: number }
-  | {
+  | ({ kind: 'ids'; spec: ModelInputSpec; column: string; vocab: string } & VocabSizing)
+  | ({
       kind: 'sequence';
       spec: ModelInputSpec;
       column: string;
       vocab: string;
-      vocabSize: number;
       maxLength: number;
       /** Set when the model joins this sequence position by position with others: the first input name of that group. */
       group?: string;
-    }
+    } & VocabSizing)
   | { kind: 'numeric'; spec: ModelInputSpec; columns: string[] };
+
+/**
+ * How an id column's table is sized: a fixed number of rows, or "auto" (fitted from the data, at
+ * most maxVocabSize rows, hashed above that; app/nodes/shared/vocab.ts).
+ */
+export interface VocabSizing {
+  vocabSize: number | 'auto';
+  maxVocabSize: number;
+}
 
 export function planInputs(compiled: Pick<CompiledGraph, 'inputs' | 'validation'>): InputPlan[] {
   const { nodes, incoming } = compiled.validation.structure;
@@ -33,15 +41,18 @@ export function planInputs(compiled: Pick<CompiledGraph, 'inputs' | 'validation'
   for (const group of sequenceGroups(compiled)) for (const name of group) groups.set(name, group[0] as string);
   return compiled.inputs.map((spec): InputPlan => {
     const entry = nodes.get(spec.nodeId);
-    const vocabSize = typeof entry?.params?.vocabSize === 'number' ? entry.params.vocabSize : 2;
+    const sizing: VocabSizing = {
+      vocabSize: entry?.params?.vocabSize === 'auto' ? 'auto' : typeof entry?.params?.vocabSize === 'number' ? entry.params.vocabSize : 2,
+      maxVocabSize: typeof entry?.params?.maxVocabSize === 'number' ? entry.params.maxVocabSize : 2,
+    };
     const column = spec.columns[0] ?? spec.name;
     if (spec.dtype === 'float32') return { kind: 'numeric', spec, columns: spec.columns };
     const vocab = tableOfColumn.get(column) ?? column;
     if (entry?.node.kind === 'input.sequence') {
       const group = groups.get(spec.name);
-      return { kind: 'sequence', spec, column, vocab, vocabSize, maxLength: spec.shape[0] ?? 1, ...(group !== undefined ? { group } : {}) };
+      return { kind: 'sequence', spec, column, vocab, ...sizing, maxLength: spec.shape[0] ?? 1, ...(group !== undefined ? { group } : {}) };
     }
-    return { kind: 'ids', spec, column, vocab, vocabSize };
+    return { kind: 'ids', spec, column, vocab, ...sizing };
   });
 }
 

@@ -11,6 +11,7 @@ import {
 import { dataError, isDataError, type DataError } from './errors';
 import { labelColumns, labelValue, type LabelRule } from './labels';
 import { planInputs, type InputPlan } from './feature-plan';
+import { autoHashes } from '../nodes/shared/vocab';
 import { nameRecord, own } from './records';
 import { makeSplitter } from './split';
 import { headerLooksLikeData, openTable, type Table, type TableRow } from './table-reader';
@@ -321,13 +322,17 @@ export function fitEncoders(
     const known = ids.get(plan.vocab);
     if (known) return known;
     const options = own(binding.features, plan.column);
-    const encoder =
-      options?.encoding === 'hash'
-        ? new HashEncoder(plan.vocabSize)
-        : VocabularyEncoder.fromCounts(counters.get(plan.vocab) ?? new VocabularyCounter(), {
-            tableSize: plan.vocabSize,
-            ...(options?.minFrequency ? { minFrequency: options.minFrequency } : {}),
-          });
+    // A table shared by a fixed-size input and an auto one takes the fixed size, so both agree.
+    const sizing = plans.find((p): p is Extract<InputPlan, { vocab: string }> => p.kind !== 'numeric' && p.vocab === plan.vocab && p.vocabSize !== 'auto') ?? plan;
+    const counts = counters.get(plan.vocab) ?? new VocabularyCounter();
+    const minFrequency = options?.minFrequency ? { minFrequency: options.minFrequency } : {};
+    let encoder: IdEncoder;
+    if (sizing.vocabSize === 'auto') {
+      const vocabulary = VocabularyEncoder.fromCounts(counts, minFrequency);
+      encoder = options?.encoding === 'hash' || autoHashes(vocabulary.values.length, sizing.maxVocabSize) ? new HashEncoder(sizing.maxVocabSize) : vocabulary;
+    } else {
+      encoder = options?.encoding === 'hash' ? new HashEncoder(sizing.vocabSize) : VocabularyEncoder.fromCounts(counts, { tableSize: sizing.vocabSize, ...minFrequency });
+    }
     ids.set(plan.vocab, encoder);
     return encoder;
   };

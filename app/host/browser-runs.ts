@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describeCache } from '../data/cache';
 import { formatDataError, isDataError } from '../data/errors';
-import { compileForTraining, dataFacts, prepareRunData, type RunRequest } from '../train/run';
+import { compileForTraining, dataFacts, prepareRunData, sizeFromData, trainingSettingLines, type RunRequest } from '../train/run';
 import { createRunFolder, finishRun, trainingLine, type EpochRecord, type RunFolder } from '../train/run-folder';
 import type { EpochMetrics } from '../train/session';
 import {
@@ -86,18 +86,21 @@ export class BrowserRuns {
     const startedAt = new Date();
     const compiledResult = compileForTraining(request.graph, request.options);
     if (!compiledResult.ok) return hostError('E_GRAPH_INVALID', compiledResult.message);
-    const compiled = compiledResult.compiled;
+    let compiled = compiledResult.compiled;
     try {
       let dataNote: string | undefined;
       const prepared = await prepareRunData(compiled, request, { onCache: (report) => void (dataNote = describeCache(report)) });
       if (isDataError(prepared)) return hostError(prepared.code, formatDataError(prepared), prepared.file);
+      const sized = sizeFromData(request.graph, compiled, prepared.encoders, request.options);
+      if (!sized.ok) return hostError('E_GRAPH_INVALID', sized.message);
+      compiled = sized.compiled;
       const bytes = splitBytes(prepared.train) + (prepared.valid ? splitBytes(prepared.valid) : 0);
       if (bytes > this.maxDataBytes) {
         return hostError('E_TOO_LARGE', `the encoded data takes ${mib(bytes)} MiB, over the ${mib(this.maxDataBytes)} MiB that can be sent to the window to train there; train with engine "node"`);
       }
       let folder: RunFolder;
       try {
-        folder = await createRunFolder(request.runsDir, { graph: request.graph, binding: request.binding, encoders: prepared.encoders }, startedAt);
+        folder = await createRunFolder(request.runsDir, { graph: sized.graph, binding: request.binding, encoders: prepared.encoders }, startedAt);
       } catch (error) {
         return ioError(request.runsDir, error, 'cannot make the run folder');
       }
@@ -124,6 +127,7 @@ export class BrowserRuns {
         trainRows: run.trainRows,
         validRows: run.validRows,
         parameters: run.parameters,
+        graph: sized.graph,
         inputs: compiled.inputs,
         outputs: compiled.outputs,
         seed: request.options.seed,
@@ -151,6 +155,7 @@ export class BrowserRuns {
           run.backend = report.backend;
           await run.folder.log(report.backendNote);
           if (run.dataNote) await run.folder.log(run.dataNote);
+          for (const line of trainingSettingLines(run.request.options)) await run.folder.log(line);
           await run.folder.log(trainingLine(run.request.graph.name, run.parameters, run.trainRows, run.validRows));
           await settledOrThrow(run.folder);
           const event: TrainEventBody = { type: 'started', dir: run.dir, backend: report.backend, trainRows: run.trainRows, validRows: run.validRows, parameters: run.parameters };
@@ -233,6 +238,7 @@ export class BrowserRuns {
       if (!run.startLogged) {
         await folder.log(request.backendNote);
         if (run.dataNote) await folder.log(run.dataNote);
+        for (const line of trainingSettingLines(run.request.options)) await folder.log(line);
         await folder.log(trainingLine(run.request.graph.name, run.parameters, run.trainRows, run.validRows));
       }
       for (const record of history.slice(run.epochsWritten)) await folder.epoch(record);
@@ -252,6 +258,7 @@ export class BrowserRuns {
         validRows: run.validRows,
         parameters: run.parameters,
         options: run.request.options,
+        ...(history.every((h) => h.learningRate !== undefined) ? { learningRates: history.map((h) => h.learningRate as number) } : {}),
         data: dataFacts(run.request),
         startedAt: run.startedAt.toISOString(),
       });
@@ -317,6 +324,7 @@ const epochRecord = (wire: EpochRecordWire): EpochRecord => ({
   train: epochMetricsFromWire(wire.train),
   ...(wire.valid ? { valid: epochMetricsFromWire(wire.valid) } : {}),
   ...(wire.improved !== undefined ? { improved: wire.improved } : {}),
+  ...(wire.learningRate !== undefined ? { learningRate: wire.learningRate } : {}),
 });
 
 /** As trainModel keeps it: the best epoch's validation metrics, or its training ones without validation. */

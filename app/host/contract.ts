@@ -63,6 +63,14 @@ export const requestByteLimit = (channel: string): number => (channel === 'train
 const path = z.string().min(1).max(4096);
 const graph = GraphDocumentSchema;
 
+const warmupSteps = z.number().int().min(0).max(1e9).optional();
+/** A copy of train/lr-schedule.ts's LrSchedule (importing it is fine, but the type must also be a schema). */
+export const LrScheduleSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('constant'), warmupSteps }),
+  z.strictObject({ type: z.literal('cosine'), warmupSteps, minLearningRate: z.number().min(0).max(10).optional() }),
+  z.strictObject({ type: z.literal('step'), warmupSteps, everyEpochs: z.number().int().min(1).max(100_000).optional(), factor: z.number().min(0).max(10).optional() }),
+]);
+
 export const TrainRequestSchema = z.strictObject({
   graph,
   data: path,
@@ -76,6 +84,14 @@ export const TrainRequestSchema = z.strictObject({
     seed: z.number().int().min(0).max(2 ** 31 - 1).default(42),
     lossWeights: z.record(z.string(), z.number().min(0).max(1000)).optional(),
     earlyStopping: z.strictObject({ metric: z.string().min(1), patience: z.number().int().min(1).max(1000) }).optional(),
+    /** The metric that picks the best epoch without early stopping (session.ts TrainOptions.bestMetric). */
+    bestMetric: z.string().min(1).max(200).optional(),
+    /** The learning-rate schedule (train/lr-schedule.ts); absent: constant. */
+    lrSchedule: LrScheduleSchema.optional(),
+    /** Clip gradients to this global norm (train/clip.ts). */
+    clipNorm: z.number().positive().max(1e6).optional(),
+    /** Warm start: a run folder in the workspace (a runs:list entry's dir); engine "node" only. */
+    initFrom: path.optional(),
   }),
   validationShare: z.number().min(0).max(0.9).default(0.2),
   /** Where to train: a Node process on its best backend, or this window's GPU (WebGL/WebGPU). */
@@ -104,6 +120,7 @@ const epochRecordWire = z.strictObject({
   train: epochMetricsWire,
   valid: epochMetricsWire.optional(),
   improved: z.boolean().optional(),
+  learningRate: z.number().min(0).max(10).optional(),
 });
 const artifactsWire = z.strictObject({
   modelTopology: z.record(z.string(), z.unknown()),
@@ -409,6 +426,11 @@ export interface DatasetInspection {
   kinds: Record<string, ColumnKindInfo>;
   /** The first rows, values in `columns` order; null = missing. */
   rows: (string | null)[][];
+  /**
+   * Distinct values per column in the rows read to guess kinds (ids of an id list column counted one
+   * by one): the designer's estimate of auto vocabulary sizes until training fits them.
+   */
+  distinct?: { rows: number; counts: Record<string, number> };
   /** A problem met within the previewed rows (e.g. a ragged line). */
   error?: { code: string; message: string; line?: number; column?: string };
   /** Only when the request had a graph. */
@@ -443,6 +465,8 @@ export interface TrainPrepared {
   trainRows: number;
   validRows: number;
   parameters: number;
+  /** The graph as the run folder records it (auto vocabulary sizes fitted): the window compiles this one. */
+  graph: Graph;
   /** The model's inputs and outputs as the host compiled them; the window's compile must match. */
   inputs: ModelInputSpec[];
   outputs: ModelOutputSpec[];

@@ -5,7 +5,8 @@ import { formatDataError, isDataError, type DataError } from '../data/errors';
 import { planInputs } from '../data/feature-plan';
 import { checkLabelRule, labelColumns, type LabelRule } from '../data/labels';
 import { parseNumber } from '../data/numbers';
-import { own } from '../data/records';
+import { nameRecord, own } from '../data/records';
+import { splitIds } from '../data/encoders';
 import { peekTable, type TableRow } from '../data/table-reader';
 import type { Graph } from '../graph/schema';
 import { hostError, type BoundFeature, type BoundLabel, type ColumnKindInfo, type DatasetInspection, type HostError } from './contract';
@@ -24,7 +25,8 @@ export async function inspectDataset(path: string, bindingJson: unknown, rows: n
   const preview = await peekTable(path, { header: binding.header, ...(binding.columns ? { columns: binding.columns } : {}), rows: Math.max(rows, KIND_SAMPLE_ROWS) });
   if (isDataError(preview)) return fromDataError(preview);
   const columns = [...preview.columns];
-  const kinds = Object.fromEntries(Object.entries(inferColumnKinds(preview.rows, columns)).map(([c, k]) => [c, kindInfo(k)]));
+  const inferred = inferColumnKinds(preview.rows, columns);
+  const kinds = Object.fromEntries(Object.entries(inferred).map(([c, k]) => [c, kindInfo(k)]));
   const inspection: DatasetInspection = {
     path,
     columns,
@@ -33,6 +35,7 @@ export async function inspectDataset(path: string, bindingJson: unknown, rows: n
     hasHeader: preview.hasHeader,
     kinds,
     rows: preview.rows.slice(0, rows).map((row) => columns.map((c) => own(row.values, c) ?? null)),
+    distinct: { rows: preview.rows.length, counts: distinctCounts(preview.rows, columns, inferred) },
     ...(preview.error ? { error: plainDataError(preview.error) } : {}),
   };
   if (graph) inspection.binding = bindGraph(graph, binding, columns, kinds, preview.rows);
@@ -102,6 +105,22 @@ export function describeRule(rule: LabelRule): string {
 function textColumns(rows: readonly TableRow[], columns: readonly string[]): Set<string> {
   const isText = (value: string | null | undefined) => value !== null && value !== undefined && parseNumber(value) === undefined;
   return new Set(columns.filter((c) => rows.some((r) => isText(own(r.values, c)))));
+}
+
+/** Distinct non-missing values per column of the sample; an id list column counts its ids. */
+function distinctCounts(rows: readonly TableRow[], columns: readonly string[], kinds: Readonly<Record<string, InferredKind>>): Record<string, number> {
+  const counts = nameRecord<number>();
+  for (const column of columns) {
+    const kind = own(kinds, column);
+    const seen = new Set<string>();
+    for (const row of rows) {
+      const value = own(row.values, column) ?? null;
+      if (kind?.kind === 'idlist') for (const id of splitIds(value, kind.separator)) seen.add(id);
+      else if (value !== null && value !== '') seen.add(value);
+    }
+    counts[column] = seen.size;
+  }
+  return counts;
 }
 
 function kindInfo(kind: InferredKind): ColumnKindInfo {

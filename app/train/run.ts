@@ -4,6 +4,8 @@ import { compileGraph, type CompiledGraph } from '../compile/to-tfjs';
 import { parseBinding, type DatasetBinding } from '../data/binding';
 import { describeCache, prepareDataCached, resolveCache, type CacheReport, type DataCacheSetting } from '../data/cache';
 import { formatDataError, isDataError, type DataError } from '../data/errors';
+import { planInputs } from '../data/feature-plan';
+import { fittedTableRows, withVocabSizes } from '../data/vocab-sizes';
 import { encodeFile, prepareData, type FittedEncoders, type PrepareOptions, type PreparedData } from '../data/prepare';
 import { loadGraph } from '../graph/load';
 import type { Graph } from '../graph/schema';
@@ -12,7 +14,11 @@ import { chooseBackend, describeChoice, type NodeBackendName } from '../engine/b
 import { fileLoadHandler } from './model-files';
 import { parseJsonOrUndefined as safeJson, readTextFile } from '../io/files';
 import { createRunFolder, finishRun, RunWriteError, trainingLine, type RunFolder, type RunSummary } from './run-folder';
+import { prepareStreamedRunData } from './run-stream';
+import type { StreamedData } from '../data/stream/streamed';
 import { metricNames, predictSplit, trainModel, type TrainEvent, type TrainOptions } from './session';
+import { describeWarmStart, warmStart } from './warm-start';
+import { describeSchedule, isConstantRate } from './lr-schedule';
 
 /**
  * A training run with its side effects: picks the backend, compiles, prepares the data, trains,
@@ -33,6 +39,8 @@ export interface RunRequest {
   backend?: NodeBackendName;
   /** The encoded-data cache (data/cache.ts): on by default in `.towerflow-cache` beside the runs folder; false reads the file every time. */
   cache?: DataCacheSetting;
+  /** Stream the data from block files on disk (files larger than memory, run-stream.ts); left out, large files stream. */
+  stream?: boolean;
 }
 
 export type RunEvent =
@@ -57,7 +65,7 @@ export async function runTraining(request: RunRequest, hooks: { onEvent?: (e: Ru
 
   const compiledResult = compileForTraining(request.graph, request.options);
   if (!compiledResult.ok) return { ok: false, message: compiledResult.message };
-  const compiled = compiledResult.compiled;
+  let compiled = compiledResult.compiled;
   try {
     emit({ type: 'stage', message: `reading ${request.data}` });
     let dataNote: string | undefined;
@@ -67,21 +75,33 @@ export async function runTraining(request: RunRequest, hooks: { onEvent?: (e: Ru
       emit({ type: 'stage', message: (dataNote = describeCache(report)) });
     };
     const readingFrom = performance.now();
-    const prepared = await prepareRunData(compiled, request, { ...(hooks.signal ? { signal: hooks.signal } : {}), onCache, onProgress: readingReporter(request.data, emit) });
+    const readOptions = { ...(hooks.signal ? { signal: hooks.signal } : {}), onProgress: readingReporter(request.data, emit) };
+    const prepared =
+      (await prepareStreamedRunData(compiled, request, { ...readOptions, onNote: (message) => emit({ type: 'stage', message: (dataNote = message) }) })) ??
+      (await prepareRunData(compiled, request, { ...readOptions, onCache }));
     const reading = { ...(cacheState ? { cache: cacheState } : {}), readySeconds: (performance.now() - readingFrom) / 1000 };
     // Cancelled while reading: nothing was trained, so no run folder is made.
     if ((isDataError(prepared) && prepared.code === 'E_CANCELLED') || hooks.signal?.aborted) return { ok: false, cancelled: true, message: 'cancelled while reading the data; no run was made' };
     if (isDataError(prepared)) return { ok: false, message: formatDataError(prepared) };
+    const sized = sizeFromData(request.graph, compiled, prepared.encoders, request.options);
+    if (!sized.ok) return { ok: false, message: sized.message };
+    compiled = sized.compiled;
+    // Into the model that trains (sizing may have compiled it again), before any run folder is made.
+    const initFrom = request.options.initFrom;
+    const warm = initFrom === undefined ? undefined : await warmStart(compiled.model, initFrom);
+    if (warm && 'error' in warm) return { ok: false, message: warm.error };
+    const settingLines = [...trainingSettingLines(request.options), ...(warm && initFrom !== undefined ? describeWarmStart(initFrom, warm) : [])];
+    settingLines.forEach((message) => emit({ type: 'stage', message }));
 
     let folder: RunFolder;
     try {
-      folder = await createRunFolder(request.runsDir, { graph: request.graph, binding: request.binding, encoders: prepared.encoders }, startedAt);
+      folder = await createRunFolder(request.runsDir, { graph: sized.graph, binding: request.binding, encoders: prepared.encoders }, startedAt);
     } catch (error) {
       if (!isFsError(error)) throw error;
       return { ok: false, message: `cannot make the run folder in ${request.runsDir}: ${(error as Error).message}` };
     }
     try {
-      return await trainInFolder(folder, request, compiled, prepared, { backend: backend.name, backendNote, startedAt, emit, ...(hooks.signal ? { signal: hooks.signal } : {}), ...(dataNote ? { dataNote } : {}), reading });
+      return await trainInFolder(folder, request, compiled, prepared, { backend: backend.name, backendNote, startedAt, emit, ...(hooks.signal ? { signal: hooks.signal } : {}), ...(dataNote ? { dataNote } : {}), reading, settingLines });
     } catch (error) {
       if (!(error instanceof RunWriteError) && !isFsError(error)) throw error;
       // As web mode does: the log says why the run failed, so the runs list never shows it finished.
@@ -99,7 +119,7 @@ async function trainInFolder(
   folder: RunFolder,
   request: RunRequest,
   compiled: CompiledGraph,
-  prepared: PreparedData,
+  prepared: PreparedData | StreamedData<FittedEncoders>,
   context: {
     backend: string;
     backendNote: string;
@@ -108,11 +128,14 @@ async function trainInFolder(
     signal?: AbortSignal;
     dataNote?: string;
     reading: Parameters<typeof dataFacts>[1];
+    /** Schedule, clipping and warm-start lines for the log. */
+    settingLines?: readonly string[];
   },
 ): Promise<RunOutcome> {
   const { backend, backendNote, startedAt, emit, signal } = context;
   await folder.log(backendNote);
   if (context.dataNote) await folder.log(context.dataNote);
+  for (const line of context.settingLines ?? []) await folder.log(line);
   const validRows = prepared.valid?.rows ?? 0;
   const parameters = compiled.model.countParams();
   emit({ type: 'started', dir: folder.dir, backend, trainRows: prepared.train.rows, validRows, parameters, backendNote });
@@ -137,6 +160,7 @@ async function trainInFolder(
     validRows,
     parameters,
     options: request.options,
+    learningRates: result.learningRates,
     data: dataFacts(request, context.reading),
     startedAt: startedAt.toISOString(),
   });
@@ -161,11 +185,40 @@ export function compileForTraining(graph: Graph, options: TrainOptions): { ok: t
     return { ok: false as const, message };
   };
   if (!compiled.outputs.some((o) => o.label !== undefined)) return refuse('no output has a label column, so there is nothing to train');
-  const metric = options.earlyStopping?.metric;
-  if (metric !== undefined && !metricNames(compiled.outputs).includes(metric)) {
-    return refuse(`unknown early-stopping metric "${metric}"; choose one of ${metricNames(compiled.outputs).join(', ')}`);
+  for (const [what, metric] of [['early-stopping', options.earlyStopping?.metric], ['best-epoch', options.bestMetric]] as const) {
+    if (metric !== undefined && !metricNames(compiled.outputs).includes(metric)) {
+      return refuse(`unknown ${what} metric "${metric}"; choose one of ${metricNames(compiled.outputs).join(', ')}`);
+    }
   }
   return { ok: true, compiled };
+}
+
+/** Log lines for the settings a run departs from the plain defaults with (a schedule, clipping). */
+export function trainingSettingLines(options: Pick<TrainOptions, 'lrSchedule' | 'clipNorm' | 'learningRate'>): string[] {
+  return [
+    ...(isConstantRate(options.lrSchedule) ? [] : [`learning rate ${options.learningRate}, schedule ${describeSchedule(options.lrSchedule)}`]),
+    ...(options.clipNorm !== undefined ? [`gradients clipped to global norm ${options.clipNorm}`] : []),
+  ];
+}
+
+/**
+ * The graph as the run records it, with each auto input's tables sized by the fitted encoders, and
+ * its model: the one given when the sizes are the ones it was compiled with, else compiled again
+ * with the same seed (the first is then disposed). Input names and order do not depend on sizes,
+ * so data prepared for the first model feeds the second.
+ */
+export function sizeFromData(
+  graph: Graph,
+  compiled: CompiledGraph,
+  encoders: FittedEncoders,
+  options: TrainOptions,
+): { ok: true; graph: Graph; compiled: CompiledGraph } | { ok: false; message: string } {
+  const sized = withVocabSizes(graph, fittedTableRows(planInputs(compiled), encoders));
+  if (sized === graph) return { ok: true, graph, compiled };
+  const again = compileForTraining(sized, options);
+  if (!again.ok) return { ok: false, message: `sized by the data: ${again.message}` };
+  compiled.model.dispose();
+  return { ok: true, graph: sized, compiled: again.compiled };
 }
 
 /** Reading progress as events, at most four a second, with an ETA from the rate so far. */

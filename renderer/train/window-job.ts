@@ -43,7 +43,7 @@ export async function trainPreparedRun(job: WindowJob, deps: WindowJobDeps, sign
     reporter.event({ type: 'stage', message });
   };
   stage(`training in this window (a Web Worker) on ${trainRows} training and ${validRows} validation rows sent by the host`);
-  const outcome = await deps.train({ graph: job.graph, prepared: prepared.value, prefer: job.browserBackend }, (event) => {
+  const outcome = await deps.train({ graph: prepared.value.graph, prepared: prepared.value, prefer: job.browserBackend }, (event) => {
     deliver(event);
     reporter.event(event);
   }, signal);

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT, main, type CliIO } from '../../../app/cli/main';
 import { NN_MODULE_ATTRIBUTES } from '../../../app/codegen/python/source';
 import { compileGraph } from '../../../app/compile/to-tfjs';
+import { loadGraph } from '../../../app/graph/load';
 import { fileSaveHandler } from '../../../app/train/model-files';
 import { randomizeWeights } from '../../helpers/plain';
 import type { Graph } from '../../../app/graph/schema';
@@ -16,7 +17,8 @@ import { exportPackage, pythonEnv, run, runPython } from './python-support';
 
 /**
  * The PyTorch export (app/codegen/python), run with real Python: every template's package compiles
- * and passes ruff; predict.py on a run trained by `towerflow train` reproduces `towerflow predict`;
+ * and passes ruff; predict.py (exported from the run's graph.json) on a run trained by `towerflow
+ * train` reproduces `towerflow predict`;
  * train.py trains under `torchrun --nproc-per-node 2` (gloo) to identical replicas and AUC > 0.85.
  *
  * Python comes from scripts/python-env.sh: a project-local .venv-torch with torch, numpy and ruff
@@ -84,7 +86,7 @@ describe.skipIf(!env.python)('PyTorch export: every template', () => {
   });
 
   it('compiles (python -m py_compile) and passes ruff check with no findings', async () => {
-    const files = Object.values(dirs).flatMap((d) => ['model.py', 'data.py', 'predict.py', 'train.py', 'to_towerflow.py', 'torchrec_tables.py'].map((f) => path.join(d, f)));
+    const files = Object.values(dirs).flatMap((d) => ['model.py', 'data.py', 'batches.py', 'fit_encoders.py', 'predict.py', 'train.py', 'to_towerflow.py', 'torchrec_tables.py'].map((f) => path.join(d, f)));
     await py(['-m', 'py_compile', ...files], tmp.dir);
     // From inside each package, as a user runs it: ruff then knows data and model as the package's own modules.
     for (const dir of Object.values(dirs)) {
@@ -111,7 +113,11 @@ describe.skipIf(!env.python)('PyTorch export: every template', () => {
     const python = path.join(tmp.dir, `${name}-py.csv`);
     const predicted = await cli(['predict', runDir, '--data', data.predict, '--out', js, '--backend', 'cpu']);
     expect(predicted.code).toBe(EXIT.ok);
-    await py(['predict.py', '--run', runDir, '--data', data.predict, '--out', python], dirs[name] as string);
+    // The run's graph.json has the table sizes its data gave (vocabSize auto), so the package is exported from it.
+    const runGraph = loadGraph(readFileSync(path.join(runDir, 'graph.json'), 'utf8')).graph;
+    if (!runGraph) throw new Error(`test bug: ${runDir}/graph.json does not load`);
+    const pkg = await exportPackage(runGraph, path.join(tmp.dir, `pkg-run-${name}`));
+    await py(['predict.py', '--run', runDir, '--data', data.predict, '--out', python], pkg);
     const [a, b] = [readCsv(js), readCsv(python)];
     expect(b.header).toEqual(a.header);
     expect(b.rows.length).toBe(a.rows.length);
@@ -132,7 +138,9 @@ describe.skipIf(!env.python)('PyTorch export: train.py under torchrun', () => {
     writeFileSync(path.join(tmp.dir, 'tr-train.csv'), censusLines(0, 20_000));
     writeFileSync(path.join(tmp.dir, 'tr-valid.csv'), censusLines(20_000, 5000));
     const out = path.join(tmp.dir, 'torchrun-out');
-    const args = ['--nproc-per-node', '2', 'train.py', '--data', '../tr-train.csv', '--valid', '../tr-valid.csv', '--binding', path.join(ROOT, 'examples/census-income.binding.json'), '--epochs', '3', '--batch-size', '128', '--lr', '0.005', '--out', out];
+    // Several processes encode with encoders fitted once, for all of them.
+    await py(['fit_encoders.py', '--data', '../tr-train.csv', '--binding', path.join(ROOT, 'examples/census-income.binding.json'), '--out', '../tr-encoders.json'], dir);
+    const args = ['--nproc-per-node', '2', 'train.py', '--data', '../tr-train.csv', '--encoders', '../tr-encoders.json', '--valid', '../tr-valid.csv', '--binding', path.join(ROOT, 'examples/census-income.binding.json'), '--epochs', '3', '--batch-size', '128', '--lr', '0.005', '--out', out];
     const result = await run(path.join(BIN, 'torchrun'), args, { cwd: dir, timeout: 300_000, maxBuffer: 16 << 20 });
     console.info(result.stdout.trim());
     const summary = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8')) as { processes: number; maxWeightDifference: number; valid: Record<string, { auc: number }> };
