@@ -160,9 +160,11 @@ describe('towerflow runs', () => {
     const { code, out } = await run(['runs', 'compare', 'baseline', id(grouped), '--json', '--runs', RUNS]);
     expect(code).toBe(EXIT.ok);
     const c = JSON.parse(out[0] as string) as { settings: { key: string; differs: boolean }[]; pairs: { settings: string[] }[] };
-    expect(c.pairs[0]?.settings).toEqual(['learningRate', 'epochs']);
+    // The second run's binding groups rows (GAUC): a binding difference, listed with the settings.
+    expect(c.pairs[0]?.settings).toEqual(['learningRate', 'epochs', 'group']);
     const text = (await run(['runs', 'compare', 'baseline', id(grouped), '--runs', RUNS])).out[0] ?? '';
     expect(text).toMatch(/^\* learning rate +0\.02 +0\.01$/m);
+    expect(text).toMatch(/^\* group column \(binding\) +none +\S+$/m);
     expect(text).toMatch(/^ {2}optimizer +adam +adam$/m);
     expect(text.split('\n')[0]?.trim().split(/\s+/)).toEqual(['baseline', id(grouped)]);
   });
