@@ -53,7 +53,8 @@ const validSplit = (prepared: TrainPrepared): EncodedSplit => {
 
 async function prepareAndTrain(onEvent: (e: RunEvent) => void = () => undefined): Promise<{ prepared: TrainPrepared; report: TrainedReport }> {
   const prepared = viaJson(ok(await call(host, 'train:prepare', REQUEST())));
-  const outcome = await trainInWindow({ graph, prepared, prefer: 'auto' }, { onEvent, chooseBackend: cpuAsWebgl });
+  // The window compiles the graph the host sized from the data (auto vocabularies), as window-job.ts does.
+  const outcome = await trainInWindow({ graph: prepared.graph, prepared, prefer: 'auto' }, { onEvent, chooseBackend: cpuAsWebgl });
   if (!outcome.ok) throw new Error(`training in the window failed: ${outcome.report.message}`);
   return { prepared, report: viaJson(outcome.report) };
 }
@@ -97,7 +98,7 @@ describe('a run trained in the window', () => {
       inWindow = predictSplit(this, prepared.inputs, valid);
       return save.call(this, handler, config);
     });
-    const outcome = await trainInWindow({ graph, prepared, prefer: 'auto' }, { onEvent: (e) => void events.push(e), chooseBackend: cpuAsWebgl });
+    const outcome = await trainInWindow({ graph: prepared.graph, prepared, prefer: 'auto' }, { onEvent: (e) => void events.push(e), chooseBackend: cpuAsWebgl });
     vi.restoreAllMocks();
     if (!outcome.ok) throw new Error(`training in the window failed: ${outcome.report.message}`);
     const completed = ok(await call(host, 'train:complete', viaJson(outcome.report)));
@@ -225,7 +226,7 @@ describe('train:complete refusals and failures', () => {
     const fresh = viaJson(ok(await call(host, 'train:prepare', REQUEST())));
     const controller = new AbortController();
     controller.abort();
-    const outcome = await trainInWindow({ graph, prepared: fresh, prefer: 'auto' }, { onEvent: () => undefined, chooseBackend: cpuAsWebgl, signal: controller.signal });
+    const outcome = await trainInWindow({ graph: fresh.graph, prepared: fresh, prefer: 'auto' }, { onEvent: () => undefined, chooseBackend: cpuAsWebgl, signal: controller.signal });
     if (!outcome.ok) throw new Error(outcome.report.message);
     expect(outcome.report).toMatchObject({ history: [], result: { stopReason: 'cancelled', message: 'cancelled during epoch 1, step 0', bestEpoch: 0 } });
     const completed = ok(await call(host, 'train:complete', viaJson(outcome.report)));
@@ -238,7 +239,7 @@ describe('train:complete refusals and failures', () => {
 
   it('the window reports a graph edited since train:prepare, and a window without a GPU backend, as failures', async () => {
     const fresh = viaJson(ok(await call(host, 'train:prepare', REQUEST())));
-    const edited: Graph = { ...graph, nodes: graph.nodes.map((n) => (n.kind === 'expert' ? { ...n, params: { ...n.params, units: [5] } } : n)) };
+    const edited: Graph = { ...fresh.graph, nodes: fresh.graph.nodes.map((n) => (n.kind === 'expert' ? { ...n, params: { ...n.params, units: [5] } } : n)) };
     const changed = await trainInWindow({ graph: edited, prepared: fresh, prefer: 'auto' }, { onEvent: () => undefined, chooseBackend: cpuAsWebgl });
     if (changed.ok) throw new Error('expected a failure');
     expect(changed.report.message).toMatch(/^the graph changed since the host prepared the data \(\d+ parameters, prepared for \d+\); start the run again$/);
