@@ -553,7 +553,7 @@ export interface RunDetails {
   summary?: RunSummary;
   metrics: MetricRow[];
   /** The same rows grouped per epoch, as charts read them. */
-  history: { epoch: number; train: Record<string, TaskMetrics>; valid?: Record<string, TaskMetrics>; seconds?: number; improved?: boolean }[];
+  history: { epoch: number; train: Record<string, TaskMetrics>; valid?: Record<string, TaskMetrics>; seconds?: number; improved?: boolean; learningRate?: number }[];
   /** The last lines of log.txt. */
   log: string;
   /** Whether model/model.json is there (export and inspect need it). */

@@ -202,14 +202,15 @@ export function parseMetrics(text: string): MetricRow[] {
  */
 function withEpochFacts(history: RunDetails['history'], text: string, bestEpoch: number | undefined): RunDetails['history'] {
   const [header, ...lines] = text.split(/\r?\n/).filter((l) => l.trim() !== '');
-  const facts = new Map<number, { seconds?: number; improved?: boolean }>();
+  const facts = new Map<number, { seconds?: number; improved?: boolean; learningRate?: number }>();
   // Runs made before learning-rate schedules have no learningRate column: the first three read the same.
   if (header === EPOCH_COLUMNS.join(',') || header === EPOCH_COLUMNS.slice(0, 3).join(',')) {
     for (const line of lines) {
-      const [epoch, seconds, improved] = line.split(',');
-      const fact: { seconds?: number; improved?: boolean } = {};
+      const [epoch, seconds, improved, learningRate] = line.split(',');
+      const fact: { seconds?: number; improved?: boolean; learningRate?: number } = {};
       if (seconds !== undefined && seconds !== '' && Number.isFinite(Number(seconds))) fact.seconds = Number(seconds);
       if (improved === 'true' || improved === 'false') fact.improved = improved === 'true';
+      if (learningRate !== undefined && learningRate !== '' && Number.isFinite(Number(learningRate))) fact.learningRate = Number(learningRate);
       facts.set(Number(epoch), fact);
     }
   }

@@ -28,6 +28,8 @@ export interface EpochRow {
   validLoss?: number;
   seconds?: number;
   improved?: boolean;
+  /** The learning rate of the epoch's last step. */
+  learningRate?: number;
 }
 
 export interface RunProgress {
@@ -98,6 +100,7 @@ export function reduceRun(view: RunView, event: TrainEventBody): RunView {
         loss: event.train.loss,
         seconds: event.seconds,
         improved: event.improved,
+        ...(event.learningRate !== undefined ? { learningRate: event.learningRate } : {}),
         ...(event.valid ? { valid: event.valid.tasks, validLoss: event.valid.loss } : {}),
       };
       return { ...view, epochs: [...view.epochs.filter((e) => e.epoch !== event.epoch), row], tasks: addTasks(view.tasks, Object.keys(event.train.tasks)) };
@@ -120,6 +123,7 @@ export function runViewFromDetails(details: RunDetails): RunView {
     ...(h.valid ? { valid: h.valid } : {}),
     ...(h.seconds !== undefined ? { seconds: h.seconds } : {}),
     ...(h.improved !== undefined ? { improved: h.improved } : {}),
+    ...(h.learningRate !== undefined ? { learningRate: h.learningRate } : {}),
   }));
   const tasks = addTasks([], epochs.flatMap((e) => Object.keys(e.train)));
   return {

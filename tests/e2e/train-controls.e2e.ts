@@ -67,6 +67,11 @@ describe.skipIf(!existsSync(CHROMIUM) || !existsSync(CENSUS))('schedule, clippin
     // 2 epochs of ceil(480 / 128) = 4 steps, T = 8: the run's last step t = 7 is (7 − 3)/(8 − 3) = 0.8 of the way down,
     // 0.0001 + ½·0.0049·(1 + cos(0.8π)) = 0.000567908…
     expect(summary?.learningRates?.[1]).toBeCloseTo(0.000567908363781379, 12);
+    // The epoch table shows the scheduled rate (epoch 1 ends at t = 3, the end of the warm-up: 0.005), live and reopened from epochs.csv.
+    const rates = () => page.getByTestId('epoch-learning-rate').allTextContents();
+    await expect.poll(rates).toEqual(['0.00500', '0.000568']);
+    await page.getByTestId('run-item').first().click();
+    await expect.poll(rates).toEqual(['0.00500', '0.000568']);
   });
 
   it('starts a second run from the first one\'s weights, chosen among the finished runs', async () => {

@@ -18,12 +18,17 @@ function AucCell({ metrics, task }: { metrics: TaskMetrics | undefined; task: st
   );
 }
 
-/** One row per epoch: train and validation loss per task, validation AUC (and GAUC where the binding has a group), time. */
+/**
+ * One row per epoch: train and validation loss per task, validation AUC (and GAUC where the binding
+ * has a group), the learning rate where a schedule changed it, time.
+ */
 export function EpochTable({ view }: { view: RunView }) {
   const epochs = [...view.epochs].sort((a, b) => a.epoch - b.epoch);
   if (epochs.length === 0) return null;
   const best = view.summary?.bestEpoch;
   const withGauc = new Set(gaucTasks(view));
+  // A constant rate says nothing per epoch; a scheduled one gets its column.
+  const scheduled = new Set(epochs.map((e) => e.learningRate).filter((r) => r !== undefined)).size > 1;
   // Said once under the table too: a tooltip alone is easy to miss, and the reason holds for every epoch.
   const undefinedAuc = view.tasks
     .map((t) => [t, aucUndefinedReason(epochs.at(-1)?.valid?.[t] ?? {})] as const)
@@ -39,6 +44,7 @@ export function EpochTable({ view }: { view: RunView }) {
                 {t}
               </th>
             ))}
+            {scheduled && <th title="The learning rate of the epoch's last step (the run's schedule)">learning rate</th>}
             <th>time</th>
           </tr>
           <tr className="sub">
@@ -53,6 +59,7 @@ export function EpochTable({ view }: { view: RunView }) {
                 </th>
               ),
             ])}
+            {scheduled && <th />}
             <th />
           </tr>
         </thead>
@@ -73,6 +80,7 @@ export function EpochTable({ view }: { view: RunView }) {
                   </td>
                 ),
               ])}
+              {scheduled && <td data-testid="epoch-learning-rate">{e.learningRate !== undefined ? e.learningRate.toPrecision(3) : '—'}</td>}
               <td>{e.seconds !== undefined ? `${e.seconds.toFixed(1)} s` : '—'}</td>
             </tr>
           ))}
