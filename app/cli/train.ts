@@ -1,6 +1,7 @@
 import { parseBinding, type DatasetBinding } from '../data/binding';
 import { formatDataError, isDataError } from '../data/errors';
 import { NODE_BACKENDS, releaseBackend } from '../engine/backend';
+import { setWasmThreads } from '../engine/wasm-threads';
 import { readTextFile } from '../io/files';
 import { openGraphFile } from './graph-file';
 import { formatDiagnostic, hasErrors } from '../validate/diagnostics';
@@ -27,6 +28,7 @@ export const trainCommand: Command = {
       --clip-norm X: clip the gradients to global norm X (as torch's clip_grad_norm_)
       --init-from RUN: start from a run's weights (run folder, name or prefix in --runs) where name and shape match
       --backend ${NODE_BACKENDS.join('|')} (default: fastest available)  --runs DIR (runs)
+      --threads N (1): threads of the wasm backend's matMul; the weights equal one thread's bit for bit
       --no-cache: read the file even when .towerflow-cache (beside --runs) has it encoded`,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs({
@@ -54,6 +56,7 @@ export const trainCommand: Command = {
         'clip-norm': { type: 'string' },
         'init-from': { type: 'string' },
         backend: { type: 'string' },
+        threads: { type: 'string' },
         runs: { type: 'string', default: 'runs' },
         'no-cache': { type: 'boolean' },
       },
@@ -85,6 +88,8 @@ export const trainCommand: Command = {
     if (hint) io.out(`hint: ${hint} (--lr)`);
     const validationShare = numberOption('validation', values.validation, 0.2, 0, 0.9);
     const backend = values.backend === undefined ? undefined : choiceOption('backend', values.backend, NODE_BACKENDS, 'cpu');
+    // One by default: on the loaded 2-core machines measured so far a second thread did not pay (docs/wasm-threads.md).
+    setWasmThreads(intOption('threads', values.threads, 1, 1, 64));
 
     const graph = await readGraph(graphFile, io);
     if (typeof graph === 'number') return graph;

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -65,11 +65,29 @@ export async function startWasm(wasm: WasmModuleControls, initialise: () => Prom
   const undo = installNodeWorkerShims(threads);
   try {
     const started = await initialise();
-    if (started === true) startedThreads = wasm.getThreadsCount();
+    if (started === true) {
+      startedThreads = wasm.getThreadsCount();
+      unrefWorkers();
+    }
     return started;
   } finally {
     undo();
   }
+}
+
+/** The part of the Emscripten module that holds its pthread workers (worker_threads.Worker in Node). */
+interface EmscriptenThreads {
+  PThread?: { unusedWorkers: { unref(): void }[]; runningWorkers: { unref(): void }[] };
+}
+
+/**
+ * The pool's threads wait for work for the life of the process, and a referenced worker keeps Node
+ * from exiting when the command is done; the threads compute the same while unreferenced.
+ */
+function unrefWorkers(): void {
+  const backend = tf.findBackend('wasm') as (tf.KernelBackend & { wasm?: EmscriptenThreads }) | null;
+  const threads = backend?.wasm?.PThread;
+  for (const worker of [...(threads?.unusedWorkers ?? []), ...(threads?.runningWorkers ?? [])]) worker.unref();
 }
 
 /** The threaded Emscripten module as the package ships it, for the workers to evaluate. */
@@ -82,7 +100,9 @@ function installNodeWorkerShims(threads: number): () => void {
   // Workers read their files while they start, after this call returns; the folder goes at exit.
   process.once('exit', () => rmSync(folder, { recursive: true, force: true }));
   const texts = new WeakMap<Blob, string>();
-  const factoryFile = threadedFactoryFile();
+  // Copied out of node_modules: inside the desktop app's asar archive only the main thread's fs can read it.
+  const factoryFile = join(folder, 'factory.cjs');
+  writeFileSync(factoryFile, readFileSync(threadedFactoryFile()));
   let written = 0;
   const OriginalBlob = globalThis.Blob;
   const originalCreate = URL.createObjectURL;

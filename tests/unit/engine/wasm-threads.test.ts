@@ -1,7 +1,11 @@
 import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { defaultWasmThreads, setWasmThreads } from '../../../app/engine/wasm-threads';
+import { twoTaskCsv, twoTaskGraph } from '../train/helpers';
 
 /**
  * tfjs-wasm's threaded build in Node (app/engine/wasm-threads.ts): it starts with the pool size
@@ -9,6 +13,12 @@ import { defaultWasmThreads, setWasmThreads } from '../../../app/engine/wasm-thr
  * reproducible from its seed whatever the thread count. Each run is a process of its own.
  */
 const exec = promisify(execFile);
+const tmp = mkdtempSync(path.join(tmpdir(), 'towerflow-wasm-threads-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const GRAPH = path.join(tmp, 'two-tasks.json');
+const DATA = path.join(tmp, 'train.csv');
+writeFileSync(GRAPH, JSON.stringify(twoTaskGraph()));
+writeFileSync(DATA, twoTaskCsv(1024, 3));
 
 async function trainWith(threads: number): Promise<{ backend: string; threads: number; loss: number; weights: string }> {
   const { stdout } = await exec(process.execPath, ['--import', 'tsx', 'tests/unit/engine/wasm-threads-child.ts', String(threads)], { timeout: 240_000, maxBuffer: 1 << 20 });
@@ -23,6 +33,16 @@ describe('wasm threads', () => {
     expect(Number.isFinite(one.loss)).toBe(true);
     expect(two.weights).toBe(one.weights);
     expect(two.loss).toBe(one.loss);
+  }, 300_000);
+
+  it('towerflow train --threads 2 says so in its first line and saves the weights --threads 1 saves', async () => {
+    const saved = await Promise.all([1, 2].map(async (threads) => {
+      const { stdout } = await exec(process.execPath, ['bin/towerflow.mjs', 'train', GRAPH, '--data', DATA, '--epochs', '2', '--batch-size', '128', '--backend', 'wasm', '--threads', String(threads), '--no-cache', '--runs', path.join(tmp, `runs-${threads}`)], { timeout: 240_000, maxBuffer: 1 << 22 });
+      const lines = stdout.trim().split('\n');
+      return { first: lines[0], weights: readFileSync(path.join(lines.at(-1)?.replace(/^saved /, '') ?? '', 'model', 'weights.bin')) };
+    }));
+    expect(saved.map((s) => s.first)).toEqual(['backend wasm', 'backend wasm (2 threads)']);
+    expect(saved[1]?.weights.equals(saved[0]?.weights ?? Buffer.alloc(0))).toBe(true);
   }, 300_000);
 
   it('the default leaves one core to the window and the OS, and never goes below one thread', () => {
