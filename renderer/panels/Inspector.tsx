@@ -1,17 +1,40 @@
-import { useMemo, useState, useEffect } from 'react';
+import { Fragment, useMemo, useState, useEffect } from 'react';
 import { removeEdges, renameNode, setMeta, setParam } from '../../app/graph/commands';
-import { PORT_TYPE_WORDS, formatShape } from '../../app/nodes/tensor';
+import { PORT_TYPE_WORDS, formatShape, type IdField } from '../../app/nodes/tensor';
+import { sizesFromData } from '../../app/data/vocab-sizes';
 import { registry } from '../../app/nodes/registry';
 import type { Graph, GraphNode } from '../../app/graph/schema';
 import { resolvedParams } from '../canvas/node-summary';
 import { editorStore, useEditor } from '../state/editor';
 import { validationOf } from '../state/validation';
+import { useVocabEstimate, vocabSizing } from '../state/vocab-estimate';
 import { summaryOf, summaryRowOf } from '../state/model-table';
 import { ModelSummaryView, NodeSizeFacts } from './ModelSize';
 import { fieldsOf } from './param-form';
 import { plainText } from './inline-code';
 import { ParamField } from './ParamField';
 import { Prose } from './Prose';
+
+/** Rows of each column's embedding table, as the input sizes them: fixed, fitted, estimated from a file, or a placeholder. */
+function TableRows({ fields, note }: { fields: readonly IdField[]; note?: string | undefined }) {
+  return (
+    <section className="panel-section">
+      <h3>Table rows</h3>
+      <dl className="facts" data-testid="node-table-rows">
+        {fields.map((f) => (
+          <Fragment key={f.column}>
+            <dt>{f.column}</dt>
+            <dd className="mono">
+              {f.vocabSize.toLocaleString('en-US')}
+              {f.estimated ? ' (placeholder)' : ''}
+            </dd>
+          </Fragment>
+        ))}
+      </dl>
+      {note && <div className="field-help">{note}</div>}
+    </section>
+  );
+}
 
 /** Right-hand panel: the selected node's form, the selected edge, or the model itself. */
 export function Inspector() {
@@ -36,6 +59,7 @@ export function Inspector() {
 
 function NodeInspector({ node, graph }: { node: GraphNode; graph: Graph }) {
   const kind = registry.get(node.kind);
+  const estimate = useVocabEstimate((s) => s.estimate);
   const validation = validationOf(graph);
   const outputs = validation.outputs.get(node.id);
   const issues = validation.diagnostics.filter((d) => d.nodeId === node.id);
@@ -103,6 +127,7 @@ function NodeInspector({ node, graph }: { node: GraphNode; graph: Graph }) {
           <NodeSizeFacts row={size} />
         </section>
       )}
+      {outputs?.ids?.fields && <TableRows fields={outputs.ids.fields} note={sizesFromData(node) ? vocabSizing({ ...graph, nodes: [node] }, validation, estimate)?.note : undefined} />}
       {issues.length > 0 && (
         <section className="panel-section">
           <h3>Problems</h3>

@@ -78,7 +78,7 @@ export function ParamField({ field, value, isSet, onCommit, onReset }: Props) {
         <input
           id={id}
           type="text"
-          inputMode={field.control === 'number' ? 'decimal' : undefined}
+          inputMode={field.control === 'number' && field.keyword === undefined ? 'decimal' : undefined}
           value={String(draft)}
           onChange={(e) => setDraft(e.target.value)}
           onBlur={(e) => commit(e.target.value)}
@@ -114,5 +114,6 @@ export function ParamField({ field, value, isSet, onCommit, onReset }: Props) {
 function boundsText(field: FieldSpec): string {
   if (field.control !== 'number' && field.control !== 'numbers') return field.control === 'strings' ? 'comma-separated' : '';
   const range = field.min !== undefined && field.max !== undefined ? `${field.min}–${field.max}` : field.min !== undefined ? `≥ ${field.min}` : field.max !== undefined ? `≤ ${field.max}` : '';
-  return field.control === 'numbers' ? `comma-separated${range ? `, each ${range}` : ''}` : range;
+  if (field.control === 'numbers') return `comma-separated${range ? `, each ${range}` : ''}`;
+  return field.keyword !== undefined ? `${field.keyword} or ${range}` : range;
 }

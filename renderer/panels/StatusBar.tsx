@@ -25,8 +25,9 @@ export function StatusBar({ onToggleProblems }: { onToggleProblems(): void }) {
       <span className="status-item">
         {graph.nodes.length} nodes · {graph.edges.length} connections
       </span>
-      <span className="status-item" data-testid="status-params" title={summary.note}>
-        params {summary.parameters !== undefined ? formatCount(summary.parameters) : summary.pending ? '…' : '—'}
+      <span className="status-item" data-testid="status-params" title={[summary.note, summary.sizing?.note].filter(Boolean).join('\n') || undefined}>
+        params {summary.sizing?.estimated && summary.parameters !== undefined ? '≈' : ''}
+        {summary.parameters !== undefined ? formatCount(summary.parameters) : summary.pending ? '…' : '—'}
         {summary.pending && summary.parameters !== undefined ? '…' : ''}
       </span>
       <span className="status-item" data-testid="status-memory" title={summary.embedding.tables.map((t) => `${t.name}: ${formatCount(t.vocabSize)} × ${t.dim}`).join('\n')}>

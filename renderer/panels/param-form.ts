@@ -13,7 +13,8 @@ interface Common {
 }
 
 export type FieldSpec =
-  | (Common & { control: 'number'; integer: boolean; min?: number; max?: number })
+  /** keyword: a word the param takes besides numbers (vocabSize "auto"). */
+  | (Common & { control: 'number'; integer: boolean; min?: number; max?: number; keyword?: string })
   | (Common & { control: 'numbers'; integer: boolean; min?: number; max?: number; minItems: number; maxItems?: number })
   | (Common & { control: 'strings'; minItems: number; maxItems?: number; maxLength?: number })
   | (Common & { control: 'select'; options: string[] })
@@ -34,6 +35,8 @@ interface JsonSchemaProperty {
   minLength?: number;
   maxLength?: number;
   items?: JsonSchemaProperty;
+  anyOf?: JsonSchemaProperty[];
+  const?: unknown;
 }
 
 const cache = new WeakMap<AnyNodeKind, FieldSpec[]>();
@@ -42,7 +45,10 @@ export function fieldsOf(kind: AnyNodeKind): FieldSpec[] {
   const cached = cache.get(kind);
   if (cached) return cached;
   const schema = z.toJSONSchema(kind.params, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, JsonSchemaProperty> };
-  const fields = Object.entries(schema.properties ?? {}).map(([key, p]) => fieldOf(key, p));
+  // Object params (an input's fitted vocabSizes) are written by training, not typed: the inspector's size facts show them.
+  const fields = Object.entries(schema.properties ?? {})
+    .filter(([, p]) => p.type !== 'object')
+    .map(([key, p]) => fieldOf(key, p));
   cache.set(kind, fields);
   return fields;
 }
@@ -57,6 +63,9 @@ const FIELD_LABELS: Readonly<Record<string, string>> = { name: 'Prediction name'
 function fieldOf(key: string, p: JsonSchemaProperty): FieldSpec {
   const common: Common = { key, label: FIELD_LABELS[key] ?? labelOf(key), defaultValue: p.default, ...(p.description ? { help: p.description } : {}) };
   if (p.enum) return { ...common, control: 'select', options: p.enum.map(String) };
+  const keyword = p.anyOf?.find((a) => typeof a.const === 'string')?.const;
+  const numeric = p.anyOf?.find((a) => a.type === 'integer' || a.type === 'number');
+  if (typeof keyword === 'string' && numeric) return { ...common, control: 'number', integer: numeric.type === 'integer', ...bounds(numeric), keyword };
   if (p.type === 'boolean') return { ...common, control: 'checkbox' };
   if (p.type === 'integer' || p.type === 'number') return { ...common, control: 'number', integer: p.type === 'integer', ...bounds(p) };
   if (p.type === 'array' && (p.items?.type === 'integer' || p.items?.type === 'number')) {
@@ -126,11 +135,12 @@ export function parseField(field: FieldSpec, input: string | boolean): Parsed {
   }
 }
 
-function parseNumber(text: string, field: { integer: boolean; min?: number; max?: number }): Parsed {
+function parseNumber(text: string, field: { integer: boolean; min?: number; max?: number; keyword?: string }): Parsed {
   const trimmed = text.trim();
-  if (trimmed === '') return { ok: false, message: 'enter a number' };
+  if (field.keyword !== undefined && trimmed.toLowerCase() === field.keyword) return { ok: true, value: field.keyword };
+  if (trimmed === '') return { ok: false, message: field.keyword !== undefined ? `enter a number or ${field.keyword}` : 'enter a number' };
   const value = Number(trimmed);
-  if (!Number.isFinite(value)) return { ok: false, message: 'not a number' };
+  if (!Number.isFinite(value)) return { ok: false, message: field.keyword !== undefined ? `not a number or ${field.keyword}` : 'not a number' };
   if (field.integer && !Number.isInteger(value)) return { ok: false, message: 'must be a whole number' };
   if (field.min !== undefined && value < field.min) return { ok: false, message: `must be at least ${field.min}` };
   if (field.max !== undefined && value > field.max) return { ok: false, message: `must be at most ${field.max}` };

@@ -4,6 +4,7 @@ import { LARGE_PARAMETERS, modelSize, type ModelSize } from '../../app/validate/
 import type { Validation } from '../../app/validate/validate';
 import SummaryWorker from './summary.worker?worker';
 import { validationOf } from './validation';
+import { designerGraph, useVocabEstimate, vocabSizing } from './vocab-estimate';
 
 /**
  * Parameter count and embedding memory for the status bar. Memory comes from the core's sizing of
@@ -24,15 +25,20 @@ export interface ModelSummary {
   note?: string;
   embedding: EmbeddingTables;
   pending: boolean;
+  /** What auto vocabulary sizes rest on (a fit, an inspected file, a placeholder); absent when no input sizes from the data. */
+  sizing?: { estimated: boolean; note: string };
 }
 
 let worker: Worker | undefined;
 let seq = 0;
 
 export function useModelSummary(graph: Graph): ModelSummary {
+  const estimate = useVocabEstimate((s) => s.estimate);
   const validation = validationOf(graph);
   const size = modelSize(validation);
+  const sizing = vocabSizing(graph, validation, estimate);
   const embedding = embeddingTables(size);
+  const sized = sizing ? { sizing } : {};
   // Past this a model is flagged as large anyway; building it here just to count is not worth the memory.
   const tooLarge = size.parameters > LARGE_PARAMETERS;
   const [counted, setCounted] = useState<{ validation: Validation; parameters?: number; note?: string }>();
@@ -50,14 +56,15 @@ export function useModelSummary(graph: Graph): ModelSummary {
         setCounted({ validation, parameters: event.data.parameters, note: event.data.error });
       };
       w.addEventListener('message', onMessage);
-      w.postMessage({ seq: mine, graph });
+      // The graph validation sized (auto columns by the last inspected file), so the count matches the tables shown.
+      w.postMessage({ seq: mine, graph: designerGraph(graph) });
     }, 500);
     return () => clearTimeout(timer);
     // validation changes exactly when the count can change (positions do not matter)
   }, [validation]);
 
-  if (!validation.ok) return { embedding, pending: false, note: 'fix the errors to count parameters' };
-  if (tooLarge) return { embedding, pending: false, note: 'too large to build here' };
-  if (counted?.validation !== validation) return { embedding, pending: true, ...(counted?.parameters !== undefined ? { parameters: counted.parameters } : {}) };
-  return { embedding, pending: false, ...(counted.parameters !== undefined ? { parameters: counted.parameters } : {}), ...(counted.note ? { note: counted.note } : {}) };
+  if (!validation.ok) return { embedding, ...sized, pending: false, note: 'fix the errors to count parameters' };
+  if (tooLarge) return { embedding, ...sized, pending: false, note: 'too large to build here' };
+  if (counted?.validation !== validation) return { embedding, ...sized, pending: true, ...(counted?.parameters !== undefined ? { parameters: counted.parameters } : {}) };
+  return { embedding, ...sized, pending: false, ...(counted.parameters !== undefined ? { parameters: counted.parameters } : {}), ...(counted.note ? { note: counted.note } : {}) };
 }

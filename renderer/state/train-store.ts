@@ -8,6 +8,7 @@ import { beginInspect, chooseDataFile, clearDataPreview, endInspect, initialData
 import { reduceRun, runViewFromDetails, startRunView, type RunView } from './run-view';
 import { documentKey, renameDocument, switchDocument, type DataSetup } from './document-data';
 import { editorStore } from './editor';
+import { setVocabEstimate } from './vocab-estimate';
 import { DEFAULT_OPTIONS, type TrainOptionsDraft } from './train-options';
 import { toast, useUi } from './ui-store';
 
@@ -92,7 +93,10 @@ export const useTrain = create<TrainState>()((set, get) => ({
     set(state);
     return ticket;
   },
-  endInspect: (ticket, inspection, inspectError) => set(endInspect(get(), ticket, inspection, inspectError)),
+  endInspect: (ticket, inspection, inspectError) => {
+    set(endInspect(get(), ticket, inspection, inspectError));
+    if (ticket === get().inspectTicket) setVocabEstimate(inspection);
+  },
   setBinding: (binding) => set({ binding }),
   setOptions: (patch) => set({ options: { ...get().options, ...patch } }),
   setValidPath: (path) => set({ valid: chooseValidFile(get().valid, path) }),

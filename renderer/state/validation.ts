@@ -1,21 +1,25 @@
 import type { Graph } from '../../app/graph/schema';
 import { validateGraph, type Validation } from '../../app/validate/validate';
+import { designerGraph, useVocabEstimate, type VocabEstimate } from './vocab-estimate';
 
 /**
  * Live validation of the graph, memoised: the same graph object gives the same result, and so does
  * a graph that differs only in node positions (a drag), since nothing validated depends on them.
+ * Auto vocabulary sizes come from the last inspected file (vocab-estimate.ts), so a new estimate
+ * validates again.
  */
-let last: { graph: Graph; key: string; validation: Validation } | undefined;
+let last: { graph: Graph; key: string; estimate: VocabEstimate | undefined; validation: Validation } | undefined;
 
 export function validationOf(graph: Graph): Validation {
-  if (last?.graph === graph) return last.validation;
+  const estimate = useVocabEstimate.getState().estimate;
+  if (last?.graph === graph && last.estimate === estimate) return last.validation;
   const key = structureKey(graph);
-  if (last?.key === key) {
-    last = { graph, key, validation: last.validation };
+  if (last?.key === key && last.estimate === estimate) {
+    last = { graph, key, estimate, validation: last.validation };
     return last.validation;
   }
-  const validation = validateGraph(graph);
-  last = { graph, key, validation };
+  const validation = validateGraph(designerGraph(graph, estimate));
+  last = { graph, key, estimate, validation };
   return validation;
 }
 

@@ -27,8 +27,19 @@ describe('inspector form from the param declarations', () => {
     expect(labelOf('vocabSize')).toBe('Vocab size');
   });
 
-  it('covers every param of every kind', () => {
-    for (const kind of registry.values()) expect(fieldsOf(kind).map((f) => f.key)).toEqual(Object.keys(kind.params.shape));
+  it('covers every param of every kind but the fitted vocabSizes, which training writes', () => {
+    for (const kind of registry.values()) expect(fieldsOf(kind).map((f) => f.key)).toEqual(Object.keys(kind.params.shape).filter((k) => k !== 'vocabSizes'));
+  });
+
+  it('takes vocabSize as "auto" or a whole number within bounds', () => {
+    const vocab = field('input.sparse', 'vocabSize');
+    expect(vocab).toMatchObject({ control: 'number', integer: true, min: 2, max: 100_000_000, keyword: 'auto', defaultValue: 'auto' });
+    expect(parseField(vocab, ' Auto ')).toEqual({ ok: true, value: 'auto' });
+    expect(parseField(vocab, '64')).toEqual({ ok: true, value: 64 });
+    expect(parseField(vocab, '1')).toMatchObject({ ok: false, message: 'must be at least 2' });
+    expect(parseField(vocab, 'lots')).toMatchObject({ ok: false, message: 'not a number or auto' });
+    expect(parseField(vocab, '')).toMatchObject({ ok: false, message: 'enter a number or auto' });
+    expect(field('input.sequence', 'maxVocabSize')).toMatchObject({ control: 'number', defaultValue: 100_000 });
   });
 
   it('parses lists and enforces bounds with a reason', () => {
