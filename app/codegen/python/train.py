@@ -347,8 +347,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", required=True, nargs="+", action="extend",
-                        help="training files or glob patterns (CSV/TSV, gzip or not, or .parquet); under torchrun each process reads its part")
+    parser.add_argument("--data", required=True, nargs="+",
+                        help="training files or glob patterns (CSV/TSV, gzip or not, or .parquet): --data a.csv b.csv; under torchrun each process reads its part")
     parser.add_argument("--data-layout", choices=LAYOUTS, default="shared",
                         help="shared: every process is given the same --data; per-node: each machine its own (split across its processes)")
     parser.add_argument("--workers", type=int, help="DataLoader worker processes gathering batches (default: 0 on CPU, 2 on CUDA; see batches.py)")
