@@ -4,6 +4,8 @@ import { compileGraph, type CompiledGraph } from '../compile/to-tfjs';
 import { parseBinding } from '../data/binding';
 import { formatDataError, isDataError } from '../data/errors';
 import { encodeFile, prepareData } from '../data/prepare';
+import { planInputs } from '../data/feature-plan';
+import { fittedTableRows, withVocabSizes } from '../data/vocab-sizes';
 import { loadGraph } from '../graph/load';
 import type { Graph } from '../graph/schema';
 import { fitAndTest, pmSe } from './fit';
@@ -53,10 +55,12 @@ export function censusStudy(root: string): Study {
         const graph = await readTemplate(root, id);
         const compiled = compileGraph(graph);
         if (!compiled.ok) throw new Error(`template ${id} does not compile`);
-        const data = await encode(compiled.compiled, binding, files);
+        const { encoders, ...data } = await encode(compiled.compiled, binding, files);
+        // Each column's table as training sizes it from the data (the templates' vocabSize is auto).
+        const sized = withVocabSizes(graph, fittedTableRows(planInputs(compiled.compiled), encoders));
         compiled.compiled.model.dispose();
         for (let seed = 1; seed <= size.seeds; seed++) {
-          const fit = await fitAndTest(graph, data, {
+          const fit = await fitAndTest(sized, data, {
             optimizer: 'adam',
             learningRate: 0.002,
             batchSize: 512,
@@ -149,5 +153,5 @@ async function encode(compiled: CompiledGraph, binding: Exclude<ReturnType<typeo
   const test = await encodeFile(compiled, prepared.encoders, binding, files.test, true);
   if (isDataError(test)) throw new Error(formatDataError(test));
   if (!prepared.valid) throw new Error('Bug: census validation split is empty');
-  return { train: prepared.train, valid: prepared.valid, test };
+  return { train: prepared.train, valid: prepared.valid, test, encoders: prepared.encoders };
 }

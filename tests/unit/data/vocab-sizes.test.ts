@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateTorchPackage } from '../../../app/codegen/python/package';
+import { cacheKey } from '../../../app/data/cache';
 import { planInputs } from '../../../app/data/feature-plan';
 import { estimatedTableRows, fittedTableRows, withVocabSizes } from '../../../app/data/vocab-sizes';
 import { GraphBuilder } from '../../../app/graph/builder';
@@ -168,6 +169,20 @@ function sharedTable(): Graph {
   b.connect('features', 'out', 't', 'in').connect('t', 'out', 'o', 'prediction');
   return b.build();
 }
+
+describe('the encoded-data cache key', () => {
+  it('changes with what decides the encoding (auto or a number, the cap), not with the sizes a run recorded', () => {
+    const key = (graph: Graph) => {
+      const compiled = compile(graph);
+      compiled.model.dispose();
+      return cacheKey({ compiled, binding: binding({ labels: { y: { column: 'y', equals: '1' } } }), files: { train: '/data/five.csv' }, split: { validation: 0, seed: 1 } });
+    };
+    const auto = key(oneColumn({}));
+    expect(key(oneColumn({ vocabSize: 1000 }))).not.toBe(auto);
+    expect(key(oneColumn({ maxVocabSize: 3 }))).not.toBe(auto);
+    expect(key(oneColumn({ vocabSizes: { c: 6 } }))).toBe(auto);
+  });
+});
 
 describe('a shared table', () => {
   it('gets one size, the vocabulary of all its columns together (candidates a–c, history c–f: 6 + 1 rows)', async () => {
