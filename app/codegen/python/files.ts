@@ -50,10 +50,24 @@ and scaling of a Towerflow run; \`--loss-weights task=w,…\` overrides the grap
 writes \`metrics.csv\`, \`checkpoint-N.pt\` per epoch, \`model.pt\`, \`encoders.json\`, \`binding.json\` and
 \`summary.json\` into \`--out\`.
 
-\`--torchrec\` (under \`torchrun\`) shards the embedding tables with TorchRec (\`torchrec_tables.py\`): each
-node's private tables become an \`EmbeddingBagCollection\` that \`DistributedModelParallel\` places table by
-table on the processes (fused Adagrad there), the rest of the model data-parallel (Adam); tables shared
-between nodes stay \`nn.Embedding\`. \`model.pt\` gathers them back under model.py's names. TorchRec needs
+Training as in Towerflow: \`--lr-schedule constant|cosine|step\` with \`--warmup-steps W\`, \`--min-lr m\`,
+\`--lr-step-every k\`, \`--lr-step-factor g\` (global step t from 0: t < W runs at lr·(t+1)/W; cosine
+m + ½(lr−m)(1+cos(π(t−W)/max(1,T−W))); step lr·g^floor(epoch/k)); \`--clip-norm X\` (the global norm of
+all gradients); \`--early-stopping METRIC --patience N\` (\`loss\`, \`<task>.auc\`, \`mean.gauc\`, …; the
+best epoch's weights are kept); \`--init-from <out>\` (the tensors matching by name and shape, a fresh
+optimizer). Outputs that are a sigmoid's probability train on their logit (BCEWithLogitsLoss); a
+product of probabilities (ESMM's CTCVR) on the probability, clamped as tfjs clamps it. GAUC is
+measured where the binding names a \`group\` column. \`--amp\` trains in mixed precision on CUDA
+(bfloat16 where the GPU has it). \`--resume out/\` continues from the last checkpoint (weights,
+optimizer, epoch, step and random state: bit for bit the uninterrupted run on CPU). A failure is one
+line with a code, and exit status 1; under \`torchrun\` it names the rank and the others stop too.
+
+\`--torchrec\` (under \`torchrun\`) shards every embedding table with TorchRec (\`torchrec_tables.py\`),
+table-wise or row-wise as its planner chooses (the plan is printed and kept in summary.json): a
+node's private tables as an \`EmbeddingBagCollection\`, single and shared tables (DIN's item table) as
+an \`EmbeddingCollection\` looked up once per step; the rest of the model is data-parallel (Adam). The
+tables train with fused Adam on CUDA; fbgemm has no fused Adam on CPU, so there they train with
+Adagrad (it says so). \`model.pt\` gathers them back under model.py's names. TorchRec needs
 \`pip install torchrec --no-deps\` with a matching \`fbgemm-gpu\` (\`fbgemm-gpu-cpu\` on CPU) and torch: torch
 2.14.1 + fbgemm-gpu-cpu 1.9.0 + torchrec 1.9.2 load together. Where TorchRec does not load, \`--torchrec\`
 says why and trains with \`nn.Embedding\` under DDP.

@@ -45,6 +45,7 @@ import csv
 import json
 import math
 import os
+import pickle
 import re
 import sys
 import time
@@ -237,7 +238,8 @@ def load_state(file: Path, what: str) -> dict:
         raise TrainError("E_TRAIN_MISSING_FILE", f"no such file (the {what})", file)
     try:
         state = torch.load(file, map_location="cpu", weights_only=True)
-    except Exception as error:  # torch.load raises many kinds (pickle, zip, runtime) for one cause: not a checkpoint
+    # torch.load reports a file that is not a checkpoint in many ways: unpickling, zip, runtime, truncation.
+    except (pickle.UnpicklingError, RuntimeError, OSError, EOFError, ValueError, KeyError, AttributeError) as error:
         raise TrainError("E_TRAIN_BAD_CHECKPOINT", f"cannot read the {what}: {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}", file) from None
     if not isinstance(state, dict):
         raise TrainError("E_TRAIN_BAD_CHECKPOINT", f"the {what} holds no state dict", file)

@@ -36,7 +36,10 @@ async function failing(command: string, args: string[], timeout = 120_000): Prom
   }
 }
 
-const trainArgs = (out: string, extra: string[] = []) => ['train.py', '--data', file('train.csv'), '--binding', BINDING, '--batch-size', '64', '--out', out, ...extra];
+/** train.py on the census slice, unless `extra` names its own --data (a repeated --data adds files). */
+const trainArgs = (out: string, extra: string[] = []) => [
+  'train.py', ...(extra.includes('--data') ? [] : ['--data', file('train.csv')]), '--binding', BINDING, '--batch-size', '64', '--out', out, ...extra,
+];
 const trainPy = (args: string[]) => runPython(PYTHON, args, pkg, 180_000);
 const json = (p: string) => JSON.parse(readFileSync(p, 'utf8')) as Record<string, unknown>;
 
