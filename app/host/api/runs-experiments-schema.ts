@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { EvaluationRecord } from '../../train/evaluate';
 import type { RunComparison, RunMeta, RunMetricRow, RunRow } from '../../train/run-list';
+import { path } from './fields';
 
 /**
  * Channels of runs as experiments (issue #21 items 1, 2): evaluate a run on a file, name/tag/note
@@ -8,7 +9,6 @@ import type { RunComparison, RunMeta, RunMetricRow, RunRow } from '../../train/r
  * channel table, so the preload and the web server validate them like every other channel. The
  * handlers are in runs-experiments.ts.
  */
-const path = z.string().min(1).max(4096);
 
 export const RUNS_EXPERIMENT_CHANNELS = {
   /** Evaluates the run in `run` (its folder) on the file `data`; the result is appended to its evaluations.json. */
