@@ -14,6 +14,10 @@ import * as tf from '@tensorflow/tfjs';
  * - Concat of narrow inputs (the FusedEmbedding's columns of ids, [B, 1] each): the stock kernel
  *   copies row by row with a subarray per row and input (32 × [4096, 1]: 6.7 ms); copying by index
  *   takes a fraction of that.
+ * - Tile and SplitV (DIN's activation unit: the candidate repeated over the history, [512, 1, 8] →
+ *   [512, 20, 8], and its concat's gradient split back into four [512, 20, 8]): tfjs-wasm runs
+ *   both element by element with index arithmetic (33 and 18 ms a step on a loaded machine, an
+ *   eighth of DIN's kernel time); here they are block copies (see tileBlocks, splitBlocks).
  */
 let installed = false;
 
@@ -32,6 +36,8 @@ export function installWasmKernels(): void {
   for (const name of ['BatchMatMul', '_FusedMatMul']) override(name, (stock) => (args) => untransposedMatMul(args, stock));
   override('GatherV2', (stock) => (args) => gatherRows(args) ?? stock(args));
   override('Concat', (stock) => (args) => concatNarrow(args) ?? stock(args));
+  override('Tile', (stock) => (args) => tileBlocks(args) ?? stock(args));
+  override('SplitV', (stock) => (args) => splitBlocks(args) ?? stock(args));
   installed = true;
 }
 
@@ -46,9 +52,12 @@ function override(name: string, wrap: (stock: KernelFunc) => KernelFunc): void {
 const size = (shape: readonly number[]) => shape.reduce((n, d) => n * d, 1);
 
 /**
- * The product with no operand transposed: a transposed operand is copied transposed first. (The
- * other way round for aᵀ·b, (bᵀ·a)ᵀ, copies fewer values when b is narrow, but XNNPACK packs its
- * right operand anew for each new tensor, so a wide b costs as much there: measured no faster.)
+ * The product with no operand transposed: a transposed operand is copied transposed first.
+ * XNNPACK packs its right operand anew for each new tensor, and that packing costs more than our
+ * copy, so aᵀ·b with a narrower than b (a weight gradient xᵀ·dy of a layer that widens) runs as
+ * (bᵀ·a)ᵀ, packing the narrow a: DIN's attention [10240, 32]ᵀ·[10240, 80] 7.4–8.2 → 5.6–6.8 ms of
+ * CPU (load 10). Each output is the same sum in the same order either way: equal bit for bit. (A
+ * wider a, as in MMoE's experts [512, 263]ᵀ·[512, 128], measured no faster the other way round.)
  */
 function untransposedMatMul(args: KernelArgs, stock: KernelFunc): WasmTensorInfo | WasmTensorInfo[] {
   const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
@@ -62,6 +71,11 @@ function untransposedMatMul(args: KernelArgs, stock: KernelFunc): WasmTensorInfo
     return out;
   };
   try {
+    if (transposeA && !transposeB && a.shape.length === 2 && b.shape.length === 2 && !args.inputs.bias && (a.shape[1] as number) < (b.shape[1] as number)) {
+      const swapped = stock({ ...args, inputs: { a: copy(b), b: a }, attrs: { ...args.attrs, transposeA: false, transposeB: false } }) as WasmTensorInfo;
+      made.push(swapped);
+      return transposeLastTwo(args.backend, swapped);
+    }
     const inputs = { ...args.inputs, a: transposeA ? copy(a) : a, b: transposeB ? copy(b) : b };
     return stock({ ...args, inputs, attrs: { ...args.attrs, transposeA: false, transposeB: false } });
   } finally {
@@ -161,4 +175,63 @@ function concatNarrow({ inputs, backend, attrs }: KernelArgs): WasmTensorInfo | 
     at += n;
   });
   return out;
+}
+
+const numeric = (t: WasmTensorInfo): boolean => t.dtype === 'float32' || t.dtype === 'int32';
+
+/**
+ * x repeated `reps` times along each axis; undefined for strings and bools. Each axis, from the
+ * last, is filled once from x and then doubled up with copyWithin (a memmove), so no element is
+ * located by index arithmetic.
+ */
+function tileBlocks({ inputs, backend, attrs }: KernelArgs): WasmTensorInfo | undefined {
+  const { x } = inputs;
+  const reps = attrs.reps as number[];
+  if (!x || !numeric(x) || reps.length !== x.shape.length || x.shape.length === 0) return undefined;
+  const rank = x.shape.length;
+  const outShape = x.shape.map((d, i) => d * (reps[i] as number));
+  const out = backend.makeOutput(outShape, x.dtype);
+  if (size(outShape) === 0) return out;
+  const source = backend.typedArrayFromHeap(x);
+  const target = backend.typedArrayFromHeap(out);
+  // Elements per step of each axis, in x and in the output.
+  const sourceStride = x.shape.map((_, i) => size(x.shape.slice(i + 1)));
+  const targetStride = outShape.map((_, i) => size(outShape.slice(i + 1)));
+  const fill = (axis: number, from: number, to: number): void => {
+    const length = x.shape[axis] as number;
+    if (axis === rank - 1) target.set(source.subarray(from, from + length), to);
+    else for (let i = 0; i < length; i++) fill(axis + 1, from + i * (sourceStride[axis] as number), to + i * (targetStride[axis] as number));
+    const block = length * (targetStride[axis] as number);
+    for (let r = 1; r < (reps[axis] as number); r++) target.copyWithin(to + r * block, to, to + block);
+  };
+  fill(0, 0, 0);
+  return out;
+}
+
+/** x cut along an axis into pieces of the given sizes, each piece copied row by row; undefined for strings and bools. */
+function splitBlocks({ inputs, backend, attrs }: KernelArgs): WasmTensorInfo[] | undefined {
+  const { x } = inputs;
+  if (!x || !numeric(x) || x.shape.length === 0) return undefined;
+  const rank = x.shape.length;
+  const axis = ((attrs.axis as number) + rank) % rank;
+  const sizes = tf.backend_util.prepareSplitSize(x as unknown as tf.Tensor, attrs.numOrSizeSplits as number[] | number, axis);
+  const outer = size(x.shape.slice(0, axis));
+  const inner = size(x.shape.slice(axis + 1));
+  const rowLength = (x.shape[axis] as number) * inner;
+  const outs = sizes.map((n) => backend.makeOutput(x.shape.map((d, i) => (i === axis ? n : d)), x.dtype));
+  // Views after every makeOutput: growing the wasm memory detaches views taken before.
+  const source = backend.typedArrayFromHeap(x);
+  let offset = 0;
+  outs.forEach((out, p) => {
+    const width = (sizes[p] as number) * inner;
+    const target = backend.typedArrayFromHeap(out);
+    for (let row = 0; row < outer; row++) {
+      const from = row * rowLength + offset;
+      const to = row * width;
+      if (width > 16) target.set(source.subarray(from, from + width), to);
+      else for (let k = 0; k < width; k++) target[to + k] = source[from + k] as number;
+    }
+    offset += width;
+  });
+  return outs;
 }

@@ -7,7 +7,7 @@ import { chooseBackend } from '../../../app/engine/backend';
  * explicitly instead of letting tfjs-wasm multiply it transposed: products are checked against a
  * plain float64 triple loop, for every transpose combination, batched and broadcast, with and
  * without the fused bias and activation, and a dense layer's gradients on wasm equal the cpu
- * backend's. The gather and the narrow concat are checked against the cpu backend.
+ * backend's. The gather, the narrow concat, tile and split are checked against the cpu backend.
  */
 function product(a: number[][][], b: number[][][], ta: boolean, tb: boolean): number[][][] {
   const at = (m: number[][], i: number, j: number, t: boolean) => (t ? m[j]![i]! : m[i]![j]!);
@@ -51,6 +51,19 @@ describe('wasm kernels', () => {
       tf.dispose([a, b, got]);
     });
   }
+
+  it('aᵀ·b of 2-D operands, a narrower than b (run as (bᵀ·a)ᵀ) and wider: equals the triple loop, and the 3-D path (a copied transposed) bit for bit', async () => {
+    await tf.setBackend('wasm');
+    for (const [k, m, n] of [[300, 4, 20], [300, 20, 4]] as const) {
+      const a = tf.randomNormal([k, m], 0, 1, 'float32', k + m);
+      const b = tf.randomNormal([k, n], 0, 1, 'float32', n);
+      const flat = tf.tidy(() => tf.matMul(a, b, true, false).arraySync()) as number[][];
+      const batched = tf.tidy(() => tf.matMul(tf.expandDims(a, 0), tf.expandDims(b, 0), true, false).arraySync()) as number[][][];
+      expect(flat).toEqual(batched[0]);
+      close([flat], product([a.arraySync() as number[][]], [b.arraySync() as number[][]], true, false));
+      tf.dispose([a, b]);
+    }
+  });
 
   it('aᵀ·b of tall operands (a weight gradient) and of a narrow a equals the triple loop', () => {
     for (const [k, m, n] of [[64, 30, 3], [64, 3, 20]] as const) {
@@ -97,6 +110,7 @@ describe('wasm kernels', () => {
     const before = tf.memory().numTensors;
     const dataBefore = (tf.engine().backend as unknown as { numDataIds(): number }).numDataIds();
     for (let i = 0; i < 5; i++) tf.matMul(a, b, true, false).dispose();
+    for (let i = 0; i < 5; i++) tf.matMul(b, a, true, false).dispose(); // b narrower: the (aᵀ·b)ᵀ way round
     expect(tf.memory().numTensors).toBe(before);
     expect((tf.engine().backend as unknown as { numDataIds(): number }).numDataIds()).toBe(dataBefore);
     tf.dispose([a, b]);
@@ -141,5 +155,32 @@ describe('wasm kernels', () => {
     }
     const widths = await onBoth(() => tf.concat([tf.randomNormal([4, 1], 0, 1, 'float32', 3), tf.randomNormal([4, 3], 0, 1, 'float32', 4), tf.randomNormal([4, 20], 0, 1, 'float32', 5)], 1));
     expect(widths.wasm).toEqual(widths.cpu);
+  });
+  it('tiles as the cpu backend does: DIN\'s candidate over the history, every axis repeated, ints, a 1-D tensor', async () => {
+    const din = await onBoth(() => tf.tile(tf.randomNormal([5, 1, 8], 0, 1, 'float32', 21), [1, 20, 1]));
+    expect((din.wasm as number[][][])[2]?.[19]).toEqual((din.wasm as number[][][])[2]?.[0]);
+    expect(din.wasm).toEqual(din.cpu);
+    for (const reps of [[2, 3, 2], [3, 1, 1], [1, 1, 4]]) {
+      const every = await onBoth(() => tf.tile(tf.randomNormal([2, 3, 2], 0, 1, 'float32', 22), reps));
+      expect(every.wasm).toEqual(every.cpu);
+    }
+    const ints = await onBoth(() => tf.tile(tf.tensor2d([[1, 2], [3, 4]], undefined, 'int32'), [2, 3]));
+    expect((ints.wasm as number[][])[3]).toEqual([3, 4, 3, 4, 3, 4]);
+    expect(ints.wasm).toEqual(ints.cpu);
+    const flat = await onBoth(() => tf.tile(tf.tensor1d([1, 2, 3]), [3]));
+    expect(flat.wasm).toEqual([1, 2, 3, 1, 2, 3, 1, 2, 3]);
+  });
+
+  it('splits as the cpu backend does: the last axis in four (DIN\'s concat gradient), uneven sizes with -1, axis 0, wide pieces', async () => {
+    const cases: [number[], number[] | number, number][] = [[[4, 20, 32], 4, 2], [[6, 7], [2, -1, 1], 1], [[6, 7], [1, 5], 0], [[3, 80], [40, 40], 1]];
+    for (const [shape, sizes, axis] of cases) {
+      await tf.setBackend('cpu');
+      const cpu = tf.tidy(() => tf.split(tf.randomNormal(shape, 0, 1, 'float32', 23), sizes, axis).map((t) => t.arraySync()));
+      await tf.setBackend('wasm');
+      const before = tf.memory().numTensors;
+      const wasm = tf.tidy(() => tf.split(tf.randomNormal(shape, 0, 1, 'float32', 23), sizes, axis).map((t) => t.arraySync()));
+      expect(tf.memory().numTensors).toBe(before);
+      expect(wasm).toEqual(cpu);
+    }
   });
 });
