@@ -12,7 +12,8 @@ describe.skipIf(!existsSync(CHROMIUM))('model summary in the inspector (#21.5)',
   const env = useHostAndBrowser();
 
   for (const width of [1280, 1024]) {
-    it(`MMoE at ${width}×800: 28,050 parameters in all, 1,080 in a gate, nothing wider than the window`, async () => {
+    // Census columns size from the data (vocabSize auto): with no file inspected, 1,000 placeholder rows each (32 × 1,000 × 4 = 128,000 of them).
+    it(`MMoE at ${width}×800: 147,858 parameters in all, 1,080 in a gate, nothing wider than the window`, async () => {
       const page = await env.browser.newPage({ viewport: { width, height: 800 }, colorScheme: 'dark' });
       const problems: string[] = [];
       page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
@@ -22,9 +23,9 @@ describe.skipIf(!existsSync(CHROMIUM))('model summary in the inspector (#21.5)',
 
       const summary = page.getByTestId('model-summary');
       await expect(summary.locator('tbody tr').count()).resolves.toBe(11);
-      await expect(page.getByTestId('model-summary-total').textContent()).resolves.toBe('28,050 parameters (109.6 KiB), 28,050 trainable');
+      await expect(page.getByTestId('model-summary-total').textContent()).resolves.toBe('147,858 parameters (577.6 KiB), 147,858 trainable');
       // The same figure the status bar has from compiling the model in a worker.
-      await expect.poll(() => page.getByTestId('statusbar').textContent(), { timeout: 15_000 }).toContain('28,050');
+      await expect.poll(() => page.getByTestId('statusbar').textContent(), { timeout: 15_000 }).toContain('≈147,858');
       expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(width);
       await screenshot(page, `model-summary-${width}`);
 
