@@ -15,7 +15,9 @@ machines with PyTorch. Outputs: ${outputs.map((o) => `\`${fence(o)}\``).join(', 
 | file | what |
 | --- | --- |
 | \`model.py\` | the model as an \`nn.Module\`: one submodule per tfjs layer, named as in Towerflow; \`load_tfjs_weights\` loads a Towerflow run's weights |
-| \`data.py\` | reads CSV/TSV (gzip or not) or Parquet (with pyarrow) with a dataset binding and encodes it by Towerflow's rules, with a run's \`encoders.json\` or fitted here |
+| \`data.py\` | reads CSV/TSV (gzip or not) or Parquet with a dataset binding and encodes it by Towerflow's rules, a column at a time with pyarrow, with a run's \`encoders.json\` or fitted here |
+| \`fit_encoders.py\` | the encoders fitted once on all training files (streamed), for every process of a cluster: \`--encoders\` |
+| \`batches.py\` | each training process's part of the data, and its batches (a DataLoader) |
 | \`predict.py\` | predictions for a file, from a Towerflow run or a \`train.py\` checkpoint: the columns \`towerflow predict\` writes |
 | \`train.py\` | training on one process or under \`torchrun\` (DistributedDataParallel) |
 | \`torchrec_tables.py\` | \`train.py --torchrec\`: the embedding tables sharded by TorchRec |
@@ -30,12 +32,18 @@ python predict.py --run <towerflow run folder> --data new.csv --out predictions.
 # Train on one process
 python train.py --data train.csv --valid valid.csv --binding binding.json --epochs 5 --batch-size 256 --out out/
 
+# Several processes share encoders fitted once
+python fit_encoders.py --data train.csv --binding binding.json --out encoders.json
+
 # Train on 4 processes of this machine (gloo on CPU, nccl on GPUs: one process per GPU)
-torchrun --nproc-per-node 4 train.py --data train.csv --valid valid.csv --binding binding.json --out out/
+torchrun --nproc-per-node 4 train.py --data train.csv --encoders encoders.json --valid valid.csv --binding binding.json --out out/
 
 # Train on 2 machines of 8 GPUs each: run this on both, with --node-rank 0 and 1
 torchrun --nnodes 2 --node-rank 0 --nproc-per-node 8 --rdzv-backend c10d --rdzv-endpoint <host of rank 0>:29500 \\
-    train.py --data train.csv --valid valid.csv --binding binding.json --out out/
+    train.py --data train.csv --encoders encoders.json --valid valid.csv --binding binding.json --out out/
+
+# Or each machine with its own files (here part-0*.csv.gz on one, part-1*.csv.gz on the other)
+torchrun --nnodes 2 --node-rank 0 ... train.py --data 'part-0*.csv.gz' --data-layout per-node --encoders encoders.json ...
 
 python predict.py --checkpoint out/ --data new.csv --out predictions.csv
 
@@ -43,10 +51,13 @@ python predict.py --checkpoint out/ --data new.csv --out predictions.csv
 python to_towerflow.py --checkpoint out/ --out <Towerflow workspace>/runs/<name>
 \`\`\`
 
-\`--batch-size\` is per process: K processes step on K × B rows. Every process reads the whole training
-file and keeps its share of each epoch (DistributedSampler); for files larger than one machine's
-memory, split the file per machine first. \`--encoders <run>/encoders.json\` trains on exactly the ids
-and scaling of a Towerflow run; \`--loss-weights task=w,…\` overrides the graph's loss weights. Process 0
+\`--batch-size\` is per process: K processes step on K × B rows. Each process reads only its part of
+\`--data\` (files or globs): whole files where there are at least as many files as processes, else a
+share of each file's rows (plain CSV by bytes, gzip by row number, Parquet by row groups);
+\`--data-layout per-node\` when each machine has its own files. Parts may differ in size: every process
+takes as many steps per epoch as the one with the fewest rows. Several processes need \`--encoders\`
+(\`fit_encoders.py\`, or \`<run>/encoders.json\` to train on exactly the ids and scaling of a Towerflow
+run); \`--workers N\` gathers batches in N DataLoader processes (default 0 on CPU, 2 on CUDA); \`--loss-weights task=w,…\` overrides the graph's loss weights. Process 0
 writes \`metrics.csv\`, \`checkpoint-N.pt\` per epoch, \`model.pt\`, \`encoders.json\`, \`binding.json\` and
 \`summary.json\` into \`--out\`.
 
