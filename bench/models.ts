@@ -21,7 +21,9 @@ export function compiledMmoe(seed: number): BenchModel {
   const text = readFileSync(new URL('../templates/mmoe.json', import.meta.url), 'utf8');
   const loaded = loadGraph(text);
   if (!loaded.graph) throw new Error(`templates/mmoe.json did not load: ${loaded.diagnostics.map((d) => d.message).join('; ')}`);
-  const result = compileGraph(loaded.graph, { seed });
+  // The hand-written models give every column CENSUS_VOCAB rows; the template sizes them from the data (auto).
+  const graph = { ...loaded.graph, nodes: loaded.graph.nodes.map((n) => (n.kind === 'input.sparse' ? { ...n, params: { ...n.params, vocabSize: CENSUS_VOCAB } } : n)) };
+  const result = compileGraph(graph, { seed });
   if (!result.ok) throw new Error(`templates/mmoe.json did not compile: ${result.diagnostics.map((d) => d.message).join('; ')}`);
   const { model, inputs, outputs } = result.compiled;
   return { model, inputs, outputs };
