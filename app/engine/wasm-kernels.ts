@@ -18,6 +18,9 @@ import * as tf from '@tensorflow/tfjs';
  *   [512, 20, 8], and its concat's gradient split back into four [512, 20, 8]): tfjs-wasm runs
  *   both element by element with index arithmetic (33 and 18 ms a step on a loaded machine, an
  *   eighth of DIN's kernel time); here they are block copies (see tileBlocks, splitBlocks).
+ * - Sum over the rows of a matrix (every bias gradient: dy summed over the batch): tfjs-wasm
+ *   transposes the matrix first, then sums each row; here each column's running sum is kept in
+ *   float32 while the rows are read in order — the same additions in the same order, no copy.
  */
 let installed = false;
 
@@ -38,6 +41,7 @@ export function installWasmKernels(): void {
   override('Concat', (stock) => (args) => concatNarrow(args) ?? stock(args));
   override('Tile', (stock) => (args) => tileBlocks(args) ?? stock(args));
   override('SplitV', (stock) => (args) => splitBlocks(args) ?? stock(args));
+  override('Sum', (stock) => (args) => sumRows(args) ?? stock(args));
   installed = true;
 }
 
@@ -234,4 +238,24 @@ function splitBlocks({ inputs, backend, attrs }: KernelArgs): WasmTensorInfo[] |
     offset += width;
   });
   return outs;
+}
+
+/** x [rows, cols] float32 summed over axis 0 (keepDims or not); undefined for anything else. */
+function sumRows({ inputs, backend, attrs }: KernelArgs): WasmTensorInfo | undefined {
+  const { x } = inputs;
+  // axis null (every axis) and lists other than one axis 0 (or -2) go to the stock kernel.
+  const axes = attrs.axis === null || attrs.axis === undefined ? [] : ([] as number[]).concat(attrs.axis as number | number[]);
+  if (!x || x.dtype !== 'float32' || x.shape.length !== 2 || axes.length !== 1 || !Number.isInteger(axes[0]) || ((axes[0] as number) + 2) % 2 !== 0) return undefined;
+  const [rows, cols] = x.shape as [number, number];
+  if (rows === 0 || cols === 0) return undefined;
+  const out = backend.makeOutput(attrs.keepDims ? [1, cols] : [cols], 'float32');
+  const source = backend.typedArrayFromHeap(x);
+  const sums = backend.typedArrayFromHeap(out);
+  // A Float32Array rounds each addition to float32, as the stock kernel's float accumulator does.
+  sums.fill(0);
+  for (let r = 0; r < rows; r++) {
+    const from = r * cols;
+    for (let c = 0; c < cols; c++) sums[c] = (sums[c] as number) + (source[from + c] as number);
+  }
+  return out;
 }

@@ -183,4 +183,18 @@ describe('wasm kernels', () => {
       expect(wasm).toEqual(cpu);
     }
   });
+  it('sums a matrix over its rows (a bias gradient) to the stock kernel\'s sum of the transposed matrix, bit for bit, keepDims too', async () => {
+    await tf.setBackend('wasm');
+    for (const [rows, cols] of [[10240, 80], [7, 3], [1, 5]] as const) {
+      const x = tf.randomNormal([rows, cols], 0, 1, 'float32', rows);
+      const stock = tf.tidy(() => tf.sum(tf.transpose(x), 1).arraySync()) as number[]; // the last axis: tfjs-wasm's own kernel
+      expect(tf.tidy(() => tf.sum(x, 0).arraySync())).toEqual(stock);
+      expect(tf.tidy(() => tf.sum(x, -2, true).arraySync())).toEqual([stock]);
+      x.dispose();
+    }
+    const small = await onBoth(() => tf.sum(tf.tensor2d([[1, 2], [3, 4], [5, 6]]), 0));
+    expect(small.wasm).toEqual([9, 12]);
+    const whole = await onBoth(() => tf.sum(tf.tensor2d([[1, 2], [3, 4], [5, 6]])));
+    expect(whole.wasm).toBe(21);
+  });
 });
