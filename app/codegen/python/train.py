@@ -342,7 +342,9 @@ def main(argv: list[str] | None = None) -> int:
         return stop(processes, f"{processes.name}: {error}")
     except RuntimeError as error:
         if processes.distributed and PEER_FAILURE.search(str(error)):
-            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            # gloo's message: "[<source file>:<line>] Read error [<peer>]: Connection reset by peer. This is typically ..."
+            first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            reason = re.sub(r"^\[[^\]]*\.(cc|cpp|h):\d+\]\s*", "", first).split(". ")[0]
             return stop(processes, f"{processes.name}: stopped: another process of the group failed ({reason}) [E_TRAIN_PEER_FAILED]")
         raise
 
@@ -618,6 +620,8 @@ def train(args: argparse.Namespace, processes: Processes) -> int:
         best = resumed.get("best")
         stopped = resumed.get("stopped")
         restore_random_state(resumed["random"], generator)
+        if resumed.get("scaler") and scaler.is_enabled():
+            scaler.load_state_dict(resumed["scaler"])  # float16's loss scale goes on from where it was
         say(f"resumed from {resumed_file} after epoch {resumed['epoch']} (step {step})")
         if resumed.get("processes") != world or resumed.get("batchSize") != args.batch_size:
             say(f"note: the checkpoint was trained on {resumed.get('processes')} process(es) at batch size {resumed.get('batchSize')}; "
@@ -696,7 +700,7 @@ def train(args: argparse.Namespace, processes: Processes) -> int:
                 "format": CHECKPOINT_FORMAT, "epoch": epoch, "step": step, "model": state,
                 # The shards and TorchRec's fused optimizer state are in checkpoint-<epoch>.rank-<r>.pt (torchrec_tables.py).
                 **({"optimizer": optimizer.state_dict()} if sharded is None else {"sharded": True}),
-                "random": random_state(generator), "metrics": metrics_rows, "log": log, "encoders": encoders,
+                "random": random_state(generator), "scaler": scaler.state_dict() if scaler.is_enabled() else None, "metrics": metrics_rows, "log": log, "encoders": encoders,
                 "best": best, "stopped": stopped, "processes": world, "batchSize": args.batch_size, "startedAt": started_at,
             }, out / f"checkpoint-{epoch}.pt")
         if stopped is not None:

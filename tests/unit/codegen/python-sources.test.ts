@@ -18,13 +18,14 @@ describe('PyTorch export: the fixed Python files', () => {
     expect(readFileSync(PYTHON_SOURCES_FILE, 'utf8')).toBe(renderPythonSources());
   });
 
-  it('reach the package byte for byte', async () => {
+  it('reach the package byte for byte, every one of them', async () => {
     const generated = await generateTorchPackage(loadTemplate('mmoe'), { towerflowVersion: VERSION });
     if (!generated.ok) throw new Error('test bug: mmoe does not validate');
+    // The files on disk are the test above's business (this one would race an edit made while it runs).
+    expect(Object.keys(PYTHON_SOURCES)).toEqual([...PYTHON_FILE_NAMES]);
     for (const name of PYTHON_FILE_NAMES) {
-      const file = readFileSync(path.join('app/codegen/python', name), 'utf8');
-      expect(generated.files[name], name).toBe(file);
-      expect(PYTHON_SOURCES[name], name).toBe(file);
+      expect(generated.files[name], name).toBe(PYTHON_SOURCES[name]);
+      expect(PYTHON_SOURCES[name].length, name).toBeGreaterThan(0);
     }
   });
 });
