@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,6 +39,18 @@ const censusLines = (() => {
     return lines.slice(from, from + rows);
   };
 })();
+
+/** A TCP port free right now (the two torchrun launches meet there; a fixed one could clash with other runs). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
 
 async function cli(argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
   const out: string[] = [];
@@ -227,11 +240,12 @@ describe.skipIf(!env.python || !existsSync(CENSUS_GZ))('train.py on a cluster of
   it('two machines with their own files of 4,000 and 3,000 rows and shared encoders: every epoch, no hang, identical replicas', async () => {
     await runPython(PYTHON, ['fit_encoders.py', '--data', at('machine-*.csv'), '--binding', CENSUS_BINDING, '--out', at('cluster-encoders.json')], dir);
     const out = at('cluster-out');
+    const port = await freePort();
     // Two torchrun launches, one per "machine" (--nnodes 2), each given its own file: the per-node layout.
     const machine = (node: number) =>
       run(
         path.join(BIN, 'torchrun'),
-        ['--nnodes', '2', '--node-rank', String(node), '--nproc-per-node', '1', '--master-addr', '127.0.0.1', '--master-port', String(29_400 + (process.pid % 500)),
+        ['--nnodes', '2', '--node-rank', String(node), '--nproc-per-node', '1', '--master-addr', '127.0.0.1', '--master-port', String(port),
           'train.py', '--data', at(`machine-${node}.csv`), '--data-layout', 'per-node', '--encoders', at('cluster-encoders.json'), '--valid', at('cluster-valid.csv'),
           '--binding', CENSUS_BINDING, '--epochs', '3', '--batch-size', '256', '--lr', '0.005', '--out', out],
         { cwd: dir, timeout: 240_000, maxBuffer: 16 << 20 },
