@@ -224,7 +224,7 @@ describe.skipIf(!env.python || !existsSync(CENSUS_GZ))('train.py on a cluster of
   });
 
   it('several processes without --encoders are refused, with the command that makes them', async () => {
-    const args = ['--nproc-per-node', '2', 'train.py', '--data', at('machine-0.csv'), '--binding', CENSUS_BINDING, '--epochs', '1', '--out', at('refused')];
+    const args = ['--nproc-per-node', '2', '--master-port', String(await freePort()), 'train.py', '--data', at('machine-0.csv'), '--binding', CENSUS_BINDING, '--epochs', '1', '--out', at('refused')];
     const failed = await run(path.join(BIN, 'torchrun'), args, { cwd: dir, timeout: 120_000 }).then(
       () => ({ code: 0, stderr: '' }),
       (e: { code?: number; stderr?: string }) => ({ code: e.code ?? -1, stderr: e.stderr ?? '' }),
