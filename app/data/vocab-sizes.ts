@@ -83,7 +83,8 @@ export function estimatedTableRows(graph: Graph, distinct: ReadonlyMap<string, n
     if (!sizesFromData(node)) continue;
     for (const column of columnsOf(node)) {
       const count = largest.get(tableOf.get(column) ?? column);
-      if (count !== undefined && distinct.has(column)) rows.set(column, autoTableRows(count, capOf(node)));
+      // A column the file lacks still takes its shared table's estimate, so the table's lookups agree.
+      if (count !== undefined) rows.set(column, autoTableRows(count, capOf(node)));
     }
   }
   return rows;

@@ -202,6 +202,8 @@ describe('a shared table', () => {
     const graph = sharedTable();
     const rows = estimatedTableRows(graph, new Map([['item', 3], ['hist', 4], ['other', 9]]));
     expect(rows).toEqual(new Map([['item', 5], ['hist', 5]]));
+    // A file with only the candidate column still sizes the history's lookup of the same table.
+    expect(estimatedTableRows(graph, new Map([['item', 3]]))).toEqual(new Map([['item', 4], ['hist', 4]]));
     const estimated = withVocabSizes(graph, rows);
     const validation = validateGraph(estimated);
     expect(validation.ok).toBe(true);
