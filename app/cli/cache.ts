@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { entryState, formatBytes, listEntries, removeEntry, resolveCache, type CacheEntry } from '../data/cache';
+import { clearStreamed } from '../data/stream/streamed';
 import { parseCommandArgs } from './args';
 import { EXIT, UsageError, type CliIO, type Command } from './io';
 
@@ -101,5 +102,8 @@ async function clear(dir: string, which: 'all' | string | undefined, io: CliIO):
     if ('removed' in removed) freed += entry.bytes;
   }
   io.out(`removed ${doomed.length} ${which === 'all' ? '' : 'stale '}${doomed.length === 1 ? 'entry' : 'entries'} (${formatBytes(freed)}) from ${dir}`);
+  // Streamed entries (files larger than memory) sit outside the capped cache, in its streamed/ folder.
+  const streamed = await clearStreamed(dir, which === 'all' ? 'all' : 'stale');
+  if (streamed.removed > 0) io.out(`removed ${streamed.removed} streamed ${streamed.removed === 1 ? 'entry' : 'entries'} (${formatBytes(streamed.bytes)})`);
   return EXIT.ok;
 }

@@ -25,7 +25,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { TextDecoder } from 'node:util';
 import { createGunzip } from 'node:zlib';
@@ -595,4 +595,27 @@ function labelRows(rule: LabelRemap, views: readonly (Float64Array | Int32Array)
   const source = views[rule.source] as Int32Array;
   for (let i = 0; i < picked.length; i++) out[i] = values[source[picked[i] as number] as number] as number;
   return out;
+}
+
+/**
+ * Removes streamed entries from a cache folder: every one (`all`), or those whose file changed or
+ * is gone. `towerflow cache clear` calls it beside the capped cache's own clearing.
+ */
+export async function clearStreamed(dir: string, which: 'all' | 'stale'): Promise<{ removed: number; bytes: number }> {
+  const root = join(resolve(dir), STREAMED_DIR_NAME);
+  const names = await readdir(root).catch(() => [] as string[]);
+  let removed = 0;
+  let bytes = 0;
+  for (const name of names) {
+    const folder = join(root, name);
+    const meta = await readFile(join(folder, 'meta.json'), 'utf8').then((text) => JSON.parse(text) as Partial<StreamMeta>, () => undefined);
+    if (which === 'stale' && meta?.file !== undefined) {
+      const now = await fileIdentity(meta.file.path).catch(() => undefined);
+      if (sameIdentity(now, meta.file)) continue;
+    }
+    await rm(folder, { recursive: true, force: true });
+    removed++;
+    bytes += typeof meta?.bytes === 'number' ? meta.bytes : 0;
+  }
+  return { removed, bytes };
 }

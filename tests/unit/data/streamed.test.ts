@@ -1,4 +1,4 @@
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CompiledGraph } from '../../../app/compile/to-tfjs';
@@ -7,7 +7,7 @@ import { FALLBACK } from '../../../app/data/columnar';
 import { createRng } from '../../../app/data/random';
 import { isDataError } from '../../../app/data/errors';
 import { fitEncoders, prepareData, type FittedEncoders, type PreparedData } from '../../../app/data/prepare';
-import { prepareStreamed, type StreamedData } from '../../../app/data/stream/streamed';
+import { clearStreamed, prepareStreamed, type StreamedData } from '../../../app/data/stream/streamed';
 import { concatRows, ShuffledBlocks, type StreamedSplit } from '../../../app/train/block-batches';
 import { range, type EncodedSplit } from '../../../app/train/encoded';
 import { runTraining, type RunEvent } from '../../../app/train/run';
@@ -89,6 +89,21 @@ describe('streamed data', () => {
     const third = await streamed(file, dir);
     expect(third.entry.hit).toBe(false);
     expect(third.train.rows + (third.valid?.rows ?? 0)).toBe(1500);
+  });
+
+  it('clears stale streamed entries (file gone), keeps current ones, and clears all on request', async () => {
+    const dir = tmp.path('entries-clear');
+    const kept = await streamed(tmp.write('census-kept.csv', censusHead(300)), dir);
+    const goneFile = tmp.write('census-gone.csv', censusHead(400));
+    const gone = await streamed(goneFile, dir);
+    unlinkSync(goneFile);
+    const stale = await clearStreamed(dir, 'stale');
+    expect(stale.removed).toBe(1);
+    expect(stale.bytes).toBe(gone.entry.bytes);
+    expect(existsSync(gone.entry.folder)).toBe(false);
+    expect(existsSync(kept.entry.folder)).toBe(true);
+    expect(await clearStreamed(dir, 'all')).toEqual({ removed: 1, bytes: kept.entry.bytes });
+    expect(existsSync(kept.entry.folder)).toBe(false);
   });
 
   it('leaves a file with a bad number to the usual reader, and a streamed run reports its file, line and column', async () => {
