@@ -38,6 +38,8 @@ export interface PeerBatchResult {
   kernelsPerStep: number;
   towerflowGflops: number;
   pytorchGflops: number;
+  /** Peak RSS of each process after this batch's rounds, MiB (both live through every batch: a running maximum). */
+  peakRssMiB: { towerflow: number; pytorch: number };
   loadAverage: string;
 }
 
@@ -107,6 +109,7 @@ export async function runPeerBench(config: PeerBenchConfig, log: (line: string) 
         kernelsPerStep: kernels,
         towerflowGflops: (median(tf_) * flopsPerSample) / 1e9,
         pytorchGflops: (median(pt) * flopsPerSample) / 1e9,
+        peakRssMiB: { towerflow: process.resourceUsage().maxRSS / 1024, pytorch: Math.max(...pytorch.map((r) => r.maxRssMiB ?? NaN)) },
         loadAverage: loadAverage(),
       });
     }
@@ -158,7 +161,7 @@ export function formatPeerReport(result: PeerBenchResult): string {
     `  ${result.note}`,
     `  matmul peak (1024² float32): PyTorch ${result.peak.torch1.toFixed(1)} GFLOP/s on 1 thread, ${result.peak.torchAll.toFixed(1)} on ${result.threads}; tfjs ${result.backend} ${result.peak.tfjs.toFixed(1)}`,
     `  training FLOPs per sample: ${Math.round(result.flopsPerSample).toLocaleString('en-US')}`,
-    '  batch | Towerflow samples/s (rounds)        | PyTorch samples/s (rounds)          | ratio (paired) | kernels/step | GFLOP/s Towerflow / PyTorch (% of peak)',
+    '  batch | Towerflow samples/s (rounds)        | PyTorch samples/s (rounds)          | ratio (paired) | kernels/step | GFLOP/s Towerflow / PyTorch (% of peak) | peak RSS MiB Towerflow / PyTorch',
   ];
   for (const b of result.batches) {
     const rounds = (xs: number[]) => xs.map((x) => Math.round(x)).join(', ');
@@ -167,7 +170,8 @@ export function formatPeerReport(result: PeerBenchResult): string {
     const pct = (g: number) => ((100 * g) / peak).toFixed(1);
     lines.push(
       `  ${String(b.batch).padStart(5)} | ${Math.round(b.towerflowMedian)} (${rounds(b.towerflow)}) | ${Math.round(b.pytorchMedian)} (${rounds(b.pytorch)}) | ` +
-        `${b.ratio.toFixed(3)} (${b.pairedRatio.toFixed(3)}) | ${b.kernelsPerStep} | ${b.towerflowGflops.toFixed(2)} (${pct(b.towerflowGflops)} %) / ${b.pytorchGflops.toFixed(2)} (${pct(b.pytorchGflops)} %)`,
+        `${b.ratio.toFixed(3)} (${b.pairedRatio.toFixed(3)}) | ${b.kernelsPerStep} | ${b.towerflowGflops.toFixed(2)} (${pct(b.towerflowGflops)} %) / ${b.pytorchGflops.toFixed(2)} (${pct(b.pytorchGflops)} %) | ` +
+          `${Math.round(b.peakRssMiB?.towerflow ?? NaN)} / ${Math.round(b.peakRssMiB?.pytorch ?? NaN)}`,
     );
   }
   return lines.join('\n');

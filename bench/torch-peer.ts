@@ -123,6 +123,8 @@ export interface PeerRound {
   samplesPerSecond: number;
   cpuSeconds: number;
   loss: number;
+  /** The peer process's peak RSS so far, MiB. */
+  maxRssMiB: number;
 }
 
 /** The running peer: one request, one JSON reply. */

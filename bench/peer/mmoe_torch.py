@@ -14,6 +14,7 @@ Towerflow's rounds and a slow spell of a shared machine hits both alike:
 
 import json
 import os
+import resource
 import sys
 import time
 
@@ -83,7 +84,9 @@ def train(manifest, ids, numeric, labels, batch, epochs, seed, device=torch.devi
     if device.type == "cuda":
         torch.cuda.synchronize()
     seconds = time.perf_counter() - started
-    return {"samplesPerSecond": rows * epochs / seconds, "cpuSeconds": time.process_time() - cpu, "loss": total}
+    # ru_maxrss is KiB on Linux: this long-lived process's peak so far.
+    max_rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"samplesPerSecond": rows * epochs / seconds, "cpuSeconds": time.process_time() - cpu, "loss": total, "maxRssMiB": max_rss_mib}
 
 
 def matmul_gflops(threads, size=1024, repeats=20):
