@@ -36,8 +36,8 @@ export function compileTemplate(graph: Graph, seed: number): CompiledGraph {
 
 /**
  * Already-encoded training rows for any graph, drawn from its own input nodes: ids below each
- * input's vocabulary size (0, the missing id, included), sequences left-padded with 0 to a random
- * length as the encoder pads them, standard-normal numbers. Only ESMM and DIN lack a large real
+ * input's vocabulary size (0, the missing id, included), sequences of known ids (1 and up)
+ * left-padded with 0 to a random length as the encoder pads them, standard-normal numbers. Only ESMM and DIN lack a large real
  * data set beside the repo (Ali-CCP's sample has 100 rows), and a speed comparison only needs both
  * engines to read the same arrays; so every template trains on data made this way.
  *
@@ -63,7 +63,8 @@ export function templateSplit(graph: Graph, compiled: Pick<CompiledGraph, 'input
     const effects = Float64Array.from({ length: vocab }, () => rng.normal(0, 0.5));
     for (let r = 0; r < rows; r++) {
       const padded = sequence ? width - 1 - rng.int(width) : 0;
-      for (let c = padded; c < width; c++) ids[r * width + c] = rng.int(vocab);
+      // A behaviour the encoder keeps is a known id: 0 appears in a sequence only as padding.
+      for (let c = padded; c < width; c++) ids[r * width + c] = sequence ? 1 + rng.int(vocab - 1) : rng.int(vocab);
       logit[r] = (logit[r] ?? 0) + (effects[ids[r * width + width - 1] ?? 0] ?? 0);
     }
     inputs[spec.name] = ids;
