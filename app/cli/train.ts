@@ -88,7 +88,7 @@ export const trainCommand: Command = {
     if (hint) io.out(`hint: ${hint} (--lr)`);
     const validationShare = numberOption('validation', values.validation, 0.2, 0, 0.9);
     const backend = values.backend === undefined ? undefined : choiceOption('backend', values.backend, NODE_BACKENDS, 'cpu');
-    // One by default: on the loaded 2-core machines measured so far a second thread did not pay (docs/wasm-threads.md).
+    // One by default: a second thread paid only at large batches on a quiet machine (docs/wasm-threads.md).
     setWasmThreads(intOption('threads', values.threads, 1, 1, 64));
 
     const graph = await readGraph(graphFile, io);
