@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CHROMIUM, openTemplate, screenshot } from './support/browser';
 import { useHostAndBrowser } from './support/server';
+import { CENSUS, writeCensusSlice } from './support/data';
 
 /**
  * Issue #21.5, the model summary in the inspector: with nothing selected, every node with its output
@@ -37,4 +38,36 @@ describe.skipIf(!existsSync(CHROMIUM))('model summary in the inspector (#21.5)',
       await page.close();
     });
   }
+});
+
+/**
+ * Issue #22.5: the census columns of a template size from the data (vocabSize auto). Before a file
+ * is seen each has 1,000 placeholder rows; inspecting a census file in the Train tab sizes them by its
+ * distinct values, and the status bar's count follows, still marked as an estimate until training.
+ */
+describe.skipIf(!existsSync(CHROMIUM) || !existsSync(CENSUS))('vocabulary sizes estimated from the inspected file (#22.5)', () => {
+  const env = useHostAndBrowser();
+
+  it('inspecting a census file lowers MMoE’s count from the placeholder’s ≈147,858, and the inspector shows each column’s rows', async () => {
+    await writeCensusSlice(env.host.workspace, 2000);
+    const page = await env.browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(env.host.url);
+    await page.getByTestId('templates').waitFor();
+    await openTemplate(page, 'mmoe');
+    const params = page.getByTestId('status-params');
+    await expect.poll(() => params.textContent(), { timeout: 15_000 }).toContain('≈147,858');
+    await page.getByTestId('tab-train').click();
+    await page.getByTestId('data-path').fill('census-2000.csv');
+    await page.getByTestId('data-path').press('Enter');
+    await page.getByTestId('layout-use-census-income').click({ timeout: 30_000 });
+    await page.getByTestId('binding-ok').waitFor({ timeout: 30_000 });
+    // At most 52 values per census column: far under 1,000 rows each, so far fewer parameters.
+    await expect.poll(async () => Number((await params.textContent())?.replace(/[^\d]/g, '')), { timeout: 15_000 }).toBeLessThan(32 * 53 * 4 + 19_858 + 1);
+    await expect(params.textContent()).resolves.toContain('≈');
+    await expect(params.getAttribute('title')).resolves.toMatch(/estimated from the first [\d,]+ rows of .*census-2000\.csv/);
+    await page.getByTestId('tab-design').click();
+    await page.locator('[data-node-id="categorical"]').click();
+    await expect(page.getByTestId('node-table-rows').textContent()).resolves.toMatch(/sex3union_member/); // sex: Male, Female + the missing row
+    await page.close();
+  });
 });
