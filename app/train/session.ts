@@ -4,7 +4,10 @@ import { createRng } from '../data/random';
 import { own } from '../data/records';
 import { auc, gauc, logloss, mse } from './metrics';
 import { batchInputs, batchLabels, range, type EncodedSplit } from './encoded';
+import { isStreamed, predictStreamed, ShuffledBlocks, type StreamedSplit } from './block-batches';
 import { GroupedAdam } from './grouped-adam';
+import { clipByGlobalNorm } from './clip';
+import { isConstantRate, learningRateAt, type LrSchedule } from './lr-schedule';
 
 /**
  * The training loop: a custom loop rather than model.fit, so it can report per-task running losses,
@@ -43,6 +46,17 @@ export interface TrainOptions {
   deviceData?: boolean;
   /** Stop when `metric` has not improved for `patience` epochs; the best epoch's weights are kept. */
   earlyStopping?: { metric: string; patience: number };
+  /** The metric that picks the best epoch (★, the weights kept) without early stopping; default the loss. Early stopping's metric wins. */
+  bestMetric?: string;
+  /** The learning rate per step (lr-schedule.ts); default constant. */
+  lrSchedule?: LrSchedule;
+  /** Clip the gradients to this global norm (clip.ts); off when absent. */
+  clipNorm?: number;
+  /**
+   * Warm start: the run folder whose weights (by name and shape) the model starts from. Loaded by
+   * the caller before trainModel (run.ts, warm-start.ts); here it is only recorded.
+   */
+  initFrom?: string;
   /** Minimum time between progress events (default 250 ms). */
   progressIntervalMs?: number;
 }
@@ -65,7 +79,8 @@ export interface EpochMetrics {
 
 export type TrainEvent =
   | { type: 'progress'; epoch: number; epochs: number; step: number; steps: number; samplesPerSecond: number; etaSeconds: number; loss: number; taskLoss: Record<string, number> }
-  | { type: 'epoch'; epoch: number; train: EpochMetrics; valid?: EpochMetrics; improved: boolean; seconds: number; samplesPerSecond: number }
+  /** learningRate: the rate of the epoch's last step. */
+  | { type: 'epoch'; epoch: number; train: EpochMetrics; valid?: EpochMetrics; improved: boolean; seconds: number; samplesPerSecond: number; learningRate?: number }
   | { type: 'log'; message: string };
 
 export const STOP_REASONS = ['completed', 'early-stopping', 'cancelled', 'diverged'] as const;
@@ -80,6 +95,8 @@ export interface TrainResult {
   best?: EpochMetrics;
   history: { epoch: number; train: EpochMetrics; valid?: EpochMetrics }[];
   samplesPerSecond: number;
+  /** Per epoch run, the learning rate of its last step. */
+  learningRates: number[];
 }
 
 export interface TrainHooks {
@@ -87,13 +104,23 @@ export interface TrainHooks {
   signal?: AbortSignal;
 }
 
-export function makeOptimizer(name: OptimizerName, learningRate: number): tf.Optimizer {
+/** An optimizer whose rate a schedule can change between steps, keeping its state. */
+export type ScheduledOptimizer = tf.Optimizer & { setLearningRate(learningRate: number): void };
+
+/** tfjs's Adagrad reads `this.learningRate` at each update but has no setter. */
+class ScheduledAdagrad extends tf.AdagradOptimizer {
+  setLearningRate(learningRate: number): void {
+    this.learningRate = learningRate;
+  }
+}
+
+export function makeOptimizer(name: OptimizerName, learningRate: number): ScheduledOptimizer {
   switch (name) {
     case 'adam':
       // tfjs's Adam, one update for all variables instead of one per variable (grouped-adam.ts).
       return new GroupedAdam(learningRate);
     case 'adagrad':
-      return tf.train.adagrad(learningRate);
+      return new ScheduledAdagrad(learningRate);
     case 'sgd':
       return tf.train.sgd(learningRate);
   }
@@ -105,7 +132,7 @@ export const trainedOutputs = (outputs: readonly ModelOutputSpec[]) => outputs.f
 export async function trainModel(
   model: tf.LayersModel,
   specs: { inputs: readonly ModelInputSpec[]; outputs: readonly ModelOutputSpec[] },
-  data: { train: EncodedSplit; valid?: EncodedSplit },
+  data: { train: EncodedSplit | StreamedSplit; valid?: EncodedSplit | StreamedSplit },
   options: TrainOptions,
   hooks: TrainHooks = {},
 ): Promise<TrainResult> {
@@ -119,6 +146,12 @@ export async function trainModel(
   const interval = options.progressIntervalMs ?? 250;
   const history: TrainResult['history'] = [];
   const stopping = options.earlyStopping ? { ...options.earlyStopping, higherIsBetter: higherIsBetter(options.earlyStopping.metric) } : undefined;
+  const bestMetric = options.earlyStopping?.metric ?? options.bestMetric;
+  // The schedule sets the rate before each step; a constant rate is left as the optimizer was made (bit for bit today's run).
+  const scheduled = !isConstantRate(options.lrSchedule);
+  const rateAt = (step: number) => learningRateAt(options.lrSchedule, options.learningRate, { step, stepsPerEpoch: steps, totalSteps: steps * options.epochs });
+  let learningRate = options.learningRate;
+  const learningRates: number[] = [];
   let best: { epoch: number; score: number; metrics: EpochMetrics; weights: tf.Tensor[] } | undefined;
   // A finite loss can still give an update that overflows (a huge gradient times the learning rate),
   // so the weights from before the first step are kept until an epoch with finite weights is the best.
@@ -136,11 +169,14 @@ export async function trainModel(
   // Clones share the weights' data (tfjs counts references and the optimizers assign new tensors),
   // so keeping them costs no copy.
   let lastFinite: tf.Tensor[] | undefined;
-  const onDevice = useDeviceData(options.deviceData, data.train, specs.inputs, tasks) ? new DeviceSplit(data.train, specs.inputs, tasks) : undefined;
+  // A streamed split (larger than memory) is read block by block (block-batches.ts); it never goes to the device whole.
+  const inMemory = isStreamed(data.train) ? undefined : data.train;
+  const onDevice = inMemory && useDeviceData(options.deviceData, inMemory, specs.inputs, tasks) ? new DeviceSplit(inMemory, specs.inputs, tasks) : undefined;
   let epochOrder: tf.Tensor1D | undefined;
   try {
     epochs: for (let epoch = 1; epoch <= options.epochs; epoch++) {
-      const order = permutation(data.train.rows, rng);
+      const streamed = isStreamed(data.train) ? new ShuffledBlocks(data.train, rng) : undefined;
+      const order = streamed ? new Int32Array(0) : permutation(data.train.rows, rng);
       // On the device the epoch's order goes up once; each batch is a slice of it.
       tf.dispose(epochOrder ?? []);
       epochOrder = onDevice ? tf.tensor1d(order, 'int32') : undefined;
@@ -193,12 +229,18 @@ export async function trainModel(
           message = diverged ?? `cancelled during epoch ${epoch}, step ${step}`;
           break epochs;
         }
-        const rows = order.subarray(step * options.batchSize, Math.min(data.train.rows, (step + 1) * options.batchSize));
+        const { split: source, rows } = streamed
+          ? await streamed.next(options.batchSize)
+          : { split: inMemory as EncodedSplit, rows: order.subarray(step * options.batchSize, Math.min(data.train.rows, (step + 1) * options.batchSize)) };
         const start = step * options.batchSize;
         const batch = onDevice
           ? () => onDevice.batch(epochOrder as tf.Tensor1D, start, rows.length)
-          : () => ({ xs: batchInputs(data.train, specs.inputs, rows), ys: tasks.map((t) => batchLabels(data.train, t.name, rows)) });
-        const { total, perTask, grads } = computeStep(model, optimizer, tasks, outputIndex, weightOf, batch);
+          : () => ({ xs: batchInputs(source, specs.inputs, rows), ys: tasks.map((t) => batchLabels(source, t.name, rows)) });
+        if (scheduled) {
+          const rate = rateAt((epoch - 1) * steps + step);
+          if (rate !== learningRate) optimizer.setLearningRate((learningRate = rate));
+        }
+        const { total, perTask, grads } = clipped(computeStep(model, optimizer, tasks, outputIndex, weightOf, batch), options.clipNorm);
         if (reads.limit === 1) {
           // Read before the update, which is made only when the loss is finite: a diverging batch never
           // reaches the weights. On the CPU backends the read costs nothing (the step is done by now).
@@ -267,8 +309,8 @@ export async function trainModel(
       const valid = data.valid ? await evaluate(model, specs, data.valid, options.lossWeights) : undefined;
       history.push({ epoch, train, ...(valid ? { valid } : {}) });
       const watched = valid ?? train;
-      const score = stopping ? metricValue(watched, stopping.metric) : watched.loss;
-      const better = (stopping?.higherIsBetter ?? false) ? score > (best?.score ?? -Infinity) : score < (best?.score ?? Infinity);
+      const score = bestMetric ? metricValue(watched, bestMetric) : watched.loss;
+      const better = bestMetric !== undefined && higherIsBetter(bestMetric) ? score > (best?.score ?? -Infinity) : score < (best?.score ?? Infinity);
       let improved = best === undefined || (Number.isFinite(score) && better);
       if (improved) {
         const weights = model.getWeights().map((w) => w.clone());
@@ -281,7 +323,8 @@ export async function trainModel(
           improved = false;
         }
       }
-      emit({ type: 'epoch', epoch, train, ...(valid ? { valid } : {}), improved, seconds, samplesPerSecond: sums.rows / Math.max(seconds, 1e-9) });
+      learningRates.push(learningRate);
+      emit({ type: 'epoch', epoch, train, ...(valid ? { valid } : {}), improved, seconds, samplesPerSecond: sums.rows / Math.max(seconds, 1e-9), learningRate });
       if (stopping && best && epoch - best.epoch >= stopping.patience) {
         stopReason = 'early-stopping';
         message = `${stopping.metric} did not improve for ${stopping.patience} epoch${stopping.patience === 1 ? '' : 's'}; best was epoch ${best.epoch}`;
@@ -307,7 +350,16 @@ export async function trainModel(
     ...(best ? { best: best.metrics } : {}),
     history,
     samplesPerSecond: totalSamples / Math.max(seconds, 1e-9),
+    learningRates,
   };
+}
+
+/** A step's gradients clipped to `clipNorm` (clip.ts), the unclipped ones disposed; as they are when clipping is off. */
+function clipped<T extends { grads: tf.NamedTensorMap }>(computed: T, clipNorm: number | undefined): T {
+  if (clipNorm === undefined) return computed;
+  const grads = clipByGlobalNorm(computed.grads, clipNorm);
+  tf.dispose(Object.values(computed.grads));
+  return { ...computed, grads };
 }
 
 /**
@@ -472,14 +524,16 @@ export function predictSplit(model: tf.LayersModel, inputs: readonly ModelInputS
 export async function evaluate(
   model: tf.LayersModel,
   specs: { inputs: readonly ModelInputSpec[]; outputs: readonly ModelOutputSpec[] },
-  split: EncodedSplit,
+  split: EncodedSplit | StreamedSplit,
   lossWeights?: Record<string, number>,
 ): Promise<EpochMetrics> {
-  const predictions = await predictSplitAsync(model, specs.inputs, split);
+  const { predictions, labels: labelsOf, groups } = isStreamed(split)
+    ? await predictStreamed(split, model.outputs.length, (block) => predictSplitAsync(model, specs.inputs, block))
+    : { predictions: await predictSplitAsync(model, specs.inputs, split), labels: split.labels, groups: split.groups };
   const tasks: Record<string, TaskMetrics> = {};
   let loss = 0;
   specs.outputs.forEach((output, i) => {
-    const labels = split.labels[output.name];
+    const labels = labelsOf[output.name];
     const scores = predictions[i];
     if (output.label === undefined || !labels || !scores) return;
     if (output.loss === 'mse') {
@@ -487,7 +541,7 @@ export async function evaluate(
       tasks[output.name] = { loss: value, mse: value };
     } else {
       const ll = logloss(labels, scores);
-      tasks[output.name] = { loss: ll, logloss: ll, auc: auc(labels, scores), ...(split.groups ? { gauc: gauc(labels, scores, split.groups) } : {}) };
+      tasks[output.name] = { loss: ll, logloss: ll, auc: auc(labels, scores), ...(groups ? { gauc: gauc(labels, scores, groups) } : {}) };
     }
     loss += (own(lossWeights, output.name) ?? output.lossWeight) * (tasks[output.name]?.loss ?? 0);
   });
