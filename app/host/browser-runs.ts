@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { describeCache } from '../data/cache';
+import { describeCache, type CacheReport } from '../data/cache';
 import { formatDataError, isDataError } from '../data/errors';
 import { compileForTraining, dataFacts, prepareRunData, sizeFromData, trainingSettingLines, type RunRequest } from '../train/run';
 import { createRunFolder, finishRun, trainingLine, type EpochRecord, type RunFolder } from '../train/run-folder';
@@ -37,6 +37,8 @@ interface PreparedRun {
   dir: string;
   request: BrowserRunRequest;
   startedAt: Date;
+  /** How the data was made ready (summary.json's data.cache and data.readySeconds). */
+  reading: Parameters<typeof dataFacts>[1];
   trainRows: number;
   validRows: number;
   parameters: number;
@@ -89,7 +91,15 @@ export class BrowserRuns {
     let compiled = compiledResult.compiled;
     try {
       let dataNote: string | undefined;
-      const prepared = await prepareRunData(compiled, request, { onCache: (report) => void (dataNote = describeCache(report)) });
+      let cacheState: CacheReport['state'] | undefined;
+      const readingFrom = performance.now();
+      const prepared = await prepareRunData(compiled, request, {
+        onCache: (report) => {
+          cacheState = report.state;
+          dataNote = describeCache(report);
+        },
+      });
+      const reading = { ...(cacheState ? { cache: cacheState } : {}), readySeconds: (performance.now() - readingFrom) / 1000 };
       if (isDataError(prepared)) return hostError(prepared.code, formatDataError(prepared), prepared.file);
       const sized = sizeFromData(request.graph, compiled, prepared.encoders, request.options);
       if (!sized.ok) return hostError('E_GRAPH_INVALID', sized.message);
@@ -109,6 +119,7 @@ export class BrowserRuns {
         dir: folder.dir,
         request,
         startedAt,
+        reading,
         trainRows: prepared.train.rows,
         validRows: prepared.valid?.rows ?? 0,
         parameters: compiled.model.countParams(),
@@ -259,7 +270,7 @@ export class BrowserRuns {
         parameters: run.parameters,
         options: run.request.options,
         ...(history.every((h) => h.learningRate !== undefined) ? { learningRates: history.map((h) => h.learningRate as number) } : {}),
-        data: dataFacts(run.request),
+        data: dataFacts(run.request, run.reading),
         startedAt: run.startedAt.toISOString(),
       });
       return { runId: run.runId, outcome: 'trained', summary };

@@ -56,17 +56,3 @@ describe('vocabulary estimate in the designer', () => {
     expect(vocabSizing(template('esmm'), validateGraph(template('esmm')), estimate)).toBeUndefined();
   });
 });
-
-describe('the Train tab feeds the estimate', () => {
-  it('an inspection answered for the current file sets it; an answer to an older inspection does not', async () => {
-    const { useTrain } = await import('../../../renderer/state/train-store');
-    const { useVocabEstimate } = await import('../../../renderer/state/vocab-estimate');
-    const older = useTrain.getState().beginInspect();
-    const current = useTrain.getState().beginInspect();
-    useTrain.getState().endInspect(older, { ...inspection({ sex: 7 }), path: '/data/old.csv' });
-    expect(useVocabEstimate.getState().estimate?.file).not.toBe('/data/old.csv');
-    useTrain.getState().endInspect(current, inspection({ sex: 2 }));
-    expect(useVocabEstimate.getState().estimate?.distinct.get('sex')).toBe(2);
-    expect(useVocabEstimate.getState().estimate?.file).toBe('/data/census.csv');
-  });
-});

@@ -123,7 +123,7 @@ describe('a finished run', () => {
     expect(s.best?.tasks.a?.auc).toBeGreaterThan(0.9);
     expect(s.samplesPerSecond).toBeGreaterThan(0);
     expect(s.backendNote).toMatch(/^backend cpu/);
-    expect(s.data).toEqual({ train: TRAIN, valid: VALID, validationShare: 0 });
+    expect(s.data).toEqual({ train: TRAIN, valid: VALID, validationShare: 0, readySeconds: expect.any(Number), ...(s.data.cache ? { cache: s.data.cache } : {}) });
     expect(Date.parse(s.finishedAt)).toBeGreaterThanOrEqual(Date.parse(s.startedAt));
     const compiled = compile(GRAPH);
     expect(s.parameters).toBe(compiled.model.countParams());
