@@ -930,7 +930,8 @@ def _fitted(binding: dict, inputs: list[dict], outputs: list[dict], counts: dict
         options = features.get(column, {})
         if spec["vocab"] not in vocabularies:
             vocabularies[spec["vocab"]] = (
-                Hashing(spec["vocab_size"]) if options.get("encoding") == "hash"
+                # Hashed where the binding asks, or where an auto-sized column reached its cap (model.py's INPUTS say so).
+                Hashing(spec["vocab_size"]) if options.get("encoding") == "hash" or spec.get("encoding") == "hash"
                 else Vocabulary.fit(counts.get(spec["vocab"], {}), spec["vocab_size"], options.get("minFrequency", 1))
             )
         ids = vocabularies[spec["vocab"]]

@@ -139,6 +139,16 @@ describe('the cap', () => {
     expect(exported.files['model.py']).toContain('nn.Embedding(3, 2)');
   });
 
+  it.skipIf(!env.python)(`data.py hashes a capped auto column as Towerflow does${env.python ? '' : ` (skipped: ${env.reason ?? 'no Python environment'})`}`, async () => {
+    const over = await fit(oneColumn({ maxVocabSize: 3 }));
+    const dir = await exportPackage(over.graph, tmp.path(`capped-package-${Math.random()}`));
+    const data = tmp.write(`five-for-python-${Math.random()}.csv`, FIVE_VALUES);
+    const bindingFile = tmp.write(`five-binding-${Math.random()}.json`, JSON.stringify(binding({ labels: { y: { column: 'y', equals: '1' } } })));
+    await runPython(env.python as string, ['fit_encoders.py', '--data', data, '--binding', bindingFile, '--out', 'encoders.json'], dir);
+    const fitted = JSON.parse(readFileSync(path.join(dir, 'encoders.json'), 'utf8')) as { inputs: Record<string, { encoders: unknown[] }> };
+    expect(fitted.inputs.c?.encoders[0]).toEqual(over.encoder);
+  });
+
   it('a fixed vocabSize is unchanged: its rows, the most frequent values, no recorded sizes', async () => {
     const fixed = await fit(oneColumn({ vocabSize: 4 }));
     expect(fixed.encoder).toEqual({ type: 'vocabulary', values: ['a', 'b', 'c'] });
