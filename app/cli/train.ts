@@ -29,7 +29,8 @@ export const trainCommand: Command = {
       --init-from RUN: start from a run's weights (run folder, name or prefix in --runs) where name and shape match
       --backend ${NODE_BACKENDS.join('|')} (default: fastest available)  --runs DIR (runs)
       --threads N (1): threads of the wasm backend's matMul; the weights equal one thread's bit for bit
-      --no-cache: read the file even when .towerflow-cache (beside --runs) has it encoded`,
+      --no-cache: read the file even when .towerflow-cache (beside --runs) has it encoded
+      --stream / --no-stream: train from encoded blocks on disk, for files larger than memory (default: files from 1 GiB)`,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs({
       args: argv,
@@ -59,6 +60,8 @@ export const trainCommand: Command = {
         threads: { type: 'string' },
         runs: { type: 'string', default: 'runs' },
         'no-cache': { type: 'boolean' },
+        stream: { type: 'boolean' },
+        'no-stream': { type: 'boolean' },
       },
     });
     const [graphFile, ...extra] = positionals;
@@ -112,7 +115,7 @@ export const trainCommand: Command = {
     const printProgress = progressPrinter(io, (text) => process.stdout.write(text));
     try {
       const outcome = await runTraining(
-        { graph, data: values.data, ...(values.valid ? { valid: values.valid } : {}), binding, options, validationShare, runsDir: values.runs, ...(backend ? { backend } : {}), ...(values['no-cache'] ? { cache: false as const } : {}) },
+        { graph, data: values.data, ...(values.valid ? { valid: values.valid } : {}), binding, options, validationShare, runsDir: values.runs, ...(backend ? { backend } : {}), ...(values['no-cache'] ? { cache: false as const } : {}), ...streamOption(values.stream, values['no-stream']) },
         {
           signal: controller.signal,
           onEvent: (event) => {
@@ -204,4 +207,11 @@ export function trainControls(flags: ControlFlags): Pick<TrainOptions, 'lrSchedu
   const clipNorm = clip === undefined ? undefined : Number(clip);
   if (clipNorm !== undefined && !(Number.isFinite(clipNorm) && clipNorm > 0)) throw new UsageError(`--clip-norm must be a positive number, got "${clip}"`);
   return { ...(lrSchedule ? { lrSchedule } : {}), ...(clipNorm !== undefined ? { clipNorm } : {}) };
+}
+
+/** --stream / --no-stream: absent, run-stream.ts decides by the file's size. */
+function streamOption(stream: boolean | undefined, noStream: boolean | undefined): { stream?: boolean } {
+  if (stream && noStream) throw new UsageError('--stream and --no-stream contradict each other; give one');
+  if (stream) return { stream: true };
+  return noStream ? { stream: false } : {};
 }

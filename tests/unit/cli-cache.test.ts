@@ -60,6 +60,15 @@ describe('train through the cache', () => {
     expect((JSON.parse(readFileSync(path.join(savedDir(out), 'summary.json'), 'utf8')) as { data: { cache?: string } }).data.cache).toBe('off');
   }, 60_000);
 
+  it('--stream trains from encoded blocks on disk even for a small file; --stream with --no-stream is a usage error', async () => {
+    const streamed = await train('--stream');
+    expect(streamed.code).toBe(EXIT.ok);
+    expect(streamed.out).toContainEqual(expect.stringMatching(/^data: streamed from .*streamed.* \(1 blocks?, /));
+    const both = await train('--stream', '--no-stream');
+    expect(both.code).toBe(EXIT.usage);
+    expect(both.err.join('\n')).toContain('--stream and --no-stream contradict each other');
+  }, 60_000);
+
   it('TOWERFLOW_CACHE=off reads the file and leaves the cache alone', async () => {
     process.env.TOWERFLOW_CACHE = 'off';
     try {
