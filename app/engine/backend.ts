@@ -1,7 +1,7 @@
 import { installGatherGradient } from './gather-gradient';
 import { installWasmKernels } from './wasm-kernels';
 import { firstLine, initialiseBackend } from './initialise';
-import { startWasm, wasmThreads } from './wasm-threads';
+import { describeWasmThreads, startWasm } from './wasm-threads';
 import { describeAdapter, loadWebgpu, release as releaseWebgpu, type GpuAdapterInfo } from './webgpu-node';
 
 /**
@@ -114,6 +114,7 @@ export function releaseBackend(): void {
 export function describeChoice(choice: BackendChoice): string {
   const skipped = choice.passedOver.map((p) => `${p.name}: ${p.why}`).join('; ');
   const adapter = choice.adapter ? ` on ${describeAdapter(choice.adapter)}${choice.adapter.isFallbackAdapter ? ', a software adapter' : ''}` : '';
-  const threads = choice.name === 'wasm' && wasmThreads() > 1 ? ` (${wasmThreads()} threads)` : '';
+  const threadNote = choice.name === 'wasm' ? describeWasmThreads() : undefined;
+  const threads = threadNote ? ` (${threadNote})` : '';
   return `backend ${choice.name}${adapter}${threads}${skipped ? ` (passed over — ${skipped})` : ''}`;
 }

@@ -1,4 +1,5 @@
 import { lstat, readFile, readdir, stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { safeName } from '../compile/names';
@@ -301,18 +302,22 @@ export async function createHostHandlers(options: HostOptions): Promise<Host> {
     },
 
     'train:start': async (request) => {
+      if (request.threads !== undefined && request.threads > hostCores()) {
+        return hostError('E_IPC_ARGUMENT', `train:start: threads: ${request.threads} is more than this host's ${hostCores()} cores`);
+      }
       const run = await runRequest(request, request.engine);
       if (isHostError(run)) return run;
       if (request.engine === 'browser') {
         if (!trainerJobs) return hostError('E_ENGINE', 'engine "browser" trains in the page itself here (web mode): call train:prepare, train there, then train:complete');
-        const { engine: _engine, backend: _backend, browserBackend, ...prepare } = request;
+        if ((request.threads ?? 1) > 1) return hostError('E_ENGINE', 'threads: CPU threads are a setting of engine "node" (its wasm backend); engine "browser" trains on the GPU');
+        const { engine: _engine, backend: _backend, browserBackend, threads: _threads, ...prepare } = request;
         return trainerJobs.start(prepare, browserBackend);
       }
       const running = trainer.active().length;
       if (running >= maxTrainings) {
         return hostError('E_BUSY', `${running} training${running === 1 ? ' is' : 's are'} running, as many as this host runs at once (each is a process holding its data in memory); stop one or wait for it to end, then start this one`);
       }
-      return { runId: trainer.start({ ...run, ...(request.backend ? { backend: request.backend } : {}) }) };
+      return { runId: trainer.start({ ...run, ...(request.backend ? { backend: request.backend } : {}), ...(request.threads !== undefined ? { threads: request.threads } : {}) }) };
     },
 
     'trainer:job': async ({ job }, caller) => trainerJobs?.take(job, caller.client) ?? hostError('E_ENGINE', 'there are no hidden trainer windows here (web mode)'),
@@ -585,11 +590,14 @@ async function listFolder(folder: string, guard: PathGuard): Promise<HostRespons
   return { dir: folder, ...(atTop ? {} : { parent }), workspace: guard.root, entries };
 }
 
+const hostCores = (): number => availableParallelism();
+
 function appInfo(mode: 'web' | 'electron', workspace: string, runsDir: string, version: string, dialogs: boolean, trainerWindows: boolean): AppInfo {
   return {
     name: 'Towerflow', version, mode, workspace, runsDir, platform: process.platform, node: process.versions.node, dialogs,
     engines: ['node', 'browser'],
     browserEngine: trainerWindows ? 'hidden-window' : 'this-window',
+    cores: hostCores(),
   };
 }
 

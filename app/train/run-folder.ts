@@ -29,6 +29,8 @@ export interface RunSummary {
   dir: string;
   backend: string;
   backendNote: string;
+  /** Backend wasm: the threads its pool trained with (1 after a failed threaded start); absent for other backends and older runs. */
+  threads?: number;
   stopReason: TrainResult['stopReason'];
   message: string;
   bestEpoch: number;
@@ -184,6 +186,7 @@ export async function finishRun(
     dir: folder.dir,
     backend: rest.backend,
     backendNote: rest.backendNote,
+    ...(rest.threads !== undefined ? { threads: rest.threads } : {}),
     stopReason: result.stopReason,
     message: result.message,
     bestEpoch: rest.bestEpoch,

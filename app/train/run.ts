@@ -11,6 +11,7 @@ import { loadGraph } from '../graph/load';
 import type { Graph } from '../graph/schema';
 import { formatDiagnostic } from '../validate/diagnostics';
 import { chooseBackend, describeChoice, type NodeBackendName } from '../engine/backend';
+import { setWasmThreads, wasmThreads } from '../engine/wasm-threads';
 import { fileLoadHandler } from './model-files';
 import { parseJsonOrUndefined as safeJson, readTextFile } from '../io/files';
 import { createRunFolder, finishRun, RunWriteError, trainingLine, type RunFolder, type RunSummary } from './run-folder';
@@ -37,6 +38,12 @@ export interface RunRequest {
   validationShare: number;
   runsDir: string;
   backend?: NodeBackendName;
+  /**
+   * Threads of the wasm backend's pool (engine/wasm-threads.ts), set before the backend starts;
+   * left out, whatever the process set (the CLI's --threads, else 1). A start that fails falls back
+   * to one thread and says why in the backend line.
+   */
+  threads?: number;
   /** The encoded-data cache (data/cache.ts): on by default in `.towerflow-cache` beside the runs folder; false reads the file every time. */
   cache?: DataCacheSetting;
   /** Stream the data from block files on disk (files larger than memory, run-stream.ts); left out, large files stream. */
@@ -58,6 +65,7 @@ export type RunOutcome = { ok: true; summary: RunSummary } | { ok: false; messag
 export async function runTraining(request: RunRequest, hooks: { onEvent?: (e: RunEvent) => void; signal?: AbortSignal } = {}): Promise<RunOutcome> {
   const emit = hooks.onEvent ?? (() => undefined);
   const startedAt = new Date();
+  if (request.threads !== undefined) setWasmThreads(request.threads);
   const backend = await chooseBackend(request.backend);
   if ('error' in backend) return { ok: false, message: backend.error };
   const backendNote = describeChoice(backend);
@@ -152,6 +160,8 @@ async function trainInFolder(
     graph: request.graph.name,
     backend,
     backendNote,
+    // The pool the weights were computed with; only the wasm backend has one.
+    ...(backend === 'wasm' ? { threads: wasmThreads() } : {}),
     bestEpoch: result.bestEpoch,
     epochsRun: result.epochsRun,
     ...(result.best ? { best: result.best } : {}),

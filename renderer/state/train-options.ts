@@ -21,6 +21,12 @@ export interface TrainOptionsDraft {
   engine: 'node' | 'browser';
   /** The Node backend (engine 'node'). */
   backend: 'auto' | 'webgpu' | 'node-gpu' | 'node' | 'wasm' | 'cpu';
+  /**
+   * CPU threads of the wasm backend (engine 'node', backend auto or wasm). 1 by default: a second
+   * thread paid only at batch ≥ 4,096 on a quiet machine and slowed batch 512 (docs/wasm-threads.md),
+   * and one thread leaves the other cores to this window.
+   */
+  threads: number;
   /** The window's backend (engine 'browser'): auto is WebGPU where available, else WebGL. */
   browserBackend: 'auto' | 'webgpu' | 'webgl';
 }
@@ -39,5 +45,6 @@ export const DEFAULT_OPTIONS: TrainOptionsDraft = {
   initFrom: '',
   engine: 'node',
   backend: 'auto',
+  threads: 1,
   browserBackend: 'auto',
 };

@@ -38,6 +38,8 @@ export interface AppInfo {
    * itself trains, between train:prepare and train:complete.
    */
   browserEngine: 'hidden-window' | 'this-window';
+  /** The host's logical cores: the most threads train:start takes (the Train tab offers CPU threads up to it). */
+  cores: number;
 }
 
 /** A job for the hidden trainer window: train:prepare's request (with `job` set) and the GPU API. */

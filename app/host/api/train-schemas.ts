@@ -37,6 +37,11 @@ export const TrainRequestSchema = z.strictObject({
   /** Where to train: a Node process on its best backend, or this window's GPU (WebGL/WebGPU). */
   engine: z.enum(['node', 'browser']).default('node'),
   backend: z.enum(NODE_BACKENDS).optional(),
+  /**
+   * Engine "node": threads of the wasm backend's pool (engine/wasm-threads.ts); the weights equal
+   * one thread's bit for bit. At most the host's cores (app:info's `cores`); absent: 1.
+   */
+  threads: z.number().int().min(1).max(1024).optional(),
   /** Engine "browser": the GPU API to train on; auto is WebGPU where there is an adapter, else WebGL. */
   browserBackend: z.enum(['auto', ...BROWSER_BACKENDS]).default('auto'),
 });
@@ -46,7 +51,7 @@ export const TrainRequestSchema = z.strictObject({
  * `job`: set by the desktop app's hidden trainer window, naming the train:start job it trains, so
  * the host relays the run's reports to the app window as that job's train:events.
  */
-export const TrainPrepareSchema = TrainRequestSchema.omit({ engine: true, backend: true, browserBackend: true }).extend({
+export const TrainPrepareSchema = TrainRequestSchema.omit({ engine: true, backend: true, browserBackend: true, threads: true }).extend({
   job: z.string().min(1).max(200).optional(),
 });
 

@@ -20,9 +20,18 @@ const DATA = path.join(tmp, 'train.csv');
 writeFileSync(GRAPH, JSON.stringify(twoTaskGraph()));
 writeFileSync(DATA, twoTaskCsv(1024, 3));
 
-async function trainWith(threads: number): Promise<{ backend: string; threads: number; loss: number; weights: string }> {
-  const { stdout } = await exec(process.execPath, ['--import', 'tsx', 'tests/unit/engine/wasm-threads-child.ts', String(threads)], { timeout: 240_000, maxBuffer: 1 << 20 });
-  return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as { backend: string; threads: number; loss: number; weights: string };
+interface Trained {
+  backend: string;
+  line: string;
+  threads: number;
+  loss: number;
+  weights: string;
+}
+
+async function trainWith(threads: number, workerModule?: string): Promise<Trained> {
+  const args = ['--import', 'tsx', 'tests/unit/engine/wasm-threads-child.ts', String(threads), ...(workerModule ? [workerModule] : [])];
+  const { stdout } = await exec(process.execPath, args, { timeout: 240_000, maxBuffer: 1 << 20 });
+  return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Trained;
 }
 
 describe('wasm threads', () => {
@@ -43,6 +52,19 @@ describe('wasm threads', () => {
     }));
     expect(saved.map((s) => s.first)).toEqual(['backend wasm', 'backend wasm (2 threads)']);
     expect(saved[1]?.weights.equals(saved[0]?.weights ?? Buffer.alloc(0))).toBe(true);
+  }, 300_000);
+
+  it('a threaded start that fails falls back to one thread, says why in the backend line, and trains as one thread does', async () => {
+    // A pool worker whose module throws while loading (Emscripten rethrows it on the main thread,
+    // which ended the process before), and a module file that is not there at all.
+    const broken = path.join(tmp, 'broken-pool-module.cjs');
+    writeFileSync(broken, 'throw new Error("broken pool module");\n');
+    const [one, thrown, missing] = await Promise.all([trainWith(1), trainWith(2, broken), trainWith(2, path.join(tmp, 'no-such-module.cjs'))]);
+    expect(one.line).toBe('backend wasm');
+    expect(thrown).toMatchObject({ backend: 'wasm', threads: 1, line: 'backend wasm (1 thread: 2 threads could not start: a pool worker failed (broken pool module))' });
+    expect(missing.threads).toBe(1);
+    expect(missing.line).toMatch(/^backend wasm \(1 thread: 2 threads could not start: ENOENT: no such file or directory, open '.*no-such-module\.cjs'\)$/);
+    expect([thrown.weights, missing.weights]).toEqual([one.weights, one.weights]);
   }, 300_000);
 
   it('the default leaves one core to the window and the OS, and never goes below one thread', () => {

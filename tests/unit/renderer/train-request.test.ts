@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Graph } from '../../../app/graph/schema';
 import { DEFAULT_OPTIONS, type TrainOptionsDraft } from '../../../renderer/state/train-options';
-import { trainRequestOf } from '../../../renderer/state/train-request';
+import { engineRequestOf, trainRequestOf } from '../../../renderer/state/train-request';
 import { beginValidCheck, chooseValidFile, endValidCheck, initialValidFile, usesValidFile, validCheckOf } from '../../../renderer/state/valid-file';
 
 const graph = { version: 1, name: 'g', nodes: [], edges: [] } as unknown as Graph;
@@ -86,5 +86,20 @@ describe('the validation file of the Train tab', () => {
     expect(validCheckOf({ columns: ['a', 'b'] }, data)).toEqual({ error: 'It has 2 columns; the data file has 3.' });
     expect(validCheckOf({ columns: ['a', 'b', 'c'], binding: { problems: ['label "y": column y not found'] } }, data)).toEqual({ error: 'The binding does not fit it: label "y": column y not found' });
     expect(validCheckOf({ columns: ['a'], error: { message: 'v.csv:2: expected 3 fields, got 1' } }, data)).toEqual({ error: 'v.csv:2: expected 3 fields, got 1' });
+  });
+});
+
+describe('the Train tab’s engine fields', () => {
+  const engine = (patch: Partial<TrainOptionsDraft>) => engineRequestOf({ ...DEFAULT_OPTIONS, ...patch });
+
+  it('sends the chosen CPU threads to a Node run on wasm or auto, and nothing for the default of one', () => {
+    expect(engine({ threads: 2 })).toEqual({ engine: 'node', threads: 2 });
+    expect(engine({ backend: 'wasm', threads: 3 })).toEqual({ engine: 'node', backend: 'wasm', threads: 3 });
+    expect(engine({})).toEqual({ engine: 'node' });
+  });
+
+  it('sends no threads where they do not reach the backend: another Node backend, or the window’s GPU', () => {
+    expect(engine({ backend: 'node', threads: 2 })).toEqual({ engine: 'node', backend: 'node' });
+    expect(engine({ engine: 'browser', threads: 2 })).toEqual({ engine: 'browser', browserBackend: 'auto' });
   });
 });
