@@ -173,6 +173,12 @@ type Sink =
   | { kind: 'numbers'; name: string; out: GrowingFloat64 }
   | { kind: 'text'; name: string; out: (string | null)[] };
 
+export interface ScanOptions {
+  readonly signal?: AbortSignal;
+  /** Called about every 64k rows with the bytes and rows read so far. */
+  readonly onProgress?: (bytes: number, rows: number) => void;
+}
+
 /**
  * Scans `chunks` (the file's bytes, decompressed) with `layout`, keeping `columns`.
  * `onProgress` is called about every 64k rows with the bytes and rows read so far.
@@ -181,19 +187,9 @@ export async function scanColumns(
   chunks: AsyncIterable<Uint8Array>,
   layout: ScanLayout,
   columns: readonly ScanColumnSpec[],
-  options: { signal?: AbortSignal; onProgress?: (bytes: number, rows: number) => void } = {},
+  options: ScanOptions = {},
 ): Promise<ScanResult> {
-  const scanner = new Scanner(layout, columns);
-  for await (const chunk of chunks) {
-    if (options.signal?.aborted) return scanner.result({ reason: 'cancelled', line: scanner.line });
-    const stop = scanner.feed(chunk, false);
-    if (stop) return scanner.result(stop);
-    options.onProgress?.(scanner.bytes, scanner.rows);
-  }
-  const stop = scanner.feed(new Uint8Array(0), true);
-  // The last record may end without a newline: it is counted only now.
-  if (!stop) options.onProgress?.(scanner.bytes, scanner.rows);
-  return scanner.result(stop);
+  return drive(new Scanner(layout, columns), chunks, options);
 }
 
 /** Rows of a scan handed over before the end: `firstRow` is the 0-based data row of the block's first row. */
@@ -216,19 +212,33 @@ export async function scanColumnBlocks(
   columns: readonly ScanColumnSpec[],
   blockRows: number,
   onBlock: (block: ScanBlock) => Promise<void>,
-  options: { signal?: AbortSignal; onProgress?: (bytes: number, rows: number) => void } = {},
+  options: ScanOptions = {},
 ): Promise<ScanResult> {
   const scanner = new Scanner(layout, columns);
+  return drive(scanner, chunks, options, async (final) => {
+    const buffered = scanner.rows - scanner.handedOver;
+    if (final ? buffered > 0 : buffered >= blockRows) await onBlock(scanner.takeBlock());
+  });
+}
+
+/** Feeds the chunks to the scanner; `handOver` runs after each chunk and once at the end (final). */
+async function drive(
+  scanner: Scanner,
+  chunks: AsyncIterable<Uint8Array>,
+  options: ScanOptions,
+  handOver?: (final: boolean) => Promise<void>,
+): Promise<ScanResult> {
   for await (const chunk of chunks) {
     if (options.signal?.aborted) return scanner.result({ reason: 'cancelled', line: scanner.line });
     const stop = scanner.feed(chunk, false);
     if (stop) return scanner.result(stop);
-    if (scanner.rows - scanner.handedOver >= blockRows) await onBlock(scanner.takeBlock());
+    if (handOver) await handOver(false);
     options.onProgress?.(scanner.bytes, scanner.rows);
   }
   const stop = scanner.feed(new Uint8Array(0), true);
   if (stop) return scanner.result(stop);
-  if (scanner.rows > scanner.handedOver) await onBlock(scanner.takeBlock());
+  // The last record may end without a newline: it is counted only now.
+  if (handOver) await handOver(true);
   options.onProgress?.(scanner.bytes, scanner.rows);
   return scanner.result(undefined);
 }
