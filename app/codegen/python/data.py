@@ -990,19 +990,35 @@ def encode_file(file: str, binding: dict, encoders: dict, inputs: list[dict], wi
                 share: Share = WHOLE) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """The share's rows of file (every row by default) as model inputs (int64 ids, float32 values,
     by INPUTS name) and labels (float32, by output)."""
+    arrays, labels, _ = _encode_file(file, binding, encoders, inputs, with_labels, share, None)
+    return arrays, labels
+
+
+def encode_file_with_groups(file: str, binding: dict, encoders: dict, inputs: list[dict], group: str,
+                            share: Share = WHOLE) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray]:
+    """encode_file with labels, plus the group column of every row (GAUC's groups: users) as text,
+    missing as "", as Towerflow groups rows; read in the same pass and blocks as the inputs."""
+    arrays, labels, groups = _encode_file(file, binding, encoders, inputs, True, share, group)
+    return arrays, labels, groups
+
+
+def _encode_file(file: str, binding: dict, encoders: dict, inputs: list[dict], with_labels: bool,
+                 share: Share, group_column: str | None) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray | None]:
     table = open_bound(file, binding)
     plan = _plan(table, encoders, inputs, with_labels)
+    if group_column is not None and group_column not in table.columns:
+        raise DataError("E_DATA_MISSING_COLUMN", "the file has no such column (the binding's GAUC group)", file, None, group_column)
     try:
-        rows, labels = _encode_columns(table, share, plan)
+        rows, labels, groups = _encode_columns(table, share, plan, group_column)
         READS["columns"] += 1
     except (_Unsure, pa.ArrowException):
         READS["rows"] += 1
-        rows, labels = _encode_rows(table, share, plan)
+        rows, labels, groups = _encode_rows(table, share, plan, group_column)
     arrays = {
         spec["name"]: np.asarray(rows[spec["name"]], dtype=np.float32 if spec["dtype"] == "float32" else np.int64).reshape(-1, *spec["shape"])
         for spec, _, _ in plan.built
     }
-    return arrays, {name: np.asarray(v, dtype=np.float32) for name, v in labels.items()}
+    return arrays, {name: np.asarray(v, dtype=np.float32) for name, v in labels.items()}, groups
 
 
 def encode_files(parts: list[tuple[str, Share]], binding: dict, encoders: dict, inputs: list[dict],
@@ -1016,14 +1032,17 @@ def encode_files(parts: list[tuple[str, Share]], binding: dict, encoders: dict, 
     return inputs_of, labels_of
 
 
-def _encode_columns(table: Table, share: Share, plan: _Plan) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+def _encode_columns(table: Table, share: Share, plan: _Plan, group_column: str | None = None) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray | None]:
     label_columns = [c for rule in plan.rules.values() for c in _rule_columns(rule)]
     if any(c not in table.columns for c in label_columns):
         raise _Unsure  # the row-by-row reader names the column at the first row
-    needed = _needed(table, [c for _, columns, _ in plan.built for c in columns] + label_columns)
+    needed = _needed(table, [c for _, columns, _ in plan.built for c in columns] + label_columns + ([group_column] if group_column is not None else []))
     parts: dict[str, list[np.ndarray]] = {spec["name"]: [] for spec, _, _ in plan.built}
     label_parts: dict[str, list[np.ndarray]] = {name: [] for name in plan.rules}
+    group_parts: list[np.ndarray] = []
     for block in table.blocks(needed, share):
+        if group_column is not None:
+            group_parts.append(pc.fill_null(column_texts(block[group_column]), "").to_numpy(zero_copy_only=False).astype(object))
         for names, columns, group in plan.groups:
             lists = []
             for column, coder in zip(columns, group.lists):
@@ -1044,15 +1063,19 @@ def _encode_columns(table: Table, share: Share, plan: _Plan) -> tuple[dict[str, 
         for name, rule in plan.rules.items():
             label_parts[name].append(_label_column(rule, block))
     rows = {name: np.concatenate(p) if p else np.zeros((0,)) for name, p in parts.items()}
-    return rows, {name: np.concatenate(p) if p else np.zeros(0, np.float32) for name, p in label_parts.items()}
+    groups = (np.concatenate(group_parts) if group_parts else np.zeros(0, dtype=object)) if group_column is not None else None
+    return rows, {name: np.concatenate(p) if p else np.zeros(0, np.float32) for name, p in label_parts.items()}, groups
 
 
-def _encode_rows(table: Table, share: Share, plan: _Plan) -> tuple[dict[str, list], dict[str, list]]:
+def _encode_rows(table: Table, share: Share, plan: _Plan, group_column: str | None = None) -> tuple[dict[str, list], dict[str, list], np.ndarray | None]:
     """_encode_columns row by row: slow, run only to find where a block broke a rule (it raises there)."""
     rows: dict[str, list] = {spec["name"]: [] for spec, _, _ in plan.built}
     labels: dict[str, list] = {name: [] for name in plan.rules}
+    groups: list[str] = []
     file = table.file
     for line, values in table.rows(share):
+        if group_column is not None:
+            groups.append(values.get(group_column) or "")
         for names, columns, group in plan.groups:
             for name, encoded in zip(names, group.encode([values.get(c) for c in columns], (file, line, columns))):
                 rows[name].append(encoded)
@@ -1067,7 +1090,7 @@ def _encode_rows(table: Table, share: Share, plan: _Plan) -> tuple[dict[str, lis
                 rows[spec["name"]].append([coders[0].encode(values.get(columns[0]))])
         for name, rule in plan.rules.items():
             labels[name].append(label_value(rule, values, (file, line)))
-    return rows, labels
+    return rows, labels, np.asarray(groups, dtype=object) if group_column is not None else None
 
 
 def _rule_columns(rule: dict) -> list[str]:

@@ -64,8 +64,10 @@ writes \`metrics.csv\`, \`checkpoint-N.pt\` per epoch, \`model.pt\`, \`encoders.
 Training as in Towerflow: \`--lr-schedule constant|cosine|step\` with \`--warmup-steps W\`, \`--min-lr m\`,
 \`--lr-step-every k\`, \`--lr-step-factor g\` (global step t from 0: t < W runs at lr·(t+1)/W; cosine
 m + ½(lr−m)(1+cos(π(t−W)/max(1,T−W))); step lr·g^floor(epoch/k)); \`--clip-norm X\` (the global norm of
-all gradients); \`--early-stopping METRIC --patience N\` (\`loss\`, \`<task>.auc\`, \`mean.gauc\`, …; the
-best epoch's weights are kept); \`--init-from <out>\` (the tensors matching by name and shape, a fresh
+all gradients); \`--early-stopping METRIC --patience N\` and \`--best-metric METRIC\` (\`loss\`,
+\`<task>.auc\`, \`mean.gauc\`, …): model.pt is always the best epoch's weights, picked by early
+stopping's metric, else \`--best-metric\`, else the validation loss, as in Towerflow (summary.json's
+\`bestEpoch\`; \`checkpoint-<epoch>.pt\` keeps each epoch's); \`--init-from <out>\` (the tensors matching by name and shape, a fresh
 optimizer). Outputs that are a sigmoid's probability train on their logit (BCEWithLogitsLoss); a
 product of probabilities (ESMM's CTCVR) on the probability, clamped as tfjs clamps it. GAUC is
 measured where the binding names a \`group\` column. \`--amp\` trains in mixed precision on CUDA

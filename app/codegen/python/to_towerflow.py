@@ -121,7 +121,9 @@ def write_run(checkpoint: Path, out: Path, epoch: int | None) -> Path:
     encoders = read_json(checkpoint / "encoders.json")
     rows = read_metrics(checkpoint / "metrics.csv", epochs)
     options = dict(trained["options"], epochs=epochs)
-    best = best_of(rows, epochs, options.get("lossWeights", {}))
+    # model.pt holds the best epoch's weights (train.py picks it as the app does); a checkpoint its own epoch's.
+    best_epoch = int(trained.get("bestEpoch", epochs)) if epoch is None else epochs
+    best = best_of(rows, best_epoch, options.get("lossWeights", {}))
     seconds = time.time()
     finished = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{int(seconds % 1 * 1000):03d}Z"
     source = f"checkpoint-{epoch}.pt" if epoch is not None else "model.pt"
@@ -134,7 +136,7 @@ def write_run(checkpoint: Path, out: Path, epoch: int | None) -> Path:
         "backendNote": f"trained by train.py: {trained['engine']}",
         "stopReason": "completed",
         "message": f"trained {epochs} epoch{'s' if epochs != 1 else ''} with PyTorch; written back from {source} by to_towerflow.py",
-        "bestEpoch": epochs,
+        "bestEpoch": best_epoch,
         "epochsRun": epochs,
         **({"best": best} if best else {}),
         "samplesPerSecond": trained["samplesPerSecond"],

@@ -30,8 +30,10 @@ measured on the probabilities, as Towerflow measures them.
 
 The training controls are the app's: --lr-schedule constant|cosine|step with --warmup-steps,
 --min-lr, --lr-step-every, --lr-step-factor (the rate of each global step, README "Training");
---clip-norm (the global norm of all gradients); --early-stopping METRIC --patience N (the best
-epoch's weights are kept); --init-from (warm start from another train.py output); --amp (mixed
+--clip-norm (the global norm of all gradients); --early-stopping METRIC --patience N; --best-metric
+METRIC (the app's names: loss, <task>.auc, mean.gauc, ...). As in the app, model.pt is always the best
+epoch's weights, picked by early stopping's metric, else --best-metric, else the loss (validation
+where there is a validation file); checkpoint-<epoch>.pt keeps every epoch's; --init-from (warm start from another train.py output); --amp (mixed
 precision, CUDA only).
 
 A failure ends with one line, 'train.py: <place>: <message> [<code>]', and exit status 1; under
@@ -58,8 +60,9 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
 
+import data
 from batches import LAYOUTS, BatchFeed, encode_my_parts, equal_steps
-from data import DataError, data_files, encode_file, fit_encoders, open_bound, read_json
+from data import DataError, data_files, encode_file, fit_encoders, read_json
 from model import GRAPH_NAME, INPUTS, OUTPUTS, Model, l2_penalty
 
 # metrics.csv's columns, as a Towerflow run writes them: a row per epoch, split and task.
@@ -169,14 +172,6 @@ def metric_value(metrics: dict, name: str) -> float:
 
 def higher_is_better(name: str) -> bool:
     return name.endswith((".auc", ".gauc"))
-
-
-def group_values(file: str, binding: dict, column: str) -> np.ndarray:
-    """The group column of every data row (GAUC's groups: users), as text, missing as "", as Towerflow groups rows."""
-    table = open_bound(file, binding)
-    if column not in table.columns:
-        raise DataError("E_DATA_MISSING_COLUMN", "the file has no such column (the binding's GAUC group)", file, None, column)
-    return np.asarray([values[column] or "" for _, values in table.rows()], dtype=object)
 
 
 # ------------------------------------------------------------------ learning rate
@@ -370,6 +365,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--clip-norm", type=float, help="clip the global norm of all gradients to this before each step")
     parser.add_argument("--early-stopping", metavar="METRIC", help="stop when METRIC (loss, <task>.auc, mean.gauc, ...) has not improved for --patience epochs")
     parser.add_argument("--patience", type=int, default=3)
+    parser.add_argument("--best-metric", metavar="METRIC",
+                        help="the metric that picks the best epoch, whose weights become model.pt (default: the validation loss; --early-stopping's metric wins)")
     parser.add_argument("--loss-weights", help="task=weight,... overriding the graph's loss weights")
     parser.add_argument("--init-from", help="a train.py --out folder or checkpoint: start from its tensors that match by name and shape")
     parser.add_argument("--resume", help="a train.py --out folder: continue from its last checkpoint (--out defaults to it)")
@@ -401,6 +398,8 @@ def check_options(args: argparse.Namespace, processes: Processes) -> None:
         raise TrainError("E_TRAIN_BAD_OPTION", f"--clip-norm must be a positive number, not {args.clip_norm}")
     if args.early_stopping is not None and args.early_stopping not in metric_names():
         raise TrainError("E_TRAIN_BAD_OPTION", f"--early-stopping {args.early_stopping!r} is not a metric of this model; one of: {', '.join(metric_names())}")
+    if args.best_metric is not None and args.best_metric not in metric_names():
+        raise TrainError("E_TRAIN_BAD_OPTION", f"--best-metric {args.best_metric!r} is not a metric of this model; one of: {', '.join(metric_names())}")
     if args.resume is not None and args.init_from is not None:
         raise TrainError("E_TRAIN_BAD_OPTION", "--resume continues a run with its own weights; --init-from starts a new one: give one of them")
     if args.workers is not None and args.workers < 0:
@@ -535,9 +534,14 @@ def train(args: argparse.Namespace, processes: Processes) -> int:
         train_x, train_y = encode_my_parts(args.data, args.data_layout, rank, world, binding, encoders, INPUTS)
         # Sharded tables answer only when every process asks, so under TorchRec every process evaluates.
         evaluates = rank == 0 or torchrec is not None
-        valid = encode_file(args.valid, binding, encoders, INPUTS, with_labels=True) if args.valid and evaluates else None
         group_column = encoders.get("group") or binding.get("group")
-        valid_groups = group_values(args.valid, binding, group_column) if valid is not None and group_column else None
+        valid, valid_groups = None, None
+        if args.valid and evaluates and group_column:
+            # GAUC's groups come from the same pass over the file as the inputs and labels.
+            valid_x, valid_y, valid_groups = data.encode_file_with_groups(args.valid, binding, encoders, INPUTS, group_column)
+            valid = (valid_x, valid_y)
+        elif args.valid and evaluates:
+            valid = encode_file(args.valid, binding, encoders, INPUTS, with_labels=True)
     except (KeyError, TypeError, AttributeError, IndexError) as error:
         # data.py reads the binding and encoders as Towerflow writes them; another shape fails deep inside it.
         files = args.binding + (f" or {args.encoders}" if args.encoders else "")
@@ -611,7 +615,7 @@ def train(args: argparse.Namespace, processes: Processes) -> int:
     generator = np.random.default_rng(args.seed)
     step = 0
     first_epoch = 1
-    best: dict | None = None  # early stopping: {"epoch", "score", "metrics", "state" (process 0)}
+    best: dict | None = None  # the best epoch so far: {"epoch", "score", "metrics", "state" (process 0)}
     stopped = None
     if resumed is not None:
         first_epoch = resumed["epoch"] + 1
@@ -627,6 +631,9 @@ def train(args: argparse.Namespace, processes: Processes) -> int:
             say(f"note: the checkpoint was trained on {resumed.get('processes')} process(es) at batch size {resumed.get('batchSize')}; "
                 "the epochs from here draw other batches than an uninterrupted run")
     stopping = args.early_stopping
+    # As the app (session.ts): the best epoch is picked by early stopping's metric, else --best-metric, else the loss;
+    # on the validation metrics where there is a validation file, else the training ones.
+    watch = args.early_stopping or args.best_metric
     # Each process shuffles its own rows each epoch; one with more rows than the steps take sees another part of them each epoch.
     feed = BatchFeed(train_x, train_y, args.batch_size, steps_per_epoch, args.seed, rank, args.workers, cuda)
     for epoch in range(first_epoch, args.epochs + 1):
@@ -675,24 +682,31 @@ def train(args: argparse.Namespace, processes: Processes) -> int:
             for name, m in watched["tasks"].items():
                 metrics_rows.append({"epoch": epoch, "split": "valid", "task": name, **m})
             line += "; " + describe_metrics(watched["tasks"])
-        say(line)
-        improved = False
-        if stopping is not None:
-            # Process 0 decides (it evaluated); every process follows, as the sharded state is gathered by all.
-            decision = [None, None]
-            if rank == 0:
-                score = metric_value(watched, stopping)
-                better = score > best["score"] if best is not None and higher_is_better(stopping) else (best is None or score < best["score"])
-                improved = best is None or (math.isfinite(score) and better)
-                decision = [improved, score]
-            if distributed:
-                dist.broadcast_object_list(decision, src=0)
-            improved, score = decision
-            if improved:
-                best = {"epoch": epoch, "score": score, "state": full_state()}
-            elif epoch - best["epoch"] >= args.patience:
-                stopped = f"{stopping} did not improve for {args.patience} epoch{'s' if args.patience != 1 else ''}; best was epoch {best['epoch']}"
         state = full_state()
+        # Process 0 decides (it evaluated); every process follows, as the sharded state is gathered by all.
+        # As the app: better is higher for an AUC or GAUC, lower otherwise; the first epoch is the best so far
+        # whatever its score, a later one only with a finite score; an epoch with non-finite weights never is.
+        decision = [None, None]
+        if rank == 0:
+            score = metric_value(watched, watch) if watch is not None else watched["loss"]
+            if best is None:
+                improved = True
+            elif watch is not None and higher_is_better(watch):
+                improved = math.isfinite(score) and score > best["score"]
+            else:
+                improved = math.isfinite(score) and score < best["score"]
+            if improved and state is not None:
+                improved = all(bool(torch.isfinite(v).all()) for v in state.values() if torch.is_floating_point(v))
+            decision = [improved, score]
+        if distributed:
+            dist.broadcast_object_list(decision, src=0)
+        improved, score = decision
+        if improved:
+            # The same tensors as the checkpoint's "model": torch.save writes them once.
+            best = {"epoch": epoch, "score": score, "metrics": watched, "state": state}
+        elif stopping is not None and best is not None and epoch - best["epoch"] >= args.patience:
+            stopped = f"{stopping} did not improve for {args.patience} epoch{'s' if args.patience != 1 else ''}; best was epoch {best['epoch']}"
+        say(line + (" *" if improved else ""))
         if sharded is not None:
             torchrec.save_shards(sharded, out, epoch)
         if state is not None:
@@ -716,9 +730,11 @@ def train(args: argparse.Namespace, processes: Processes) -> int:
         dist.all_gather(gathered, flat)
         identical = max(float((g - gathered[0]).abs().max()) for g in gathered)
         say(f"weights of the {world} processes: max |difference| {identical}")
-    # With early stopping the model ends on the best epoch's weights, as in Towerflow.
-    state = best["state"] if best is not None and stopping is not None else full_state()
-    kept_epoch = best["epoch"] if best is not None and stopping is not None else max((r["epoch"] for r in metrics_rows), default=0)
+    # The model ends on the best epoch's weights, as in Towerflow; checkpoint-<last epoch>.pt keeps the last ones (--resume).
+    state = best["state"] if best is not None else full_state()
+    kept_epoch = best["epoch"] if best is not None else max((r["epoch"] for r in metrics_rows), default=0)
+    if best is not None:
+        say(f"best epoch {best['epoch']} ({watch or 'loss'} {best['score']:.6g}): its weights are model.pt")
     if rank == 0 and state is not None:
         save_atomically(state, out / "model.pt")
         (out / "encoders.json").write_text(json.dumps(encoders), encoding="utf-8")
@@ -739,9 +755,12 @@ def train(args: argparse.Namespace, processes: Processes) -> int:
             "options": {"optimizer": "adam", "learningRate": args.lr, "batchSize": args.batch_size * world, "epochs": args.epochs,
                         "seed": args.seed, "lossWeights": loss_weights, "lrSchedule": schedule, "clipNorm": args.clip_norm,
                         "initFrom": initialised, "amp": str(amp_dtype).removeprefix("torch.") if amp_dtype is not None else None,
-                        "earlyStopping": {"metric": stopping, "patience": args.patience} if stopping is not None else None},
+                        "earlyStopping": {"metric": stopping, "patience": args.patience} if stopping is not None else None,
+                        "bestMetric": args.best_metric},
             "resumedFrom": str(resumed_file.resolve()) if resumed is not None else None,
             "stopReason": "early-stopping" if stopped is not None else "completed", "keptEpoch": kept_epoch,
+            # As the app's summary: the best epoch and its metrics (validation where there is a validation file).
+            "bestEpoch": kept_epoch, "epochsRun": max((r["epoch"] for r in metrics_rows), default=0), **({"best": best["metrics"]} if best is not None and best.get("metrics") is not None else {}),
             "samplesPerSecond": samples_per_second, "valid": last, "maxWeightDifference": identical,
             "startedAt": started_at, "finishedAt": now(),
         }

@@ -2,6 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gauc } from '../../../app/train/metrics';
 import { CENSUS_GZ, template } from '../train/helpers';
 import { exportPackage, pythonEnv, run, runPython } from './python-support';
 import { scratchDir } from './support';
@@ -74,6 +75,10 @@ describe.skipIf(!env.python || !existsSync(CENSUS_GZ))('PyTorch export: train.py
     writeFileSync(file('grouped.binding.json'), JSON.stringify({ ...json(BINDING), group: 'state_prev_res' }));
     writeFileSync(file('a-file'), 'not a folder');
     writeFileSync(file('header.binding.json'), JSON.stringify({ ...json(BINDING), header: true }));
+    // A validation file whose row 7 (line 7) has a field too many: the columnar reader falls back to the row reader, which names it.
+    const valid = lines.slice(20_000, 20_400);
+    valid[6] = `${valid[6]}, extra`;
+    writeFileSync(file('bad-valid.csv'), `${valid.join('\n')}\n`);
   }, 120_000);
 
   it.each([
@@ -86,6 +91,9 @@ describe.skipIf(!env.python || !existsSync(CENSUS_GZ))('PyTorch export: train.py
     ['--init-from weights with no tensor in common', ['--init-from', file('foreign.pt')], /^train\.py: .*foreign\.pt: none of its 1 tensors matches this model's by name and shape \[E_TRAIN_INIT_NOTHING_MATCHES\]$/],
     ['--resume of a folder without checkpoints', ['--resume', tmp.dir], /^train\.py: .*: no checkpoint-<epoch>\.pt to resume from .* \[E_TRAIN_NO_CHECKPOINT\]$/],
     ['--early-stopping on a metric the model has not', ['--early-stopping', 'income.mse'], /^train\.py: --early-stopping 'income\.mse' is not a metric of this model; one of: loss, income\.loss, income\.auc/],
+    ['--best-metric on a metric the model has not', ['--best-metric', 'ctr.auc'], /^train\.py: --best-metric 'ctr\.auc' is not a metric of this model; one of: loss, income\.loss, income\.auc/],
+    ['a validation row with a field too many, GAUC grouped', ['--binding', file('grouped.binding.json'), '--valid', file('bad-valid.csv')],
+      /^train\.py: .*bad-valid\.csv:7: expected 42 fields, got 43 \[E_DATA_COLUMN_COUNT\]$/],
   ])('%s: one line on stderr, no traceback, exit status 1', async (_, extra, message) => {
     if (!existsSync(file('foreign.pt'))) await runPython(PYTHON, ['-c', `import torch; torch.save({"elsewhere.weight": torch.zeros(2)}, ${JSON.stringify(file('foreign.pt'))})`], tmp.dir);
     const result = await failing(PYTHON, [...trainArgs(file('out-error'), ['--epochs', '1']), ...extra]);
@@ -150,4 +158,86 @@ describe.skipIf(!env.python || !existsSync(CENSUS_GZ))('PyTorch export: train.py
     const moved = await runPython(PYTHON, ['-c', MAX_DIFFERENCE, file('straight/model.pt'), path.join(out, 'model.pt')], tmp.dir);
     expect(Number(moved.stdout.trim())).toBeLessThan(1e-9);
   }, 300_000);
+
+  it('model.pt is the best epoch\'s weights (--best-metric), as the app keeps them; summary.json names it; GAUC is Towerflow\'s on the same predictions', async () => {
+    // A high rate on 600 rows: the income AUC peaks before the last epoch (0.894 at epoch 2, 0.843 at 3 when measured).
+    const out = file('best');
+    const result = await trainPy(trainArgs(out, ['--binding', file('grouped.binding.json'), '--valid', file('valid.csv'), '--epochs', '3', '--lr', '0.05', '--best-metric', 'income.auc']));
+    const [header = '', ...rows] = readFileSync(path.join(out, 'metrics.csv'), 'utf8').trimEnd().split('\n');
+    const at = (name: string) => header.split(',').indexOf(name);
+    const incomeValid = rows.map((r) => r.split(',')).filter((r) => r[1] === 'valid' && r[2] === 'income');
+    const aucs = incomeValid.map((r) => Number(r[at('auc')]));
+    expect(aucs).toHaveLength(3);
+    const bestEpoch = aucs.indexOf(Math.max(...aucs)) + 1;
+    expect(bestEpoch, `income AUC by epoch ${aucs.join(', ')}`).toBeLessThan(3); // else the test shows nothing
+    expect(result.stdout).toContain(`best epoch ${bestEpoch} (income.auc `);
+    const summary = json(path.join(out, 'summary.json')) as {
+      bestEpoch: number; keptEpoch: number; epochsRun: number; options: Record<string, unknown>;
+      best: { loss: number; tasks: Record<string, { auc: number; gauc: number }> }; valid: Record<string, { auc: number }>;
+    };
+    expect([summary.bestEpoch, summary.keptEpoch, summary.epochsRun, summary.options.bestMetric]).toEqual([bestEpoch, bestEpoch, 3, 'income.auc']);
+    expect(summary.best.tasks.income?.auc).toBe(aucs[bestEpoch - 1]);
+    expect(summary.valid.income?.auc).toBe(aucs[bestEpoch - 1]);
+    const compare = async (a: string, b: string) => (await runPython(PYTHON, ['-c', SAME_TENSORS, a, b], tmp.dir)).stdout.trim();
+    expect(await compare(path.join(out, 'model.pt'), path.join(out, `checkpoint-${bestEpoch}.pt`))).toBe('identical');
+    expect(await compare(path.join(out, 'model.pt'), path.join(out, 'checkpoint-3.pt'))).toMatch(/^different: /);
+    // Written back as a Towerflow run, model.pt is the best epoch's, with that epoch's metrics.
+    await trainPy(['to_towerflow.py', '--checkpoint', out, '--out', file('best-run')]);
+    const run = json(file('best-run/summary.json')) as { bestEpoch: number; epochsRun: number; best: { tasks: Record<string, { auc: number }> } };
+    expect([run.bestEpoch, run.epochsRun, run.best.tasks.income?.auc]).toEqual([bestEpoch, 3, aucs[bestEpoch - 1]]);
+
+    // The best epoch's GAUC, measured by Towerflow's gauc (app/train/metrics.ts) on predict.py's predictions
+    // of model.pt (the same batches of 4,096 rows as train.py's evaluation), grouped by the trimmed
+    // state_prev_res with a missing cell ("?") a group of its own, as the app groups rows.
+    await trainPy(['predict.py', '--checkpoint', out, '--data', file('valid.csv'), '--out', file('best-predictions.csv')]);
+    const [predHeader = '', ...predRows] = readFileSync(file('best-predictions.csv'), 'utf8').trimEnd().split('\n');
+    const columns = json(BINDING).columns as string[];
+    const cells = readFileSync(file('valid.csv'), 'utf8').trimEnd().split('\n').map((l) => l.split(',').map((c) => c.trim()));
+    expect(cells).toHaveLength(predRows.length);
+    const groups = cells.map((c) => (c[columns.indexOf('state_prev_res')] === '?' ? '' : (c[columns.indexOf('state_prev_res')] ?? '')));
+    expect(new Set(groups).size).toBeGreaterThan(5);
+    const labels = {
+      income: cells.map((c) => (c[columns.indexOf('income_50k')] === '50000+.' ? 1 : 0)),
+      marital: cells.map((c) => (c[columns.indexOf('marital_stat')] === 'Never married' ? 1 : 0)),
+    };
+    for (const task of ['income', 'marital'] as const) {
+      const scores = predRows.map((r) => Number(r.split(',')[predHeader.split(',').indexOf(task)]));
+      const ours = gauc(labels[task], scores, groups);
+      console.log(`train.py's ${task} GAUC at epoch ${bestEpoch} vs Towerflow's: |difference| ${Math.abs((summary.best.tasks[task]?.gauc ?? NaN) - ours)}`);
+      expect(Math.abs((summary.best.tasks[task]?.gauc ?? NaN) - ours)).toBeLessThan(1e-9);
+    }
+  }, 300_000);
+
+  it('the GAUC group column is read in the same pass and blocks as the inputs (a file of many blocks), as the row reader reads it', async () => {
+    const script = `
+import json, sys
+import numpy as np
+import data
+from model import INPUTS
+binding, encoders = json.load(open(sys.argv[2])), json.load(open(sys.argv[3]))
+data.BLOCK_BYTES = 4096  # the 400 rows (about 140 kB) in dozens of blocks
+calls = {"blocks": 0, "yielded": 0, "rows": 0}
+blocks, rows = data.Table.blocks, data.Table.rows
+def counted_blocks(self, columns, share=data.WHOLE):
+    calls["blocks"] += 1
+    for block in blocks(self, columns, share):
+        calls["yielded"] += 1
+        yield block
+def counted_rows(self, share=data.WHOLE):
+    calls["rows"] += 1
+    yield from rows(self, share)
+data.Table.blocks, data.Table.rows = counted_blocks, counted_rows
+x, y, groups = data.encode_file_with_groups(sys.argv[1], binding, encoders, INPUTS, "state_prev_res")
+read = dict(calls)
+plain_x, plain_y = data.encode_file(sys.argv[1], binding, encoders, INPUTS, with_labels=True)
+same = all(np.array_equal(x[k], plain_x[k]) for k in plain_x) and all(np.array_equal(y[k], plain_y[k]) for k in plain_y)
+by_row = [values["state_prev_res"] or "" for _, values in rows(data.open_bound(sys.argv[1], binding))]
+print(json.dumps({**read, "same": same, "groups": len(groups), "equal": list(groups) == by_row, "distinct": len(set(by_row)), "types": sorted({type(g).__name__ for g in groups})}))
+`;
+    const result = await runPython(PYTHON, ['-c', script, file('valid.csv'), file('grouped.binding.json'), file('best/encoders.json')], pkg);
+    const read = JSON.parse(result.stdout.trim()) as Record<string, unknown>;
+    expect(read).toMatchObject({ blocks: 1, rows: 0, same: true, groups: 400, equal: true, types: ['str'] });
+    expect(read.yielded as number).toBeGreaterThan(10);
+    expect(read.distinct as number).toBeGreaterThan(5);
+  }, 120_000);
 });
