@@ -17,16 +17,16 @@ import { createReadStream, existsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { RowLines, scanColumns, type ScanColumnSpec, type ScanLayout, type ScanResult, type ScanStop, type ScannedColumn } from './csv-scan';
-import type { ScanJob } from './scan-worker';
+import type { PartsJob, ScanJob } from './scan-worker';
 
 /** Below this a second thread's start-up (~0.3 s to load the scanner) costs more than it saves. */
 export const PARALLEL_MIN_BYTES = 32 << 20;
 
-type WorkerColumn =
+export type WorkerColumn =
   | { kind: 'ids'; name: string; ids: Int32Array; parts: { arena: Uint8Array; starts: Int32Array; lengths: Int32Array; size: number } }
   | { kind: 'numbers'; name: string; values: Float64Array }
   | { kind: 'text'; name: string; values: (string | null)[] };
-interface WorkerResult {
+export interface WorkerResult {
   rows: number;
   bytes: number;
   lineCount: number;
@@ -78,34 +78,65 @@ export async function scanFileInTwo(
 
 /** The worker's job, done on this thread, in the shape a worker answers. */
 async function scanHere(job: ScanJob): Promise<WorkerResult> {
-  const result = await scanColumns(createReadStream(job.file, { start: job.start, highWaterMark: 1 << 20 }), job.layout, job.columns);
+  return inWorkerShape(await scanColumns(createReadStream(job.file, { start: job.start, highWaterMark: 1 << 20 }), job.layout, job.columns));
+}
+
+/** A result of this thread in the shape a worker answers (dictionaries as their parts). */
+export function inWorkerShape(result: ScanResult): WorkerResult {
   const columns = result.columns.map((column): WorkerColumn => (column.kind === 'ids' ? { kind: 'ids', name: column.name, ids: column.ids, parts: column.dictionary.parts() } : column.kind === 'numbers' ? column : { ...column, values: [...column.values] }));
   return { rows: result.rows, bytes: result.bytes, lineCount: result.lineCount, lines: result.lines.steps(), ...(result.stop ? { stop: result.stop } : {}), columns };
 }
 
-function join(first: ScanResult, rest: WorkerResult): ScanResult {
-  const rows = first.rows + rest.rows;
+/**
+ * `first` followed by `rest`, each later part's dictionaries merged in order (one lookup per
+ * distinct value) and its rows and lines moved past the parts before it: what one thread reading
+ * the parts in a row would have given. Each column is copied once, however many parts.
+ */
+export function joinParts(first: ScanResult, rest: readonly WorkerResult[]): ScanResult {
+  let rows = first.rows;
+  for (const part of rest) rows += part.rows;
   const columns = first.columns.map((column, c): ScannedColumn => {
-    const other = rest.columns[c] as WorkerColumn;
-    if (column.kind === 'ids' && other.kind === 'ids') {
-      const remap = column.dictionary.merge(other.parts);
+    const others = rest.map((part) => part.columns[c] as WorkerColumn);
+    const bug = others.find((other) => other.kind !== column.kind);
+    if (bug) throw new Error(`Bug: column ${column.name} came back from the worker as ${bug.kind}`);
+    if (column.kind === 'ids') {
       const ids = new Int32Array(rows);
       ids.set(column.ids);
-      for (let i = 0; i < other.ids.length; i++) ids[first.rows + i] = remap[other.ids[i] as number] as number;
+      let at = first.rows;
+      for (const other of others as Extract<WorkerColumn, { kind: 'ids' }>[]) {
+        const remap = column.dictionary.merge(other.parts);
+        for (let i = 0; i < other.ids.length; i++) ids[at + i] = remap[other.ids[i] as number] as number;
+        at += other.ids.length;
+      }
       return { ...column, ids };
     }
-    if (column.kind === 'numbers' && other.kind === 'numbers') {
+    if (column.kind === 'numbers') {
       const values = new Float64Array(rows);
       values.set(column.values);
-      values.set(other.values, first.rows);
+      let at = first.rows;
+      for (const other of others as Extract<WorkerColumn, { kind: 'numbers' }>[]) {
+        values.set(other.values, at);
+        at += other.values.length;
+      }
       return { ...column, values };
     }
-    if (column.kind === 'text' && other.kind === 'text') return { ...column, values: [...column.values, ...other.values] };
-    throw new Error(`Bug: column ${column.name} came back from the worker as ${other.kind}`);
+    return { ...column, values: column.values.concat(...(others as Extract<WorkerColumn, { kind: 'text' }>[]).map((other) => other.values)) };
   });
   const lines = first.lines as RowLines;
-  lines.append(rest.lines, first.rows, first.lineCount);
-  return { rows, columns, lines, bytes: first.bytes + rest.bytes, lineCount: first.lineCount + rest.lineCount };
+  let rowShift = first.rows;
+  let lineShift = first.lineCount;
+  let bytes = first.bytes;
+  for (const part of rest) {
+    lines.append(part.lines, rowShift, lineShift);
+    rowShift += part.rows;
+    lineShift += part.lineCount;
+    bytes += part.bytes;
+  }
+  return { rows, columns, lines, bytes, lineCount: lineShift };
+}
+
+function join(first: ScanResult, rest: WorkerResult): ScanResult {
+  return joinParts(first, [rest]);
 }
 
 /** The byte after the first newline at or after `from`, or undefined when there is none. */
@@ -124,7 +155,7 @@ async function recordStartAfter(file: string, from: number, newline: number): Pr
   }
 }
 
-function startWorker(job: ScanJob, script = scanWorkerScript()): Worker | undefined {
+export function startWorker(job: ScanJob | PartsJob, script = scanWorkerScript()): Worker | undefined {
   try {
     return new Worker(script, { workerData: job });
   } catch {

@@ -1,7 +1,7 @@
 import { appendFileSync, existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { TextDecoder } from 'node:util';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compileGraph, type CompiledGraph } from '../../../app/compile/to-tfjs';
@@ -10,7 +10,8 @@ import { FALLBACK, prepareColumnar } from '../../../app/data/columnar';
 import { isDataError } from '../../../app/data/errors';
 import { encodeFile, fitEncoders, prepareData, type PreparedData } from '../../../app/data/prepare';
 import { ByteDictionary } from '../../../app/data/scan/byte-dictionary';
-import { scanColumns } from '../../../app/data/scan/csv-scan';
+import { scanColumns, type ScanResult } from '../../../app/data/scan/csv-scan';
+import { scanGzipInParts } from '../../../app/data/scan/gzip-parts';
 import { parseDecimalBytes } from '../../../app/data/scan/fast-number';
 import { scanFileInTwo } from '../../../app/data/scan/parallel';
 import { loadGraph } from '../../../app/graph/load';
@@ -259,5 +260,113 @@ describe('two threads on one file', () => {
     const file = tmp.write('broken-second-half.csv', `${broken.join('\n')}\n`);
     const result = await prepareData(compiled, binding, { train: file }, split, twoThreads);
     expect(isDataError(result) && { code: result.code, line: result.line }).toEqual({ code: 'E_DATA_RAGGED_ROW', line: 351 });
+  });
+});
+
+describe('a gzip file on two threads (parts inflated here, scanned here and in a worker)', () => {
+  const lines = censusLines(400);
+  const split = { validation: 0.2, seed: 5 };
+  const twoThreads = { parallelFrom: 0 };
+  const layout = { separator: ',', newline: '\n' as const, encoding: 'utf8' as const, width: 42, hasHeader: false, missing: ['?', ''], maxRecordBytes: 1 << 20 };
+  const columns = [{ name: 'age', field: 0, kind: 'numbers' as const }, { name: 'education', field: 4, kind: 'ids' as const }, { name: 'income', field: 41, kind: 'ids' as const }];
+  const oneThread = (file: string, at = layout) => scanColumns((async function* () {
+    yield gunzipSync(readFileSync(file));
+  })(), at, columns);
+  const expectSameColumns = (a: ScanResult | undefined, b: ScanResult) => {
+    expect(a?.rows).toBe(b.rows);
+    expect(a?.lineCount).toBe(b.lineCount);
+    b.columns.forEach((column, c) => {
+      const other = a?.columns[c];
+      if (column.kind === 'numbers') expect(other?.kind === 'numbers' && Buffer.from(other.values.buffer).equals(Buffer.from(column.values.buffer)), column.name).toBe(true);
+      if (column.kind === 'ids') {
+        expect(other?.kind === 'ids' && Buffer.from(other.ids.buffer).equals(Buffer.from(column.ids.buffer)), column.name).toBe(true);
+        expect(other?.kind === 'ids' && other.dictionary.texts(new TextDecoder())).toEqual(column.dictionary.texts(new TextDecoder()));
+      }
+    });
+    for (let row = 0; row < b.rows; row += 37) expect(a?.lines.lineOf(row)).toBe(b.lines.lineOf(row));
+  };
+
+  it('give the one thread encoders and arrays bit for bit', async () => {
+    const file = tmp.writeGz('census-parts.csv.gz', `${lines.join('\n')}\n`);
+    const one = await prepareColumnar(compiled, binding, { train: file }, split, fitEncoders, { oneThread: true });
+    const two = await prepareColumnar(compiled, binding, { train: file }, split, fitEncoders, twoThreads);
+    expect(one).not.toBe(FALLBACK);
+    expectSame(two, one);
+  });
+
+  it('really scan parts in the worker, with ids in one-thread order, lines of the decompressed text, and a header and blank lines in place', async () => {
+    const withBlanks = lines.map((line, i) => (i % 50 === 7 ? `${line}\n\n` : line));
+    const file = tmp.writeGz('parts.csv.gz', `${withBlanks.join('\n')}\n`);
+    const two = await scanGzipInParts(file, layout, columns, { partBytes: 8 << 10 });
+    expect(two?.threads).toBe(2);
+    expectSameColumns(two, await oneThread(file));
+    const header = tmp.writeGz('parts-header.csv.gz', `\uFEFF${Array.from({ length: 42 }, (_, i) => `c${i}`).join(',')}\n${withBlanks.join('\n')}`);
+    const withHeader = { ...layout, hasHeader: true };
+    expectSameColumns(await scanGzipInParts(header, withHeader, columns, { partBytes: 8 << 10 }), await oneThread(header, withHeader));
+    // A worker that cannot load (a bundle without its files): this thread scans every part.
+    const alone = await scanGzipInParts(file, layout, columns, { partBytes: 8 << 10, workerScript: new URL('./no-such-worker.mjs', import.meta.url) });
+    expect(alone?.threads).toBe(1);
+    expectSameColumns(alone, await oneThread(file));
+  });
+
+  it('stop at the line one thread stops at, however the text is cut', async () => {
+    const broken = [...lines];
+    broken[350] = `x${broken[350]}`;
+    const file = tmp.writeGz('not-a-number.csv.gz', `${broken.join('\n')}\n`);
+    const one = await oneThread(file);
+    expect(one.stop).toMatchObject({ reason: 'notNumber', line: 351, row: 350 });
+    for (const partBytes of [4 << 10, 16 << 10, 1 << 20]) expect((await scanGzipInParts(file, layout, columns, { partBytes }))?.stop).toEqual(one.stop);
+  });
+
+  it('report a broken row in a later part at its own line of the file named as given', async () => {
+    const broken = [...lines];
+    broken[350] = `${broken[350]},extra`;
+    const file = tmp.writeGz('broken-later-part.csv.gz', `${broken.join('\n')}\n`);
+    const result = await prepareData(compiled, binding, { train: file }, split, twoThreads);
+    expect(isDataError(result) && { code: result.code, file: result.file, line: result.line }).toEqual({ code: 'E_DATA_RAGGED_ROW', file, line: 351 });
+  });
+
+  it('hand over to one thread when a cut falls inside a quoted field, and agree', async () => {
+    const rows = lines.map((line) => line.split(','));
+    for (const at of [100, 200, 300]) (rows[at] as string[])[4] = `"${'x\n'.repeat(3000)}"`;
+    const file = tmp.writeGz('quoted-parts.csv.gz', `${rows.map((r) => r.join(',')).join('\n')}\n`);
+    expectSame(await prepareData(compiled, binding, { train: file }, split, twoThreads), await prepareData(compiled, binding, { train: file }, split, { rowByRow: true }));
+  });
+
+  const bigGz = () => {
+    const text = `${lines.join('\n')}\n`;
+    return tmp.writeGz(`big-${Math.random().toString(36).slice(2)}.csv.gz`, text.repeat(Math.ceil(4e6 / text.length)));
+  };
+
+  it('a cancelled read returns E_CANCELLED with progress in compressed bytes', async () => {
+    const file = bigGz();
+    const controller = new AbortController();
+    const seen: [number, number][] = [];
+    const result = await prepareColumnar(compiled, binding, { train: file }, split, fitEncoders, {
+      ...twoThreads,
+      signal: controller.signal,
+      onProgress: (done, total) => {
+        seen.push([done, total]);
+        controller.abort();
+      },
+    });
+    expect(seen).toHaveLength(1);
+    expect(seen[0]?.[1]).toBe(statSync(file).size);
+    expect(seen[0]?.[0]).toBeLessThanOrEqual(statSync(file).size);
+    expect(isDataError(result) && result.code).toBe('E_CANCELLED');
+  });
+
+  it('a gzip file that grows while it is read stops with E_DATA_FILE_CHANGED', async () => {
+    const file = bigGz();
+    let appended = false;
+    const result = await prepareColumnar(compiled, binding, { train: file }, split, fitEncoders, {
+      ...twoThreads,
+      onProgress: () => {
+        if (!appended) appendFileSync(file, gzipSync(`${lines.slice(0, 50).join('\n')}\n`));
+        appended = true;
+      },
+    });
+    expect(appended).toBe(true);
+    expect(isDataError(result) && { code: result.code, file: result.file }).toEqual({ code: 'E_DATA_FILE_CHANGED', file });
   });
 });
