@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/profile-step.ts [--backend=wasm] [--batch=512] [--steps=20] [--template=din]`: where
+ * `npx tsx bench/profile-step.ts [--backend=wasm] [--batch=512] [--steps=20] [--template=din] [--shapes]`: where
  * one training step of the compiled census MMoE (or of another template, on bench/template-data.ts's
  * arrays) goes — kernels per step, and kernel time by kernel name
  * (tf.profile), next to the step's wall time. The figures behind the choices in app/engine/.
@@ -53,4 +53,19 @@ console.log(`${template ?? 'census MMoE'} on ${backend}, batch ${batchSize}: ${(
   `${Math.round(profile.kernels.length / steps)} kernels/step, kernel time ${(kernelMs / steps).toFixed(1)} ms/step`);
 for (const [name, v] of [...byName.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25)) {
   console.log(`  ${name.padEnd(24)} ${(v.count / steps).toFixed(1).padStart(7)}/step ${(v.ms / steps).toFixed(2).padStart(8)} ms/step`);
+}
+// --shapes: the same split by kernel and input shapes, to tell which layer's product is the slow one.
+if (process.argv.includes('--shapes')) {
+  const byShape = new Map<string, { count: number; ms: number }>();
+  for (const k of profile.kernels) {
+    const key = `${k.name} ${k.inputShapes.map((s) => `[${s?.join(',') ?? ''}]`).join(' ')}`;
+    const entryOf = byShape.get(key) ?? { count: 0, ms: 0 };
+    entryOf.count++;
+    entryOf.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+    byShape.set(key, entryOf);
+  }
+  console.log('by kernel and input shapes:');
+  for (const [key, v] of [...byShape.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 40)) {
+    console.log(`  ${(v.count / steps).toFixed(1).padStart(5)}/step ${(v.ms / steps).toFixed(2).padStart(7)} ms/step  ${key}`);
+  }
 }

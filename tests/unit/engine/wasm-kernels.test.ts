@@ -65,6 +65,39 @@ describe('wasm kernels', () => {
     }
   });
 
+  it('clones share the data (no copy), which lives until the last reference goes; a gradient through saved tensors is unchanged', async () => {
+    await tf.setBackend('wasm');
+    const backend = tf.engine().backend as unknown as { numDataIds(): number };
+    const dataBefore = backend.numDataIds();
+    const x = tf.tensor2d([[1, 2], [3, 4]]);
+    const y = tf.clone(x);
+    expect(backend.numDataIds()).toBe(dataBefore + 1);
+    x.dispose();
+    expect(y.arraySync()).toEqual([[1, 2], [3, 4]]);
+    y.dispose();
+    expect(backend.numDataIds()).toBe(dataBefore);
+    const strings = tf.clone(tf.tensor1d(['a', 'b'], 'string'));
+    expect(strings.arraySync()).toEqual(['a', 'b']);
+    strings.dispose();
+    const { cpu, wasm } = await onBoth(() => tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.sigmoid(v), tf.square(v))))(tf.tensor1d([-1, 0.5, 2])));
+    expect(wasm).toEqual(cpu);
+  });
+
+  it('aᵀ·b with one column on either side (a weight gradient into one unit) equals the stock product of a copied transposed, bit for bit', async () => {
+    await tf.setBackend('wasm');
+    for (const [aShape, bShape] of [[[10240, 40], [10240, 1]], [[300, 1], [300, 20]], [[1, 512, 8], [1, 512, 1]], [[3, 50, 4], [3, 50, 1]], [[7, 1], [7, 1]]] as const) {
+      const a = tf.randomNormal([...aShape], 0, 1, 'float32', aShape[0]);
+      const b = tf.randomNormal([...bShape], 0, 1, 'float32', bShape[1]);
+      const before = tf.memory().numTensors;
+      const got = tf.tidy(() => tf.matMul(a, b, true, false).arraySync());
+      expect(tf.memory().numTensors).toBe(before);
+      // tf.transpose runs tfjs-wasm's Transpose kernel; the product of untransposed operands is XNNPACK's.
+      const stock = tf.tidy(() => tf.matMul(tf.transpose(a, aShape.length === 3 ? [0, 2, 1] : [1, 0]), b).arraySync());
+      expect(got).toEqual(stock);
+      tf.dispose([a, b]);
+    }
+  });
+
   it('aᵀ·b of tall operands (a weight gradient) and of a narrow a equals the triple loop', () => {
     for (const [k, m, n] of [[64, 30, 3], [64, 3, 20]] as const) {
       const a = tf.randomNormal([1, k, m], 0, 1, 'float32', k + m);
