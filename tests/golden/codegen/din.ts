@@ -175,6 +175,23 @@ interface DinActivationUnitArgs extends BaseLayerArgs {
 }
 
 /**
+ * The query [B, d] repeated over the L positions, [B, L, d]: tf.tile's values. On wasm its gradient
+ * is summed over the positions by one Sum kernel, where tfjs's Tile gradient adds a slice per
+ * position (40 kernels a step for DIN's 20, ≈4 ms at batch 512); both add the positions in order,
+ * from zero, in float32, so the gradients are equal bit for bit
+ * (tests/unit/math/din-query-gradient.test.ts). Other backends keep tf.tile's gradient: the cpu
+ * backend's Sum adds in float64, which would round differently from the runs it gave before.
+ */
+const repeatOverPositions = (query: tf.Tensor, length: number): tf.Tensor => {
+  const repeat = (x: tf.Tensor) => tf.tile(tf.expandDims(x, 1), [1, length, 1]);
+  if (tf.getBackend() !== 'wasm') return repeat(query);
+  return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const x = args[0] as tf.Tensor;
+    return { value: repeat(x), gradFunc: (dy: tf.Tensor) => tf.sum(dy, 1) };
+  })(query);
+};
+
+/**
  * The local activation unit of DIN (Zhou et al. 2018). Inputs [query [B, d], keys [B, L, d],
  * mask [B, L]]; each position is scored from [q, k, q − k, q ⊙ k] by a small MLP, giving [B, L].
  * Padding positions score 0. The paper keeps raw scores (no softmax) so the pooled vector keeps the
@@ -272,7 +289,7 @@ class DinActivationUnit extends tf.layers.Layer {
       if (!query || !keys || !mask)
         throw new Error('DinActivationUnit expects [query, keys, mask]');
       const [batch, length, d] = keys.shape as [number, number, number];
-      const q = tf.tile(tf.expandDims(query, 1), [1, length, 1]);
+      const q = repeatOverPositions(query, length);
       const features = tf.concat([q, keys, tf.sub(q, keys), tf.mul(q, keys)], 2);
       const act = this.hiddenActivation(kwargs.training === true);
       let h: tf.Tensor = tf.reshape(features, [batch * length, 4 * d]);
