@@ -27,7 +27,7 @@ describe.skipIf(!existsSync(CHROMIUM))('Export to PyTorch', () => {
     await expect(page.getByTestId('file-name').inputValue()).resolves.toBe('mmoe-torch');
     await page.getByTestId('file-save').click();
     await expect.poll(() => page.getByTestId('toast-success').first().textContent(), { timeout: 30_000 }).toMatch(/Exported the PyTorch package to .*mmoe-torch/);
-    for (const file of ['model.py', 'data.py', 'predict.py', 'train.py', 'to_towerflow.py', 'torchrec_tables.py', 'graph.json', 'tfjs_model.json', 'requirements.txt', 'README.md']) {
+    for (const file of ['model.py', 'data.py', 'batches.py', 'fit_encoders.py', 'predict.py', 'train.py', 'to_towerflow.py', 'torchrec_tables.py', 'graph.json', 'tfjs_model.json', 'requirements.txt', 'README.md']) {
       expect(existsSync(`${host.workspace}/mmoe-torch/${file}`), file).toBe(true);
     }
   });

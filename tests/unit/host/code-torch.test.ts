@@ -29,7 +29,7 @@ const graphOf = (id: string): Graph => {
   if (!loaded.graph) throw new Error(id);
   return loaded.graph;
 };
-const PACKAGE = ['model.py', 'data.py', 'predict.py', 'train.py', 'to_towerflow.py', 'torchrec_tables.py', 'graph.json', 'tfjs_model.json', 'requirements.txt', 'README.md'];
+const PACKAGE = ['model.py', 'data.py', 'batches.py', 'fit_encoders.py', 'predict.py', 'train.py', 'to_towerflow.py', 'torchrec_tables.py', 'graph.json', 'tfjs_model.json', 'requirements.txt', 'README.md'];
 
 describe('code:torch', () => {
   it('writes the package into a new folder of the workspace (made on the way)', async () => {
