@@ -21,6 +21,10 @@ import * as tf from '@tensorflow/tfjs';
  * - Sum over the rows of a matrix (every bias gradient: dy summed over the batch): tfjs-wasm
  *   transposes the matrix first, then sums each row; here each column's running sum is kept in
  *   float32 while the rows are read in order — the same additions in the same order, no copy.
+ * - Identity (the engine's clone of every tensor a gradient keeps): tfjs-wasm copies the data;
+ *   here the clone shares it, as on cpu and webgl (see sharedIdentity).
+ * - aᵀ·b with one column on either side (a weight gradient into one unit): summed in JS, without
+ *   the transposed copy XNNPACK needs (see columnProduct).
  */
 let installed = false;
 
