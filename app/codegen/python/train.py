@@ -319,7 +319,9 @@ def start_processes() -> Processes:
 
 
 def stop(processes: Processes, line: str) -> int:
-    print(line, file=sys.stderr, flush=True)
+    # One write of the whole line, so the lines of several ranks sharing a stderr never interleave.
+    sys.stderr.write(f"{line}\n")
+    sys.stderr.flush()
     if processes.distributed:
         sys.stdout.flush()
         # At once, without waiting in a collective the others may never join: their connections to
@@ -768,6 +770,9 @@ def train(args: argparse.Namespace, processes: Processes) -> int:
         say(f"saved {out}: 'python to_towerflow.py --checkpoint {out} --out <run folder>' writes it as a Towerflow run")
         (out / "log.txt").write_text("".join(f"{line}\n" for line in log), encoding="utf-8")
     if distributed:
+        # Every rank waits here until process 0 has written its files: a rank that tore its process
+        # group down while another still used it was killed by gloo's threads at exit (SIGABRT).
+        dist.barrier()
         dist.destroy_process_group()
     return 0
 
