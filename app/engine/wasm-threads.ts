@@ -144,6 +144,9 @@ function guardPoolWorkers(): { errors: string[]; terminate(): void; stopGuarding
   const errors: string[] = [];
   const made: NodeWorker[] = [];
   let guarding = true;
+  // Workers of a failed start are being terminated; their late errors (another worker failing the
+  // same way after the start gave up) must not be thrown once guarding stops.
+  let abandoned = false;
   const workerThreads = workerThreadsModule();
   const OriginalWorker = workerThreads.Worker;
   class GuardedWorker extends OriginalWorker {
@@ -158,7 +161,7 @@ function guardPoolWorkers(): { errors: string[]; terminate(): void; stopGuarding
         try {
           listener(...args);
         } catch (thrown) {
-          if (!guarding) throw thrown;
+          if (!guarding && !abandoned) throw thrown;
           errors.push(firstLine(thrown));
         }
       });
@@ -167,7 +170,10 @@ function guardPoolWorkers(): { errors: string[]; terminate(): void; stopGuarding
   workerThreads.Worker = GuardedWorker;
   return {
     errors,
-    terminate: () => made.forEach((worker) => void worker.terminate()),
+    terminate: () => {
+      abandoned = true;
+      made.forEach((worker) => void worker.terminate());
+    },
     stopGuarding: () => {
       guarding = false;
       workerThreads.Worker = OriginalWorker;
