@@ -34,6 +34,9 @@ describe('a run while it trains, and after', () => {
     // Far more epochs than the test lasts, so the run is still training when it is listed and stopped.
     const { runId } = ok(await call(host, 'train:start', { graph: template('omoe'), data: 'census.csv', binding: censusBinding(), options: { epochs: 5000, batchSize: 64 } }));
     await runs.waitFor(runId, (events) => events.filter((e) => e.type === 'epoch').length >= 2);
+    // The run folder's epoch records are written after each epoch event goes out: on a loaded machine
+    // the list can be read before the first one lands, so it is read until it shows one.
+    await expect.poll(async () => (await list()).find((r) => r.runId === runId)?.epochsDone ?? 0, { timeout: 30_000 }).toBeGreaterThanOrEqual(1);
     const running = (await list()).find((r) => r.runId === runId);
     expect(running).toMatchObject({ status: 'running', graph: 'OMoE', data: 'census.csv', backend: expect.any(String) });
     expect(running?.epochsDone).toBeGreaterThanOrEqual(1);
