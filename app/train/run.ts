@@ -152,8 +152,9 @@ async function trainInFolder(
   const result = await trainModel(compiled.model, compiled, { train: prepared.train, ...(prepared.valid ? { valid: prepared.valid } : {}) }, request.options, {
     ...(signal ? { signal } : {}),
     onEvent: (event) => {
-      emit(event);
+      // Written first, so whoever hears of an epoch (the runs list) finds it in the folder.
       if (event.type === 'epoch') void folder.epoch(event);
+      emit(event);
     },
   });
   const summary = await finishRun(folder, result, (handler) => compiled.model.save(handler), {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -65,5 +65,30 @@ describe('a run whose files cannot be written (#18.10, #18.11)', () => {
     expect(readdirSync(runs)).toEqual([basename(folder.dir)]);
     expect(basename(folder.dir).length).toBeLessThanOrEqual(16 + MAX_NAME_IN_FOLDER);
     expect(JSON.parse(readFileSync(join(folder.dir, 'graph.json'), 'utf8')).name).toBe('a'.repeat(300));
+  });
+});
+
+describe('epoch records reach the disk as the epoch ends', () => {
+  const record = (epoch: number) => ({ epoch, train: { loss: 0.5, tasks: { ctr: { loss: 0.5, auc: 0.75 } } }, improved: true, seconds: 0.1 });
+
+  it('every row is in metrics.csv and epochs.csv when epoch() returns, although the event loop never turned', async () => {
+    const runs = mkdtempSync(join(tmpdir(), 'tf-runs-'));
+    const folder = await createRunFolder(runs, { graph: graph('g'), binding, encoders }, new Date(0));
+    // A fast training loop reports epochs back to back without giving I/O a turn: no await here.
+    for (let epoch = 1; epoch <= 50; epoch += 1) void folder.epoch(record(epoch));
+    const metrics = readFileSync(join(folder.dir, 'metrics.csv'), 'utf8').trim().split('\n');
+    expect(metrics).toHaveLength(51);
+    expect(metrics[50]).toBe('50,train,ctr,0.5,0.75,,,');
+    expect(readFileSync(join(folder.dir, 'epochs.csv'), 'utf8').trim().split('\n').at(-1)).toBe('50,0.1,true,');
+    expect(readFileSync(join(folder.dir, 'log.txt'), 'utf8').trim().split('\n')).toHaveLength(50);
+    expect(await folder.settled()).toBeUndefined();
+  });
+
+  it('a write that fails is kept for settled(), naming the file', async () => {
+    const runs = mkdtempSync(join(tmpdir(), 'tf-runs-'));
+    const folder = await createRunFolder(runs, { graph: graph('g'), binding, encoders }, new Date(0));
+    rmSync(folder.dir, { recursive: true });
+    await folder.epoch(record(1));
+    expect(String(await folder.settled())).toMatch(/ENOENT.*metrics\.csv/);
   });
 });
