@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { installBackwardSaves } from './backward-saves';
 
 /**
  * Selecting a registered tfjs backend, shared by the Node choice (backend.ts) and the window's
@@ -8,6 +9,7 @@ export async function initialiseBackend(tfjsName: string): Promise<true | string
   try {
     if (!(await tf.setBackend(tfjsName))) return 'registered but failed to initialise';
     await tf.ready();
+    installBackwardSaves();
     return true;
   } catch (error) {
     return `failed to initialise (${firstLine(error)})`;
