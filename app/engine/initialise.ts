@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { installBackwardSaves } from './backward-saves';
+import { installLeanGradients } from './lean-gradients';
 
 /**
  * Selecting a registered tfjs backend, shared by the Node choice (backend.ts) and the window's
@@ -10,6 +11,7 @@ export async function initialiseBackend(tfjsName: string): Promise<true | string
     if (!(await tf.setBackend(tfjsName))) return 'registered but failed to initialise';
     await tf.ready();
     installBackwardSaves();
+    installLeanGradients();
     return true;
   } catch (error) {
     return `failed to initialise (${firstLine(error)})`;
