@@ -3,6 +3,7 @@ import type { ModelOutputSpec, ModelInputSpec } from '../compile/to-tfjs';
 import { createRng } from '../data/random';
 import { own } from '../data/records';
 import { auc, gauc, logloss, mse } from './metrics';
+import { bceGradients, bceValue, hasBceKernels } from '../engine/bce-kernel';
 import { batchInputs, batchLabels, range, type EncodedSplit } from './encoded';
 import { isStreamed, predictStreamed, ShuffledBlocks, type StreamedSplit } from './block-batches';
 import { GroupedAdam } from './grouped-adam';
@@ -469,7 +470,7 @@ const CLIP = 1e-7;
  * was a third of a census MMoE step. tests/unit/train/session.test.ts checks value and gradient
  * against tfjs's.
  */
-const binaryCrossEntropy = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+export const binaryCrossEntropyByOps = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const [label, prediction, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
   const q = tf.clipByValue(prediction, CLIP, 1 - CLIP);
   save([label, prediction, q]);
@@ -484,6 +485,19 @@ const binaryCrossEntropy = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)
     },
   };
 }) as (label: tf.Tensor, prediction: tf.Tensor) => tf.Scalar;
+
+/** The same as one kernel each way, on wasm and cpu (app/engine/bce-kernel.ts): the gradient bit for bit. */
+const binaryCrossEntropyFused = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [label, prediction, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+  save([label, prediction]);
+  return {
+    value: bceValue(label, prediction),
+    gradFunc: (dy: tf.Scalar, saved: tf.Tensor[]) => bceGradients(saved[0] as tf.Tensor, saved[1] as tf.Tensor, dy),
+  };
+}) as (label: tf.Tensor, prediction: tf.Tensor) => tf.Scalar;
+
+const binaryCrossEntropy = (label: tf.Tensor, prediction: tf.Tensor): tf.Scalar =>
+  hasBceKernels() ? binaryCrossEntropyFused(label, prediction) : binaryCrossEntropyByOps(label, prediction);
 
 /** The model's outputs for some rows of a split (the caller reads and disposes them). */
 function predictRows(model: tf.LayersModel, inputs: readonly ModelInputSpec[], split: EncodedSplit, rows: Int32Array): tf.Tensor[] {

@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { CompiledGraph } from '../../../app/compile/to-tfjs';
 import type { PreparedData } from '../../../app/data/prepare';
-import type { NodeBackendName } from '../../../app/engine/backend';
-import { makeOptimizer, predictSplit, taskLoss, trainModel, type OptimizerName, type TrainOptions } from '../../../app/train/session';
+import { chooseBackend, type NodeBackendName } from '../../../app/engine/backend';
+import { binaryCrossEntropyByOps, makeOptimizer, predictSplit, taskLoss, trainModel, type OptimizerName, type TrainOptions } from '../../../app/train/session';
 import { allWeights, binding, compile, layerWeights, prepare, recorder, tempDir, twoTaskCsv, twoTaskGraph, useBackend } from './helpers';
 
 /**
@@ -104,6 +104,33 @@ describe('binary cross-entropy', () => {
     expect(Math.abs((mine as number[])[2] as number)).toBe(0);
     expect((mine as number[])[0]).toBeCloseTo((0.3 - 1) / (0.3 * 0.7) / 8, 5);
   });
+
+  for (const backend of ['wasm', 'cpu'] as const) {
+    it(`on ${backend}, runs as one kernel each way with the op-by-op gradient bit for bit, and its value within 1e-6`, async () => {
+      const choice = await chooseBackend(backend);
+      if ('error' in choice) throw new Error(choice.error);
+      // 4,096 predictions across (0, 1), at and beyond both clips, labels of both classes.
+      const n = 4096;
+      const probabilities = tf.tensor2d(Array.from({ length: n }, (_, i) => (i % 97 === 0 ? (i % 2 ? 1 - 1e-9 : 1e-9) : (i + 0.5) / n)), [n, 1]);
+      const labels = tf.tensor2d(Array.from({ length: n }, (_, i) => ((i * 7919) % 3 === 0 ? 1 : 0)), [n, 1]);
+      // A weight upstream, as computeStep multiplies each task's loss by its weight.
+      const run = (loss: (a: tf.Tensor, b: tf.Tensor) => tf.Scalar) =>
+        tf.tidy(() => ({
+          value: loss(labels, probabilities).dataSync()[0] as number,
+          grad: Array.from(tf.grads((q: tf.Tensor) => tf.mul(loss(labels, q), 0.7))([probabilities])[0]!.dataSync()),
+        }));
+      const launches = async (loss: (a: tf.Tensor, b: tf.Tensor) => tf.Scalar) =>
+        (await tf.profile(() => tf.tidy(() => void tf.grads((q: tf.Tensor) => loss(labels, q))([probabilities])))).kernels.map((k) => k.name).filter((name) => name !== 'unnamed scope'); // the customGrad's own record
+      const fused = run(ours);
+      const byOps = run(binaryCrossEntropyByOps);
+      expect(Buffer.from(new Float32Array(fused.grad).buffer)).toEqual(Buffer.from(new Float32Array(byOps.grad).buffer));
+      expect(fused.grad.filter((g) => g === 0).length).toBeGreaterThanOrEqual(Math.floor(n / 97));
+      expect(Math.abs(fused.value - byOps.value)).toBeLessThan(1e-6 * byOps.value);
+      expect(await launches(ours)).toEqual(['TowerflowBinaryCrossEntropy', 'TowerflowBinaryCrossEntropyGrad']);
+      tf.dispose([probabilities, labels]);
+      await tf.setBackend('cpu');
+    });
+  }
 
   it('costs fewer kernels than tfjs’s forward and backward', async () => {
     const count = async (f: (a: tf.Tensor, b: tf.Tensor) => tf.Scalar) => (await tf.profile(() => tf.tidy(() => void tf.grads((prediction: tf.Tensor) => f(y, prediction))([p])))).kernels.length;
