@@ -3,16 +3,18 @@ import * as tf from '@tensorflow/tfjs';
 /**
  * The whole Adam update of GroupedAdam (app/train/grouped-adam.ts) as one kernel, on the wasm and
  * cpu backends. Done op by op, the update is ~17 elementwise kernels on one flat vector, plus a
- * reshape of every gradient and every variable, a concat of each, a split and a reshape back: on
- * these backends each launch costs 10–20 µs of JavaScript, which for census MMoE (13 variables)
- * was a fifth of the kernels of a step. Here the gradients, the values and the flat moments are
- * read where they lie and the new values are written into new outputs, one per variable.
+ * reshape of every gradient and every variable, a concat of each, a split and a reshape back: for
+ * census MMoE (13 variables) 59 of a step's 188 kernels, each launch some microseconds of engine
+ * bookkeeping in JavaScript. Here the gradients, the values and the flat moments are read where
+ * they lie and the new values are written into new outputs, one per variable: census MMoE's update
+ * (28,050 weights, wasm) 390 → 70–110 µs.
  *
- * Results are bit for bit those of the op-by-op path: every stock kernel rounds to float32 after
- * each operation, so each operation here is rounded with Math.fround, in the same order. (For +,
- * −, ×, ÷ and √ of float32 operands, computing in float64 and rounding once to float32 gives the
- * correctly rounded float32 result: float64 has more than 2·24 + 2 bits.) The constants are the
- * float32 scalars tfjs makes of the JS numbers the op-by-op path passes.
+ * Results are bit for bit those of the op-by-op path. Every stock kernel rounds to float32 after
+ * each operation; on cpu each operation here is rounded with Math.fround, in the same order (for
+ * +, −, ×, ÷ and √ of float32 operands, computing in float64 and rounding once to float32 gives
+ * the correctly rounded float32 result: float64 has more than 2·24 + 2 bits). On wasm the same
+ * IEEE float32 operations run in wasm (see wasmUpdate). The constants are the float32 scalars
+ * tfjs makes of the JS numbers the op-by-op path passes (floatConstants).
  *
  * The outputs are new data, never the inputs' buffers: a variable's data may be shared by its
  * clones (the engine's saved tensors, the best epoch's weights; see sharedIdentity in
@@ -30,6 +32,8 @@ export interface AdamScalars {
 
 interface TensorInfo { dataId: object; shape: number[]; dtype: tf.DataType }
 interface WasmBackend {
+  /** The Emscripten module; its exports hold the wasm memory (see simdAdam). */
+  wasm: { asm?: { memory?: unknown }; wasmExports?: { memory?: unknown }; HEAPU8: Uint8Array };
   makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
   disposeData(dataId: object): void;
   typedArrayFromHeap(info: TensorInfo): Float32Array | Int32Array | Uint8Array;
@@ -101,21 +105,57 @@ function listInputs(inputs: Inputs, count: number): { gradients: TensorInfo[]; v
     return t;
   };
   const indices = Array.from({ length: count }, (_, i) => i);
-  return { gradients: indices.map((i) => get(`g${i}`)), values: indices.map((i) => get(`x${i}`)), m: get('m'), v: get('v'), accBeta1: get('accBeta1'), accBeta2: get('accBeta2') };
+  const listed = { gradients: indices.map((i) => get(`g${i}`)), values: indices.map((i) => get(`x${i}`)), m: get('m'), v: get('v'), accBeta1: get('accBeta1'), accBeta2: get('accBeta2') };
+  // The loops read as many gradients as values, and the moments end to end: a mismatch would read past them.
+  const size = (t: TensorInfo) => t.shape.reduce((n, d) => n * d, 1);
+  const sizes = listed.values.map(size);
+  if (listed.gradients.some((g, i) => size(g) !== sizes[i])) throw new Error(`Bug: ${ADAM_KERNEL}: a gradient's size differs from its variable's`);
+  const total = sizes.reduce((a, b) => a + b, 0);
+  if (size(listed.m) !== total || size(listed.v) !== total) throw new Error(`Bug: ${ADAM_KERNEL}: moments of ${size(listed.m)} for ${total} weights`);
+  return listed;
 }
 
 const outputShapes = (values: TensorInfo[], m: TensorInfo): number[][] => [...values.map((x) => x.shape), m.shape, m.shape, [], []];
 
 /**
- * On wasm the arithmetic runs in the stock kernels' code (XNNPACK's float32 SIMD loops), called
- * directly on one flat gradient and one flat value vector: the engine's bookkeeping of a launch
- * (the cost this kernel removes) is skipped, the loops are not. Element by element in JavaScript
- * the three float32 divisions and the square root, done in float64 and rounded, cost 11 ns an
- * element: census MMoE's 28,050 weights took 450 µs, more than the 17 launches it replaced
- * (.scratch/ga/micro.ts). The operations and their operands' shapes are the op-by-op path's,
- * so the results are too.
+ * On wasm the update runs in a small wasm module of our own (simdAdam) on the backend's memory:
+ * float32 SIMD operations, each of them the IEEE operation XNNPACK's loops use in the stock
+ * kernels, in the op-by-op path's order. Without it (no SIMD, or a memory we cannot reach, as in
+ * the threaded build) the stock kernels are called directly (stockUpdate).
  */
 function wasmUpdate(inputs: Inputs, backend: WasmBackend, attrs: Attrs): TensorInfo[] {
+  const adam = simdAdam(backend);
+  return adam ? simdUpdate(inputs, backend, attrs, adam) : stockUpdate(inputs, backend, attrs);
+}
+
+function simdUpdate(inputs: Inputs, backend: WasmBackend, attrs: Attrs, adam: AdamFunction): TensorInfo[] {
+  const { gradients, values, m, v, accBeta1, accBeta2 } = listInputs(inputs, attrs.count);
+  const outs = outputShapes(values, m).map((shape) => backend.makeOutput(shape, 'float32'));
+  // Views (and addresses) only after every makeOutput: growing the wasm memory detaches views taken before.
+  const read = (t: TensorInfo) => backend.typedArrayFromHeap(t) as Float32Array;
+  const address = (t: TensorInfo) => read(t).byteOffset;
+  const c = floatConstants(attrs, read(accBeta1)[0] as number, read(accBeta2)[0] as number);
+  const [mAt, vAt, newMAt, newVAt] = [m, v, outs[attrs.count] as TensorInfo, outs[attrs.count + 1] as TensorInfo].map(address) as [number, number, number, number];
+  let at = 0;
+  values.forEach((x, k) => {
+    const n = x.shape.reduce((p, d) => p * d, 1);
+    adam(address(gradients[k] as TensorInfo), address(x), mAt + 4 * at, vAt + 4 * at, address(outs[k] as TensorInfo), newMAt + 4 * at, newVAt + 4 * at, n,
+      c.beta1, c.oneMinusBeta1, c.beta2, c.oneMinusBeta2, c.oneMinusAccBeta1, c.oneMinusAccBeta2, c.epsilon, c.negativeRate);
+    at += n;
+  });
+  read(outs[attrs.count + 2] as TensorInfo)[0] = c.newAccBeta1;
+  read(outs[attrs.count + 3] as TensorInfo)[0] = c.newAccBeta2;
+  return outs;
+}
+
+/**
+ * The stock kernels' code (XNNPACK's float32 loops) called directly on one flat gradient and one
+ * flat value vector: the engine's bookkeeping of each launch is skipped, the loops are not.
+ * (Element by element in JavaScript, the three float32 divisions and the square root, done in
+ * float64 and rounded, cost 11 ns an element: census MMoE's 28,050 weights took 450 µs, more than
+ * the op-by-op path's 380.) The operations and their operands' shapes are the op-by-op path's.
+ */
+function stockUpdate(inputs: Inputs, backend: WasmBackend, attrs: Attrs): TensorInfo[] {
   const { gradients, values, m, v, accBeta1, accBeta2 } = listInputs(inputs, attrs.count);
   const temporary: TensorInfo[] = [];
   const keep = (t: TensorInfo): TensorInfo => (temporary.push(t), t);
@@ -252,4 +292,118 @@ function update(
   }
   (targets[count + 2] as Float32Array)[0] = newAccBeta1;
   (targets[count + 3] as Float32Array)[0] = newAccBeta2;
+}
+
+/** adam(g, x, m, v, newX, newM, newV, n, beta1, 1-beta1, beta2, 1-beta2, 1-accBeta1, 1-accBeta2, epsilon, -rate): byte addresses, then a count, then float32 constants. */
+type AdamFunction = (...args: number[]) => void;
+
+/** The WebAssembly API this file uses (the project's lib has no DOM and @types/node declares none of it). */
+interface WasmMemory { buffer: ArrayBuffer | SharedArrayBuffer }
+interface WasmApi {
+  Memory: abstract new (...args: never[]) => WasmMemory;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
+  validate(bytes: Uint8Array): boolean;
+}
+const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
+const simdModules = new WeakMap<WasmMemory, AdamFunction | null>();
+let simdEnabled = true;
+
+/** For the tests, which compare the two wasm paths: false runs the stock kernels' path (stockUpdate). */
+export function useAdamSimd(enabled: boolean): void {
+  simdEnabled = enabled;
+}
+
+/** Which path the wasm kernel takes on the current backend: 'simd', 'stock' (stockUpdate), or undefined off wasm. */
+export function wasmAdamPath(): 'simd' | 'stock' | undefined {
+  if (tf.getBackend() !== 'wasm') return undefined;
+  return simdAdam(tf.backend() as unknown as WasmBackend) ? 'simd' : 'stock'; // the wasm backend, by the check above
+}
+
+/** The update function on the backend's memory; undefined where SIMD or the memory is not available. */
+function simdAdam(backend: WasmBackend): AdamFunction | undefined {
+  if (!simdEnabled || !wasmApi) return undefined;
+  const memory = backend.wasm.asm?.memory ?? backend.wasm.wasmExports?.memory;
+  if (!(memory instanceof wasmApi.Memory) || memory.buffer !== backend.wasm.HEAPU8.buffer) return undefined;
+  let adam = simdModules.get(memory);
+  if (adam === undefined) {
+    const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+    const bytes = adamModule(shared);
+    adam = wasmApi.validate(bytes) ? (new wasmApi.Instance(new wasmApi.Module(bytes), { env: { memory } }).exports.adam as AdamFunction) : null;
+    simdModules.set(memory, adam);
+  }
+  return adam ?? undefined;
+}
+
+/**
+ * The wasm module of simdAdam, assembled here (453 bytes; no toolchain in the build). One
+ * function: four elements at a time with f32x4 operations, the last n mod 4 one at a time with
+ * f32 operations — the same IEEE float32 operations either way, as in tfjs-wasm's kernels:
+ *   newM = m·β1 + g·(1−β1);  newV = v·β2 + (g·g)·(1−β2);
+ *   newX = ((newM ÷ (1−accβ1)) ÷ (√(newV ÷ (1−accβ2)) + ε))·(−rate) + x
+ */
+function adamModule(shared: boolean): Uint8Array {
+  const leb = (n: number): number[] => {
+    const out: number[] = [];
+    do {
+      const low = n & 0x7f;
+      n >>>= 7;
+      out.push(n ? low | 0x80 : low);
+    } while (n);
+    return out;
+  };
+  const name = (text: string) => [...leb(text.length), ...Array.from(new TextEncoder().encode(text))];
+  const section = (id: number, body: number[]) => [id, ...leb(body.length), ...body];
+  const list = (items: number[][]) => [...leb(items.length), ...items.flat()];
+  const [I32, F32, V128] = [0x7f, 0x7d, 0x7b];
+  // Parameters: addresses g, x, m, v, newX, newM, newV; the count; the eight constants (B1 ... NEG_RATE).
+  const [G, X, M, V, NEW_X, NEW_M, NEW_V, N, B1] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [OMB1, B2, OMB2, OMA1, OMA2, EPS, NEG_RATE] = [9, 10, 11, 12, 13, 14, 15];
+  // Locals: byte offset, its end, the constants splatted to f32x4, then newM and newV (f32x4, f32).
+  const [K, END, SPLAT, M4, V4, M1, V1] = [16, 17, 18, 26, 27, 28, 29];
+  const get = (i: number) => [0x20, ...leb(i)];
+  const set = (i: number) => [0x21, ...leb(i)];
+  const simd = (op: number) => [0xfd, ...leb(op)];
+  const at = (base: number) => [...get(base), ...get(K), 0x6a]; // i32.add
+  const loop = (vector: boolean) => {
+    const load = (base: number) => [...at(base), ...(vector ? [...simd(0x00), 0, 0] : [0x2a, 2, 0])];
+    const store = vector ? [...simd(0x0b), 0, 0] : [0x38, 2, 0];
+    const [add, mul, div, sqrt] = vector ? [simd(0xe4), simd(0xe6), simd(0xe7), simd(0xe3)] : [[0x92], [0x94], [0x95], [0x91]];
+    const constant = (i: number) => get(vector ? SPLAT + i - B1 : i);
+    const [newM, newV] = vector ? [M4, V4] : [M1, V1];
+    return [
+      ...[0x02, 0x40, 0x03, 0x40], // block, loop
+      ...get(K), ...get(END), 0x4f, 0x0d, 1, // k >= end: break
+      ...load(M), ...constant(B1), ...mul, ...load(G), ...constant(OMB1), ...mul, ...add, ...set(newM),
+      ...load(V), ...constant(B2), ...mul, ...load(G), ...load(G), ...mul, ...constant(OMB2), ...mul, ...add, ...set(newV),
+      ...at(NEW_M), ...get(newM), ...store,
+      ...at(NEW_V), ...get(newV), ...store,
+      ...at(NEW_X),
+      ...get(newM), ...constant(OMA1), ...div,
+      ...get(newV), ...constant(OMA2), ...div, ...sqrt, ...constant(EPS), ...add,
+      ...div, ...constant(NEG_RATE), ...mul, ...load(X), ...add, ...store,
+      ...get(K), 0x41, ...leb(vector ? 16 : 4), 0x6a, ...set(K),
+      ...[0x0c, 0, 0x0b, 0x0b], // br loop, end, end
+    ];
+  };
+  const code = [
+    ...list([[1, I32], [1, I32], [8, V128], [2, V128], [2, F32]]),
+    ...get(N), 0x41, 0x7c, 0x71, 0x41, 2, 0x74, ...set(END), // end = (n & -4) << 2
+    ...Array.from({ length: 8 }, (_, i) => [...get(B1 + i), ...simd(0x13), ...set(SPLAT + i)]).flat(), // f32x4.splat
+    ...loop(true),
+    ...get(N), 0x41, 2, 0x74, ...set(END), // end = n << 2
+    ...loop(false),
+    0x0b,
+  ];
+  // A shared memory (the threaded build) must be imported as shared, with a maximum.
+  const limits = shared ? [0x03, 0, ...leb(65536)] : [0x00, 0];
+  return Uint8Array.from([
+    ...[0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0],
+    ...section(1, list([[0x60, ...list([...Array<number[]>(8).fill([I32]), ...Array<number[]>(8).fill([F32])]), 0]])),
+    ...section(2, list([[...name('env'), ...name('memory'), 0x02, ...limits]])),
+    ...section(3, list([[0]])),
+    ...section(7, list([[...name('adam'), 0x00, 0]])),
+    ...section(10, list([[...leb(code.length), ...code]])),
+  ]);
 }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compiledMmoe } from '../../../bench/models';
-import { ADAM_KERNEL } from '../../../app/engine/adam-kernel';
+import { ADAM_KERNEL, useAdamSimd, wasmAdamPath } from '../../../app/engine/adam-kernel';
 import { chooseBackend } from '../../../app/engine/backend';
 import { GroupedAdam } from '../../../app/train/grouped-adam';
 
@@ -36,6 +36,7 @@ function trainWith(makeOptimizer: () => tf.Optimizer, steps: number): { weights:
 
 describe('GroupedAdam', () => {
   afterAll(async () => {
+    useAdamSimd(true);
     await tf.setBackend('cpu');
   });
 
@@ -95,10 +96,18 @@ describe('GroupedAdam', () => {
     return result;
   }
 
-  for (const backend of ['cpu', 'wasm'] as const) {
-    it(`runs the update as one ${ADAM_KERNEL} kernel on ${backend}, bit for bit the op-by-op update (weights, moments), tensor count constant`, async () => {
-      const choice = await chooseBackend(backend);
-      if ('error' in choice) throw new Error(choice.error);
+  /** The backend, and on wasm the path its kernel takes (the SIMD module, or the stock kernels called directly). */
+  async function setUp(backend: 'cpu' | 'wasm', path: 'simd' | 'stock' | undefined): Promise<void> {
+    const choice = await chooseBackend(backend);
+    if ('error' in choice) throw new Error(choice.error);
+    useAdamSimd(path !== 'stock');
+    expect(wasmAdamPath()).toBe(path);
+  }
+
+  for (const [backend, path] of [['cpu', undefined], ['wasm', 'simd'], ['wasm', 'stock']] as const) {
+    const on = path ? `${backend} (${path})` : backend;
+    it(`runs the update as one ${ADAM_KERNEL} kernel on ${on}, bit for bit the op-by-op update (weights, moments), tensor count constant`, async () => {
+      await setUp(backend, path);
       const shapes = [[7, 3], [3, 4], [4], [], [2, 3, 5]];
       const variables = shapes.map((shape, i) => tf.variable(tf.randomNormal(shape, 0, 1, 'float32', 20 + i), true, `grouped_adam_fused_${i}_${Math.random()}`));
       // Gradients of all scales (seeds from 1: tfjs takes a seed of 0 as none), with zeros, subnormals and huge values among them.
@@ -125,9 +134,8 @@ describe('GroupedAdam', () => {
       tf.dispose(variables);
     });
 
-    it(`gives the op-by-op path's weights bit for bit over 6 steps of a small model on ${backend}`, async () => {
-      const choice = await chooseBackend(backend);
-      if ('error' in choice) throw new Error(choice.error);
+    it(`gives the op-by-op path's weights bit for bit over 6 steps of a small model on ${on}`, async () => {
+      await setUp(backend, path);
       const bits = (weights: number[][]) => weights.map((w) => Buffer.from(Float32Array.from(w).buffer).toString('base64'));
       const fused = trainWith(() => new GroupedAdam(0.01), 6);
       const stock = trainWith(() => new GroupedAdam(0.01, 0.9, 0.999, undefined, { opByOp: true }), 6);
@@ -135,9 +143,8 @@ describe('GroupedAdam', () => {
       expect(bits(fused.weights)).toEqual(bits(trainWith(() => tf.train.adam(0.01), 6).weights));
     });
 
-    it(`updates census MMoE's variables as the op-by-op path does, bit for bit, on ${backend}`, async () => {
-      const choice = await chooseBackend(backend);
-      if ('error' in choice) throw new Error(choice.error);
+    it(`updates census MMoE's variables as the op-by-op path does, bit for bit, on ${on}`, async () => {
+      await setUp(backend, path);
       const { model } = compiledMmoe(7);
       const variables = model.trainableWeights.map((w) => tf.engine().registeredVariables[w.name]).filter((v): v is tf.Variable => v !== undefined);
       expect(variables.length).toBeGreaterThan(5);
@@ -150,9 +157,8 @@ describe('GroupedAdam', () => {
       model.dispose();
     });
 
-    it(`leaves the old data to a clone taken before the step on ${backend}`, async () => {
-      const choice = await chooseBackend(backend);
-      if ('error' in choice) throw new Error(choice.error);
+    it(`leaves the old data to a clone taken before the step on ${on}`, async () => {
+      await setUp(backend, path);
       const variable = tf.variable(tf.tensor1d([1, 2, 3]), true, `grouped_adam_clone_${Math.random()}`);
       const kept = variable.clone();
       const optimizer = new GroupedAdam(0.1);
