@@ -22,7 +22,7 @@ export function progressPrinter(io: CliIO, write: (text: string) => void): (even
       }
     } else if (event.type === 'epoch') {
       if (io.isTTY) write('\r\x1b[K');
-      io.out(epochTable(event.epoch, event.train, event.valid, event.improved, event.seconds, event.samplesPerSecond));
+      io.out(epochTable(event.epoch, event.train, event.valid, event.improved, event.seconds, event.samplesPerSecond, event.learningRate));
     } else if (event.type === 'reading') {
       const width = 24;
       const share = event.total > 0 ? Math.min(1, event.done / event.total) : 0;
@@ -43,7 +43,8 @@ export function progressPrinter(io: CliIO, write: (text: string) => void): (even
   };
 }
 
-export function epochTable(epoch: number, train: EpochMetrics, valid: EpochMetrics | undefined, improved: boolean, seconds: number, rate: number): string {
+/** The epoch's line (time, speed, the learning rate it trained at when known, validation loss) and its task table. */
+export function epochTable(epoch: number, train: EpochMetrics, valid: EpochMetrics | undefined, improved: boolean, seconds: number, rate: number, learningRate?: number): string {
   const header = ['task', 'train loss', 'valid loss', 'AUC', 'GAUC', 'logloss', 'MSE'];
   const rows = Object.keys(train.tasks).map((task) => {
     const t = train.tasks[task];
@@ -53,7 +54,7 @@ export function epochTable(epoch: number, train: EpochMetrics, valid: EpochMetri
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) => `  ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ')}`;
   return [
-    `epoch ${epoch}: ${seconds.toFixed(1)} s, ${Math.round(rate)} samples/s, valid loss ${fmt(valid?.loss)}${improved ? '  (best so far)' : ''}`,
+    `epoch ${epoch}: ${seconds.toFixed(1)} s, ${Math.round(rate)} samples/s, ${learningRate === undefined ? '' : `lr ${learningRate}, `}valid loss ${fmt(valid?.loss)}${improved ? '  (best so far)' : ''}`,
     line(header),
     ...rows.map(line),
   ].join('\n');

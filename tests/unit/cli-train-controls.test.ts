@@ -68,6 +68,8 @@ describe('runs with the flags', () => {
     expect(summary.learningRates).toEqual([0.02, 0.01]);
     expect(first.out).toContain('learning rate 0.02, schedule step, × 0.5 every 1 epoch');
     expect(first.out).toContain('gradients clipped to global norm 1');
+    // Each epoch's line says the rate it trained at: halved after epoch 1.
+    expect(first.out.filter((l) => /^epoch \d: /.test(l)).map((l) => /, lr ([\d.]+), /.exec(l)?.[1])).toEqual(['0.02', '0.01']);
 
     const name = path.basename(summary.dir);
     const second = await runCli([...base, '--init-from', name]);

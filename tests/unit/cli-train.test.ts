@@ -49,7 +49,7 @@ describe('towerflow train', () => {
     expect(tables).toHaveLength(2);
     tables.forEach((table, i) => {
       const lines = table.split('\n');
-      expect(lines[0]).toMatch(new RegExp(`^epoch ${i + 1}: \\d+\\.\\d s, \\d+ samples/s, valid loss \\d\\.\\d{4}( {2}\\(best so far\\))?$`));
+      expect(lines[0]).toMatch(new RegExp(`^epoch ${i + 1}: \\d+\\.\\d s, \\d+ samples/s, lr 0\\.\\d+, valid loss \\d\\.\\d{4}( {2}\\(best so far\\))?$`));
       expect(lines[1]?.trim().split(/\s{2,}/)).toEqual(['task', 'train loss', 'valid loss', 'AUC', 'GAUC', 'logloss', 'MSE']);
       for (const [row, task] of [[lines[2], 'a'], [lines[3], 'b']] as const) {
         const train = metrics.find((m) => m[0] === String(i + 1) && m[1] === 'train' && m[2] === task);
