@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import type { CpuBackend, TensorInfo, WasmBackend } from './backend-internals';
 
 /**
  * The whole Adam update of GroupedAdam (app/train/grouped-adam.ts) as one kernel, on the wasm and
@@ -30,18 +31,6 @@ export interface AdamScalars {
   learningRate: number;
 }
 
-interface TensorInfo { dataId: object; shape: number[]; dtype: tf.DataType }
-interface WasmBackend {
-  /** The Emscripten module; its exports hold the wasm memory (see simdAdam). */
-  wasm: { asm?: { memory?: unknown }; wasmExports?: { memory?: unknown }; HEAPU8: Uint8Array };
-  makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
-  disposeData(dataId: object): void;
-  typedArrayFromHeap(info: TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
-interface CpuBackend {
-  data: { get(dataId: object): { values?: ArrayLike<number> } };
-  makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): TensorInfo;
-}
 type Inputs = Record<string, TensorInfo | undefined>;
 type Attrs = AdamScalars & { count: number };
 

@@ -1,4 +1,5 @@
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
+import { engineInternals, sameData } from './backend-internals';
 
 /**
  * The tensors a kernel keeps for its gradient, kept without a kernel launch.
@@ -19,32 +20,22 @@ import * as tf from '@tensorflow/tfjs';
  * has to lead back to its source): when a tape is recorded inside another (gradientDepth > 1) the
  * stock clone runs.
  */
-interface EngineInternals {
-  clone(x: tf.Tensor): tf.Tensor;
-  makeTensorFromTensorInfo(info: { dataId: object; shape: number[]; dtype: tf.DataType }, backend?: tf.KernelBackend): tf.Tensor;
-  state: { gradientDepth: number; tensorInfo: Map<object, { backend: tf.KernelBackend }> };
-}
-
 const STOCK = Symbol.for('towerflow.stockClone');
-type PatchedEngine = EngineInternals & { [STOCK]?: EngineInternals['clone'] };
+type Clone = (x: tf.Tensor) => tf.Tensor;
+type PatchedEngine = ReturnType<typeof engineInternals> & { [STOCK]?: Clone };
 
 /** Installs the kernel-free saves on tfjs's engine, once per engine. */
 export function installBackwardSaves(): void {
-  const engine = tf.engine() as unknown as PatchedEngine;
+  const engine = engineInternals() as PatchedEngine;
   if (engine[STOCK]) return;
   const stockClone = engine.clone.bind(engine);
   engine[STOCK] = stockClone;
-  engine.clone = (x: tf.Tensor): tf.Tensor => {
-    const owner = engine.state.tensorInfo.get(x.dataId)?.backend;
-    if (engine.state.gradientDepth > 1 || owner === undefined) return stockClone(x);
-    owner.incRef(x.dataId);
-    return engine.makeTensorFromTensorInfo({ dataId: x.dataId, shape: x.shape, dtype: x.dtype }, owner);
-  };
+  engine.clone = (x: tf.Tensor): tf.Tensor => (engine.state.gradientDepth > 1 ? undefined : sameData(x)) ?? stockClone(x);
 }
 
 /** Puts tfjs's own clone back (the tests compare against it). */
 export function uninstallBackwardSaves(): void {
-  const engine = tf.engine() as unknown as PatchedEngine;
+  const engine = engineInternals() as PatchedEngine;
   const stock = engine[STOCK];
   if (!stock) return;
   engine.clone = stock;

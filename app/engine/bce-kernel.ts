@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import type { CpuBackend, TensorInfo, WasmBackend } from './backend-internals';
 
 /**
  * Binary cross-entropy of probabilities (app/train/session.ts's binaryCrossEntropy) as one kernel
@@ -15,15 +16,6 @@ import * as tf from '@tensorflow/tfjs';
 export const BCE_KERNEL = 'TowerflowBinaryCrossEntropy';
 export const BCE_GRAD_KERNEL = 'TowerflowBinaryCrossEntropyGrad';
 
-interface TensorInfo { dataId: object; shape: number[]; dtype: tf.DataType }
-interface WasmBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
-  typedArrayFromHeap(info: TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
-interface CpuBackend {
-  data: { get(dataId: object): { values?: ArrayLike<number> } };
-  makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): TensorInfo;
-}
 type Inputs = Record<string, TensorInfo | undefined>;
 type Arrays = (t: TensorInfo) => ArrayLike<number>;
 

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { engineInternals, sameData } from './backend-internals';
 
 /**
  * tfjs-core's (4.22) gradients of Add, Sub, Multiply, Reshape and Relu with the kernels that change
@@ -18,22 +19,14 @@ import * as tf from '@tensorflow/tfjs';
  * and so do gradients recorded for a gradient of a gradient (a kernel-free reshape is not on the
  * tape).
  */
-interface EngineInternals {
-  makeTensorFromTensorInfo(info: { dataId: object; shape: number[]; dtype: tf.DataType }, backend?: tf.KernelBackend): tf.Tensor;
-  state: { gradientDepth: number; tensorInfo: Map<object, { backend: tf.KernelBackend }> };
-}
-
 const LEAN_BACKENDS = new Set(['cpu', 'wasm']);
 /** tfjs's own gradient configs while the lean ones are registered. */
 let stockConfigs: tf.GradConfig[] | undefined;
 
-/** x with `shape`, sharing its data: no kernel where that is what a reshape is; tf.reshape elsewhere. */
+/** x with `shape`, sharing its data without a kernel launch (what cpu's and wasm's Reshape do). */
 function reshaped(x: tf.Tensor, shape: readonly number[]): tf.Tensor {
-  const engine = tf.engine() as unknown as EngineInternals;
-  const owner = engine.state.tensorInfo.get(x.dataId)?.backend;
-  if (owner === undefined || engine.state.gradientDepth > 0 || !LEAN_BACKENDS.has(tf.getBackend())) return tf.reshape(x, [...shape]);
-  owner.incRef(x.dataId);
-  return engine.makeTensorFromTensorInfo({ dataId: x.dataId, shape: [...shape], dtype: x.dtype }, owner);
+  // Only the lean gradients (cpu, wasm) call this; a gradient taped for a gradient of it needs the op.
+  return (engineInternals().state.gradientDepth === 0 ? sameData(x, shape) : undefined) ?? tf.reshape(x, [...shape]);
 }
 
 const asFloat = (x: tf.Tensor): tf.Tensor => (x.dtype === 'float32' ? x : tf.cast(x, 'float32'));

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import type { TensorInfo, WasmBackend } from './backend-internals';
 
 /**
  * Faster paths for three tfjs-backend-wasm (4.22) kernels that dominate a training step of the
@@ -28,15 +29,8 @@ import * as tf from '@tensorflow/tfjs';
  */
 let installed = false;
 
-interface WasmTensorInfo { dataId: object; shape: number[]; dtype: tf.DataType }
-interface WasmBackend {
-  disposeData(dataId: object): void;
-  incRef(dataId: object): void;
-  makeOutput(shape: number[], dtype: tf.DataType): WasmTensorInfo;
-  typedArrayFromHeap(info: WasmTensorInfo): Float32Array | Int32Array | Uint8Array;
-}
-type KernelArgs = { inputs: Record<string, WasmTensorInfo | undefined>; backend: WasmBackend; attrs: Record<string, unknown> };
-type KernelFunc = (args: KernelArgs) => WasmTensorInfo | WasmTensorInfo[];
+type KernelArgs = { inputs: Record<string, TensorInfo | undefined>; backend: WasmBackend; attrs: Record<string, unknown> };
+type KernelFunc = (args: KernelArgs) => TensorInfo | TensorInfo[];
 
 export function installWasmKernels(): void {
   if (installed) return;
@@ -69,22 +63,22 @@ const size = (shape: readonly number[]) => shape.reduce((n, d) => n * d, 1);
  * CPU (load 10). Each output is the same sum in the same order either way: equal bit for bit. (A
  * wider a, as in MMoE's experts [512, 263]ᵀ·[512, 128], measured no faster the other way round.)
  */
-function untransposedMatMul(args: KernelArgs, stock: KernelFunc): WasmTensorInfo | WasmTensorInfo[] {
+function untransposedMatMul(args: KernelArgs, stock: KernelFunc): TensorInfo | TensorInfo[] {
   const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
   const a = args.inputs.a;
   const b = args.inputs.b;
   if ((!transposeA && !transposeB) || !a || !b) return stock(args);
   const narrow = columnProduct(args);
   if (narrow) return narrow;
-  const made: WasmTensorInfo[] = [];
-  const copy = (x: WasmTensorInfo) => {
+  const made: TensorInfo[] = [];
+  const copy = (x: TensorInfo) => {
     const out = transposeLastTwo(args.backend, x);
     made.push(out);
     return out;
   };
   try {
     if (transposeA && !transposeB && a.shape.length === 2 && b.shape.length === 2 && !args.inputs.bias && (a.shape[1] as number) < (b.shape[1] as number)) {
-      const swapped = stock({ ...args, inputs: { a: copy(b), b: a }, attrs: { ...args.attrs, transposeA: false, transposeB: false } }) as WasmTensorInfo;
+      const swapped = stock({ ...args, inputs: { a: copy(b), b: a }, attrs: { ...args.attrs, transposeA: false, transposeB: false } }) as TensorInfo;
       made.push(swapped);
       return transposeLastTwo(args.backend, swapped);
     }
@@ -101,7 +95,7 @@ function untransposedMatMul(args: KernelArgs, stock: KernelFunc): WasmTensorInfo
  * whose starts lie a multiple of 4 KiB apart for DIN's 10,240 rows, all in one L1 set, and ran
  * half as fast: [10240, 80] 4.8 → 2.1 ms, [4096, 135] 3.5 → 1.8 ms, load 5.)
  */
-function transposeLastTwo(backend: WasmBackend, x: WasmTensorInfo): WasmTensorInfo {
+function transposeLastTwo(backend: WasmBackend, x: TensorInfo): TensorInfo {
   const rank = x.shape.length;
   const rows = x.shape[rank - 2] as number;
   const cols = x.shape[rank - 1] as number;
@@ -131,7 +125,7 @@ function transposeLastTwo(backend: WasmBackend, x: WasmTensorInfo): WasmTensorIn
  * output column: 2.4 ms for DIN's [10240, 40]ᵀ·[10240, 1] (load 5). Here each output is summed
  * in float32 over the rows in order, as XNNPACK sums it (equal bit for bit, tests).
  */
-function columnProduct(args: KernelArgs): WasmTensorInfo | undefined {
+function columnProduct(args: KernelArgs): TensorInfo | undefined {
   const { a, b } = args.inputs;
   const attrs = args.attrs as { transposeA: boolean; transposeB: boolean; activation?: string };
   if (!a || !b || !attrs.transposeA || attrs.transposeB || args.inputs.bias || args.inputs.preluActivationWeights) return undefined;
@@ -166,7 +160,7 @@ function columnProduct(args: KernelArgs): WasmTensorInfo | undefined {
  * computes strided offsets per element: 22 ms of CPU for 131,072 ids of 4 floats (a census MMoE
  * batch of 4,096), where this copy takes about 1.
  */
-function gatherRows({ inputs, backend, attrs }: KernelArgs): WasmTensorInfo | undefined {
+function gatherRows({ inputs, backend, attrs }: KernelArgs): TensorInfo | undefined {
   const { x, indices } = inputs;
   const axis = attrs.axis as number | number[];
   if (!x || !indices || (Array.isArray(axis) ? axis[0] : axis) !== 0 || (attrs.batchDims as number) !== 0) return undefined;
@@ -193,11 +187,11 @@ function gatherRows({ inputs, backend, attrs }: KernelArgs): WasmTensorInfo | un
 }
 
 /** Concatenation of numeric inputs whose slices past the axis are narrow (≤ 8 values); undefined otherwise. */
-function concatNarrow({ inputs, backend, attrs }: KernelArgs): WasmTensorInfo | undefined {
+function concatNarrow({ inputs, backend, attrs }: KernelArgs): TensorInfo | undefined {
   const list = Object.keys(inputs)
     .sort((p, q) => Number(p) - Number(q))
     .map((k) => inputs[k])
-    .filter((t): t is WasmTensorInfo => t !== undefined && t.shape.every((d) => d > 0));
+    .filter((t): t is TensorInfo => t !== undefined && t.shape.every((d) => d > 0));
   const first = list[0];
   if (!first || list.length < 2 || first.dtype === 'string' || list.some((t) => t.dtype !== first.dtype || t.shape.length !== first.shape.length)) return undefined;
   const rank = first.shape.length;
@@ -225,14 +219,14 @@ function concatNarrow({ inputs, backend, attrs }: KernelArgs): WasmTensorInfo | 
   return out;
 }
 
-const numeric = (t: WasmTensorInfo): boolean => t.dtype === 'float32' || t.dtype === 'int32';
+const numeric = (t: TensorInfo): boolean => t.dtype === 'float32' || t.dtype === 'int32';
 
 /**
  * x repeated `reps` times along each axis; undefined for strings and bools. Each axis, from the
  * last, is filled once from x and then doubled up with copyWithin (a memmove), so no element is
  * located by index arithmetic.
  */
-function tileBlocks({ inputs, backend, attrs }: KernelArgs): WasmTensorInfo | undefined {
+function tileBlocks({ inputs, backend, attrs }: KernelArgs): TensorInfo | undefined {
   const { x } = inputs;
   const reps = attrs.reps as number[];
   if (!x || !numeric(x) || reps.length !== x.shape.length || x.shape.length === 0) return undefined;
@@ -257,7 +251,7 @@ function tileBlocks({ inputs, backend, attrs }: KernelArgs): WasmTensorInfo | un
 }
 
 /** x cut along an axis into pieces of the given sizes, each piece copied row by row; undefined for strings and bools. */
-function splitBlocks({ inputs, backend, attrs }: KernelArgs): WasmTensorInfo[] | undefined {
+function splitBlocks({ inputs, backend, attrs }: KernelArgs): TensorInfo[] | undefined {
   const { x } = inputs;
   if (!x || !numeric(x) || x.shape.length === 0) return undefined;
   const rank = x.shape.length;
@@ -285,7 +279,7 @@ function splitBlocks({ inputs, backend, attrs }: KernelArgs): WasmTensorInfo[] |
 }
 
 /** x [rows, cols] float32 summed over axis 0 (keepDims or not); undefined for anything else. */
-function sumRows({ inputs, backend, attrs }: KernelArgs): WasmTensorInfo | undefined {
+function sumRows({ inputs, backend, attrs }: KernelArgs): TensorInfo | undefined {
   const { x } = inputs;
   // axis null (every axis) and lists other than one axis 0 (or -2) go to the stock kernel.
   const axes = attrs.axis === null || attrs.axis === undefined ? [] : ([] as number[]).concat(attrs.axis as number | number[]);
@@ -311,7 +305,7 @@ function sumRows({ inputs, backend, attrs }: KernelArgs): WasmTensorInfo | undef
  * Tensor data is never written after it is made (a variable's assign takes new data), so sharing
  * it is safe; reshape shares it the same way.
  */
-function sharedIdentity({ inputs, backend }: KernelArgs): WasmTensorInfo | undefined {
+function sharedIdentity({ inputs, backend }: KernelArgs): TensorInfo | undefined {
   const { x } = inputs;
   if (!x || x.dtype === 'string') return undefined;
   backend.incRef(x.dataId);
