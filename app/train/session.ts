@@ -174,6 +174,9 @@ export async function trainModel(
   const inMemory = isStreamed(data.train) ? undefined : data.train;
   const onDevice = inMemory && useDeviceData(options.deviceData, inMemory, specs.inputs, tasks) ? new DeviceSplit(inMemory, specs.inputs, tasks) : undefined;
   let epochOrder: tf.Tensor1D | undefined;
+  // Across epochs, not per epoch: with epochs shorter than the interval a per-epoch clock never
+  // yielded, and a cancel (an IPC message, a timer) was not seen until the last epoch.
+  let lastYield = now();
   try {
     epochs: for (let epoch = 1; epoch <= options.epochs; epoch++) {
       const streamed = isStreamed(data.train) ? new ShuffledBlocks(data.train, rng) : undefined;
@@ -184,7 +187,6 @@ export async function trainModel(
       const sums = { loss: 0, tasks: Object.fromEntries(tasks.map((t) => [t.name, 0])) as Record<string, number>, rows: 0 };
       const epochStart = now();
       let lastEvent = epochStart;
-      let lastYield = epochStart;
       let groupStart = epochStart;
       /** Reads the pending steps' losses in one transfer and adds them up; a message if one was not finite. */
       const settle = async (): Promise<string | undefined> => {

@@ -360,6 +360,20 @@ describe('cancel', () => {
     compiled.model.dispose();
   });
 
+  it('a cancel from a timer stops a run of many short epochs: training lets the event loop turn across epochs', async () => {
+    const compiled = fresh();
+    const controller = new AbortController();
+    // Epochs of a few ms each: only a yield that outlives the epoch lets this timer fire.
+    const timer = setTimeout(() => controller.abort(), 300);
+    const tiny = { ...prepared.train, rows: 64 };
+    const result = await trainModel(compiled.model, compiled, { train: tiny }, { ...base, batchSize: 64, epochs: 100_000 }, { signal: controller.signal });
+    clearTimeout(timer);
+    expect(result.stopReason).toBe('cancelled');
+    expect(result.epochsRun).toBeGreaterThan(0);
+    expect(result.epochsRun).toBeLessThan(100_000);
+    compiled.model.dispose();
+  });
+
   it('an already aborted signal runs no step at all', async () => {
     const compiled = fresh();
     const steps = countSteps(compiled.model);
