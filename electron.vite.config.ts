@@ -22,6 +22,8 @@ export default defineConfig({
           'train-worker': resolve(root, 'app/host/train-worker.ts'),
           // The data reader's second thread (app/data/scan/parallel.ts finds it here).
           'scan-worker': resolve(root, 'app/data/scan/scan-worker.ts'),
+          // Training replicas, the second and later CPU threads (app/train/replica-pool.ts finds it here).
+          'replica-worker': resolve(root, 'app/train/replica-worker.ts'),
         },
       },
     },

@@ -1,7 +1,6 @@
 import { parseBinding, type DatasetBinding } from '../data/binding';
 import { formatDataError, isDataError } from '../data/errors';
 import { NODE_BACKENDS, releaseBackend } from '../engine/backend';
-import { setWasmThreads } from '../engine/wasm-threads';
 import { readTextFile } from '../io/files';
 import { openGraphFile } from './graph-file';
 import { formatDiagnostic, hasErrors } from '../validate/diagnostics';
@@ -28,7 +27,7 @@ export const trainCommand: Command = {
       --clip-norm X: clip the gradients to global norm X (as torch's clip_grad_norm_)
       --init-from RUN: start from a run's weights (run folder, name or prefix in --runs) where name and shape match
       --backend ${NODE_BACKENDS.join('|')} (default: fastest available)  --runs DIR (runs)
-      --threads N (1): threads of the wasm backend's matMul; the weights equal one thread's bit for bit
+      --threads N (1): training threads on the CPU backends: each computes a shard of every batch; a seed and N give the same weights
       --no-cache: read the file even when .towerflow-cache (beside --runs) has it encoded
       --stream / --no-stream: train from encoded blocks on disk, for files larger than memory (default: files from 1 GiB)`,
   async run(argv, io) {
@@ -91,8 +90,8 @@ export const trainCommand: Command = {
     if (hint) io.out(`hint: ${hint} (--lr)`);
     const validationShare = numberOption('validation', values.validation, 0.2, 0, 0.9);
     const backend = values.backend === undefined ? undefined : choiceOption('backend', values.backend, NODE_BACKENDS, 'cpu');
-    // One by default: a second thread paid only at large batches on a quiet machine (docs/wasm-threads.md).
-    setWasmThreads(intOption('threads', values.threads, 1, 1, 64));
+    // One by default: a scripted run shares the machine with whatever else the script starts.
+    const threads = intOption('threads', values.threads, 1, 1, 64);
 
     const graph = await readGraph(graphFile, io);
     if (typeof graph === 'number') return graph;
@@ -115,7 +114,7 @@ export const trainCommand: Command = {
     const printProgress = progressPrinter(io, (text) => process.stdout.write(text));
     try {
       const outcome = await runTraining(
-        { graph, data: values.data, ...(values.valid ? { valid: values.valid } : {}), binding, options, validationShare, runsDir: values.runs, ...(backend ? { backend } : {}), ...(values['no-cache'] ? { cache: false as const } : {}), ...streamOption(values.stream, values['no-stream']) },
+        { graph, data: values.data, ...(values.valid ? { valid: values.valid } : {}), binding, options, validationShare, runsDir: values.runs, threads, ...(backend ? { backend } : {}), ...(values['no-cache'] ? { cache: false as const } : {}), ...streamOption(values.stream, values['no-stream']) },
         {
           signal: controller.signal,
           onEvent: (event) => {

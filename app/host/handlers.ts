@@ -309,7 +309,7 @@ export async function createHostHandlers(options: HostOptions): Promise<Host> {
       if (isHostError(run)) return run;
       if (request.engine === 'browser') {
         if (!trainerJobs) return hostError('E_ENGINE', 'engine "browser" trains in the page itself here (web mode): call train:prepare, train there, then train:complete');
-        if ((request.threads ?? 1) > 1) return hostError('E_ENGINE', 'threads: CPU threads are a setting of engine "node" (its wasm backend); engine "browser" trains on the GPU');
+        if ((request.threads ?? 1) > 1) return hostError('E_ENGINE', 'threads: CPU threads are a setting of engine "node" (its CPU backends); engine "browser" trains on the GPU');
         const { engine: _engine, backend: _backend, browserBackend, threads: _threads, ...prepare } = request;
         return trainerJobs.start(prepare, browserBackend);
       }

@@ -11,7 +11,6 @@ import { loadGraph } from '../graph/load';
 import type { Graph } from '../graph/schema';
 import { formatDiagnostic } from '../validate/diagnostics';
 import { chooseBackend, describeChoice, type NodeBackendName } from '../engine/backend';
-import { setWasmThreads, wasmThreads } from '../engine/wasm-threads';
 import { fileLoadHandler } from './model-files';
 import { parseJsonOrUndefined as safeJson, readTextFile } from '../io/files';
 import { createRunFolder, finishRun, RunWriteError, trainingLine, type RunFolder, type RunSummary } from './run-folder';
@@ -19,6 +18,8 @@ import { prepareStreamedRunData } from './run-stream';
 import type { StreamedData } from '../data/stream/streamed';
 import { metricNames, predictSplit, trainModel, type TrainEvent, type TrainOptions } from './session';
 import { describeWarmStart, warmStart } from './warm-start';
+import { REPLICA_BACKENDS, ReplicaPool } from './replica-pool';
+import { sharedSplit } from './replicas';
 import { describeSchedule, isConstantRate } from './lr-schedule';
 
 /**
@@ -39,9 +40,9 @@ export interface RunRequest {
   runsDir: string;
   backend?: NodeBackendName;
   /**
-   * Threads of the wasm backend's pool (engine/wasm-threads.ts), set before the backend starts;
-   * left out, whatever the process set (the CLI's --threads, else 1). A start that fails falls back
-   * to one thread and says why in the backend line.
+   * Training threads on the CPU backends (wasm, cpu): this one and threads − 1 replicas, each
+   * computing a shard of every batch (replicas.ts). Default 1. A replica that cannot start leaves
+   * the run on one thread, and the backend line says why.
    */
   threads?: number;
   /** The encoded-data cache (data/cache.ts): on by default in `.towerflow-cache` beside the runs folder; false reads the file every time. */
@@ -65,7 +66,6 @@ export type RunOutcome = { ok: true; summary: RunSummary } | { ok: false; messag
 export async function runTraining(request: RunRequest, hooks: { onEvent?: (e: RunEvent) => void; signal?: AbortSignal } = {}): Promise<RunOutcome> {
   const emit = hooks.onEvent ?? (() => undefined);
   const startedAt = new Date();
-  if (request.threads !== undefined) setWasmThreads(request.threads);
   const backend = await chooseBackend(request.backend);
   if ('error' in backend) return { ok: false, message: backend.error };
   const backendNote = describeChoice(backend);
@@ -108,14 +108,18 @@ export async function runTraining(request: RunRequest, hooks: { onEvent?: (e: Ru
       if (!isFsError(error)) throw error;
       return { ok: false, message: `cannot make the run folder in ${request.runsDir}: ${(error as Error).message}` };
     }
+    const threads = await startThreads(request, sized.graph, backend.name, compiled);
+    if (threads.note) emit({ type: 'stage', message: `threads:${threads.note.replace(/^ \((.*)\)$/, ' $1')}` });
     try {
-      return await trainInFolder(folder, request, compiled, prepared, { backend: backend.name, backendNote, startedAt, emit, ...(hooks.signal ? { signal: hooks.signal } : {}), ...(dataNote ? { dataNote } : {}), reading, settingLines });
+      return await trainInFolder(folder, request, compiled, threads.pool ? inSharedMemory(prepared) : prepared, { backend: backend.name, backendNote: `${backendNote}${threads.note}`, threads: threads.count, ...(threads.pool ? { replicas: threads.pool } : {}), startedAt, emit, ...(hooks.signal ? { signal: hooks.signal } : {}), ...(dataNote ? { dataNote } : {}), reading, settingLines });
     } catch (error) {
       if (!(error instanceof RunWriteError) && !isFsError(error)) throw error;
       // As web mode does: the log says why the run failed, so the runs list never shows it finished.
       const message = error instanceof RunWriteError ? error.message : `cannot write in ${folder.dir}: ${(error as Error).message}`;
       await folder.log(`failed: ${message}`).catch(() => undefined);
       return { ok: false, message, dir: folder.dir };
+    } finally {
+      await threads.pool?.dispose();
     }
   } finally {
     compiled.model.dispose();
@@ -131,6 +135,9 @@ async function trainInFolder(
   context: {
     backend: string;
     backendNote: string;
+    /** Training threads (1 + replicas). */
+    threads: number;
+    replicas?: ReplicaPool;
     startedAt: Date;
     emit: (e: RunEvent) => void;
     signal?: AbortSignal;
@@ -151,6 +158,7 @@ async function trainInFolder(
 
   const result = await trainModel(compiled.model, compiled, { train: prepared.train, ...(prepared.valid ? { valid: prepared.valid } : {}) }, request.options, {
     ...(signal ? { signal } : {}),
+    ...(context.replicas ? { replicas: context.replicas } : {}),
     onEvent: (event) => {
       // Written first, so whoever hears of an epoch (the runs list) finds it in the folder.
       if (event.type === 'epoch') void folder.epoch(event);
@@ -161,8 +169,8 @@ async function trainInFolder(
     graph: request.graph.name,
     backend,
     backendNote,
-    // The pool the weights were computed with; only the wasm backend has one.
-    ...(backend === 'wasm' ? { threads: wasmThreads() } : {}),
+    // The threads the weights were computed with: a seed and a thread count give the same weights.
+    ...(REPLICA_BACKENDS.includes(backend as NodeBackendName) ? { threads: context.threads } : {}),
     bestEpoch: result.bestEpoch,
     epochsRun: result.epochsRun,
     ...(result.best ? { best: result.best } : {}),
@@ -176,6 +184,33 @@ async function trainInFolder(
     startedAt: startedAt.toISOString(),
   });
   return result.stopReason === 'diverged' ? { ok: false, message: result.message, dir: folder.dir } : { ok: true, summary };
+}
+
+/**
+ * The replicas for `request.threads` on a CPU backend, started with the sized graph (the model
+ * that trains), and the words for the backend line: " (2 threads)", or why it trains on one.
+ */
+async function startThreads(
+  request: RunRequest,
+  graph: Graph,
+  backend: NodeBackendName,
+  compiled: CompiledGraph,
+): Promise<{ count: number; note: string; pool?: ReplicaPool }> {
+  const wanted = request.threads ?? 1;
+  if (wanted <= 1) return { count: 1, note: '' };
+  if (!REPLICA_BACKENDS.includes(backend)) return { count: 1, note: ` (1 thread: ${wanted} threads are for the CPU backends wasm and cpu; ${backend} runs its own)` };
+  const pool = await ReplicaPool.start(
+    { graph, seed: request.options.seed, backend, ...(request.options.lossWeights ? { lossWeights: request.options.lossWeights } : {}) },
+    wanted - 1,
+    compiled.model.weights.map((w) => w.read().size),
+  );
+  if ('error' in pool) return { count: 1, note: ` (1 thread: ${wanted} threads could not start: ${pool.error})` };
+  return { count: wanted, note: ` (${wanted} threads)`, pool };
+}
+
+/** An in-memory training split moved into shared memory, where replicas gather their own rows; a streamed one as it is. */
+function inSharedMemory(prepared: PreparedData | StreamedData<FittedEncoders>): PreparedData | StreamedData<FittedEncoders> {
+  return 'entry' in prepared ? prepared : { ...prepared, train: sharedSplit(prepared.train) };
 }
 
 /** An error of a file system call (ENOSPC, ENAMETOOLONG, EACCES …): input to report, not a bug. */

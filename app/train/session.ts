@@ -4,7 +4,8 @@ import { createRng } from '../data/random';
 import { own } from '../data/records';
 import { auc, gauc, logloss, mse } from './metrics';
 import { bceGradients, bceValue, hasBceKernels } from '../engine/bce-kernel';
-import { batchInputs, batchLabels, range, type EncodedSplit } from './encoded';
+import { batchInputs, batchLabels, gatherInputs, gatherLabels, range, type EncodedSplit } from './encoded';
+import { combineShards, concatenated, isShared, shardStarts, type Replicas, type ShardBatch } from './replicas';
 import { isStreamed, predictStreamed, ShuffledBlocks, type StreamedSplit } from './block-batches';
 import { GroupedAdam } from './grouped-adam';
 import { clipByGlobalNorm } from './clip';
@@ -103,6 +104,11 @@ export interface TrainResult {
 export interface TrainHooks {
   onEvent?: (event: TrainEvent) => void;
   signal?: AbortSignal;
+  /**
+   * Other threads that compute part of each batch (replicas.ts, replica-pool.ts). Used where losses
+   * are read every step (the CPU backends); the batch is cut into replicas.count + 1 shards.
+   */
+  replicas?: Replicas;
 }
 
 /** An optimizer whose rate a schedule can change between steps, keeping its state. */
@@ -174,6 +180,7 @@ export async function trainModel(
   const inMemory = isStreamed(data.train) ? undefined : data.train;
   const onDevice = inMemory && useDeviceData(options.deviceData, inMemory, specs.inputs, tasks) ? new DeviceSplit(inMemory, specs.inputs, tasks) : undefined;
   let epochOrder: tf.Tensor1D | undefined;
+  const replicas = hooks.replicas && hooks.replicas.count > 0 && !onDevice && reads.limit === 1 ? hooks.replicas : undefined;
   // Across epochs, not per epoch: with epochs shorter than the interval a per-epoch clock never
   // yielded, and a cancel (an IPC message, a timer) was not seen until the last epoch.
   let lastYield = now();
@@ -243,7 +250,10 @@ export async function trainModel(
           const rate = rateAt((epoch - 1) * steps + step);
           if (rate !== learningRate) optimizer.setLearningRate((learningRate = rate));
         }
-        const { total, perTask, grads } = clipped(computeStep(model, optimizer, tasks, outputIndex, weightOf, batch), options.clipNorm);
+        const step_ = replicas
+          ? await shardedStep(model, optimizer, tasks, outputIndex, weightOf, { source, inputs: specs.inputs, rows }, replicas)
+          : computeStep(model, optimizer, tasks, outputIndex, weightOf, batch);
+        const { total, perTask, grads } = clipped(step_, options.clipNorm);
         if (reads.limit === 1) {
           // Read before the update, which is made only when the loss is finite: a diverging batch never
           // reaches the weights. On the CPU backends the read costs nothing (the step is done by now).
@@ -426,13 +436,15 @@ class DeviceSplit {
  * One batch's losses and gradients, without the update: the caller applies it (after reading the
  * loss, or deferred with the weights kept to go back to). The caller owns the returned tensors.
  */
-function computeStep(
+export function computeStep(
   model: tf.LayersModel,
   optimizer: tf.Optimizer,
   tasks: readonly ModelOutputSpec[],
   outputIndex: Map<string, number>,
   weightOf: (o: ModelOutputSpec) => number,
   batch: () => { xs: tf.Tensor[]; ys: tf.Tensor[] },
+  /** A shard's share of its batch (replicas.ts): the total loss, and so the gradients, are multiplied by it. */
+  scale = 1,
 ): { total: tf.Scalar; perTask: tf.Scalar[]; grads: tf.NamedTensorMap } {
   return tf.tidy(() => {
     const { xs, ys } = batch();
@@ -450,10 +462,53 @@ function computeStep(
         sum = tf.add(sum, tf.mul(loss, weightOf(task)));
       });
       for (const penalty of model.calculateLosses()) sum = tf.add(sum, penalty);
-      return sum;
+      return scale === 1 ? sum : tf.mul(sum, scale);
     });
     return { total: value, perTask, grads };
   });
+}
+
+/**
+ * One step cut into shards: the replicas' shards are gathered and sent first, this thread computes
+ * the first shard meanwhile, and the results are summed in shard order (replicas.ts).
+ */
+async function shardedStep(
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+  tasks: readonly ModelOutputSpec[],
+  outputIndex: Map<string, number>,
+  weightOf: (o: ModelOutputSpec) => number,
+  batch: { source: EncodedSplit; inputs: readonly ModelInputSpec[]; rows: Int32Array },
+  replicas: Replicas,
+): Promise<{ total: tf.Scalar; perTask: tf.Scalar[]; grads: tf.NamedTensorMap }> {
+  const { source, inputs, rows } = batch;
+  const starts = shardStarts(rows.length, replicas.count + 1);
+  const shardRows = (k: number) => rows.subarray(starts[k] as number, starts[k + 1] as number);
+  const scales = starts.slice(0, -1).map((start, k) => ((starts[k + 1] as number) - start) / rows.length);
+  // From shared memory a replica gathers its own rows; otherwise (a streamed block) they are gathered here.
+  const inPlace = isShared(source);
+  const shards: ShardBatch[] = Array.from({ length: replicas.count }, (_, r) => {
+    const own = shardRows(r + 1);
+    const scale = scales[r + 1] as number;
+    return inPlace
+      ? { split: source, indices: own.slice(), rows: own.length, scale }
+      : { xs: gatherInputs(source, inputs, own), ys: tasks.map((t) => gatherLabels(source, t.name, own)), rows: own.length, scale };
+  });
+  const answers = replicas.step(concatenated(model.getWeights()), shards);
+  const first = shardRows(0);
+  const scale = scales[0] as number;
+  const mine = computeStep(model, optimizer, tasks, outputIndex, weightOf, () => ({ xs: batchInputs(source, inputs, first), ys: tasks.map((t) => batchLabels(source, t.name, first)) }), scale);
+  let results;
+  try {
+    results = await answers;
+  } catch (error) {
+    tf.dispose([mine.total, ...mine.perTask, ...Object.values(mine.grads)]);
+    throw error;
+  }
+  const combined = combineShards(model, { ...mine, scale }, results, scales.slice(1));
+  const kept = new Set<tf.Tensor>([combined.total, ...combined.perTask, ...Object.values(combined.grads)]);
+  tf.dispose([mine.total, ...mine.perTask, ...Object.values(mine.grads)].filter((t) => !kept.has(t)));
+  return combined;
 }
 
 /** The losses Keras/tfjs use: binary cross-entropy on probabilities (clipped at 1e-7), or MSE. */

@@ -22,9 +22,9 @@ export interface TrainOptionsDraft {
   /** The Node backend (engine 'node'). */
   backend: 'auto' | 'webgpu' | 'node-gpu' | 'node' | 'wasm' | 'cpu';
   /**
-   * CPU threads of the wasm backend (engine 'node', backend auto or wasm). 1 by default: a second
-   * thread paid only at batch ≥ 4,096 on a quiet machine and slowed batch 512 (docs/wasm-threads.md),
-   * and one thread leaves the other cores to this window.
+   * Training threads on the CPU backends (engine 'node', backend auto, wasm or cpu; app/train/replicas.ts).
+   * 1 by default: a second thread pays at large batches, not for small models at batch 512
+   * (docs/training-threads.md), and one thread leaves the other cores to this window.
    */
   threads: number;
   /** The window's backend (engine 'browser'): auto is WebGPU where available, else WebGL. */

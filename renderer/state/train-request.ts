@@ -46,8 +46,8 @@ export function trainRequestOf(input: { graph: Graph; dataPath: string; validPat
 
 /**
  * train:start's engine fields: the window's GPU API, or the Node backend and its CPU threads. The
- * threads are sent only where they apply (the wasm backend, which auto falls to on a machine without
- * a GPU or tfjs-node) and only above the default of one.
+ * threads are sent only where they apply (the CPU backends: wasm, which auto falls to on a machine
+ * without a GPU or tfjs-node, and cpu) and only above the default of one.
  */
 export function engineRequestOf(options: Pick<TrainOptionsDraft, 'engine' | 'backend' | 'browserBackend' | 'threads'>) {
   if (options.engine === 'browser') return { engine: 'browser' as const, browserBackend: options.browserBackend };
@@ -58,8 +58,8 @@ export function engineRequestOf(options: Pick<TrainOptionsDraft, 'engine' | 'bac
   };
 }
 
-/** Whether the CPU-threads setting reaches the backend: wasm, named or as auto's likely choice on a CPU. */
-export const threadsApply = (backend: TrainOptionsDraft['backend']): boolean => backend === 'auto' || backend === 'wasm';
+/** Whether the CPU-threads setting reaches the backend: wasm (named, or as auto's likely choice on a CPU) or cpu. */
+export const threadsApply = (backend: TrainOptionsDraft['backend']): boolean => backend === 'auto' || backend === 'wasm' || backend === 'cpu';
 
 type ScheduleRequest =
   | { type: 'constant'; warmupSteps: number }

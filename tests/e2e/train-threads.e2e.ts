@@ -49,9 +49,9 @@ describe.skipIf(skipWhy !== undefined)('CPU threads from the Train tab', () => {
     const threads = page.getByTestId('opt-threads');
     expect(await threads.inputValue()).toBe('1');
     expect(await threads.locator('option').count()).toBe(cores);
-    await expect.poll(() => page.getByTestId('threads-hint').textContent()).toMatch(/^wasm backend only; .*1 by default/);
-    // Not offered where it would not reach the backend.
-    await page.getByTestId('opt-backend').selectOption('cpu');
+    await expect.poll(() => page.getByTestId('threads-hint').textContent()).toMatch(/^CPU backends \(wasm, cpu\): each thread computes a share of every batch.*1 by default/);
+    // Not offered where it would not reach the backend: tfjs-node runs its own threads.
+    await page.getByTestId('opt-backend').selectOption('node');
     expect(await threads.count()).toBe(0);
     await page.getByTestId('opt-backend').selectOption('wasm');
     await threads.selectOption('2');

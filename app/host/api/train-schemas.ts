@@ -38,8 +38,9 @@ export const TrainRequestSchema = z.strictObject({
   engine: z.enum(['node', 'browser']).default('node'),
   backend: z.enum(NODE_BACKENDS).optional(),
   /**
-   * Engine "node": threads of the wasm backend's pool (engine/wasm-threads.ts); the weights equal
-   * one thread's bit for bit. At most the host's cores (app:info's `cores`); absent: 1.
+   * Engine "node" on a CPU backend (wasm, cpu): training threads, each computing a shard of every
+   * batch (train/replicas.ts); a seed and a thread count give the same weights. At most the host's
+   * cores (app:info's `cores`); absent: 1.
    */
   threads: z.number().int().min(1).max(1024).optional(),
   /** Engine "browser": the GPU API to train on; auto is WebGPU where there is an adapter, else WebGL. */

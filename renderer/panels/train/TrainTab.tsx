@@ -120,7 +120,7 @@ export default function TrainTab() {
                 </select>
               </label>
               <p className="field-note" data-testid="threads-hint">
-                wasm backend only; the weights are the same at any count. 1 by default: a second thread paid only at batch ≥ 4,096 on a quiet machine (1.14–1.20×), slowed batch 512 (0.84×), and one thread leaves the other cores to this window.
+                CPU backends (wasm, cpu): each thread computes a share of every batch, and a seed with a thread count gives the same weights. 1 by default: on census MMoE a second thread gave 1.5× at batch 4,096 but nothing on small models at batch 512, where each share is too small to pay for its thread; and one thread leaves the other cores to this window.
               </p>
             </div>
           )}

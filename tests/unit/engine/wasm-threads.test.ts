@@ -44,16 +44,6 @@ describe('wasm threads', () => {
     expect(two.loss).toBe(one.loss);
   }, 300_000);
 
-  it('towerflow train --threads 2 says so in its first line and saves the weights --threads 1 saves', async () => {
-    const saved = await Promise.all([1, 2].map(async (threads) => {
-      const { stdout } = await exec(process.execPath, ['bin/towerflow.mjs', 'train', GRAPH, '--data', DATA, '--epochs', '2', '--batch-size', '128', '--backend', 'wasm', '--threads', String(threads), '--no-cache', '--runs', path.join(tmp, `runs-${threads}`)], { timeout: 240_000, maxBuffer: 1 << 22 });
-      const lines = stdout.trim().split('\n');
-      return { first: lines[0], weights: readFileSync(path.join(lines.at(-1)?.replace(/^saved /, '') ?? '', 'model', 'weights.bin')) };
-    }));
-    expect(saved.map((s) => s.first)).toEqual(['backend wasm', 'backend wasm (2 threads)']);
-    expect(saved[1]?.weights.equals(saved[0]?.weights ?? Buffer.alloc(0))).toBe(true);
-  }, 300_000);
-
   it('a threaded start that fails falls back to one thread, says why in the backend line, and trains as one thread does', async () => {
     // A pool worker whose module throws while loading (Emscripten rethrows it on the main thread,
     // which ended the process before), and a module file that is not there at all.

@@ -1,11 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scanWorkerScript } from '../../../app/data/scan/parallel';
+import { replicaWorkerScript } from '../../../app/train/replica-pool';
 import { createHostHandlers, type Host } from '../../../app/host/handlers';
 import { browserOpener, displayAvailable } from '../../../scripts/web-mode.mjs';
 import { call, censusBinding, makeWorkspace, ok, recordRuns, REPO, template, writeCensus } from './helpers';
@@ -42,7 +44,7 @@ describe('the electron-vite build', () => {
   });
 
   it('emits main, the worker, and a one-file CommonJS preload that requires only electron', async () => {
-    for (const file of ['main/index.js', 'main/train-worker.js', 'main/scan-worker.js', 'preload/index.cjs']) expect(existsSync(join(BUILD, file))).toBe(true);
+    for (const file of ['main/index.js', 'main/train-worker.js', 'main/scan-worker.js', 'main/replica-worker.js', 'preload/index.cjs']) expect(existsSync(join(BUILD, file))).toBe(true);
     const preload = await readFile(join(BUILD, 'preload/index.cjs'), 'utf8');
     const required = [...preload.matchAll(/require\(["']([^"']+)["']\)/g)].map((m) => m[1]);
     expect(new Set(required)).toEqual(new Set(['electron']));
@@ -66,6 +68,17 @@ describe('the electron-vite build', () => {
     expect(answer.rows).toBe(2);
     expect([...(answer.columns[0]?.values ?? [])]).toEqual([39, 50]);
   });
+
+  it.skipIf(availableParallelism() < 2)(`${availableParallelism() < 2 ? '(skipped: this host has one core) ' : ''}the bundle ships the training replicas where the bundled pool looks, and a run trains on two threads`, async () => {
+    const chunk = pathToFileURL(join(BUILD, 'main', 'chunks', 'any-chunk.js')).href;
+    expect(fileURLToPath(replicaWorkerScript(chunk))).toBe(join(BUILD, 'main', 'replica-worker.js'));
+    const runs = recordRuns(host);
+    const { runId } = ok(await call(host, 'train:start', { graph: template('shared-bottom'), data: 'census.csv', binding: censusBinding(), options: { epochs: 1, batchSize: 64 }, backend: 'wasm', threads: 2 }));
+    const events = await runs.waitForEnd(runId);
+    const last = events.at(-1);
+    if (last?.type !== 'finished') throw new Error(`run did not finish: ${JSON.stringify(last)}`);
+    expect(last.summary).toMatchObject({ threads: 2, backendNote: 'backend wasm (2 threads)' });
+  }, 120_000);
 
   it('the bundled training worker trains and reports like the source one', async () => {
     const runs = recordRuns(host);

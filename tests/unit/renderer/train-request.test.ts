@@ -92,9 +92,10 @@ describe('the validation file of the Train tab', () => {
 describe('the Train tab’s engine fields', () => {
   const engine = (patch: Partial<TrainOptionsDraft>) => engineRequestOf({ ...DEFAULT_OPTIONS, ...patch });
 
-  it('sends the chosen CPU threads to a Node run on wasm or auto, and nothing for the default of one', () => {
+  it('sends the chosen CPU threads to a Node run on wasm, cpu or auto, and nothing for the default of one', () => {
     expect(engine({ threads: 2 })).toEqual({ engine: 'node', threads: 2 });
     expect(engine({ backend: 'wasm', threads: 3 })).toEqual({ engine: 'node', backend: 'wasm', threads: 3 });
+    expect(engine({ backend: 'cpu', threads: 2 })).toEqual({ engine: 'node', backend: 'cpu', threads: 2 });
     expect(engine({})).toEqual({ engine: 'node' });
   });
 
