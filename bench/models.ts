@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
 import { compileGraph, type ModelInputSpec, type ModelOutputSpec } from '../app/compile/to-tfjs';
 import { loadGraph } from '../app/graph/load';
+import type { Graph } from '../app/graph/schema';
 import { CENSUS_CATEGORICAL, CENSUS_EMBEDDING_DIM, CENSUS_NUMERIC, CENSUS_VOCAB } from '../scripts/template-definitions';
 import { BatchedExperts } from './batched-experts';
 import { CENSUS_LABELS } from './census-data';
@@ -11,6 +12,8 @@ export interface BenchModel {
   model: tf.LayersModel;
   inputs: ModelInputSpec[];
   outputs: ModelOutputSpec[];
+  /** The graph and seed it was compiled from, for training replicas (app/train/replica-pool.ts); absent for hand-written models. */
+  recipe?: { graph: Graph; seed: number };
 }
 
 /** The MMoE template's sizes, repeated here so the hand-written models are written out in full. */
@@ -26,7 +29,7 @@ export function compiledMmoe(seed: number): BenchModel {
   const result = compileGraph(graph, { seed });
   if (!result.ok) throw new Error(`templates/mmoe.json did not compile: ${result.diagnostics.map((d) => d.message).join('; ')}`);
   const { model, inputs, outputs } = result.compiled;
-  return { model, inputs, outputs };
+  return { model, inputs, outputs, recipe: { graph, seed } };
 }
 
 /**

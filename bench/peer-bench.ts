@@ -7,7 +7,9 @@ import { censusColumns, splitFor } from './census-data';
 import { compiledMmoe } from './models';
 import { loadAverage, mmoeTrainingFlopsPerSample, peerPython, realCensus, TorchPeer, writePeerData, type PeerData, type PeerRound } from './torch-peer';
 import { CENSUS_EMBEDDING_DIM } from '../scripts/template-definitions';
-import { BENCH_TRAIN, headOf, kernelsPerStep, median, trainOnce, type TrainRun } from './training';
+import { benchReplicas, BENCH_TRAIN, getBenchThreads, headOf, kernelsPerStep, median, trainOnce, type TrainRun } from './training';
+import { sharedSplit } from '../app/train/replicas';
+import type { Graph } from '../app/graph/schema';
 
 /**
  * Towerflow against hand-written PyTorch on this machine: the census MMoE, the same encoded
@@ -49,6 +51,8 @@ export type PeerBenchResult =
       status: 'ok';
       data: string;
       backend: string;
+      /** Towerflow's training threads (bench --threads); absent in results from before it. */
+      towerflowThreads?: number;
       torch: string;
       threads: number;
       flopsPerSample: number;
@@ -66,6 +70,8 @@ export async function runPeerBench(config: PeerBenchConfig, log: (line: string) 
   if ('error' in choice) return { status: 'skipped', reason: choice.error };
   const data = (await realCensus()) ?? syntheticCensus(config.seed);
   log(`  data: ${data.source}`);
+  // In shared memory, where training replicas (--threads) gather their own rows; one thread reads it the same.
+  const split = sharedSplit(data.split);
   const folder = await mkdtemp(join(os.tmpdir(), 'towerflow-peer-'));
   const peer = await (async () => {
     await writePeerData(folder, data, BENCH_TRAIN.learningRate);
@@ -80,13 +86,14 @@ export async function runPeerBench(config: PeerBenchConfig, log: (line: string) 
     const batches: PeerBatchResult[] = [];
     for (const batch of config.batches) {
       const entry = compiledMmoe(config.seed);
-      await trainOnce(entry, headOf(data.split, Math.min(data.split.rows, 8 * batch)), 1, batch);
+      const replicas = await benchReplicas(entry.recipe as { graph: Graph; seed: number }, entry.model, choice.name);
+      await trainOnce(entry, headOf(split, Math.min(split.rows, 8 * batch)), 1, batch, replicas);
       await peer.train(batch, 1, config.seed);
       const towerflow: TrainRun[] = [];
       const pytorch: PeerRound[] = [];
       for (let round = 0; round < config.rounds; round++) {
         const sides = [
-          async () => towerflow.push(await trainOnce(entry, data.split, config.epochs, batch)),
+          async () => towerflow.push(await trainOnce(entry, split, config.epochs, batch, replicas)),
           async () => pytorch.push(await peer.train(batch, config.epochs, config.seed + round)),
         ];
         for (const side of round % 2 === 0 ? sides : sides.reverse()) await side();
@@ -94,6 +101,7 @@ export async function runPeerBench(config: PeerBenchConfig, log: (line: string) 
         const p = pytorch.at(-1)?.samplesPerSecond ?? NaN;
         log(`  batch ${batch} round ${round + 1}/${config.rounds}: Towerflow ${Math.round(t)} samples/s, PyTorch ${Math.round(p)} samples/s, ratio ${(t / p).toFixed(3)} (load ${loadAverage()})`);
       }
+      await replicas?.dispose();
       const kernels = await kernelsPerStep(entry, data.split, batch);
       entry.model.dispose();
       const tf_ = towerflow.map((r) => r.samplesPerSecond);
@@ -117,6 +125,7 @@ export async function runPeerBench(config: PeerBenchConfig, log: (line: string) 
       status: 'ok',
       data: data.source,
       backend: choice.name,
+      towerflowThreads: getBenchThreads(),
       torch: peer.version,
       threads: peer.threads,
       flopsPerSample,
@@ -157,7 +166,7 @@ function matMulGflops(size = 1024, repeats = 10): number {
 export function formatPeerReport(result: PeerBenchResult): string {
   if (result.status === 'skipped') return `PyTorch peer: skipped (${result.reason})`;
   const lines = [
-    `PyTorch peer (${result.data}; Towerflow on ${result.backend}, PyTorch ${result.torch} on ${result.threads} threads)`,
+    `PyTorch peer (${result.data}; Towerflow on ${result.backend}, ${result.towerflowThreads ?? 1} thread${(result.towerflowThreads ?? 1) === 1 ? '' : 's'}, PyTorch ${result.torch} on ${result.threads} threads)`,
     `  ${result.note}`,
     `  matmul peak (1024² float32): PyTorch ${result.peak.torch1.toFixed(1)} GFLOP/s on 1 thread, ${result.peak.torchAll.toFixed(1)} on ${result.threads}; tfjs ${result.backend} ${result.peak.tfjs.toFixed(1)}`,
     `  training FLOPs per sample: ${Math.round(result.flopsPerSample).toLocaleString('en-US')}`,

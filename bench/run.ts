@@ -18,7 +18,9 @@
  * Options: --backends=cpu,wasm (default: all, unavailable ones reported as skipped), --skip-csv,
  * --no-peer (skip the PyTorch peer), --peer-only (only the peer), --no-templates (skip the
  * template peers), --templates-only (only them), --template-batch=N, --peer-batches=512,4096,
- * --wasm-threads=N (the wasm backend's threads for the whole bench; docs/wasm-threads.md),
+ * --threads=N (Towerflow's training threads in the peer and template benches: N − 1 replicas,
+ * app/train/replicas.ts), --wasm-threads=N (the wasm backend's XNNPACK pool for the whole bench;
+ * docs/wasm-threads.md),
  * --data-only (only the data bench), --no-data (skip it), --data-rows=N, --data-rounds=N,
  * --no-pandas, --no-pyarrow (skip the pandas engine="pyarrow" figure), --no-baselines,
  * --data-profile (profile one more Towerflow run with --cpu-prof: the top self-time functions),
@@ -38,6 +40,7 @@ import { DEFAULT_PEER_CONFIG, formatPeerReport, runPeerBench, type PeerBenchConf
 import { largeMain } from './large';
 import { formatReport } from './report';
 import { setWasmThreads } from '../app/engine/wasm-threads';
+import { setBenchThreads } from './training';
 import { DEFAULT_TEMPLATE_PEER_CONFIG, formatTemplatePeerReport, runTemplatePeerBench, type TemplatePeerConfig } from './template-peers';
 
 // Silences tfjs's "install tfjs-node for speed" banners; they are noise in a report.
@@ -86,6 +89,7 @@ function parseArgs(argv: readonly string[]): Args {
       data = undefined;
     } else if (flag === '--no-templates') templates = undefined;
     else if (flag === '--wasm-threads' && value) setWasmThreads(positive(arg, value));
+    else if (flag === '--threads' && value) setBenchThreads(positive(arg, value));
     else if (flag === '--peer-batches' && value) peer = peer && { ...peer, batches: value.split(',').map((b) => positive(arg, b)) };
     else if (flag === '--template-batch' && value) templates = templates && { ...templates, batch: positive(arg, value) };
     else if (flag === '--no-data') data = undefined;

@@ -11,7 +11,8 @@ import { chooseBackend, type NodeBackendName } from '../app/engine/backend';
 import type { EncodedSplit } from '../app/train/encoded';
 import { compileTemplate, templateGraph, templateSplit, TEMPLATES, type TemplateName } from './template-data';
 import { loadAverage } from './torch-peer';
-import { BENCH_TRAIN, headOf, kernelsPerStep, median, trainOnce, type TrainRun } from './training';
+import { benchReplicas, BENCH_TRAIN, getBenchThreads, headOf, kernelsPerStep, median, trainOnce, type TrainRun } from './training';
+import { sharedSplit } from '../app/train/replicas';
 
 /**
  * Every template against PyTorch running the model Towerflow's own PyTorch export generates for
@@ -61,7 +62,7 @@ export interface TemplatePeerRow {
 
 export type TemplatePeerResult =
   | { status: 'skipped'; reason: string }
-  | { status: 'ok'; backend: string; torch: string; threads: number; batch: number; rowsPerRound: number; templates: TemplatePeerRow[] };
+  | { status: 'ok'; backend: string; towerflowThreads?: number; torch: string; threads: number; batch: number; rowsPerRound: number; templates: TemplatePeerRow[] };
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const ROOT = join(HERE, '..');
@@ -81,13 +82,14 @@ export async function runTemplatePeerBench(config: TemplatePeerConfig, log: (lin
     for (const name of config.templates) {
       const graph = templateGraph(name);
       const compiled = compileTemplate(graph, config.seed);
-      const split = templateSplit(graph, compiled, config.rows, config.seed);
+      const split = sharedSplit(templateSplit(graph, compiled, config.rows, config.seed));
       const dir = join(folder, name);
       await writeTemplatePackage(name, dir, split, compiled);
       const loaded = await peer.request<{ parameters: number }>({ op: 'load', name, folder: dir });
       const entry = { model: compiled.model, inputs: compiled.inputs, outputs: compiled.outputs };
+      const replicas = await benchReplicas({ graph, seed: config.seed }, compiled.model, choice.name);
       // Warm-up: kernel set-up and first allocations on both sides.
-      await trainOnce(entry, headOf(split, 8 * config.batch), 1, config.batch);
+      await trainOnce(entry, headOf(split, 8 * config.batch), 1, config.batch, replicas);
       await peer.train(name, config.batch, 1, config.seed);
       const towerflow: TrainRun[] = [];
       const pytorch: TorchRound[] = [];
@@ -95,7 +97,7 @@ export async function runTemplatePeerBench(config: TemplatePeerConfig, log: (lin
       for (let round = 0; round < config.rounds; round++) {
         const sides = [
           async () => {
-            towerflow.push(await trainOnce(entry, split, config.epochs, config.batch));
+            towerflow.push(await trainOnce(entry, split, config.epochs, config.batch, replicas));
             tensors.push(tf.memory().numTensors);
           },
           async () => void pytorch.push(await peer.train(name, config.batch, config.epochs, config.seed + round)),
@@ -121,9 +123,10 @@ export async function runTemplatePeerBench(config: TemplatePeerConfig, log: (lin
         tensorsAfterRounds: tensors,
         loadAverage: loadAverage(),
       });
+      await replicas?.dispose();
       compiled.model.dispose();
     }
-    return { status: 'ok', backend: choice.name, torch: peer.version, threads: peer.threads, batch: config.batch, rowsPerRound: config.rows, templates: rows };
+    return { status: 'ok', backend: choice.name, towerflowThreads: getBenchThreads(), torch: peer.version, threads: peer.threads, batch: config.batch, rowsPerRound: config.rows, templates: rows };
   } finally {
     await peer.stop();
     await rm(folder, { recursive: true, force: true });
@@ -206,7 +209,7 @@ class TemplatePeer {
 export function formatTemplatePeerReport(result: TemplatePeerResult): string {
   if (result.status === 'skipped') return `Templates against their PyTorch export: skipped (${result.reason})`;
   const lines = [
-    `Templates against their PyTorch export (Towerflow on ${result.backend}; PyTorch ${result.torch} on ${result.threads} threads; batch ${result.batch}, ${result.rowsPerRound} rows a round, same arrays)`,
+    `Templates against their PyTorch export (Towerflow on ${result.backend}, ${result.towerflowThreads ?? 1} thread${(result.towerflowThreads ?? 1) === 1 ? '' : 's'}; PyTorch ${result.torch} on ${result.threads} threads; batch ${result.batch}, ${result.rowsPerRound} rows a round, same arrays)`,
     '  template      | params       | Towerflow samples/s (rounds)   | PyTorch samples/s (rounds)     | ratio (paired) | per CPU s | kernels/step | peak RSS MiB Towerflow / PyTorch | load',
   ];
   for (const r of result.templates) {

@@ -1,6 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import type { EncodedSplit } from '../app/train/encoded';
 import { trainModel, type TrainOptions } from '../app/train/session';
+import type { Graph } from '../app/graph/schema';
+import { ReplicaPool } from '../app/train/replica-pool';
+import type { Replicas } from '../app/train/replicas';
+import type { NodeBackendName } from '../app/engine/backend';
 import type { BenchModel } from './models';
 
 /** The optimiser settings every bench run trains with (the issue's: adam, batch 256). */
@@ -20,10 +24,10 @@ export interface TrainRun {
  * One call of the app's own training loop, so compiled and hand-written models are timed by exactly
  * the same code. samples/s is the loop's own figure (rows trained / seconds in the loop).
  */
-export async function trainOnce(entry: BenchModel, split: EncodedSplit, epochs: number, batchSize = BENCH_TRAIN.batchSize): Promise<TrainRun> {
+export async function trainOnce(entry: BenchModel, split: EncodedSplit, epochs: number, batchSize = BENCH_TRAIN.batchSize, replicas?: Replicas): Promise<TrainRun> {
   const started = performance.now();
   const cpu = process.cpuUsage();
-  const result = await trainModel(entry.model, entry, { train: split }, { ...BENCH_TRAIN, batchSize, epochs, progressIntervalMs: 60_000 });
+  const result = await trainModel(entry.model, entry, { train: split }, { ...BENCH_TRAIN, batchSize, epochs, progressIntervalMs: 60_000 }, replicas ? { replicas } : {});
   const used = process.cpuUsage(cpu);
   if (result.stopReason !== 'completed') throw new Error(`training stopped early: ${result.message}`);
   const cpuSeconds = (used.user + used.system) / 1e6;
@@ -34,6 +38,22 @@ export async function trainOnce(entry: BenchModel, split: EncodedSplit, epochs: 
     samplesPerCpuSecond: (split.rows * epochs) / Math.max(cpuSeconds, 1e-9),
     finalLoss: result.history.at(-1)?.train.loss ?? Number.NaN,
   };
+}
+
+/** Training threads of the bench's Towerflow runs (`--threads=N`): this one and N − 1 replicas (app/train/replicas.ts). */
+let benchThreads = 1;
+export const setBenchThreads = (threads: number) => void (benchThreads = threads);
+export const getBenchThreads = () => benchThreads;
+
+/**
+ * The replicas for a compiled graph when the bench trains on several threads (undefined on one);
+ * samples/s then counts the work of every thread, as PyTorch's figure counts its thread pool's.
+ */
+export async function benchReplicas(recipe: { graph: Graph; seed: number }, model: tf.LayersModel, backend: NodeBackendName): Promise<ReplicaPool | undefined> {
+  if (benchThreads <= 1) return undefined;
+  const pool = await ReplicaPool.start({ graph: recipe.graph, seed: recipe.seed, backend }, benchThreads - 1, model.weights.map((w) => w.read().size));
+  if ('error' in pool) throw new Error(`the bench's ${benchThreads} training threads could not start: ${pool.error}`);
+  return pool;
 }
 
 /**
