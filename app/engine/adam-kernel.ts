@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { CpuBackend, TensorInfo, WasmBackend } from './backend-internals';
+import { assembleModule, F32, get, I32, leb, onHeap, set, simd, V128 } from './wasm-module';
 
 /**
  * The whole Adam update of GroupedAdam (app/train/grouped-adam.ts) as one kernel, on the wasm and
@@ -286,17 +287,6 @@ function update(
 /** adam(g, x, m, v, newX, newM, newV, n, beta1, 1-beta1, beta2, 1-beta2, 1-accBeta1, 1-accBeta2, epsilon, -rate): byte addresses, then a count, then float32 constants. */
 type AdamFunction = (...args: number[]) => void;
 
-/** The WebAssembly API this file uses (the project's lib has no DOM and @types/node declares none of it). */
-interface WasmMemory { buffer: ArrayBuffer | SharedArrayBuffer }
-interface WasmApi {
-  Memory: abstract new (...args: never[]) => WasmMemory;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
-  validate(bytes: Uint8Array): boolean;
-}
-const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
-
-const simdModules = new WeakMap<WasmMemory, AdamFunction | null>();
 let simdEnabled = true;
 
 /** For the tests, which compare the two wasm paths: false runs the stock kernels' path (stockUpdate). */
@@ -312,17 +302,7 @@ export function wasmAdamPath(): 'simd' | 'stock' | undefined {
 
 /** The update function on the backend's memory; undefined where SIMD or the memory is not available. */
 function simdAdam(backend: WasmBackend): AdamFunction | undefined {
-  if (!simdEnabled || !wasmApi) return undefined;
-  const memory = backend.wasm.asm?.memory ?? backend.wasm.wasmExports?.memory;
-  if (!(memory instanceof wasmApi.Memory) || memory.buffer !== backend.wasm.HEAPU8.buffer) return undefined;
-  let adam = simdModules.get(memory);
-  if (adam === undefined) {
-    const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-    const bytes = adamModule(shared);
-    adam = wasmApi.validate(bytes) ? (new wasmApi.Instance(new wasmApi.Module(bytes), { env: { memory } }).exports.adam as AdamFunction) : null;
-    simdModules.set(memory, adam);
-  }
-  return adam ?? undefined;
+  return simdEnabled ? onHeap<AdamFunction>(backend, 'adam', adamModule) : undefined;
 }
 
 /**
@@ -333,27 +313,11 @@ function simdAdam(backend: WasmBackend): AdamFunction | undefined {
  *   newX = ((newM ÷ (1−accβ1)) ÷ (√(newV ÷ (1−accβ2)) + ε))·(−rate) + x
  */
 function adamModule(shared: boolean): Uint8Array {
-  const leb = (n: number): number[] => {
-    const out: number[] = [];
-    do {
-      const low = n & 0x7f;
-      n >>>= 7;
-      out.push(n ? low | 0x80 : low);
-    } while (n);
-    return out;
-  };
-  const name = (text: string) => [...leb(text.length), ...Array.from(new TextEncoder().encode(text))];
-  const section = (id: number, body: number[]) => [id, ...leb(body.length), ...body];
-  const list = (items: number[][]) => [...leb(items.length), ...items.flat()];
-  const [I32, F32, V128] = [0x7f, 0x7d, 0x7b];
   // Parameters: addresses g, x, m, v, newX, newM, newV; the count; the eight constants (B1 ... NEG_RATE).
   const [G, X, M, V, NEW_X, NEW_M, NEW_V, N, B1] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
   const [OMB1, B2, OMB2, OMA1, OMA2, EPS, NEG_RATE] = [9, 10, 11, 12, 13, 14, 15];
   // Locals: byte offset, its end, the constants splatted to f32x4, then newM and newV (f32x4, f32).
   const [K, END, SPLAT, M4, V4, M1, V1] = [16, 17, 18, 26, 27, 28, 29];
-  const get = (i: number) => [0x20, ...leb(i)];
-  const set = (i: number) => [0x21, ...leb(i)];
-  const simd = (op: number) => [0xfd, ...leb(op)];
   const at = (base: number) => [...get(base), ...get(K), 0x6a]; // i32.add
   const loop = (vector: boolean) => {
     const load = (base: number) => [...at(base), ...(vector ? [...simd(0x00), 0, 0] : [0x2a, 2, 0])];
@@ -377,22 +341,11 @@ function adamModule(shared: boolean): Uint8Array {
     ];
   };
   const code = [
-    ...list([[1, I32], [1, I32], [8, V128], [2, V128], [2, F32]]),
     ...get(N), 0x41, 0x7c, 0x71, 0x41, 2, 0x74, ...set(END), // end = (n & -4) << 2
     ...Array.from({ length: 8 }, (_, i) => [...get(B1 + i), ...simd(0x13), ...set(SPLAT + i)]).flat(), // f32x4.splat
     ...loop(true),
     ...get(N), 0x41, 2, 0x74, ...set(END), // end = n << 2
     ...loop(false),
-    0x0b,
   ];
-  // A shared memory (the threaded build) must be imported as shared, with a maximum.
-  const limits = shared ? [0x03, 0, ...leb(65536)] : [0x00, 0];
-  return Uint8Array.from([
-    ...[0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0],
-    ...section(1, list([[0x60, ...list([...Array<number[]>(8).fill([I32]), ...Array<number[]>(8).fill([F32])]), 0]])),
-    ...section(2, list([[...name('env'), ...name('memory'), 0x02, ...limits]])),
-    ...section(3, list([[0]])),
-    ...section(7, list([[...name('adam'), 0x00, 0]])),
-    ...section(10, list([[...leb(code.length), ...code]])),
-  ]);
+  return assembleModule('adam', [...Array<number>(8).fill(I32), ...Array<number>(8).fill(F32)], [[1, I32], [1, I32], [8, V128], [2, V128], [2, F32]], code, shared);
 }

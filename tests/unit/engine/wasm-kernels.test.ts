@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chooseBackend } from '../../../app/engine/backend';
+import { rowProductsRun, useRowProducts } from '../../../app/engine/wasm-kernels';
 
 /**
  * The wasm kernel fast paths (app/engine/wasm-kernels.ts). The matMul wrapper transposes an operand
@@ -96,6 +97,36 @@ describe('wasm kernels', () => {
       expect(got).toEqual(stock);
       tf.dispose([a, b]);
     }
+  });
+
+  it('aᵀ·b with b up to 128 columns (a weight gradient, run in our SIMD module) equals the stock product of a copied transposed, bit for bit', async () => {
+    await tf.setBackend('wasm');
+    expect(rowProductsRun()).toBe(true); // the module validated: the products below take its path
+    const cases = [[[4096, 135], [4096, 8]], [[4096, 135], [4096, 128]], [[1, 300, 20], [1, 300, 12]], [[10240, 80], [10240, 40]], [[7, 3], [7, 4]], [[64, 512], [64, 128]]] as const;
+    for (const [aShape, bShape] of cases) {
+      const a = tf.randomNormal([...aShape], 0, 1, 'float32', aShape[0]);
+      const b = tf.randomNormal([...bShape], 0, 1, 'float32', bShape.at(-1));
+      const before = tf.memory().numTensors;
+      useRowProducts(true);
+      const got = tf.tidy(() => tf.matMul(a, b, true, false).dataSync());
+      expect(tf.memory().numTensors).toBe(before);
+      useRowProducts(false);
+      const stock = tf.tidy(() => tf.matMul(tf.transpose(a, aShape.length === 3 ? [0, 2, 1] : [1, 0]), b).dataSync());
+      useRowProducts(true);
+      expect(Buffer.from(got.buffer, got.byteOffset, got.byteLength).equals(Buffer.from(stock.buffer, stock.byteOffset, stock.byteLength))).toBe(true);
+      // And the right numbers (the float64 triple loop), not merely the same ones.
+      const nested = (t: tf.Tensor) => (t.rank === 3 ? (t.arraySync() as number[][][]) : [t.arraySync() as number[][]]);
+      const flat = product(nested(a), nested(b), true, false).flat(2);
+      Array.from(got).forEach((v, i) => expect(Math.abs(v - flat[i]!)).toBeLessThan(1e-3 * (1 + Math.abs(flat[i]!))));
+      tf.dispose([a, b]);
+    }
+    // [64, 512]ᵀ·[64, 128] has 65,536 outputs, the most it takes; one more column of a and the stock path runs, with the same result.
+    const a = tf.randomNormal([64, 513], 0, 1, 'float32', 5);
+    const b = tf.randomNormal([64, 128], 0, 1, 'float32', 6);
+    const wide = tf.tidy(() => tf.matMul(a, b, true, false).dataSync());
+    const stock = tf.tidy(() => tf.matMul(tf.transpose(a), b).dataSync());
+    expect(Array.from(wide)).toEqual(Array.from(stock));
+    tf.dispose([a, b]);
   });
 
   it('aᵀ·b of tall operands (a weight gradient) and of a narrow a equals the triple loop', () => {
