@@ -116,8 +116,8 @@ export class ReplicaPool implements Replicas {
           const id = this.splitId(shard.split);
           const held = this.heldSplit.get(worker) === id;
           this.heldSplit.set(worker, id);
-          const { rows, inputs, labels } = shard.split;
-          const message: StepMessage = { ...weights, ...(held ? {} : { split: { id, split: { rows, inputs, labels } } }), shard: { rows: shard.rows, scale: shard.scale, splitId: id, indices: shard.indices } };
+          const { rows, inputs, labels, packedIds } = shard.split;
+          const message: StepMessage = { ...weights, ...(held ? {} : { split: { id, split: { rows, inputs, labels, ...(packedIds ? { packedIds } : {}) } } }), shard: { rows: shard.rows, scale: shard.scale, splitId: id, indices: shard.indices } };
           worker.postMessage(message, [shard.indices.buffer as ArrayBuffer]);
         } else {
           const message: StepMessage = { ...weights, shard };

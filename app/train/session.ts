@@ -4,7 +4,7 @@ import { createRng } from '../data/random';
 import { own } from '../data/records';
 import { auc, gauc, logloss, mse } from './metrics';
 import { bceGradients, bceValue, hasBceKernels } from '../engine/bce-kernel';
-import { batchInputs, batchLabels, gatherInputs, gatherLabels, range, type EncodedSplit } from './encoded';
+import { batchInputs, batchLabels, gatherInputs, gatherLabels, range, withPackedIds, type EncodedSplit } from './encoded';
 import { combineShards, concatenated, isShared, shardStarts, type Replicas, type ShardBatch } from './replicas';
 import { isStreamed, predictStreamed, ShuffledBlocks, type StreamedSplit } from './block-batches';
 import { GroupedAdam } from './grouped-adam';
@@ -177,7 +177,8 @@ export async function trainModel(
   // so keeping them costs no copy.
   let lastFinite: tf.Tensor[] | undefined;
   // A streamed split (larger than memory) is read block by block (block-batches.ts); it never goes to the device whole.
-  const inMemory = isStreamed(data.train) ? undefined : data.train;
+  // Its one-id inputs also row by row (withPackedIds): a random batch reads them as one run per row.
+  const inMemory = isStreamed(data.train) ? undefined : withPackedIds(data.train, specs.inputs);
   const onDevice = inMemory && useDeviceData(options.deviceData, inMemory, specs.inputs, tasks) ? new DeviceSplit(inMemory, specs.inputs, tasks) : undefined;
   let epochOrder: tf.Tensor1D | undefined;
   const replicas = hooks.replicas && hooks.replicas.count > 0 && !onDevice && reads.limit === 1 ? hooks.replicas : undefined;
