@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TensorInfo, WasmBackend } from './backend-internals';
 import { assembleModule, get, I32, onHeap, set, simd, V128 } from './wasm-module';
+import { batchedRowProduct } from './batched-rows';
 
 /**
  * Faster paths for three tfjs-backend-wasm (4.22) kernels that dominate a training step of the
@@ -27,7 +28,8 @@ import { assembleModule, get, I32, onHeap, set, simd, V128 } from './wasm-module
  *   here the clone shares it, as on cpu and webgl (see sharedIdentity).
  * - aᵀ·b with one column on either side (a weight gradient into one unit): summed in JS, without
  *   the transposed copy XNNPACK needs (see columnProduct); with up to 128 columns (most weight
- *   gradients here) in a small SIMD module, row by row (see rowOrderProduct).
+ *   gradients here) in a small SIMD module, row by row (see rowOrderProduct); batched products of one
+ *   row per matrix (a gate's mixture and its gradient) in two more (see batched-rows.ts).
  */
 let installed = false;
 
@@ -69,6 +71,9 @@ function untransposedMatMul(args: KernelArgs, stock: KernelFunc): TensorInfo | T
   const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
   const a = args.inputs.a;
   const b = args.inputs.b;
+  const plain = !args.inputs.bias && !args.inputs.preluActivationWeights && ((args.attrs.activation as string | undefined) ?? 'linear') === 'linear';
+  const rows = plain && a && b && rowProductsEnabled ? batchedRowProduct(a, b, transposeA, transposeB, args.backend) : undefined;
+  if (rows) return rows;
   if ((!transposeA && !transposeB) || !a || !b) return stock(args);
   const direct = columnProduct(args) ?? rowOrderProduct(args);
   if (direct) return direct;

@@ -129,6 +129,39 @@ describe('wasm kernels', () => {
     tf.dispose([a, b]);
   });
 
+  it('batched products of one row per matrix (a gate\'s mixture [B,1,E]·[B,E,d] and its gradient [B,1,d]·[B,E,d]ᵀ) equal the stock kernels bit for bit, and the float64 loop', async () => {
+    await tf.setBackend('wasm');
+    for (const [batch, e, d] of [[4096, 8, 16], [512, 3, 10], [300, 8, 12], [2, 1, 4]] as const) {
+      const w = tf.randomUniform([batch, 1, e], 0, 1, 'float32', batch);
+      const experts = tf.randomNormal([batch, e, d], 0, 1, 'float32', e);
+      const dy = tf.randomNormal([batch, 1, d], 0, 1, 'float32', d);
+      const products = () => tf.tidy(() => [tf.matMul(w as tf.Tensor3D, experts as tf.Tensor3D).dataSync(), tf.matMul(dy as tf.Tensor3D, experts as tf.Tensor3D, false, true).dataSync()]);
+      const before = tf.memory().numTensors;
+      useRowProducts(true);
+      const [mixed, dWeights] = products() as [Float32Array, Float32Array];
+      expect(tf.memory().numTensors).toBe(before);
+      useRowProducts(false);
+      const [stockMixed, stockWeights] = products() as [Float32Array, Float32Array];
+      useRowProducts(true);
+      expect(Array.from(mixed)).toEqual(Array.from(stockMixed));
+      expect(Array.from(dWeights)).toEqual(Array.from(stockWeights));
+      const [W, X, D] = [w, experts, dy].map((t) => t.dataSync());
+      for (const b of [0, batch - 1]) {
+        for (let j = 0; j < d; j++) {
+          let sum = 0;
+          for (let n = 0; n < e; n++) sum += W![b * e + n]! * X![(b * e + n) * d + j]!;
+          expect(mixed[b * d + j]).toBeCloseTo(sum, 4);
+        }
+        for (let n = 0; n < e; n++) {
+          let sum = 0;
+          for (let j = 0; j < d; j++) sum += D![b * d + j]! * X![(b * e + n) * d + j]!;
+          expect(dWeights[b * e + n]).toBeCloseTo(sum, 4);
+        }
+      }
+      tf.dispose([w, experts, dy]);
+    }
+  });
+
   it('aᵀ·b of tall operands (a weight gradient) and of a narrow a equals the triple loop', () => {
     for (const [k, m, n] of [[64, 30, 3], [64, 3, 20]] as const) {
       const a = tf.randomNormal([1, k, m], 0, 1, 'float32', k + m);
