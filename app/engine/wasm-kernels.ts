@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { TensorInfo, WasmBackend } from './backend-internals';
 import { assembleModule, get, I32, onHeap, set, simd, V128 } from './wasm-module';
 import { batchedRowProduct } from './batched-rows';
+import { columnSums } from './column-sums';
 
 /**
  * Faster paths for three tfjs-backend-wasm (4.22) kernels that dominate a training step of the
@@ -407,6 +408,7 @@ function sumRows({ inputs, backend, attrs }: KernelArgs): TensorInfo | undefined
   const out = backend.makeOutput(attrs.keepDims ? [1, cols] : [cols], 'float32');
   const source = backend.typedArrayFromHeap(x);
   const sums = backend.typedArrayFromHeap(out);
+  if (rowProductsEnabled && columnSums(backend, source.byteOffset, sums.byteOffset, rows, cols)) return out;
   // A Float32Array rounds each addition to float32, as the stock kernel's float accumulator does.
   sums.fill(0);
   for (let r = 0; r < rows; r++) {
