@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TensorInfo, WasmBackend } from './backend-internals';
 import { assembleModule, get, I32, onHeap, set, simd, V128 } from './wasm-module';
-import { batchedRowProduct } from './batched-rows';
+import { batchedOuterProduct, batchedRowProduct } from './batched-rows';
 import { columnSums } from './column-sums';
 
 /**
@@ -47,6 +47,7 @@ export function installWasmKernels(): void {
   override('SplitV', (stock) => (args) => splitBlocks(args) ?? stock(args));
   override('Sum', (stock) => (args) => sumRows(args) ?? stock(args));
   override('Identity', (stock) => (args) => sharedIdentity(args) ?? stock(args));
+  override('Multiply', (stock) => (args) => outerMultiply(args) ?? stock(args));
   installed = true;
 }
 
@@ -416,6 +417,14 @@ function sumRows({ inputs, backend, attrs }: KernelArgs): TensorInfo | undefined
     for (let c = 0; c < cols; c++) sums[c] = (sums[c] as number) + (source[from + c] as number);
   }
   return out;
+}
+
+/** a [..., m, 1] · b [..., 1, n], in either order, as one outer product per batch (batched-rows.ts); undefined otherwise. */
+function outerMultiply({ inputs, backend }: KernelArgs): TensorInfo | undefined {
+  const { a, b } = inputs;
+  if (!rowProductsEnabled || !a || !b) return undefined;
+  // Multiplication commutes bit for bit, so b [..., m, 1] · a [..., 1, n] is the same product.
+  return batchedOuterProduct(a, b, backend) ?? batchedOuterProduct(b, a, backend);
 }
 
 /**

@@ -162,6 +162,25 @@ describe('wasm kernels', () => {
     }
   });
 
+  it('multiplies [B,m,1] by [B,1,n] (the mixture\'s expert gradient w ⊗ dy), either way round, as the stock broadcast multiply, bit for bit', async () => {
+    await tf.setBackend('wasm');
+    for (const [batch, m, n] of [[4096, 8, 16], [3, 5, 4], [6, 2, 6]] as const) {
+      const w = tf.randomUniform([batch, m, 1], 0, 1, 'float32', m);
+      const dy = tf.randomNormal([batch, 1, n], 0, 1, 'float32', n);
+      const both = () => tf.tidy(() => [tf.mul(w, dy).dataSync(), tf.mul(dy, w).dataSync()]);
+      const before = tf.memory().numTensors;
+      const fast = both();
+      expect(tf.memory().numTensors).toBe(before);
+      useRowProducts(false);
+      const stock = both();
+      useRowProducts(true);
+      expect(fast.map((a) => Array.from(a))).toEqual(stock.map((a) => Array.from(a)));
+      const [W, D] = [w.dataSync(), dy.dataSync()];
+      expect(fast[0]![(batch - 1) * m * n + (m - 1) * n + 1]).toBe(Math.fround(W[(batch - 1) * m + m - 1]! * D[(batch - 1) * n + 1]!));
+      tf.dispose([w, dy]);
+    }
+  });
+
   it('aᵀ·b of tall operands (a weight gradient) and of a narrow a equals the triple loop', () => {
     for (const [k, m, n] of [[64, 30, 3], [64, 3, 20]] as const) {
       const a = tf.randomNormal([1, k, m], 0, 1, 'float32', k + m);
