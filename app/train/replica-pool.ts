@@ -25,6 +25,11 @@ export interface StepMessage {
 
 export type ReplicaReply = { type: 'ready'; sizes: number[] } | { type: 'result'; result: ShardResult } | { type: 'error'; message: string };
 
+/** A replica stopped answering during training: the run ends with its reason (run.ts), not a crash. */
+export class ReplicaError extends Error {
+  override readonly name = 'ReplicaError';
+}
+
 /** The backends a replica can run: the CPU ones (a GPU backend already runs in parallel on its device). */
 export const REPLICA_BACKENDS: readonly NodeBackendName[] = ['wasm', 'cpu'];
 
@@ -98,7 +103,7 @@ export class ReplicaPool implements Replicas {
   }
 
   async step(weights: Float32Array, shards: readonly ShardBatch[]): Promise<(ShardResult | undefined)[]> {
-    if (this.failure) throw new Error(this.failure);
+    if (this.failure) throw new ReplicaError(this.failure);
     if (!this.shared || this.shared.byteLength !== weights.byteLength) {
       this.shared = new SharedArrayBuffer(weights.byteLength);
       this.sent.clear();
@@ -126,7 +131,7 @@ export class ReplicaPool implements Replicas {
         const reply = await answer;
         if (reply.type === 'result') return reply.result;
         this.failure = `training thread ${i + 2} failed: ${reply.type === 'error' ? reply.message.split('\n')[0] : 'an unexpected answer'}`;
-        throw new Error(this.failure);
+        throw new ReplicaError(this.failure);
       }),
     );
   }

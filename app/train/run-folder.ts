@@ -30,7 +30,7 @@ export interface RunSummary {
   dir: string;
   backend: string;
   backendNote: string;
-  /** Backend wasm: the threads its pool trained with (1 after a failed threaded start); absent for other backends and older runs. */
+  /** The CPU backends (wasm, cpu): the training threads (replicas.ts; 1 where they could not start); absent for other backends and older runs (whose wasm threads were its XNNPACK pool's). */
   threads?: number;
   stopReason: TrainResult['stopReason'];
   message: string;

@@ -18,7 +18,7 @@ import { prepareStreamedRunData } from './run-stream';
 import type { StreamedData } from '../data/stream/streamed';
 import { metricNames, predictSplit, trainModel, type TrainEvent, type TrainOptions } from './session';
 import { describeWarmStart, warmStart } from './warm-start';
-import { REPLICA_BACKENDS, ReplicaPool } from './replica-pool';
+import { REPLICA_BACKENDS, ReplicaError, ReplicaPool } from './replica-pool';
 import { sharedSplit } from './replicas';
 import { describeSchedule, isConstantRate } from './lr-schedule';
 
@@ -113,9 +113,10 @@ export async function runTraining(request: RunRequest, hooks: { onEvent?: (e: Ru
     try {
       return await trainInFolder(folder, request, compiled, threads.pool ? inSharedMemory(prepared) : prepared, { backend: backend.name, backendNote: `${backendNote}${threads.note}`, threads: threads.count, ...(threads.pool ? { replicas: threads.pool } : {}), startedAt, emit, ...(hooks.signal ? { signal: hooks.signal } : {}), ...(dataNote ? { dataNote } : {}), reading, settingLines });
     } catch (error) {
-      if (!(error instanceof RunWriteError) && !isFsError(error)) throw error;
+      if (!(error instanceof RunWriteError) && !(error instanceof ReplicaError) && !isFsError(error)) throw error;
       // As web mode does: the log says why the run failed, so the runs list never shows it finished.
-      const message = error instanceof RunWriteError ? error.message : `cannot write in ${folder.dir}: ${(error as Error).message}`;
+      const message =
+        error instanceof RunWriteError ? error.message : error instanceof ReplicaError ? `${error.message}; train again, with fewer threads if it recurs` : `cannot write in ${folder.dir}: ${(error as Error).message}`;
       await folder.log(`failed: ${message}`).catch(() => undefined);
       return { ok: false, message, dir: folder.dir };
     } finally {

@@ -4,7 +4,7 @@ import type { CompiledGraph } from '../../../app/compile/to-tfjs';
 import type { PreparedData } from '../../../app/data/prepare';
 import type { Graph } from '../../../app/graph/schema';
 import { gatherInputs, gatherLabels, range, type EncodedSplit } from '../../../app/train/encoded';
-import { ReplicaPool } from '../../../app/train/replica-pool';
+import { ReplicaError, ReplicaPool } from '../../../app/train/replica-pool';
 import { computeShard, replicaModel } from '../../../app/train/replica-step';
 import { concatenated, isShared, sharedSplit, shardStarts, type Replicas, type ShardBatch, type ShardResult } from '../../../app/train/replicas';
 import { computeStep, makeOptimizer, trainedOutputs, trainModel, type TrainOptions } from '../../../app/train/session';
@@ -205,7 +205,10 @@ describe('replica threads', () => {
     const compiled = compile(graph, 5);
     await pool.dispose(); // the thread is gone before the first step
     const before = tf.memory().numTensors;
-    await expect(trainModel(compiled.model, compiled, { train: prepared.train }, options, { replicas: pool })).rejects.toThrow(/^training thread 2 failed: the thread exited \(code \d+\)$/);
+    const failed = trainModel(compiled.model, compiled, { train: prepared.train }, options, { replicas: pool });
+    await expect(failed).rejects.toThrow(/^training thread 2 failed: the thread exited \(code \d+\)$/);
+    // A ReplicaError, which run.ts turns into a failed run with this reason in its log.
+    await expect(failed).rejects.toBeInstanceOf(ReplicaError);
     expect(tf.memory().numTensors).toBe(before);
     compiled.model.dispose();
   }, 60_000);
