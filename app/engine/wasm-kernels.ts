@@ -3,6 +3,7 @@ import type { TensorInfo, WasmBackend } from './backend-internals';
 import { assembleModule, get, I32, onHeap, set, simd, V128 } from './wasm-module';
 import { batchedOuterProduct, batchedRowProduct } from './batched-rows';
 import { columnSums } from './column-sums';
+import { gatherTableRows } from './row-gather';
 
 /**
  * Faster paths for three tfjs-backend-wasm (4.22) kernels that dominate a training step of the
@@ -292,6 +293,11 @@ function gatherRows({ inputs, backend, attrs }: KernelArgs): TensorInfo | undefi
   const ids = backend.typedArrayFromHeap(indices) as Int32Array;
   const source = backend.typedArrayFromHeap(x);
   const target = backend.typedArrayFromHeap(out);
+  if (rowProductsEnabled && ids.length > 0) {
+    let bad = -1;
+    for (let i = 0; i < ids.length && bad < 0; i++) if ((ids[i] as number) < 0 || (ids[i] as number) >= rows) bad = i;
+    if (bad < 0 && gatherTableRows(backend, source.byteOffset, ids.byteOffset, target.byteOffset, ids.length, slice)) return out;
+  }
   for (let i = 0; i < ids.length; i++) {
     const id = ids[i] as number;
     if (id < 0 || id >= rows) {

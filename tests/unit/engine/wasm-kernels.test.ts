@@ -248,6 +248,9 @@ describe('wasm kernels', () => {
     const ints = await onBoth(() => tf.gather(tf.tensor2d([[1, 2], [3, 4], [5, 6]], undefined, 'int32'), tf.tensor1d([2, 0, 2], 'int32')));
     expect(ints.wasm).toEqual([[5, 6], [1, 2], [5, 6]]);
     expect(ints.wasm).toEqual(ints.cpu);
+    // Rows of a multiple of 4 words take the SIMD copy (row-gather.ts), ints as floats.
+    const wide = await onBoth(() => tf.gather(tf.tensor2d([[1, 2, 3, 4], [5, 6, 7, 8]], undefined, 'int32'), tf.tensor1d([1, 0, 1], 'int32')));
+    expect(wide.wasm).toEqual([[5, 6, 7, 8], [1, 2, 3, 4], [5, 6, 7, 8]]);
   });
 
   it('refuses an id outside the table, naming it, and leaks nothing', async () => {
@@ -258,6 +261,10 @@ describe('wasm kernels', () => {
     expect(() => tf.gather(table, tf.tensor1d([-1], 'int32'))).toThrow('the index value -1');
     expect(tf.memory().numTensors).toBe(before + 2); // the two id tensors created above, nothing else
     table.dispose();
+    // Checked before the SIMD copy too (rows of 4 floats).
+    const wide = tf.randomNormal([5, 4]);
+    expect(() => tf.gather(wide, tf.tensor1d([0, 2, 7], 'int32'))).toThrow('GatherV2: the index value 7 is not in [0, 4]');
+    wide.dispose();
   });
 
   it('concatenates narrow inputs as the cpu backend does: columns of ids on axis 1, floats on axis 0 and 2, mixed widths', async () => {
