@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { chooseBackend, type NodeBackendName } from '../app/engine/backend';
+import { wasmThreads } from '../app/engine/wasm-threads';
 import { censusColumns, splitFor } from './census-data';
 import { compiledMmoe } from './models';
 import { loadAverage, mmoeTrainingFlopsPerSample, peerPython, realCensus, TorchPeer, writePeerData, type PeerData, type PeerRound } from './torch-peer';
@@ -53,6 +54,8 @@ export type PeerBenchResult =
       backend: string;
       /** Towerflow's training threads (bench --threads); absent in results from before it. */
       towerflowThreads?: number;
+      /** Threads of the wasm backend's XNNPACK pool (bench --wasm-threads); absent in results from before it. */
+      xnnpackThreads?: number;
       torch: string;
       threads: number;
       flopsPerSample: number;
@@ -126,6 +129,7 @@ export async function runPeerBench(config: PeerBenchConfig, log: (line: string) 
       data: data.source,
       backend: choice.name,
       towerflowThreads: getBenchThreads(),
+      ...(choice.name === 'wasm' ? { xnnpackThreads: wasmThreads() } : {}),
       torch: peer.version,
       threads: peer.threads,
       flopsPerSample,
@@ -166,7 +170,7 @@ function matMulGflops(size = 1024, repeats = 10): number {
 export function formatPeerReport(result: PeerBenchResult): string {
   if (result.status === 'skipped') return `PyTorch peer: skipped (${result.reason})`;
   const lines = [
-    `PyTorch peer (${result.data}; Towerflow on ${result.backend}, ${result.towerflowThreads ?? 1} thread${(result.towerflowThreads ?? 1) === 1 ? '' : 's'}, PyTorch ${result.torch} on ${result.threads} threads)`,
+    `PyTorch peer (${result.data}; Towerflow on ${result.backend}, ${result.towerflowThreads ?? 1} thread${(result.towerflowThreads ?? 1) === 1 ? '' : 's'}${(result.xnnpackThreads ?? 1) > 1 ? ` (XNNPACK pool of ${result.xnnpackThreads})` : ''}, PyTorch ${result.torch} on ${result.threads} threads)`,
     `  ${result.note}`,
     `  matmul peak (1024² float32): PyTorch ${result.peak.torch1.toFixed(1)} GFLOP/s on 1 thread, ${result.peak.torchAll.toFixed(1)} on ${result.threads}; tfjs ${result.backend} ${result.peak.tfjs.toFixed(1)}`,
     `  training FLOPs per sample: ${Math.round(result.flopsPerSample).toLocaleString('en-US')}`,
