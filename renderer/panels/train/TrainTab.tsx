@@ -120,7 +120,7 @@ export default function TrainTab() {
                 </select>
               </label>
               <p className="field-note" data-testid="threads-hint">
-                CPU backends (wasm, cpu): each thread computes a share of every batch, and a seed with a thread count gives the same weights. 1 by default: on census MMoE a second thread gave 1.5× at batch 4,096 but nothing on small models at batch 512, where each share is too small to pay for its thread; and one thread leaves the other cores to this window.
+                CPU backends (wasm, cpu): each thread computes a share of every batch, and a seed with a thread count gives the same weights. 1 by default: a second thread gave 1.45× at batch 4,096 (census MMoE) and 1.4× for DIN at 512, but small models lost 5–30 % at batch 512, where each share is too small to pay for its thread; and one thread leaves the other cores to this window.
               </p>
             </div>
           )}
