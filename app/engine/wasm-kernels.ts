@@ -404,23 +404,31 @@ function splitBlocks({ inputs, backend, attrs }: KernelArgs): TensorInfo[] | und
   return outs;
 }
 
-/** x [rows, cols] float32 summed over axis 0 (keepDims or not); undefined for anything else. */
+/**
+ * x [rows, cols] summed over axis 0, or x [batch, rows, cols] over axis 1 (the gradient of a
+ * vector repeated over DIN's positions), keepDims or not, float32; undefined for anything else.
+ */
 function sumRows({ inputs, backend, attrs }: KernelArgs): TensorInfo | undefined {
   const { x } = inputs;
-  // axis null (every axis) and lists other than one axis 0 (or -2) go to the stock kernel.
+  // axis null (every axis) and lists of other than one axis go to the stock kernel.
   const axes = attrs.axis === null || attrs.axis === undefined ? [] : ([] as number[]).concat(attrs.axis as number | number[]);
-  if (!x || x.dtype !== 'float32' || x.shape.length !== 2 || axes.length !== 1 || !Number.isInteger(axes[0]) || ((axes[0] as number) + 2) % 2 !== 0) return undefined;
-  const [rows, cols] = x.shape as [number, number];
-  if (rows === 0 || cols === 0) return undefined;
-  const out = backend.makeOutput(attrs.keepDims ? [1, cols] : [cols], 'float32');
+  const rank = x?.shape.length ?? 0;
+  if (!x || x.dtype !== 'float32' || (rank !== 2 && rank !== 3) || axes.length !== 1 || !Number.isInteger(axes[0])) return undefined;
+  if (((axes[0] as number) + rank) % rank !== rank - 2) return undefined;
+  const [batch, rows, cols] = (rank === 2 ? [1, ...x.shape] : x.shape) as [number, number, number];
+  if (batch === 0 || rows === 0 || cols === 0) return undefined;
+  const out = backend.makeOutput(rank === 2 ? (attrs.keepDims ? [1, cols] : [cols]) : attrs.keepDims ? [batch, 1, cols] : [batch, cols], 'float32');
   const source = backend.typedArrayFromHeap(x);
   const sums = backend.typedArrayFromHeap(out);
-  if (rowProductsEnabled && columnSums(backend, source.byteOffset, sums.byteOffset, rows, cols)) return out;
-  // A Float32Array rounds each addition to float32, as the stock kernel's float accumulator does.
-  sums.fill(0);
-  for (let r = 0; r < rows; r++) {
-    const from = r * cols;
-    for (let c = 0; c < cols; c++) sums[c] = (sums[c] as number) + (source[from + c] as number);
+  for (let b = 0; b < batch; b++) {
+    const from = b * rows * cols;
+    if (rowProductsEnabled && columnSums(backend, source.byteOffset + 4 * from, sums.byteOffset + 4 * b * cols, rows, cols)) continue;
+    // A Float32Array rounds each addition to float32, as the stock kernel's float accumulator does.
+    sums.fill(0, b * cols, (b + 1) * cols);
+    for (let r = 0; r < rows; r++) {
+      const at = from + r * cols;
+      for (let c = 0; c < cols; c++) sums[b * cols + c] = (sums[b * cols + c] as number) + (source[at + c] as number);
+    }
   }
   return out;
 }

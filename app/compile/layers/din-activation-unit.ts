@@ -97,14 +97,13 @@ export class DinActivationUnit extends tf.layers.Layer {
       const [query, keys, mask] = toList(inputs);
       if (!query || !keys || !mask) throw new Error('DinActivationUnit expects [query, keys, mask]');
       const [batch, length, d] = keys.shape as [number, number, number];
-      const q = repeatOverPositions(query, length);
-      const features = tf.concat([q, keys, tf.sub(q, keys), tf.mul(q, keys)], 2);
       const act = this.hiddenActivation(kwargs.training === true);
-      let h: tf.Tensor = tf.reshape(features, [batch * length, 4 * d]);
+      let h: tf.Tensor = this.firstLayer(query, keys, batch, length, d);
       this.kernels.forEach((kernel, i) => {
         const bias = this.biases[i];
         if (!bias) throw new Error('Bug: DinActivationUnit bias missing');
-        h = tf.add(tf.matMul(h as tf.Tensor2D, kernel.read() as tf.Tensor2D), bias.read());
+        if (i > 0) h = tf.matMul(h as tf.Tensor2D, kernel.read() as tf.Tensor2D);
+        h = tf.add(h, bias.read());
         if (i < this.kernels.length - 1) h = act(h, i);
       });
       const scores = tf.reshape(h, [batch, length]);
@@ -112,6 +111,24 @@ export class DinActivationUnit extends tf.layers.Layer {
       const masked = tf.where(tf.greater(mask, 0), scores, tf.fill(scores.shape, -1e9));
       return tf.mul(tf.softmax(masked), mask);
     });
+  }
+
+  /**
+   * The first dense layer's product, without its bias, [B·L, units]: [q, k, q − k, q ⊙ k] · K with
+   * K = [K_q; K_k; K_d; K_p] by rows, computed as q · (K_q + K_d), once per row and repeated over the
+   * positions, plus [k, q ⊙ k] · [K_k − K_d; K_p] per position: the same function of the same
+   * weights, with half the per-position products (DIN at batch 512: 20 positions a row).
+   */
+  private firstLayer(query: tf.Tensor, keys: tf.Tensor, batch: number, length: number, d: number): tf.Tensor {
+    const kernel = this.kernels[0];
+    if (!kernel) throw new Error('Bug: DinActivationUnit has no first layer');
+    const [kq, kk, kd, kp] = tf.split(kernel.read(), 4, 0) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+    const units = kq.shape[1];
+    const perRow = tf.matMul(query as tf.Tensor2D, tf.add(kq, kd) as tf.Tensor2D); // [B, units]
+    const q = repeatOverPositions(query, length);
+    const perPosition = tf.reshape(tf.concat([keys, tf.mul(q, keys)], 2), [batch * length, 2 * d]);
+    const keyPart = tf.matMul(perPosition as tf.Tensor2D, tf.concat([tf.sub(kk, kd), kp], 0) as tf.Tensor2D); // [B·L, units]
+    return tf.reshape(tf.add(tf.reshape(keyPart, [batch, length, units]), repeatOverPositions(perRow, length)), [batch * length, units]);
   }
 
   /** The activation of hidden layer i on [B·L, units]: a function, or PReLU / Dice with that layer's weights. */

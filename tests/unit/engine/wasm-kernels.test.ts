@@ -316,6 +316,14 @@ describe('wasm kernels', () => {
       expect(tf.tidy(() => tf.sum(x, -2, true).arraySync())).toEqual([stock]);
       x.dispose();
     }
+    // [batch, rows, cols] over axis 1 (a vector repeated over DIN's positions, summed back), every batch's rows in order.
+    for (const [batch, rows, cols] of [[512, 20, 80], [3, 5, 3]] as const) {
+      const x = tf.randomNormal([batch, rows, cols], 0, 1, 'float32', cols);
+      const stock = tf.tidy(() => tf.sum(tf.transpose(x, [0, 2, 1]), 2).arraySync()) as number[][];
+      expect(tf.tidy(() => tf.sum(x, 1).arraySync())).toEqual(stock);
+      expect(tf.tidy(() => tf.sum(x, -2, true).arraySync())).toEqual(stock.map((row) => [row]));
+      x.dispose();
+    }
     const small = await onBoth(() => tf.sum(tf.tensor2d([[1, 2], [3, 4], [5, 6]]), 0));
     expect(small.wasm).toEqual([9, 12]);
     const whole = await onBoth(() => tf.sum(tf.tensor2d([[1, 2], [3, 4], [5, 6]])));

@@ -4,12 +4,19 @@ import { chooseBackend } from '../../../app/engine/backend';
 import { DinActivationUnit } from '../../../app/compile/layers/din-activation-unit';
 
 /**
- * On wasm DIN's activation unit repeats the query over the history with its own gradient (one Sum
- * over the positions instead of tfjs's Tile gradient, a slice and an add per position). Its
- * gradients must be those of the unit written with tf.tile, bit for bit, on wasm and on cpu (where
- * the unit keeps tf.tile's gradient).
+ * DIN's activation unit computes its first layer as q · (K_q + K_d), once per row, plus
+ * [k, q ⊙ k] · [K_k − K_d; K_p] per position, with the query repeated over the positions by its own
+ * gradient on wasm. It must be the unit written out as the paper gives it — [q, k, q − k, q ⊙ k]
+ * through tf.tile, one product with the whole kernel — in value and in every gradient (query, keys
+ * and each weight), on wasm and on cpu, up to float rounding.
  */
-function gradients(useLayer: boolean): number[][] {
+interface Result {
+  value: number;
+  inputs: number[][];
+  weights: number[][];
+}
+
+function run(useLayer: boolean): Result {
   return tf.tidy(() => {
     const [batch, length, d] = [64, 20, 8];
     const query = tf.randomNormal([batch, d], 0, 1, 'float32', 1);
@@ -17,9 +24,9 @@ function gradients(useLayer: boolean): number[][] {
     const mask = tf.cast(tf.greater(tf.randomUniform([batch, length], 0, 1, 'float32', 3), 0.3), 'float32');
     const unit = new DinActivationUnit({ hidden: [16, 8], activation: 'sigmoid', softmax: false, seed: 4 });
     unit.apply([tf.input({ shape: [d] }), tf.input({ shape: [length, d] }), tf.input({ shape: [length] })]);
-    const weights = unit.getWeights();
-    // The unit's call as it was, with tf.tile and its stock gradient.
-    const withTile = (q: tf.Tensor, k: tf.Tensor, ...w: tf.Tensor[]) => {
+    const variables = unit.trainableWeights.map((w) => w.read() as tf.Variable);
+    // The paper's form, with tf.tile and its stock gradient, on the unit's own weights.
+    const written = (q: tf.Tensor, k: tf.Tensor, w: readonly tf.Tensor[]) => {
       const repeated = tf.tile(tf.expandDims(q, 1), [1, length, 1]);
       let h: tf.Tensor = tf.reshape(tf.concat([repeated, k, tf.sub(repeated, k), tf.mul(repeated, k)], 2), [batch * length, 4 * d]);
       for (let i = 0; i < w.length; i += 2) {
@@ -28,33 +35,46 @@ function gradients(useLayer: boolean): number[][] {
       }
       return tf.mul(tf.reshape(h, [batch, length]), mask);
     };
-    const loss = (q: tf.Tensor, k: tf.Tensor, ...w: tf.Tensor[]) => {
-      const scores = useLayer ? (unit.call([q, k, mask], {}) as tf.Tensor) : withTile(q, k, ...w);
-      return tf.sum(tf.square(scores));
+    const loss = (q: tf.Tensor, k: tf.Tensor, w: readonly tf.Tensor[]) => tf.sum(tf.square(useLayer ? (unit.call([q, k, mask], {}) as tf.Tensor) : written(q, k, w)));
+    const [dq, dk] = tf.grads((q: tf.Tensor, k: tf.Tensor) => loss(q, k, variables))([query, keys]);
+    // Weight gradients: through the layer's variables, or as inputs of the written form.
+    const dw = useLayer
+      ? (() => {
+          const { grads } = tf.variableGrads(() => loss(query, keys, variables) as tf.Scalar, variables);
+          return variables.map((v) => grads[v.name] as tf.Tensor);
+        })()
+      : tf.grads((...w: tf.Tensor[]) => loss(query, keys, w))(variables);
+    return {
+      value: loss(query, keys, variables).dataSync()[0] as number,
+      inputs: [dq, dk].map((g) => Array.from(g!.dataSync())),
+      weights: dw.map((g) => Array.from(g.dataSync())),
     };
-    // The layer reads its own variables: its weight gradients come through them, so only query and keys are compared here, plus the value.
-    const [dq, dk] = tf.grads((q: tf.Tensor, k: tf.Tensor) => loss(q, k, ...weights))([query, keys]);
-    return [Array.from(loss(query, keys, ...weights).dataSync()), Array.from(dq!.dataSync()), Array.from(dk!.dataSync())];
   });
 }
 
-describe('DIN activation unit: query repeated over positions', () => {
+const close = (got: number[], want: number[]) => {
+  const scale = Math.max(...want.map(Math.abs));
+  expect(scale).toBeGreaterThan(0);
+  got.forEach((v, i) => expect(Math.abs(v - (want[i] as number))).toBeLessThan(1e-5 * scale));
+};
+
+describe('DIN activation unit: first layer per row and per position', () => {
   afterAll(async () => {
     await tf.setBackend('cpu');
   });
 
   for (const backend of ['wasm', 'cpu']) {
-    it(`gives tf.tile's value and gradients bit for bit on ${backend}`, async () => {
+    it(`is the paper's [q, k, q − k, q ⊙ k] · K in value and every gradient on ${backend}`, async () => {
       if (backend === 'wasm') {
         const choice = await chooseBackend('wasm');
         if ('error' in choice) throw new Error(choice.error);
       } else await tf.setBackend('cpu');
-      const [value, dq, dk] = gradients(true);
-      const [tileValue, tileDq, tileDk] = gradients(false);
-      expect(dq!.some((v) => v !== 0)).toBe(true);
-      expect(value).toEqual(tileValue);
-      expect(dq).toEqual(tileDq);
-      expect(dk).toEqual(tileDk);
+      const layer = run(true);
+      const paper = run(false);
+      expect(Math.abs(layer.value - paper.value)).toBeLessThan(1e-5 * Math.abs(paper.value));
+      layer.inputs.forEach((g, i) => close(g, paper.inputs[i] as number[]));
+      expect(layer.weights).toHaveLength(6); // kernel and bias of three layers
+      layer.weights.forEach((g, i) => close(g, paper.weights[i] as number[]));
     });
   }
 });
