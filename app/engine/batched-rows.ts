@@ -1,5 +1,5 @@
 import type { TensorInfo, WasmBackend } from './backend-internals';
-import { assembleModule, F32, get, I32, onHeap, set, simd, V128 } from './wasm-module';
+import { assembleModule, F32, get, I32, I32_ADD, increase, onHeap, plus, set, simd, V128, whileBelow } from './wasm-module';
 
 /**
  * Batched products of one row per matrix on wasm: [B, 1, k] × [B, k, n] (a gate's mixture
@@ -49,15 +49,6 @@ export function batchedOuterProduct(a: TensorInfo, b: TensorInfo, backend: WasmB
   return out;
 }
 
-const [ADD, GE] = [0x6a, 0x4f];
-const loop = (counter: number, limit: number, body: number[]) => [
-  ...[0x02, 0x40, 0x03, 0x40], // block, loop
-  ...get(counter), ...get(limit), GE, 0x0d, 1, // counter >= limit: break
-  ...body,
-  ...[0x0c, 0, 0x0b, 0x0b], // br loop, end, end
-];
-const advance = (local: number, by: number[]) => [...get(local), ...by, ADD, ...set(local)];
-const at = (base: number, offset: number) => [...get(base), ...get(offset), ADD];
 const MEMARG = [0, 0];
 const [V_LOAD, V_STORE, V_MUL, V_ADD] = [[...simd(0x00), ...MEMARG], [...simd(0x0b), ...MEMARG], simd(0xe6), simd(0xe4)];
 const [F_LOAD, F_STORE, F_MUL, F_ADD] = [[0x2a, 2, 0], [0x38, 2, 0], [0x94], [0x92]];
@@ -67,89 +58,89 @@ const [A, B, OUT, BATCH, K, N] = [0, 1, 2, 3, 4, 5];
  * rowTimes(a, b, out, batch, k, n): out[i, 0, j..j+4) = Σ_t a[i, 0, t] · b[i, t, j..j+4), four
  * columns at a time, t in order from a zero sum (f32x4.mul then f32x4.add).
  */
-function rowTimesModule(shared: boolean): Uint8Array {
+export function rowTimesModule(shared: boolean): Uint8Array {
   const [I, T, J, ROW_BYTES, O_ROW, A_AT, B_ROW, AV] = [6, 7, 8, 9, 10, 11, 12, 13];
   const code = [
     ...get(N), 0x41, 2, 0x74, ...set(ROW_BYTES), // n · 4
     ...get(OUT), ...set(O_ROW),
     ...get(A), ...set(A_AT),
     ...get(B), ...set(B_ROW),
-    ...loop(I, BATCH, [
+    ...whileBelow(I, BATCH, [
       0x41, 0, ...set(J),
-      ...loop(J, ROW_BYTES, [...at(O_ROW, J), ...simd(0x0c), ...Array<number>(16).fill(0), ...V_STORE, ...advance(J, [0x41, 16])]), // v128.const 0
+      ...whileBelow(J, ROW_BYTES, [...plus(O_ROW, J), ...simd(0x0c), ...Array<number>(16).fill(0), ...V_STORE, ...increase(J, [0x41, 16])]), // v128.const 0
       0x41, 0, ...set(T),
-      ...loop(T, K, [
+      ...whileBelow(T, K, [
         ...get(A_AT), ...F_LOAD, ...simd(0x13), ...set(AV), // f32x4.splat
         0x41, 0, ...set(J),
-        ...loop(J, ROW_BYTES, [
-          ...at(O_ROW, J),
-          ...at(O_ROW, J), ...V_LOAD,
-          ...get(AV), ...at(B_ROW, J), ...V_LOAD, ...V_MUL,
+        ...whileBelow(J, ROW_BYTES, [
+          ...plus(O_ROW, J),
+          ...plus(O_ROW, J), ...V_LOAD,
+          ...get(AV), ...plus(B_ROW, J), ...V_LOAD, ...V_MUL,
           ...V_ADD, ...V_STORE,
-          ...advance(J, [0x41, 16]),
+          ...increase(J, [0x41, 16]),
         ]),
-        ...advance(A_AT, [0x41, 4]),
-        ...advance(B_ROW, get(ROW_BYTES)),
-        ...advance(T, [0x41, 1]),
+        ...increase(A_AT, [0x41, 4]),
+        ...increase(B_ROW, get(ROW_BYTES)),
+        ...increase(T, [0x41, 1]),
       ]),
-      ...advance(O_ROW, get(ROW_BYTES)),
-      ...advance(I, [0x41, 1]),
+      ...increase(O_ROW, get(ROW_BYTES)),
+      ...increase(I, [0x41, 1]),
     ]),
   ];
   return assembleModule('rowTimes', Array<number>(6).fill(I32), [[7, I32], [1, V128]], code, shared);
 }
 
 /** outer(a, b, out, batch, m, n): out[i, t, j..j+4) = a[i, t] · b[i, j..j+4), f32x4.mul. */
-function outerModule(shared: boolean): Uint8Array {
+export function outerModule(shared: boolean): Uint8Array {
   const [I, T, J, ROW_BYTES, O_ROW, A_AT, B_ROW, AV] = [6, 7, 8, 9, 10, 11, 12, 13];
   const code = [
     ...get(N), 0x41, 2, 0x74, ...set(ROW_BYTES),
     ...get(OUT), ...set(O_ROW),
     ...get(A), ...set(A_AT),
     ...get(B), ...set(B_ROW),
-    ...loop(I, BATCH, [
+    ...whileBelow(I, BATCH, [
       0x41, 0, ...set(T),
-      ...loop(T, K, [
+      ...whileBelow(T, K, [
         ...get(A_AT), ...F_LOAD, ...simd(0x13), ...set(AV),
         0x41, 0, ...set(J),
-        ...loop(J, ROW_BYTES, [...at(O_ROW, J), ...get(AV), ...at(B_ROW, J), ...V_LOAD, ...V_MUL, ...V_STORE, ...advance(J, [0x41, 16])]),
-        ...advance(A_AT, [0x41, 4]),
-        ...advance(O_ROW, get(ROW_BYTES)),
-        ...advance(T, [0x41, 1]),
+        ...whileBelow(J, ROW_BYTES, [...plus(O_ROW, J), ...get(AV), ...plus(B_ROW, J), ...V_LOAD, ...V_MUL, ...V_STORE, ...increase(J, [0x41, 16])]),
+        ...increase(A_AT, [0x41, 4]),
+        ...increase(O_ROW, get(ROW_BYTES)),
+        ...increase(T, [0x41, 1]),
       ]),
-      ...advance(B_ROW, get(ROW_BYTES)),
-      ...advance(I, [0x41, 1]),
+      ...increase(B_ROW, get(ROW_BYTES)),
+      ...increase(I, [0x41, 1]),
     ]),
   ];
   return assembleModule('outer', Array<number>(6).fill(I32), [[7, I32], [1, V128]], code, shared);
 }
 
 /** rowDots(a, b, out, batch, k, n): out[i, 0, j] = Σ_t a[i, 0, t] · b[i, j, t], one f32 at a time, t in order from zero. */
-function rowDotsModule(shared: boolean): Uint8Array {
+export function rowDotsModule(shared: boolean): Uint8Array {
   const [I, J, T, A_ROW, B_ROW, O_AT, SUM] = [6, 7, 8, 9, 10, 11, 12];
   const code = [
     ...get(A), ...set(A_ROW),
     ...get(B), ...set(B_ROW),
     ...get(OUT), ...set(O_AT),
-    ...loop(I, BATCH, [
+    ...whileBelow(I, BATCH, [
       0x41, 0, ...set(J),
-      ...loop(J, N, [
+      ...whileBelow(J, N, [
         0x43, 0, 0, 0, 0, ...set(SUM), // f32.const 0
         0x41, 0, ...set(T),
-        ...loop(T, K, [
+        ...whileBelow(T, K, [
           ...get(SUM),
-          ...get(A_ROW), ...get(T), 0x41, 2, 0x74, ADD, ...F_LOAD,
-          ...get(B_ROW), ...get(T), 0x41, 2, 0x74, ADD, ...F_LOAD,
+          ...get(A_ROW), ...get(T), 0x41, 2, 0x74, I32_ADD, ...F_LOAD,
+          ...get(B_ROW), ...get(T), 0x41, 2, 0x74, I32_ADD, ...F_LOAD,
           ...F_MUL, ...F_ADD, ...set(SUM),
-          ...advance(T, [0x41, 1]),
+          ...increase(T, [0x41, 1]),
         ]),
         ...get(O_AT), ...get(SUM), ...F_STORE,
-        ...advance(O_AT, [0x41, 4]),
-        ...advance(B_ROW, [...get(K), 0x41, 2, 0x74]),
-        ...advance(J, [0x41, 1]),
+        ...increase(O_AT, [0x41, 4]),
+        ...increase(B_ROW, [...get(K), 0x41, 2, 0x74]),
+        ...increase(J, [0x41, 1]),
       ]),
-      ...advance(A_ROW, [...get(K), 0x41, 2, 0x74]),
-      ...advance(I, [0x41, 1]),
+      ...increase(A_ROW, [...get(K), 0x41, 2, 0x74]),
+      ...increase(I, [0x41, 1]),
     ]),
   ];
   return assembleModule('rowDots', Array<number>(6).fill(I32), [[6, I32], [1, F32]], code, shared);

@@ -1,5 +1,5 @@
 import type { WasmBackend } from './backend-internals';
-import { assembleModule, get, I32, onHeap, set, simd } from './wasm-module';
+import { assembleModule, get, I32, increase, onHeap, plus, set, simd, whileBelow } from './wasm-module';
 
 /**
  * Column sums of a float32 [rows, cols] matrix on the wasm heap (every bias gradient: dy summed
@@ -16,28 +16,20 @@ export function columnSums(backend: WasmBackend, source: number, target: number,
   return true;
 }
 
-function columnSumsModule(shared: boolean): Uint8Array {
+export function columnSumsModule(shared: boolean): Uint8Array {
   const [X, OUT, ROWS, COLS] = [0, 1, 2, 3];
   const [R, J, ROW_BYTES, X_ROW] = [4, 5, 6, 7];
-  const [ADD, GE] = [0x6a, 0x4f];
-  const loop = (counter: number, limit: number, body: number[]) => [
-    ...[0x02, 0x40, 0x03, 0x40], // block, loop
-    ...get(counter), ...get(limit), GE, 0x0d, 1, // counter >= limit: break
-    ...body,
-    ...[0x0c, 0, 0x0b, 0x0b], // br loop, end, end
-  ];
-  const advance = (local: number, by: number[]) => [...get(local), ...by, ADD, ...set(local)];
-  const at = (base: number) => [...get(base), ...get(J), ADD];
+  const at = (base: number) => plus(base, J);
   const [load, store] = [[...simd(0x00), 0, 0], [...simd(0x0b), 0, 0]];
   const code = [
     ...get(COLS), 0x41, 2, 0x74, ...set(ROW_BYTES), // cols · 4
     ...get(X), ...set(X_ROW),
-    ...loop(J, ROW_BYTES, [...at(OUT), ...simd(0x0c), ...Array<number>(16).fill(0), ...store, ...advance(J, [0x41, 16])]), // v128.const 0
-    ...loop(R, ROWS, [
+    ...whileBelow(J, ROW_BYTES, [...at(OUT), ...simd(0x0c), ...Array<number>(16).fill(0), ...store, ...increase(J, [0x41, 16])]), // v128.const 0
+    ...whileBelow(R, ROWS, [
       0x41, 0, ...set(J),
-      ...loop(J, ROW_BYTES, [...at(OUT), ...at(OUT), ...load, ...at(X_ROW), ...load, ...simd(0xe4), ...store, ...advance(J, [0x41, 16])]), // f32x4.add
-      ...advance(X_ROW, get(ROW_BYTES)),
-      ...advance(R, [0x41, 1]),
+      ...whileBelow(J, ROW_BYTES, [...at(OUT), ...at(OUT), ...load, ...at(X_ROW), ...load, ...simd(0xe4), ...store, ...increase(J, [0x41, 16])]), // f32x4.add
+      ...increase(X_ROW, get(ROW_BYTES)),
+      ...increase(R, [0x41, 1]),
     ]),
   ];
   return assembleModule('columnSums', Array<number>(4).fill(I32), [[4, I32]], code, shared);

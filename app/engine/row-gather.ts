@@ -1,5 +1,5 @@
 import type { WasmBackend } from './backend-internals';
-import { assembleModule, get, I32, onHeap, set, simd } from './wasm-module';
+import { assembleModule, get, I32, I32_ADD, I32_MUL, increase, onHeap, plus, set, simd, whileBelow } from './wasm-module';
 
 /**
  * Rows of a table copied by id on the wasm heap (embedding lookups), four 32-bit words at a time in
@@ -17,30 +17,22 @@ export function gatherTableRows(backend: WasmBackend, table: number, ids: number
 }
 
 /** gatherRows(table, ids, out, count, rowBytes): out row i = table row ids[i], 16 bytes at a time. */
-function gatherModule(shared: boolean): Uint8Array {
+export function gatherModule(shared: boolean): Uint8Array {
   const [TABLE, IDS, OUT, COUNT, ROW_BYTES] = [0, 1, 2, 3, 4];
   const [I, J, FROM, TO] = [5, 6, 7, 8];
-  const [ADD, MUL, GE] = [0x6a, 0x6c, 0x4f];
-  const loop = (counter: number, limit: number, body: number[]) => [
-    ...[0x02, 0x40, 0x03, 0x40], // block, loop
-    ...get(counter), ...get(limit), GE, 0x0d, 1, // counter >= limit: break
-    ...body,
-    ...[0x0c, 0, 0x0b, 0x0b], // br loop, end, end
-  ];
-  const advance = (local: number, by: number[]) => [...get(local), ...by, ADD, ...set(local)];
   const code = [
     ...get(OUT), ...set(TO),
-    ...loop(I, COUNT, [
-      ...get(TABLE), ...get(IDS), ...get(I), 0x41, 2, 0x74, ADD, 0x28, 2, 0, ...get(ROW_BYTES), MUL, ADD, ...set(FROM), // table + ids[i] · rowBytes
+    ...whileBelow(I, COUNT, [
+      ...get(TABLE), ...get(IDS), ...get(I), 0x41, 2, 0x74, I32_ADD, 0x28, 2, 0, ...get(ROW_BYTES), I32_MUL, I32_ADD, ...set(FROM), // table + ids[i] · rowBytes
       0x41, 0, ...set(J),
-      ...loop(J, ROW_BYTES, [
-        ...get(TO), ...get(J), ADD,
-        ...get(FROM), ...get(J), ADD, ...simd(0x00), 0, 0,
+      ...whileBelow(J, ROW_BYTES, [
+        ...plus(TO, J),
+        ...plus(FROM, J), ...simd(0x00), 0, 0,
         ...simd(0x0b), 0, 0,
-        ...advance(J, [0x41, 16]),
+        ...increase(J, [0x41, 16]),
       ]),
-      ...advance(TO, get(ROW_BYTES)),
-      ...advance(I, [0x41, 1]),
+      ...increase(TO, get(ROW_BYTES)),
+      ...increase(I, [0x41, 1]),
     ]),
   ];
   return assembleModule('gatherRows', Array<number>(5).fill(I32), [[4, I32]], code, shared);

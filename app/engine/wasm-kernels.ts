@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TensorInfo, WasmBackend } from './backend-internals';
-import { assembleModule, get, I32, onHeap, set, simd, V128 } from './wasm-module';
+import { assembleModule, get, I32, I32_ADD, I32_MUL, increase, onHeap, plus, set, simd, V128, whileBelow } from './wasm-module';
 import { batchedOuterProduct, batchedRowProduct } from './batched-rows';
 import { columnSums } from './column-sums';
 import { gatherTableRows } from './row-gather';
@@ -225,43 +225,35 @@ function rowOrderProduct(args: KernelArgs): TensorInfo | undefined {
  * a[r, i] · b[r, j..j+4) of those rows added in row order (f32x4.mul then f32x4.add), as XNNPACK's
  * wasm SIMD loops add them (no fused multiply-add); c is loaded and stored once per four rows.
  */
-function atbModule(shared: boolean): Uint8Array {
+export function atbModule(shared: boolean): Uint8Array {
   const [A, B, C, ROWS, M, N] = [0, 1, 2, 3, 4, 5];
   const [R, I, J, A_ROW, B_ROW, C_ROW, A_AT, ROW_BYTES, A_STRIDE, ROWS_BY_4] = [6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
   const B_ROWS = [B_ROW, 16, 17, 18]; // b's four rows
   const AV = [19, 20, 21, 22]; // a[r + t, i], splatted
-  const [add, mul, ge] = [0x6a, 0x6c, 0x4f];
-  const loop = (counter: number, limit: number, body: number[]) => [
-    ...[0x02, 0x40, 0x03, 0x40], // block, loop
-    ...get(counter), ...get(limit), ge, 0x0d, 1, // counter >= limit: break
-    ...body,
-    ...[0x0c, 0, 0x0b, 0x0b], // br loop, end, end
-  ];
-  const advance = (local: number, by: number[]) => [...get(local), ...by, add, ...set(local)];
-  const at = (base: number, offset: number) => [...get(base), ...get(offset), add];
+  const [add, mul] = [I32_ADD, I32_MUL];
   const rowsLoop = (unroll: number, limit: number) =>
-    loop(R, limit, [
+    whileBelow(R, limit, [
       ...B_ROWS.slice(1, unroll).flatMap((local, t) => [...get(B_ROWS[t] as number), ...get(ROW_BYTES), add, ...set(local)]),
       ...get(A_ROW), ...set(A_AT),
       ...get(C), ...set(C_ROW),
       0x41, 0, ...set(I),
-      ...loop(I, M, [
+      ...whileBelow(I, M, [
         ...AV.slice(0, unroll).flatMap((local, t) => [...get(A_AT), ...(t ? [...get(A_STRIDE), 0x41, t, mul, add] : []), 0x2a, 2, 0, ...simd(0x13), ...set(local)]),
         0x41, 0, ...set(J),
-        ...loop(J, ROW_BYTES, [
-          ...at(C_ROW, J), // where c[i, j..j+4) goes
-          ...at(C_ROW, J), ...simd(0x00), 0, 0,
-          ...AV.slice(0, unroll).flatMap((local, t) => [...get(local), ...at(B_ROWS[t] as number, J), ...simd(0x00), 0, 0, ...simd(0xe6), ...simd(0xe4)]),
+        ...whileBelow(J, ROW_BYTES, [
+          ...plus(C_ROW, J), // where c[i, j..j+4) goes
+          ...plus(C_ROW, J), ...simd(0x00), 0, 0,
+          ...AV.slice(0, unroll).flatMap((local, t) => [...get(local), ...plus(B_ROWS[t] as number, J), ...simd(0x00), 0, 0, ...simd(0xe6), ...simd(0xe4)]),
           ...simd(0x0b), 0, 0,
-          ...advance(J, [0x41, 16]),
+          ...increase(J, [0x41, 16]),
         ]),
-        ...advance(A_AT, [0x41, 4]),
-        ...advance(C_ROW, get(ROW_BYTES)),
-        ...advance(I, [0x41, 1]),
+        ...increase(A_AT, [0x41, 4]),
+        ...increase(C_ROW, get(ROW_BYTES)),
+        ...increase(I, [0x41, 1]),
       ]),
-      ...advance(A_ROW, [...get(A_STRIDE), 0x41, unroll, mul]),
-      ...advance(B_ROW, [...get(ROW_BYTES), 0x41, unroll, mul]),
-      ...advance(R, [0x41, unroll]),
+      ...increase(A_ROW, [...get(A_STRIDE), 0x41, unroll, mul]),
+      ...increase(B_ROW, [...get(ROW_BYTES), 0x41, unroll, mul]),
+      ...increase(R, [0x41, unroll]),
     ]);
   const code = [
     ...get(N), 0x41, 2, 0x74, ...set(ROW_BYTES), // n · 4

@@ -32,6 +32,24 @@ export const get = (i: number) => [0x20, ...leb(i)];
 export const set = (i: number) => [0x21, ...leb(i)];
 export const simd = (op: number) => [0xfd, ...leb(op)];
 
+/** i32 opcodes the loops use. */
+export const I32_ADD = 0x6a;
+export const I32_MUL = 0x6c;
+
+/** A loop whose `body` runs while local `counter` < local `limit` (unsigned); the body moves the counter on. */
+export const whileBelow = (counter: number, limit: number, body: readonly number[]) => [
+  ...[0x02, 0x40, 0x03, 0x40], // block, loop
+  ...get(counter), ...get(limit), 0x4f, 0x0d, 1, // i32.ge_u: break
+  ...body,
+  ...[0x0c, 0, 0x0b, 0x0b], // br loop, end, end
+];
+
+/** local += the i32 the instructions `by` leave on the stack. */
+export const increase = (local: number, by: readonly number[]) => [...get(local), ...by, I32_ADD, ...set(local)];
+
+/** The sum of two locals (an address plus an offset). */
+export const plus = (a: number, b: number) => [...get(a), ...get(b), I32_ADD];
+
 /**
  * A module importing `env.memory` (shared where the threaded build's memory is: it must be imported
  * as shared, with a maximum) and exporting one function `exported` of `params`, no result, with

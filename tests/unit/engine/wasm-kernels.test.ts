@@ -1,7 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chooseBackend } from '../../../app/engine/backend';
-import { rowProductsRun, useRowProducts } from '../../../app/engine/wasm-kernels';
+import { atbModule, rowProductsRun, useRowProducts } from '../../../app/engine/wasm-kernels';
+import { outerModule, rowDotsModule, rowTimesModule } from '../../../app/engine/batched-rows';
+import { columnSumsModule } from '../../../app/engine/column-sums';
+import { gatherModule } from '../../../app/engine/row-gather';
 
 /**
  * The wasm kernel fast paths (app/engine/wasm-kernels.ts). The matMul wrapper transposes an operand
@@ -178,6 +181,15 @@ describe('wasm kernels', () => {
       const [W, D] = [w.dataSync(), dy.dataSync()];
       expect(fast[0]![(batch - 1) * m * n + (m - 1) * n + 1]).toBe(Math.fround(W[(batch - 1) * m + m - 1]! * D[(batch - 1) * n + 1]!));
       tf.dispose([w, dy]);
+    }
+  });
+
+  it('every SIMD module validates, for the single-threaded heap and the threaded build\'s shared one (else its kernel would quietly take the slow path)', () => {
+    const modules = { atbModule, rowTimesModule, rowDotsModule, outerModule, columnSumsModule, gatherModule };
+    // The project's lib declares no WebAssembly values (no DOM, and @types/node has none).
+    const wasm = (globalThis as unknown as { WebAssembly: { validate(bytes: Uint8Array): boolean } }).WebAssembly;
+    for (const [name, build] of Object.entries(modules)) {
+      for (const shared of [false, true]) expect(wasm.validate(build(shared)), `${name}, shared ${shared}`).toBe(true);
     }
   });
 
