@@ -109,9 +109,9 @@ export async function runTraining(request: RunRequest, hooks: { onEvent?: (e: Ru
       return { ok: false, message: `cannot make the run folder in ${request.runsDir}: ${(error as Error).message}` };
     }
     const threads = await startThreads(request, sized.graph, backend.name, compiled);
-    if (threads.note) emit({ type: 'stage', message: `threads:${threads.note.replace(/^ \((.*)\)$/, ' $1')}` });
+    if (threads.words) emit({ type: 'stage', message: `threads: ${threads.words}` });
     try {
-      return await trainInFolder(folder, request, compiled, threads.pool ? inSharedMemory(prepared) : prepared, { backend: backend.name, backendNote: `${backendNote}${threads.note}`, threads: threads.count, ...(threads.pool ? { replicas: threads.pool } : {}), startedAt, emit, ...(hooks.signal ? { signal: hooks.signal } : {}), ...(dataNote ? { dataNote } : {}), reading, settingLines });
+      return await trainInFolder(folder, request, compiled, threads.pool ? inSharedMemory(prepared) : prepared, { backend: backend.name, backendNote: threads.words ? `${backendNote} (${threads.words})` : backendNote, threads: threads.count, ...(threads.pool ? { replicas: threads.pool } : {}), startedAt, emit, ...(hooks.signal ? { signal: hooks.signal } : {}), ...(dataNote ? { dataNote } : {}), reading, settingLines });
     } catch (error) {
       if (!(error instanceof RunWriteError) && !(error instanceof ReplicaError) && !isFsError(error)) throw error;
       // As web mode does: the log says why the run failed, so the runs list never shows it finished.
@@ -189,24 +189,25 @@ async function trainInFolder(
 
 /**
  * The replicas for `request.threads` on a CPU backend, started with the sized graph (the model
- * that trains), and the words for the backend line: " (2 threads)", or why it trains on one.
+ * that trains), and the words for the backend line and the log: "2 threads", or why it trains on
+ * one (none for a run that asked for one thread).
  */
 async function startThreads(
   request: RunRequest,
   graph: Graph,
   backend: NodeBackendName,
   compiled: CompiledGraph,
-): Promise<{ count: number; note: string; pool?: ReplicaPool }> {
+): Promise<{ count: number; words?: string; pool?: ReplicaPool }> {
   const wanted = request.threads ?? 1;
-  if (wanted <= 1) return { count: 1, note: '' };
-  if (!REPLICA_BACKENDS.includes(backend)) return { count: 1, note: ` (1 thread: ${wanted} threads are for the CPU backends wasm and cpu; ${backend} runs its own)` };
+  if (wanted <= 1) return { count: 1 };
+  if (!REPLICA_BACKENDS.includes(backend)) return { count: 1, words: `1 thread: ${wanted} threads are for the CPU backends wasm and cpu; ${backend} runs its own` };
   const pool = await ReplicaPool.start(
     { graph, seed: request.options.seed, backend, ...(request.options.lossWeights ? { lossWeights: request.options.lossWeights } : {}) },
     wanted - 1,
     compiled.model.weights.map((w) => w.read().size),
   );
-  if ('error' in pool) return { count: 1, note: ` (1 thread: ${wanted} threads could not start: ${pool.error})` };
-  return { count: wanted, note: ` (${wanted} threads)`, pool };
+  if ('error' in pool) return { count: 1, words: `1 thread: ${wanted} threads could not start: ${pool.error}` };
+  return { count: wanted, words: `${wanted} threads`, pool };
 }
 
 /** An in-memory training split moved into shared memory, where replicas gather their own rows; a streamed one as it is. */

@@ -2,27 +2,18 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { installBackwardSaves, uninstallBackwardSaves } from '../../../app/engine/backward-saves';
 import { chooseBackend } from '../../../app/engine/backend';
-import { trainModel } from '../../../app/train/session';
-import { allWeights, censusHead, compile, exampleBinding, prepare, tempDir, template } from '../train/helpers';
+import { bytesOf, censusHead, tempDir, trainedCensusMmoe } from '../train/helpers';
 
 /**
  * Tensors kept for the gradient without a kernel launch (app/engine/backward-saves.ts): the same
  * weights bit for bit as tfjs's own clone, no Identity launches for saves, no tensor or buffer left
  * behind, and gradients of gradients still right.
  */
-const bytesOf = (arrays: Float32Array[]) => arrays.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64'));
 
 const tmp = tempDir('towerflow-saves-');
 const census = tmp.write('census-600.csv', censusHead(600));
 
-async function trainedWeights(): Promise<Float32Array[]> {
-  const compiled = compile(template('mmoe'), 7);
-  const prepared = await prepare(compiled, exampleBinding('census-income'), { train: census });
-  await trainModel(compiled.model, compiled, prepared, { optimizer: 'adam', learningRate: 0.01, batchSize: 32, epochs: 2, seed: 3, progressIntervalMs: 60_000 });
-  const weights = allWeights(compiled.model);
-  compiled.model.dispose();
-  return weights;
-}
+const trainedWeights = () => trainedCensusMmoe(census);
 
 describe('saves for the backward pass', () => {
   afterAll(async () => {

@@ -2,26 +2,17 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { chooseBackend } from '../../../app/engine/backend';
 import { installLeanGradients, uninstallLeanGradients } from '../../../app/engine/lean-gradients';
-import { trainModel } from '../../../app/train/session';
-import { allWeights, censusHead, compile, exampleBinding, prepare, tempDir, template } from '../train/helpers';
+import { bytesOf, censusHead, tempDir, trainedCensusMmoe } from '../train/helpers';
 
 /**
  * Gradients of Add, Sub, Multiply, Reshape and Relu without their no-op kernels
  * (app/engine/lean-gradients.ts): bit for bit tfjs's own, for broadcast shapes and in a whole
  * training run, with fewer launches and nothing left behind.
  */
-const bytesOf = (arrays: readonly (Float32Array | Int32Array | Uint8Array)[]) => arrays.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64'));
 const tmp = tempDir('towerflow-lean-');
 const census = tmp.write('census-600.csv', censusHead(600));
 
-async function trainedWeights(): Promise<Float32Array[]> {
-  const compiled = compile(template('mmoe'), 7);
-  const prepared = await prepare(compiled, exampleBinding('census-income'), { train: census });
-  await trainModel(compiled.model, compiled, prepared, { optimizer: 'adam', learningRate: 0.01, batchSize: 32, epochs: 2, seed: 3, progressIntervalMs: 60_000 });
-  const weights = allWeights(compiled.model);
-  compiled.model.dispose();
-  return weights;
-}
+const trainedWeights = () => trainedCensusMmoe(census);
 
 /** Gradients of each op for operands that broadcast both ways, and of a reshape and a relu. */
 function opGradients(): (Float32Array | Int32Array | Uint8Array)[] {

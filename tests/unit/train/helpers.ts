@@ -12,7 +12,7 @@ import { chooseBackend, type NodeBackendName } from '../../../app/engine/backend
 import { GraphBuilder } from '../../../app/graph/builder';
 import { loadGraph } from '../../../app/graph/load';
 import type { Graph } from '../../../app/graph/schema';
-import type { TrainEvent } from '../../../app/train/session';
+import { trainModel, type TrainEvent } from '../../../app/train/session';
 
 export const ROOT = process.cwd();
 export const SHARED_DATA = path.resolve(ROOT, '../shared/data');
@@ -176,3 +176,16 @@ export function recorder(): { events: TrainEvent[]; onEvent: (e: TrainEvent) => 
     of: <T extends TrainEvent['type']>(type: T) => events.filter((e): e is Extract<TrainEvent, { type: T }> => e.type === type),
   };
 }
+
+/** The weights of the MMoE template (seed 7) after 2 Adam epochs on a census file: a whole training run to compare bit for bit. */
+export async function trainedCensusMmoe(file: string): Promise<Float32Array[]> {
+  const compiled = compile(template('mmoe'), 7);
+  const prepared = await prepare(compiled, exampleBinding('census-income'), { train: file });
+  await trainModel(compiled.model, compiled, prepared, { optimizer: 'adam', learningRate: 0.01, batchSize: 32, epochs: 2, seed: 3, progressIntervalMs: 60_000 });
+  const weights = allWeights(compiled.model);
+  compiled.model.dispose();
+  return weights;
+}
+
+/** Typed arrays as base64 of their bytes: bit-for-bit comparisons with readable failures. */
+export const bytesOf = (arrays: readonly (Float32Array | Int32Array | Uint8Array)[]) => arrays.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64'));
